@@ -1,0 +1,182 @@
+//! The `build` stage: typed `k8s-openapi` objects for one tenant x service (and the tenant's
+//! Namespace), then `patches:` and `extraObjects:` applied and validated.
+//!
+//! Objects are built as typed structs and only then turned into JSON, so a field that does
+//! not exist cannot be written by mistake. Maps are `BTreeMap`s: output is deterministic.
+
+mod extra;
+mod labels;
+mod network;
+mod patch;
+mod scaling;
+mod workload;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use crate::error::{Diagnostic, Result};
+use crate::load::Tenant;
+use crate::model::RepoSettings;
+use crate::origin::Origin;
+use crate::policy::Workload;
+
+pub use labels::Labels;
+
+/// A rendered Kubernetes object and what produced it.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub value: serde_json::Value,
+    pub tenant: String,
+    /// `None` for tenant-level objects (the Namespace).
+    pub service: Option<String>,
+    /// Set for objects from `extraObjects:` and objects changed by `patches:`.
+    pub origin: Option<Origin>,
+    /// From `extraObjects:`.
+    pub extra: bool,
+}
+
+impl Object {
+    fn from_typed<T: Serialize>(typed: &T, tenant: &str, service: Option<&str>) -> Result<Object> {
+        let value = serde_json::to_value(typed)
+            .map_err(|e| Diagnostic::new(format!("cannot serialize a rendered object: {e}")))?;
+        Object::from_value(value, tenant, service, None, false)
+    }
+
+    pub(crate) fn from_value(
+        value: serde_json::Value,
+        tenant: &str,
+        service: Option<&str>,
+        origin: Option<Origin>,
+        extra: bool,
+    ) -> Result<Object> {
+        let text = |ptr: &str| value.pointer(ptr).and_then(|v| v.as_str()).map(str::to_owned);
+        let (Some(api_version), Some(kind), Some(name)) =
+            (text("/apiVersion"), text("/kind"), text("/metadata/name"))
+        else {
+            return Err(Diagnostic::new("an object needs apiVersion, kind and metadata.name")
+                .at_opt(origin.as_ref())
+                .into());
+        };
+        Ok(Object {
+            api_version,
+            kind,
+            name,
+            namespace: text("/metadata/namespace"),
+            value,
+            tenant: tenant.to_owned(),
+            service: service.map(str::to_owned),
+            origin,
+            extra,
+        })
+    }
+
+    /// `Kind namespace/name`, for messages.
+    pub fn describe(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+
+    /// Identity: group, kind, namespace, name (two objects with the same identity collide).
+    pub fn identity(&self) -> (String, String, String, String) {
+        let group = self.api_version.rsplit_once('/').map_or("", |(g, _)| g).to_owned();
+        (
+            group,
+            self.kind.clone(),
+            self.namespace.clone().unwrap_or_default(),
+            self.name.clone(),
+        )
+    }
+}
+
+/// Where an object kind goes in the output stream: namespaces and identities first,
+/// configuration before what consumes it, workloads before what scales or exposes them.
+pub fn kind_rank(kind: &str) -> usize {
+    const ORDER: [&str; 20] = [
+        "Namespace",
+        "ResourceQuota",
+        "LimitRange",
+        "NetworkPolicy",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ConfigMap",
+        "Secret",
+        "ExternalSecret",
+        "PersistentVolumeClaim",
+        "Service",
+        "Deployment",
+        "StatefulSet",
+        "Job",
+        "CronJob",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "Ingress",
+        "ServiceMonitor",
+    ];
+    ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())
+}
+
+/// The tenant's Namespace. Pod Security Admission enforces `restricted`, which every pod
+/// stencil renders satisfies.
+pub fn namespace(tenant: &Tenant, settings: &RepoSettings) -> Result<Object> {
+    let mut labels = Labels::tenant(tenant, settings).into_map();
+    labels.insert("kubernetes.io/metadata.name".into(), tenant.namespace.to_string());
+    for mode in ["enforce", "audit", "warn"] {
+        labels.insert(format!("pod-security.kubernetes.io/{mode}"), "restricted".into());
+    }
+    let ns = Namespace {
+        metadata: ObjectMeta {
+            name: Some(tenant.namespace.to_string()),
+            labels: Some(labels),
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    };
+    Object::from_typed(&ns, tenant.name.as_str(), None)
+}
+
+/// Builds every object of one tenant x service, then applies patches and extra objects.
+pub fn build_service(workload: &Workload, tenant: &Tenant, settings: &RepoSettings) -> Result<Vec<Object>> {
+    let labels = Labels::service(tenant, settings, workload);
+    let ns = tenant.namespace.as_str();
+    let t = tenant.name.as_str();
+    let s = Some(workload.service.as_str());
+    let mut objects = vec![
+        Object::from_typed(&workload::service_account(workload, ns, &labels), t, s)?,
+        Object::from_typed(&workload::config_map(workload, ns, &labels), t, s)?,
+        Object::from_typed(&network::service(workload, ns, &labels), t, s)?,
+        Object::from_typed(&workload::deployment(workload, ns, &labels)?, t, s)?,
+    ];
+    if let Some(hpa) = scaling::autoscaler(workload, ns, &labels) {
+        objects.push(Object::from_typed(&hpa, t, s)?);
+    }
+    if let Some(pdb) = scaling::disruption_budget(workload, ns, &labels) {
+        objects.push(Object::from_typed(&pdb, t, s)?);
+    }
+    if let Some(ingress) = network::ingress(workload, ns, &labels) {
+        objects.push(Object::from_typed(&ingress, t, s)?);
+    }
+    patch::apply(&mut objects, &workload.patches)?;
+    objects.extend(extra::objects(workload, tenant)?);
+    Ok(objects)
+}
+
+/// Sorts one tenant-service's objects into stream order.
+pub fn sort(objects: &mut [Object]) {
+    objects.sort_by(|a, b| {
+        (kind_rank(&a.kind), &a.kind, &a.name).cmp(&(kind_rank(&b.kind), &b.kind, &b.name))
+    });
+}
+
+pub(crate) fn annotations(map: BTreeMap<String, String>) -> Option<BTreeMap<String, String>> {
+    if map.is_empty() { None } else { Some(map) }
+}

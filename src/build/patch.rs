@@ -1,0 +1,79 @@
+//! `patches:`: RFC 6902 JSON patches and RFC 7386 merge patches on rendered objects, each
+//! aimed at objects by kind (and optionally name). A patch that matches nothing is an error
+//! (a typo must not pass silently), and every patched object is validated again against its
+//! Kubernetes type.
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::model::{PatchSpec, PatchType};
+use crate::origin::Origin;
+
+use super::Object;
+
+pub fn apply(objects: &mut [Object], patches: &[(PatchSpec, Origin)]) -> Result<()> {
+    let mut problems = Vec::new();
+    for (patch, origin) in patches {
+        if let Err(e) = apply_one(objects, patch, origin) {
+            problems.push(e);
+        }
+    }
+    match Error::collect(problems) {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+fn apply_one(objects: &mut [Object], patch: &PatchSpec, origin: &Origin) -> Result<()> {
+    let target = &patch.target;
+    let matches = |o: &Object| o.kind == target.kind && target.name.as_ref().is_none_or(|n| *n == o.name);
+    if !objects.iter().any(matches) {
+        let available: Vec<String> = objects.iter().map(|o| format!("{} {}", o.kind, o.name)).collect();
+        return Err(Diagnostic::new(format!(
+            "patch targets {} {}, which this service does not render",
+            target.kind,
+            target.name.as_deref().unwrap_or("(any name)")
+        ))
+        .at(origin)
+        .hint(format!("objects of this service: {}", available.join(", ")))
+        .into());
+    }
+    let ops: Option<json_patch::Patch> = match patch.patch_type {
+        PatchType::Json => Some(serde_json::from_value(patch.patch.clone()).map_err(|e| {
+            Diagnostic::new(format!("invalid JSON patch: {e}"))
+                .at(origin)
+                .hint("a JSON patch is a list of operations such as `{ op: add, path: /spec/template/spec/nodeSelector, value: {...} }`")
+        })?),
+        PatchType::Merge => None,
+    };
+    for object in objects.iter_mut().filter(|o| matches(o)) {
+        let (kind, api_version) = (object.kind.clone(), object.api_version.clone());
+        match &ops {
+            Some(ops) => json_patch::patch(&mut object.value, ops).map_err(|e| {
+                Diagnostic::new(format!("JSON patch on {} failed: {e}", object.describe()))
+                    .at(origin)
+                    .hint("paths are JSON pointers into the rendered object; render without the patch to see it")
+            })?,
+            None => json_patch::merge(&mut object.value, &patch.patch),
+        }
+        let patched = Object::from_value(
+            std::mem::take(&mut object.value),
+            &object.tenant,
+            object.service.as_deref(),
+            Some(origin.clone()),
+            object.extra,
+        )?;
+        if patched.kind != kind || patched.api_version != api_version {
+            return Err(Diagnostic::new(format!(
+                "a patch may not change apiVersion or kind ({api_version} {kind})"
+            ))
+            .at(origin)
+            .into());
+        }
+        super::extra::validate_typed(&patched.value, &patched.api_version, &patched.kind).map_err(|msg| {
+            Diagnostic::new(format!("after patching, {} is invalid: {msg}", patched.describe()))
+                .at(origin)
+                .hint("check the field names and types against the Kubernetes API reference")
+        })?;
+        *object = patched;
+    }
+    Ok(())
+}

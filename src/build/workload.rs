@@ -1,0 +1,390 @@
+//! ServiceAccount, env ConfigMap and Deployment: the hardened pod.
+//!
+//! Every container, sidecars included, gets the same securityContext (no privilege
+//! escalation, read-only root filesystem, uid 1000, drop ALL, seccomp RuntimeDefault) and an
+//! emptyDir of its own at `/tmp`. The main container starts behind a startup probe (default
+//! 5 s x 60 = 5 minutes) that gates liveness and readiness. A `checksum/config` annotation on
+//! the pod template rolls the pods when the env changes.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMap, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource,
+    EnvFromSource, EnvVar, HTTPGetAction, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SeccompProfile, SecurityContext, ServiceAccount, TCPSocketAction,
+    TopologySpreadConstraint, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use sha2::{Digest as _, Sha256};
+
+use super::Labels;
+use super::annotations;
+use crate::error::Result;
+use crate::model::{self, ProbeSpec, ProbesSpec, ResourcesSpec};
+use crate::policy::{ImageRef, Workload};
+
+pub const RUN_AS_USER: i64 = 1000;
+pub const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+pub const CONFIG_CHECKSUM: &str = "checksum/config";
+
+pub fn meta(name: &str, namespace: &str, labels: &Labels) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: Some(namespace.to_owned()),
+        labels: Some(labels.common.clone()),
+        ..ObjectMeta::default()
+    }
+}
+
+pub fn config_map_name(service: &str) -> String {
+    format!("{service}-env")
+}
+
+pub fn service_account(w: &Workload, ns: &str, labels: &Labels) -> ServiceAccount {
+    let sa = w.spec.service_account.clone().unwrap_or_default();
+    let mut notes: BTreeMap<String, String> = sa.annotations.unwrap_or_default();
+    if let Some(arn) = sa.iam_role_arn {
+        notes.insert(IRSA_ANNOTATION.into(), arn);
+    }
+    let mut metadata = meta(&w.service, ns, labels);
+    metadata.annotations = annotations(notes);
+    ServiceAccount {
+        metadata,
+        automount_service_account_token: Some(sa.automount_token.unwrap_or(false)),
+        ..ServiceAccount::default()
+    }
+}
+
+pub fn config_map(w: &Workload, ns: &str, labels: &Labels) -> ConfigMap {
+    ConfigMap {
+        metadata: meta(&config_map_name(&w.service), ns, labels),
+        data: Some(w.spec.env.clone().unwrap_or_default()),
+        ..ConfigMap::default()
+    }
+}
+
+/// SHA-256 over everything that reaches containers as env, in a canonical order.
+fn config_checksum(w: &Workload) -> String {
+    let mut hasher = Sha256::new();
+    let mut feed = |scope: &str, env: Option<&BTreeMap<String, String>>| {
+        for (k, v) in env.into_iter().flatten() {
+            for part in [scope, k, v] {
+                hasher.update((part.len() as u64).to_le_bytes());
+                hasher.update(part.as_bytes());
+            }
+        }
+    };
+    feed("", w.spec.env.as_ref());
+    for sidecar in w.spec.sidecars.iter().flatten() {
+        feed(&sidecar.name, sidecar.env.as_ref());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn hardened() -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(true),
+        run_as_non_root: Some(true),
+        run_as_user: Some(RUN_AS_USER),
+        run_as_group: Some(RUN_AS_USER),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".into()]),
+            ..Capabilities::default()
+        }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            ..SeccompProfile::default()
+        }),
+        ..SecurityContext::default()
+    }
+}
+
+fn resources(spec: Option<&ResourcesSpec>) -> Option<ResourceRequirements> {
+    let list = |l: Option<&model::ResourceList>| -> Option<BTreeMap<String, Quantity>> {
+        let l = l?;
+        let mut out = BTreeMap::new();
+        for (k, v) in [("cpu", &l.cpu), ("memory", &l.memory), ("ephemeral-storage", &l.ephemeral_storage)] {
+            if let Some(v) = v {
+                out.insert(k.to_owned(), Quantity(v.clone()));
+            }
+        }
+        if out.is_empty() { None } else { Some(out) }
+    };
+    let spec = spec?;
+    Some(ResourceRequirements {
+        requests: list(spec.requests.as_ref()),
+        limits: list(spec.limits.as_ref()),
+        ..ResourceRequirements::default()
+    })
+}
+
+struct ProbeDefaults {
+    period: i32,
+    timeout: i32,
+    failure: i32,
+}
+
+const STARTUP: ProbeDefaults = ProbeDefaults { period: 5, timeout: 2, failure: 60 };
+const LIVENESS: ProbeDefaults = ProbeDefaults { period: 10, timeout: 2, failure: 3 };
+const READINESS: ProbeDefaults = ProbeDefaults { period: 5, timeout: 2, failure: 3 };
+
+fn int(v: Option<u32>, default: i32) -> i32 {
+    v.map_or(default, |v| i32::try_from(v).unwrap_or(i32::MAX))
+}
+
+/// An HTTP probe on `path` or a TCP probe, on the named container port unless `port` is set.
+fn probe(spec: Option<&ProbeSpec>, fallback_path: Option<&str>, port_name: &str, d: &ProbeDefaults) -> Probe {
+    let empty = ProbeSpec::default();
+    let spec = spec.unwrap_or(&empty);
+    let port = match spec.port {
+        Some(p) => IntOrString::Int(i32::from(p)),
+        None => IntOrString::String(port_name.to_owned()),
+    };
+    let path = spec.path.as_deref().or(fallback_path);
+    let (http_get, tcp_socket) = match path {
+        Some(path) => (
+            Some(HTTPGetAction {
+                path: Some(path.to_owned()),
+                port,
+                ..HTTPGetAction::default()
+            }),
+            None,
+        ),
+        None => (None, Some(TCPSocketAction { port, ..TCPSocketAction::default() })),
+    };
+    Probe {
+        http_get,
+        tcp_socket,
+        initial_delay_seconds: spec.initial_delay_seconds.map(|v| int(Some(v), 0)),
+        period_seconds: Some(int(spec.period_seconds, d.period)),
+        timeout_seconds: Some(int(spec.timeout_seconds, d.timeout)),
+        failure_threshold: Some(int(spec.failure_threshold, d.failure)),
+        success_threshold: spec.success_threshold.map(|v| int(Some(v), 1)),
+        ..Probe::default()
+    }
+}
+
+/// Startup (gating), liveness and readiness probes. The startup probe falls back to the
+/// liveness path, so one `liveness.path` is enough for all three to use HTTP.
+fn probes(spec: Option<&ProbesSpec>, port_name: &str) -> (Probe, Probe, Probe) {
+    let empty = ProbesSpec::default();
+    let spec = spec.unwrap_or(&empty);
+    let liveness_path = spec.liveness.as_ref().and_then(|p| p.path.as_deref());
+    let readiness_path = spec.readiness.as_ref().and_then(|p| p.path.as_deref());
+    (
+        probe(spec.startup.as_ref(), liveness_path, port_name, &STARTUP),
+        probe(spec.liveness.as_ref(), None, port_name, &LIVENESS),
+        probe(spec.readiness.as_ref(), readiness_path.or(liveness_path), port_name, &READINESS),
+    )
+}
+
+/// The name of a sidecar's port: IANA service names are at most 15 characters.
+pub fn sidecar_port_name(sidecar: &str) -> String {
+    let mut name: String = sidecar.chars().take(15).collect();
+    while name.ends_with('-') {
+        name.pop();
+    }
+    name
+}
+
+fn tmp_volume(name: &str) -> (Volume, VolumeMount) {
+    (
+        Volume {
+            name: name.to_owned(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Volume::default()
+        },
+        VolumeMount {
+            name: name.to_owned(),
+            mount_path: "/tmp".into(),
+            ..VolumeMount::default()
+        },
+    )
+}
+
+fn pull_policy(image: Option<&model::ImageSpec>) -> String {
+    image
+        .and_then(|i| i.pull_policy)
+        .map_or("IfNotPresent", model::PullPolicy::as_str)
+        .to_owned()
+}
+
+fn main_container(w: &Workload, mount: VolumeMount) -> Container {
+    let (startup, liveness, readiness) = probes(w.spec.probes.as_ref(), "http");
+    Container {
+        name: w.service.clone(),
+        image: Some(w.image.reference()),
+        image_pull_policy: Some(pull_policy(w.spec.image.as_ref())),
+        command: w.spec.command.clone(),
+        args: w.spec.args.clone(),
+        ports: Some(vec![ContainerPort {
+            name: Some("http".into()),
+            container_port: i32::from(w.port),
+            protocol: Some("TCP".into()),
+            ..ContainerPort::default()
+        }]),
+        env_from: Some(vec![EnvFromSource {
+            config_map_ref: Some(ConfigMapEnvSource {
+                name: config_map_name(&w.service),
+                ..ConfigMapEnvSource::default()
+            }),
+            ..EnvFromSource::default()
+        }]),
+        resources: resources(w.spec.resources.as_ref()),
+        startup_probe: Some(startup),
+        liveness_probe: Some(liveness),
+        readiness_probe: Some(readiness),
+        security_context: Some(hardened()),
+        volume_mounts: Some(vec![mount]),
+        ..Container::default()
+    }
+}
+
+fn sidecar_container(spec: &model::SidecarSpec, image: &ImageRef, mount: VolumeMount) -> Container {
+    let port_name = sidecar_port_name(&spec.name);
+    let (startup, liveness, readiness) = if spec.port.is_some() || spec.probes.is_some() {
+        let (s, l, r) = probes(spec.probes.as_ref(), &port_name);
+        let has = |f: fn(&ProbesSpec) -> bool| spec.probes.as_ref().is_some_and(f);
+        (
+            Some(s),
+            has(|p| p.liveness.is_some()).then_some(l),
+            Some(r),
+        )
+    } else {
+        (None, None, None)
+    };
+    let env: Vec<EnvVar> = spec
+        .env
+        .iter()
+        .flatten()
+        .map(|(k, v)| EnvVar {
+            name: k.clone(),
+            value: Some(v.clone()),
+            ..EnvVar::default()
+        })
+        .collect();
+    Container {
+        name: spec.name.clone(),
+        image: Some(image.reference()),
+        image_pull_policy: Some(pull_policy(spec.image.as_ref())),
+        command: spec.command.clone(),
+        args: spec.args.clone(),
+        ports: spec.port.map(|p| {
+            vec![ContainerPort {
+                name: Some(port_name.clone()),
+                container_port: i32::from(p),
+                protocol: Some("TCP".into()),
+                ..ContainerPort::default()
+            }]
+        }),
+        env: if env.is_empty() { None } else { Some(env) },
+        resources: resources(spec.resources.as_ref()),
+        startup_probe: startup,
+        liveness_probe: liveness,
+        readiness_probe: readiness,
+        security_context: Some(hardened()),
+        volume_mounts: Some(vec![mount]),
+        ..Container::default()
+    }
+}
+
+fn spread(labels: &Labels) -> Vec<TopologySpreadConstraint> {
+    ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
+        .into_iter()
+        .map(|key| TopologySpreadConstraint {
+            topology_key: key.into(),
+            max_skew: 1,
+            when_unsatisfiable: "ScheduleAnyway".into(),
+            label_selector: Some(LabelSelector {
+                match_labels: Some(labels.selector.clone()),
+                ..LabelSelector::default()
+            }),
+            match_label_keys: Some(vec!["pod-template-hash".into()]),
+            ..TopologySpreadConstraint::default()
+        })
+        .collect()
+}
+
+pub(super) fn int_or_string(v: Option<&model::IntOrString>, default: IntOrString) -> IntOrString {
+    match v {
+        Some(model::IntOrString::Int(i)) => IntOrString::Int(*i),
+        Some(model::IntOrString::String(s)) => match s.parse::<i32>() {
+            Ok(i) => IntOrString::Int(i),
+            Err(_) => IntOrString::String(s.clone()),
+        },
+        None => default,
+    }
+}
+
+pub fn deployment(w: &Workload, ns: &str, labels: &Labels) -> Result<Deployment> {
+    let (main_volume, main_mount) = tmp_volume("tmp");
+    let mut volumes = vec![main_volume];
+    let mut containers = vec![main_container(w, main_mount)];
+    for (sidecar, image) in w.spec.sidecars.iter().flatten().zip(&w.sidecar_images) {
+        let (volume, mount) = tmp_volume(&format!("tmp-{}", sidecar.name));
+        volumes.push(volume);
+        containers.push(sidecar_container(sidecar, image, mount));
+    }
+    let mut pod_annotations: BTreeMap<String, String> = w.spec.pod_annotations.clone().unwrap_or_default();
+    pod_annotations.insert(CONFIG_CHECKSUM.into(), config_checksum(w));
+    let autoscaled = w.spec.autoscaling.as_ref().is_some_and(|a| a.enabled != Some(false));
+    let strategy = w.spec.strategy.clone().unwrap_or_default();
+    Ok(Deployment {
+        metadata: meta(&w.service, ns, labels),
+        spec: Some(DeploymentSpec {
+            // With an HPA, the HPA owns the replica count; writing it here would fight it.
+            replicas: if autoscaled { None } else { Some(int(w.spec.replicas, 1)) },
+            revision_history_limit: Some(5),
+            selector: LabelSelector {
+                match_labels: Some(labels.selector.clone()),
+                ..LabelSelector::default()
+            },
+            strategy: Some(DeploymentStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: Some(RollingUpdateDeployment {
+                    max_surge: Some(int_or_string(strategy.max_surge.as_ref(), IntOrString::String("25%".into()))),
+                    max_unavailable: Some(int_or_string(strategy.max_unavailable.as_ref(), IntOrString::Int(0))),
+                }),
+            }),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels.common.clone()),
+                    annotations: Some(pod_annotations),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    service_account_name: Some(w.service.clone()),
+                    automount_service_account_token: Some(
+                        w.spec.service_account.as_ref().and_then(|s| s.automount_token).unwrap_or(false),
+                    ),
+                    security_context: Some(PodSecurityContext {
+                        run_as_non_root: Some(true),
+                        run_as_user: Some(RUN_AS_USER),
+                        run_as_group: Some(RUN_AS_USER),
+                        fs_group: Some(RUN_AS_USER),
+                        seccomp_profile: Some(SeccompProfile {
+                            type_: "RuntimeDefault".into(),
+                            ..SeccompProfile::default()
+                        }),
+                        ..PodSecurityContext::default()
+                    }),
+                    termination_grace_period_seconds: w.spec.termination_grace_period_seconds.map(i64::from),
+                    topology_spread_constraints: Some(spread(labels)),
+                    containers,
+                    volumes: Some(volumes),
+                    ..PodSpec::default()
+                }),
+            },
+            ..DeploymentSpec::default()
+        }),
+        ..Deployment::default()
+    })
+}

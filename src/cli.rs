@@ -1,0 +1,105 @@
+//! Command-line interface (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::emit::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stencil",
+    version,
+    about = "Render multi-tenant Kubernetes manifests from a base service definition plus per-tenant overlays",
+    long_about = None,
+    after_help = "Exit codes: 0 ok, 1 differences or problems found, 2 usage, 3 invalid input or failed render"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Repository root (default: walk up from the current directory to stencil.yaml)
+    #[arg(long, global = true, value_name = "DIR", env = "STENCIL_REPO")]
+    pub repo: Option<PathBuf>,
+    /// More logging on stderr (-v info, -vv debug, -vvv trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Log format on stderr
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render manifests for the selected tenants and services
+    Render(RenderArgs),
+    /// Show each resolved value of a tenant's service with the file:line that set it
+    Explain(ExplainArgs),
+    /// Check every input and render every tenant; report all problems
+    Validate(ValidateArgs),
+    /// Write the JSON Schemas of the input files (used to refresh schemas/)
+    #[command(hide = true)]
+    Schemas(SchemasArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct Filter {
+    /// Only tenants matching this glob (repeatable)
+    #[arg(long = "tenant", short = 't', value_name = "GLOB")]
+    pub tenants: Vec<String>,
+    /// Only services matching this glob (repeatable)
+    #[arg(long = "service", short = 's', value_name = "GLOB")]
+    pub services: Vec<String>,
+    /// Only tenants of this environment
+    #[arg(long, short = 'e', value_name = "ENV")]
+    pub environment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub filter: Filter,
+    /// Output format of the stream on stdout
+    #[arg(long, short = 'o', value_enum, default_value_t = Format::Yaml)]
+    pub output: Format,
+    /// Write one file per object to DIR/<tenant>/<service>/<kind>-<name>.yaml instead of stdout
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The tenant and service, as TENANT/SERVICE
+    #[arg(value_name = "TENANT/SERVICE")]
+    pub target: String,
+    /// Only values under this key path, e.g. `image.tag` or `env.LOG_LEVEL`
+    #[arg(value_name = "KEY.PATH")]
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub filter: Filter,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemasArgs {
+    /// Directory to write <kind>.schema.json files to
+    #[arg(long, value_name = "DIR", default_value = "schemas")]
+    pub out: PathBuf,
+}

@@ -1,0 +1,125 @@
+//! `stencil explain TENANT/SERVICE [KEY.PATH]`: every resolved value with the file:line that
+//! set it and the files it overrode. It only prints provenance the stages already carry.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::process::ExitCode;
+
+use super::{Outcome, find_root};
+use crate::cli::{ExplainArgs, Global};
+use crate::error::{Diagnostic, Error, did_you_mean};
+use crate::load::{Loader, load_repo};
+use crate::node::{Node, ScalarKind, Value};
+use crate::pipeline::Renderer;
+use crate::source::Worktree;
+
+pub fn run(global: &Global, args: &ExplainArgs) -> Outcome {
+    let Some((tenant_name, service)) = args.target.split_once('/') else {
+        return Err(Diagnostic::new(format!("`{}` is not TENANT/SERVICE", args.target))
+            .hint("e.g. `stencil explain momcorp/apiserver image.tag`")
+            .into());
+    };
+    let root = find_root(global.repo.as_deref())?;
+    let source = Worktree::open(&root)?;
+    let loader = Loader::new(&source);
+    let repo = load_repo(&loader)?;
+    let tenant = repo.tenant(tenant_name).ok_or_else(|| {
+        let hint = match did_you_mean(tenant_name, repo.tenants.iter().map(|t| t.name.as_str())) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "tenants are the folders under tenants/".into(),
+        };
+        Diagnostic::new(format!("no tenant `{tenant_name}`")).hint(hint)
+    })?;
+    if !tenant.spec.services.iter().any(|s| s == service) {
+        let hint = match did_you_mean(service, tenant.spec.services.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("tenant `{tenant_name}` runs: {}", tenant.spec.services.join(", ")),
+        };
+        return Err(Diagnostic::new(format!("tenant `{tenant_name}` does not run `{service}`")).hint(hint).into());
+    }
+    let renderer = Renderer::new(&loader, &repo)?;
+    let (raw, templated) = renderer.resolve(tenant, service)?;
+
+    let mut out = String::new();
+    let _ = writeln!(out, "# {tenant_name}/{service}: layers, later wins");
+    for (i, layer) in templated.layers.iter().enumerate() {
+        let _ = writeln!(out, "#   {}. {layer}", i + 1);
+    }
+    let filter = args.key.as_deref().map(normalize);
+    let mut leaves = Vec::new();
+    collect(&templated.tree, Some(&raw.tree), String::new(), &mut leaves);
+    let mut shown = 0;
+    for leaf in &leaves {
+        if let Some(f) = &filter {
+            let key = normalize(&leaf.path);
+            if key != *f && !key.starts_with(&format!("{f}.")) {
+                continue;
+            }
+        }
+        shown += 1;
+        let _ = writeln!(out, "{}: {}", leaf.path, leaf.value);
+        if let Some(template) = &leaf.template {
+            let _ = writeln!(out, "    template {template}");
+        }
+        let _ = writeln!(out, "    set at {}", leaf.node.origin);
+        for o in &leaf.node.overridden {
+            let _ = writeln!(out, "    overrides {o}");
+        }
+    }
+    if shown == 0 {
+        let key = args.key.as_deref().unwrap_or_default();
+        let hint = match did_you_mean(key, leaves.iter().map(|l| l.path.as_str())) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("run `stencil explain {}` to see every key", args.target),
+        };
+        return Err(Diagnostic::new(format!("{tenant_name}/{service} has no value at `{key}`")).hint(hint).into());
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::io("cannot write to stdout", &e))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sidecars[copilotkit].port` and `sidecars.copilotkit.port` are the same key.
+fn normalize(path: &str) -> String {
+    path.replace('[', ".").replace(']', "")
+}
+
+struct Leaf<'a> {
+    path: String,
+    value: String,
+    template: Option<String>,
+    node: &'a Node,
+}
+
+fn collect<'a>(node: &'a Node, raw: Option<&'a Node>, path: String, out: &mut Vec<Leaf<'a>>) {
+    let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    match &node.value {
+        Value::Map(map) if !map.is_empty() => {
+            for (k, v) in map {
+                collect(v, raw.and_then(|r| r.get(k)), join(k), out);
+            }
+        }
+        Value::Seq(items) if !items.is_empty() && items.iter().all(|i| i.get("name").is_some()) => {
+            let raw_items = raw.and_then(Node::as_seq).unwrap_or(&[]);
+            for (i, item) in items.iter().enumerate() {
+                let name = item.get("name").and_then(Node::as_scalar_text).unwrap_or("?");
+                collect(item, raw_items.get(i), format!("{path}[{name}]"), out);
+            }
+        }
+        _ => {
+            let value = match &node.value {
+                Value::Null => "null".to_owned(),
+                Value::Scalar(s) => s.text.clone(),
+                Value::Seq(_) | Value::Map(_) => serde_json::to_string(&node.to_json()).unwrap_or_default(),
+            };
+            let template = match (&node.value, raw.map(|r| &r.value)) {
+                (Value::Scalar(s), Some(Value::Scalar(r))) if s.kind == ScalarKind::Rendered => Some(format!("{:?}", r.text)),
+                _ => None,
+            };
+            out.push(Leaf { path, value, template, node });
+        }
+    }
+}

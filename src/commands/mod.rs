@@ -1,0 +1,43 @@
+//! One module per command: each orchestrates the pipeline stages and returns an exit code.
+
+pub mod explain;
+pub mod render;
+pub mod schemas;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::error::{Diagnostic, Result};
+
+/// Exit code for invalid input or a failed render.
+pub const EXIT_ERROR: u8 = 3;
+/// Exit code for "differences / problems found".
+pub const EXIT_FOUND: u8 = 1;
+
+pub type Outcome = Result<ExitCode>;
+
+/// The repository root: `--repo`, or the nearest directory upwards holding `stencil.yaml`.
+pub fn find_root(repo: Option<&Path>) -> Result<PathBuf> {
+    if let Some(dir) = repo {
+        return Ok(dir.to_path_buf());
+    }
+    let cwd = std::env::current_dir().map_err(|e| crate::error::Error::io("cannot read the current directory", &e))?;
+    let mut dir = cwd.as_path();
+    loop {
+        if dir.join("stencil.yaml").is_file() {
+            return Ok(dir.to_path_buf());
+        }
+        match dir.parent() {
+            Some(parent) => dir = parent,
+            None => {
+                return Err(Diagnostic::new(format!(
+                    "no stencil.yaml in {} or any parent directory",
+                    cwd.display()
+                ))
+                .hint("run stencil inside a stencil repository, or pass --repo DIR")
+                .into());
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! `stencil render`: the YAML (or JSON) stream of the selected tenant x services on stdout,
+//! or one file per object with `--out-dir`. All or nothing: on any error, stdout stays empty.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use tracing::info;
+
+use super::{Outcome, find_root};
+use crate::cli::{Global, RenderArgs};
+use crate::emit;
+use crate::error::{Diagnostic, Error};
+use crate::load::{Loader, load_repo};
+use crate::pipeline::{Renderer, Selection};
+use crate::source::Worktree;
+
+pub fn run(global: &Global, args: &RenderArgs) -> Outcome {
+    let root = find_root(global.repo.as_deref())?;
+    let source = Worktree::open(&root)?;
+    let loader = Loader::new(&source);
+    let repo = load_repo(&loader)?;
+    let selection = Selection::new(&args.filter.tenants, &args.filter.services, args.filter.environment.clone())?;
+    if selection.apps(&repo).is_empty() {
+        return Err(Diagnostic::new("the selection matches no tenant service")
+            .hint("check --tenant, --service and --environment; `stencil validate` lists the tenants")
+            .into());
+    }
+    let renderer = Renderer::new(&loader, &repo)?;
+    let objects = renderer.render(&selection)?;
+    info!(objects = objects.len(), "rendered");
+    match &args.out_dir {
+        Some(dir) => emit::write_dir(&objects, dir)?,
+        None => {
+            let text = emit::stream(&objects, args.output)?;
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .map_err(|e| Error::io("cannot write to stdout", &e))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

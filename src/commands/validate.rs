@@ -1,0 +1,85 @@
+//! `stencil validate`: every input file against its schema, every tenant rendered with every
+//! guardrail; all problems listed at once, non-zero exit on any.
+
+use std::process::ExitCode;
+
+use crate::cli::{Global, ValidateArgs};
+use crate::error::{Error, Result};
+use crate::load::{Loader, Role, load_repo};
+use crate::pipeline::{Renderer, Selection};
+use crate::source::{EntryKind, RepoPath, Source, Worktree};
+
+use super::{EXIT_FOUND, Outcome, find_root};
+
+pub fn run(global: &Global, args: &ValidateArgs) -> Outcome {
+    let root = find_root(global.repo.as_deref())?;
+    let source = Worktree::open(&root)?;
+    let loader = Loader::new(&source);
+    let mut problems: Vec<Error> = Vec::new();
+
+    // Every service layer under base/, used by a tenant or not.
+    if let Err(e) = check_base_files(&loader, &source) {
+        problems.push(e);
+    }
+    let (tenants, apps, objects) = match load_repo(&loader) {
+        Err(e) => {
+            problems.push(e);
+            (0, 0, 0)
+        }
+        Ok(repo) => {
+            let selection = Selection::new(&args.filter.tenants, &args.filter.services, args.filter.environment.clone())?;
+            let apps = selection.apps(&repo).len();
+            match Renderer::new(&loader, &repo).and_then(|r| r.render(&selection)) {
+                Ok(objects) => (repo.tenants.len(), apps, objects.len()),
+                Err(e) => {
+                    problems.push(e);
+                    (repo.tenants.len(), apps, 0)
+                }
+            }
+        }
+    };
+    match Error::collect(problems) {
+        Some(err) => {
+            // Each problem once, even when several tenants share the file that causes it.
+            let mut seen = std::collections::HashSet::new();
+            let mut count = 0;
+            for d in err.diagnostics() {
+                let key = (d.message.clone(), d.origin.as_ref().map(ToString::to_string));
+                if seen.insert(key) {
+                    eprint!("{}\n", d.render());
+                    count += 1;
+                }
+            }
+            eprintln!("{count} problem{} found", if count == 1 { "" } else { "s" });
+            Ok(ExitCode::from(EXIT_FOUND))
+        }
+        None => {
+            eprintln!("ok: {tenants} tenants, {apps} tenant services, {objects} objects");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check_base_files(loader: &Loader<'_>, source: &Worktree) -> Result<()> {
+    let base = RepoPath::parse("base").map_err(crate::error::Diagnostic::new)?;
+    let mut problems = Vec::new();
+    for (service, kind) in source.list(&base)? {
+        if kind != EntryKind::Dir {
+            continue;
+        }
+        let dir = base.join(&service);
+        for (file, kind) in source.list(&dir)? {
+            if kind != EntryKind::File || !(file.ends_with(".yaml") || file.ends_with(".yml")) {
+                continue;
+            }
+            let role = if file == "version.yaml" { Role::Version } else { Role::ServiceLayer };
+            if let Err(e) = loader.load(&dir.join(&file), role) {
+                problems.push(e);
+            }
+        }
+    }
+    match Error::collect(problems) {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,122 @@
+//! The `emit` stage: objects to a YAML stream, a JSON array, or one file per object in a
+//! directory (`DIR/<tenant>/<service>/<kind>-<name>.yaml`, the rendered-manifests pattern).
+//!
+//! Output is built entirely in memory before anything is written: stdout gets all of it or
+//! nothing, and a directory is replaced whole (built beside it, then renamed into place).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::build::Object;
+use crate::error::{Diagnostic, Error, Result};
+
+/// Marks a directory as written by `stencil render --out-dir`, so it may be replaced.
+pub const OUT_DIR_MARKER: &str = ".stencil-out";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+fn yaml(object: &Object) -> Result<String> {
+    serde_yaml::to_string(&object.value)
+        .map_err(|e| Diagnostic::new(format!("cannot write {} as YAML: {e}", object.describe())).into())
+}
+
+/// The whole stream as one string.
+pub fn stream(objects: &[Object], format: Format) -> Result<String> {
+    match format {
+        Format::Yaml => {
+            let mut out = String::new();
+            for object in objects {
+                out.push_str("---\n");
+                out.push_str(&yaml(object)?);
+            }
+            Ok(out)
+        }
+        Format::Json => {
+            let values: Vec<&serde_json::Value> = objects.iter().map(|o| &o.value).collect();
+            let mut out = serde_json::to_string_pretty(&values)
+                .map_err(|e| Diagnostic::new(format!("cannot write JSON: {e}")))?;
+            out.push('\n');
+            Ok(out)
+        }
+    }
+}
+
+/// The relative file path of an object in an output directory.
+pub fn file_name(object: &Object) -> PathBuf {
+    let file = format!("{}-{}.yaml", object.kind.to_ascii_lowercase(), object.name);
+    let mut path = PathBuf::from(&object.tenant);
+    if let Some(service) = &object.service {
+        path.push(service);
+    }
+    path.push(file);
+    path
+}
+
+/// Replaces `dir` with one file per object. Refuses to replace a non-empty directory that
+/// stencil did not write.
+pub fn write_dir(objects: &[Object], dir: &Path) -> Result<()> {
+    if dir.exists() {
+        let empty = fs::read_dir(dir)
+            .map_err(|e| Error::io(format_args!("cannot read {}", dir.display()), &e))?
+            .next()
+            .is_none();
+        if !empty && !dir.join(OUT_DIR_MARKER).exists() {
+            return Err(Diagnostic::new(format!(
+                "{} is not empty and was not written by stencil",
+                dir.display()
+            ))
+            .hint("choose an empty or new directory; stencil replaces --out-dir as a whole")
+            .into());
+        }
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let staging = parent.join(format!(".{name}.stencil-new-{}", std::process::id()));
+    let result = write_tree(objects, &staging).and_then(|()| swap(&staging, dir, &parent, &name));
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+fn write_tree(objects: &[Object], root: &Path) -> Result<()> {
+    let io = |what: &Path, e: std::io::Error| Error::io(format_args!("cannot write {}", what.display()), &e);
+    fs::create_dir_all(root).map_err(|e| io(root, e))?;
+    fs::write(root.join(OUT_DIR_MARKER), "written by stencil render --out-dir; replaced on every render\n")
+        .map_err(|e| io(root, e))?;
+    for object in objects {
+        let path = root.join(file_name(object));
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        }
+        fs::write(&path, format!("---\n{}", yaml(object)?)).map_err(|e| io(&path, e))?;
+    }
+    Ok(())
+}
+
+fn swap(staging: &Path, dir: &Path, parent: &Path, name: &str) -> Result<()> {
+    let io = |what: &Path, e: std::io::Error| Error::io(format_args!("cannot replace {}", what.display()), &e);
+    if dir.exists() {
+        let old = parent.join(format!(".{name}.stencil-old-{}", std::process::id()));
+        fs::rename(dir, &old).map_err(|e| io(dir, e))?;
+        if let Err(e) = fs::rename(staging, dir) {
+            // Put the previous output back: never leave the user with nothing.
+            let _ = fs::rename(&old, dir);
+            return Err(io(dir, e));
+        }
+        fs::remove_dir_all(&old).map_err(|e| io(&old, e))?;
+    } else {
+        fs::rename(staging, dir).map_err(|e| io(dir, e))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! Errors are UI: every problem is a [`Diagnostic`] with a message, the place in the input it
+//! concerns, and a hint, rendered like rustc (`error: …`, `--> file:line:col`, the source line
+//! with a caret, `= hint: …`). An [`Error`] holds one or more diagnostics so that `validate`
+//! can report every problem at once.
+
+use std::fmt::{self, Write as _};
+
+use crate::origin::Origin;
+
+/// One problem, with where it is and what to do about it.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub message: String,
+    pub origin: Option<Origin>,
+    /// Extra context lines, e.g. the `extends` chain that led here.
+    pub notes: Vec<String>,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            origin: None,
+            notes: Vec::new(),
+            hint: None,
+        }
+    }
+
+    pub fn at(mut self, origin: &Origin) -> Self {
+        self.origin = Some(origin.clone());
+        self
+    }
+
+    pub fn at_opt(mut self, origin: Option<&Origin>) -> Self {
+        self.origin = origin.cloned();
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Renders the diagnostic, rustc style. Never includes anything but the message, the
+    /// one source line it points at, notes and the hint.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "error: {}", self.message);
+        if let Some(origin) = &self.origin {
+            let _ = writeln!(out, "  --> {origin}");
+            if let Some(line) = origin.file.line(origin.line) {
+                let number = origin.line.to_string();
+                let pad = " ".repeat(number.len());
+                let caret_pad: String = line
+                    .chars()
+                    .take(origin.col.saturating_sub(1) as usize)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                let _ = writeln!(out, "{pad} |");
+                let _ = writeln!(out, "{number} | {line}");
+                let _ = writeln!(out, "{pad} | {caret_pad}^");
+            }
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "  = note: {note}");
+        }
+        if let Some(hint) = &self.hint {
+            let _ = writeln!(out, "  = hint: {hint}");
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+/// The error type of every stage: one or more diagnostics.
+#[derive(Debug, Clone)]
+pub struct Error {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Error {
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diagnostics
+    }
+
+    /// Collects several errors into one. Returns `None` when there is nothing to report.
+    pub fn collect(errors: impl IntoIterator<Item = Error>) -> Option<Error> {
+        let diagnostics: Vec<Diagnostic> = errors
+            .into_iter()
+            .flat_map(|e| e.diagnostics.into_iter())
+            .collect();
+        if diagnostics.is_empty() {
+            None
+        } else {
+            Some(Error { diagnostics })
+        }
+    }
+
+    /// An error about a file that could not be read or written.
+    pub fn io(what: impl fmt::Display, err: &std::io::Error) -> Self {
+        Diagnostic::new(format!("{what}: {err}")).into()
+    }
+
+    /// Adds a note to every diagnostic (e.g. which tenant/service was being rendered).
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        let note = note.into();
+        for d in &mut self.diagnostics {
+            d.notes.push(note.clone());
+        }
+        self
+    }
+}
+
+impl From<Diagnostic> for Error {
+    fn from(d: Diagnostic) -> Self {
+        Error {
+            diagnostics: vec![d],
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            f.write_str(&d.render())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// "did you mean" for a misspelt name: the closest candidate within a small edit distance.
+pub fn did_you_mean<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for candidate in candidates {
+        let distance = edit_distance(&input.to_lowercase(), &candidate.to_lowercase());
+        let limit = (candidate.chars().count().max(3) / 3).max(1);
+        if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Optimal string alignment distance: edits plus adjacent transpositions (`imgae` -> `image`
+/// is one edit).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::origin::SourceFile;
+
+    #[test]
+    fn suggests_close_names_only() {
+        let keys = ["replicas", "resources", "image"];
+        assert_eq!(did_you_mean("replcas", keys), Some("replicas"));
+        assert_eq!(did_you_mean("Replicas", keys), Some("replicas"));
+        assert_eq!(did_you_mean("imgae", keys), Some("image"));
+        assert_eq!(did_you_mean("zzzzzzz", keys), None);
+    }
+
+    #[test]
+    fn renders_like_rustc() {
+        let file = SourceFile::new("base/api/service.yaml", "kind: Service\nreplcas: 2\n");
+        let d = Diagnostic::new("unknown key `replcas`")
+            .at(&Origin::new(&file, 2, 1))
+            .hint("did you mean `replicas`?");
+        assert_eq!(
+            d.render(),
+            "error: unknown key `replcas`\n  --> base/api/service.yaml:2:1\n  |\n2 | replcas: 2\n  | ^\n  = hint: did you mean `replicas`?\n"
+        );
+    }
+}

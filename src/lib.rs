@@ -1,0 +1,23 @@
+//! stencil: renders fully resolved Kubernetes manifests for many tenants from a base service
+//! definition plus per-tenant overlays, with explicit inheritance (`extends:`) and provenance.
+//!
+//! The pipeline, one module per stage, data flowing one way:
+//! [`source`] -> [`load`] -> [`resolve`] -> [`template`] -> [`policy`] -> [`build`] -> [`emit`].
+//! [`pipeline`] runs the stages for a selection of tenant x services; [`commands`] hold one
+//! module per CLI command.
+
+pub mod build;
+pub mod cli;
+pub mod commands;
+pub mod emit;
+pub mod error;
+pub mod load;
+pub mod model;
+pub mod names;
+pub mod node;
+pub mod origin;
+pub mod pipeline;
+pub mod policy;
+pub mod resolve;
+pub mod source;
+pub mod template;

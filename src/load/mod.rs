@@ -1,0 +1,396 @@
+//! The `load` stage: read files from a [`Source`], parse them into [`Node`] trees with
+//! positions, and check each against the typed model for its role (unknown keys, wrong
+//! types), reporting file:line:col. Parsed files are cached: a base file shared by a thousand
+//! tenants is read and checked once.
+//!
+//! [`load_repo`] reads the repository skeleton: `stencil.yaml`, the services under `base/` and
+//! the tenants under `tenants/`.
+
+pub mod de;
+pub mod parse;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Diagnostic, Error, Result, did_you_mean};
+use crate::model::{EnvFile, RepoSettings, ServiceSpec, TenantSpec, VersionSpec};
+use crate::names::DnsLabel;
+use crate::node::{Node, Value};
+use crate::origin::{Origin, SourceFile};
+use crate::source::{EntryKind, RepoPath, Source};
+
+pub use parse::Limits;
+
+/// Largest input file accepted, in bytes.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// What a file is, which decides the typed model it is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Settings,
+    Tenant,
+    /// A service definition layer: base `service.yaml`, a profile, or a tenant `values.yaml`.
+    ServiceLayer,
+    Version,
+    Env,
+}
+
+impl Role {
+    fn describe(self) -> &'static str {
+        match self {
+            Role::Settings => "invalid stencil.yaml",
+            Role::Tenant => "invalid tenant definition",
+            Role::ServiceLayer => "invalid service definition",
+            Role::Version => "invalid version file",
+            Role::Env => "invalid env file",
+        }
+    }
+}
+
+type Cached = Arc<Result<Option<Arc<Node>>>>;
+
+/// Reads, parses and checks files, once each.
+pub struct Loader<'s> {
+    source: &'s dyn Source,
+    limits: Limits,
+    files: Mutex<HashMap<(RepoPath, Role), Cached>>,
+    /// Resolved `extends` chains, by file (filled by the `resolve` stage).
+    pub(crate) chains: Mutex<HashMap<RepoPath, Arc<crate::resolve::Chain>>>,
+}
+
+impl<'s> Loader<'s> {
+    pub fn new(source: &'s dyn Source) -> Self {
+        Self {
+            source,
+            limits: Limits::default(),
+            files: Mutex::new(HashMap::new()),
+            chains: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn source(&self) -> &'s dyn Source {
+        self.source
+    }
+
+    /// Loads a file in a role; `Ok(None)` when it does not exist. Top-level `null` (an empty
+    /// file) loads as an empty mapping.
+    pub fn load(&self, path: &RepoPath, role: Role) -> Result<Option<Arc<Node>>> {
+        let key = (path.clone(), role);
+        if let Some(hit) = lock(&self.files).get(&key) {
+            return (**hit).clone();
+        }
+        let result = self.load_uncached(path, role);
+        let cached = Arc::new(result);
+        lock(&self.files).insert(key, Arc::clone(&cached));
+        (*cached).clone()
+    }
+
+    fn load_uncached(&self, path: &RepoPath, role: Role) -> Result<Option<Arc<Node>>> {
+        let Some(bytes) = self.source.read(path)? else {
+            return Ok(None);
+        };
+        let file = decode(path, bytes)?;
+        let mut node = parse::parse(&file, self.limits)?;
+        match &node.value {
+            Value::Map(_) => {}
+            Value::Null => node = Node::empty_map(Origin::file_start(&file)),
+            _ => {
+                return Err(Diagnostic::new(format!(
+                    "{}: expected a mapping at the top level, found {}",
+                    role.describe(),
+                    node.type_name()
+                ))
+                .at(&node.origin)
+                .into());
+            }
+        }
+        check_role(&node, role)?;
+        Ok(Some(Arc::new(node)))
+    }
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means another render thread panicked; the cache itself is still
+    // consistent (entries are inserted whole), so keep going.
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Bytes to text: bounded size, UTF-8 (naming the line of the first bad byte).
+fn decode(path: &RepoPath, bytes: Vec<u8>) -> Result<Arc<SourceFile>> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(Diagnostic::new(format!(
+            "{path} is {} bytes; input files are limited to {} bytes",
+            bytes.len(),
+            MAX_FILE_BYTES
+        ))
+        .hint("stencil inputs are small configuration files; split the file or move data out of the repository")
+        .into());
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(path.as_str(), text)),
+        Err(err) => {
+            let valid = err.utf8_error().valid_up_to();
+            let bytes = err.into_bytes();
+            let line = bytes[..valid].iter().filter(|b| **b == b'\n').count() + 1;
+            let col = valid - bytes[..valid].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let file = SourceFile::new(path.as_str(), text);
+            Err(Diagnostic::new("file is not valid UTF-8")
+                .at(&Origin::new(&file, line as u32, col as u32))
+                .hint("save the file as UTF-8")
+                .into())
+        }
+    }
+}
+
+/// Checks a parsed file against the typed model of its role.
+fn check_role(node: &Node, role: Role) -> Result<()> {
+    // `key: null` deletes what a lower layer set; for checking what this file sets, drop it.
+    let mut stripped = node.clone();
+    stripped.strip_nulls();
+    let what = role.describe();
+    let result = match role {
+        Role::Settings => de::from_node::<RepoSettings>(&stripped).map(drop),
+        Role::Tenant => de::from_node::<TenantSpec>(&stripped).map(drop),
+        Role::ServiceLayer => de::from_node::<ServiceSpec>(&stripped).map(drop),
+        Role::Version => de::from_node::<VersionSpec>(&stripped).map(drop),
+        Role::Env => de::from_node::<EnvFile>(node).map(drop),
+    };
+    result.map_err(|e| e.into_diagnostic(what).into())
+}
+
+/// A tenant, as read from `tenants/<name>/tenant.yaml`.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub name: DnsLabel,
+    pub namespace: DnsLabel,
+    pub spec: TenantSpec,
+    pub node: Arc<Node>,
+}
+
+/// The repository skeleton: settings, services and tenants.
+#[derive(Debug)]
+pub struct Repo {
+    pub settings: RepoSettings,
+    pub settings_node: Arc<Node>,
+    /// Names of the folders under `base/` that hold a `service.yaml`.
+    pub services: BTreeSet<String>,
+    /// Tenants sorted by name.
+    pub tenants: Vec<Tenant>,
+}
+
+impl Repo {
+    pub fn tenant(&self, name: &str) -> Option<&Tenant> {
+        self.tenants.iter().find(|t| t.name.as_str() == name)
+    }
+}
+
+/// Reads `stencil.yaml`, lists services and reads every `tenant.yaml`. Returns every problem
+/// found, not just the first.
+pub fn load_repo(loader: &Loader<'_>) -> Result<Repo> {
+    let settings_path = RepoPath::parse("stencil.yaml").map_err(Diagnostic::new)?;
+    let settings_node = loader.load(&settings_path, Role::Settings)?.ok_or_else(|| {
+        Diagnostic::new(format!("no stencil.yaml in {}", loader.source().describe()))
+            .hint("run stencil in a stencil repository or pass --repo DIR")
+    })?;
+    let settings: RepoSettings = de::from_node(&settings_node)
+        .map_err(|e| e.into_diagnostic(Role::Settings.describe()))?;
+
+    let mut problems: Vec<Error> = Vec::new();
+    let services = list_services(loader, &mut problems)?;
+    let mut tenants = Vec::new();
+    let tenants_dir = RepoPath::parse("tenants").map_err(Diagnostic::new)?;
+    for (name, kind) in loader.source().list(&tenants_dir)? {
+        if kind != EntryKind::Dir || name.starts_with('.') {
+            continue;
+        }
+        match load_tenant(loader, &tenants_dir, &name, &settings, &services) {
+            Ok(tenant) => tenants.push(tenant),
+            Err(e) => problems.push(e),
+        }
+    }
+    check_namespaces(&tenants, &mut problems);
+    match Error::collect(problems) {
+        Some(err) => Err(err),
+        None => Ok(Repo {
+            settings,
+            settings_node,
+            services,
+            tenants,
+        }),
+    }
+}
+
+fn list_services(loader: &Loader<'_>, problems: &mut Vec<Error>) -> Result<BTreeSet<String>> {
+    let base = RepoPath::parse("base").map_err(Diagnostic::new)?;
+    let mut services = BTreeSet::new();
+    for (name, kind) in loader.source().list(&base)? {
+        if kind != EntryKind::Dir || name.starts_with('.') {
+            continue;
+        }
+        let dir = base.join(&name);
+        if loader.source().kind(&dir.join("service.yaml"))? != Some(EntryKind::File) {
+            problems.push(
+                Diagnostic::new(format!("{dir}/ has no service.yaml"))
+                    .hint("every folder under base/ is a service and needs a service.yaml")
+                    .into(),
+            );
+            continue;
+        }
+        if let Err(msg) = DnsLabel::parse(&name) {
+            problems.push(
+                Diagnostic::new(format!("service folder {dir}/: {msg}"))
+                    .hint("service names become Kubernetes object names; rename the folder")
+                    .into(),
+            );
+            continue;
+        }
+        services.insert(name);
+    }
+    Ok(services)
+}
+
+fn load_tenant(
+    loader: &Loader<'_>,
+    tenants_dir: &RepoPath,
+    name: &str,
+    settings: &RepoSettings,
+    services: &BTreeSet<String>,
+) -> Result<Tenant> {
+    let dir = tenants_dir.join(name);
+    let path = dir.join("tenant.yaml");
+    let node = loader.load(&path, Role::Tenant)?.ok_or_else(|| {
+        Diagnostic::new(format!("{dir}/ has no tenant.yaml"))
+            .hint("every folder under tenants/ is a tenant and needs a tenant.yaml (kind: Tenant)")
+    })?;
+    let spec: TenantSpec =
+        de::from_node(&node).map_err(|e| e.into_diagnostic(Role::Tenant.describe()))?;
+    let at = |key: &str| node.get(key).map_or_else(|| node.origin.clone(), |n| n.origin.clone());
+    let mut problems: Vec<Error> = Vec::new();
+
+    let tenant_name = match DnsLabel::parse(name) {
+        Ok(n) => Some(n),
+        Err(msg) => {
+            problems.push(
+                Diagnostic::new(format!("invalid tenant name: {msg}"))
+                    .at(&node.origin)
+                    .hint("the tenant folder name becomes a namespace and label value; rename the folder")
+                    .into(),
+            );
+            None
+        }
+    };
+    if let Some(declared) = &spec.name
+        && declared != name
+    {
+        problems.push(
+            Diagnostic::new(format!(
+                "tenant.yaml says `name: {declared}` but its folder is tenants/{name}"
+            ))
+            .at(&at("name"))
+            .hint("the folder name is the tenant name; make them equal or remove `name:`")
+            .into(),
+        );
+    }
+    if !settings.environments.contains_key(&spec.environment) {
+        let known: Vec<&str> = settings.environments.keys().map(String::as_str).collect();
+        let hint = match did_you_mean(&spec.environment, known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("environments in stencil.yaml: {}", known.join(", ")),
+        };
+        problems.push(
+            Diagnostic::new(format!("unknown environment `{}`", spec.environment))
+                .at(&at("environment"))
+                .hint(hint)
+                .into(),
+        );
+    }
+    let namespace = match &spec.namespace {
+        None => tenant_name.clone(),
+        Some(ns) => match DnsLabel::parse(ns) {
+            Ok(n) => Some(n),
+            Err(msg) => {
+                problems.push(
+                    Diagnostic::new(format!("invalid namespace: {msg}"))
+                        .at(&at("namespace"))
+                        .into(),
+                );
+                None
+            }
+        },
+    };
+    let items = node.get("services").and_then(Node::as_seq).unwrap_or(&[]);
+    let mut seen = BTreeSet::new();
+    for (i, service) in spec.services.iter().enumerate() {
+        let origin = items.get(i).map_or_else(|| at("services"), |n| n.origin.clone());
+        if !seen.insert(service) {
+            problems.push(
+                Diagnostic::new(format!("service `{service}` is listed twice"))
+                    .at(&origin)
+                    .into(),
+            );
+        } else if !services.contains(service) {
+            let hint = match did_you_mean(service, services.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "services under base/: {}",
+                    services.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            problems.push(
+                Diagnostic::new(format!("tenant `{name}` names service `{service}`, which does not exist"))
+                    .at(&origin)
+                    .hint(hint)
+                    .into(),
+            );
+        }
+    }
+    // A folder for a service the tenant does not run is a mistake waiting to happen.
+    for (entry, kind) in loader.source().list(&dir)? {
+        if kind == EntryKind::Dir && !entry.starts_with('.') && !spec.services.contains(&entry) {
+            problems.push(
+                Diagnostic::new(format!(
+                    "{dir}/{entry}/ exists but `{entry}` is not in the tenant's services"
+                ))
+                .at(&at("services"))
+                .hint(format!("add `{entry}` to services in {path}, or remove the folder"))
+                .into(),
+            );
+        }
+    }
+    if let Some(err) = Error::collect(problems) {
+        return Err(err);
+    }
+    match (tenant_name, namespace) {
+        (Some(name), Some(namespace)) => Ok(Tenant {
+            name,
+            namespace,
+            spec,
+            node,
+        }),
+        // Both `None` cases pushed a problem above, so this branch is never taken.
+        _ => Err(Diagnostic::new(format!("invalid tenant {name}")).into()),
+    }
+}
+
+fn check_namespaces(tenants: &[Tenant], problems: &mut Vec<Error>) {
+    let mut owners: HashMap<&str, &Tenant> = HashMap::new();
+    for tenant in tenants {
+        if let Some(first) = owners.insert(tenant.namespace.as_str(), tenant) {
+            let origin = tenant
+                .node
+                .get("namespace")
+                .map_or_else(|| tenant.node.origin.clone(), |n| n.origin.clone());
+            problems.push(
+                Diagnostic::new(format!(
+                    "tenants `{}` and `{}` both render namespace `{}`",
+                    first.name, tenant.name, tenant.namespace
+                ))
+                .at(&origin)
+                .hint("each tenant needs a namespace of its own; set `namespace:` in one of the tenant.yaml files")
+                .into(),
+            );
+            owners.insert(first.namespace.as_str(), first);
+        }
+    }
+}

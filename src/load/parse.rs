@@ -1,0 +1,374 @@
+//! YAML text to [`Node`] tree, with positions, strict about what YAML allows silently:
+//! duplicate keys are errors (not last-one-wins), non-scalar keys are errors, unknown tags
+//! are errors, and alias expansion and nesting depth are bounded (billion laughs, stack depth).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use crate::error::{Diagnostic, Result};
+use crate::node::{Map, Node, Scalar, ScalarKind, Value, resolve_plain};
+use crate::origin::{Origin, SourceFile};
+
+/// Bounds that keep a hostile document from exhausting memory or stack.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Deepest nesting of mappings and sequences.
+    pub max_depth: usize,
+    /// Most nodes that aliases may add to a document by expansion.
+    pub max_alias_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 64,
+            max_alias_nodes: 10_000,
+        }
+    }
+}
+
+enum Frame {
+    Seq {
+        origin: Origin,
+        anchor: usize,
+        replace: bool,
+        items: Vec<Node>,
+    },
+    Map {
+        origin: Origin,
+        anchor: usize,
+        replace: bool,
+        map: Map,
+        key: Option<(String, Origin)>,
+    },
+}
+
+struct Builder<'a> {
+    file: &'a Arc<SourceFile>,
+    limits: Limits,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    alias_nodes: usize,
+    documents: Vec<Node>,
+}
+
+/// Parses one YAML document. An empty file is an empty mapping's worth of nothing: `Null`.
+pub fn parse(file: &Arc<SourceFile>, limits: Limits) -> Result<Node> {
+    let text = file.text.strip_prefix('\u{feff}').unwrap_or(&file.text);
+    let mut parser = Parser::new_from_str(text);
+    let mut builder = Builder {
+        file,
+        limits,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_nodes: 0,
+        documents: Vec::new(),
+    };
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| {
+            let m = e.marker();
+            scan_error(file, e.info(), m)
+        })?;
+        if matches!(event, Event::StreamEnd) {
+            break;
+        }
+        builder.event(event, mark)?;
+    }
+    let mut documents = builder.documents;
+    match documents.len() {
+        0 => Ok(Node::new(Value::Null, Origin::file_start(file))),
+        1 => Ok(documents.remove(0)),
+        _ => Err(Diagnostic::new("a file must hold one YAML document, this one holds several")
+            .at(&documents[1].origin)
+            .hint("remove the `---` separator, or split the documents into files of their own")
+            .into()),
+    }
+}
+
+fn scan_error(file: &Arc<SourceFile>, info: &str, mark: &Marker) -> crate::error::Error {
+    let origin = Origin::new(file, mark.line() as u32, mark.col() as u32 + 1);
+    let line = file.line(origin.line).unwrap_or("");
+    let hint = if info.contains("tab") || line.starts_with('\t') {
+        "YAML indentation must use spaces; replace the tabs with spaces"
+    } else if info.contains("quoted scalar") {
+        "a quoted string is not closed; add the closing quote"
+    } else {
+        "check the indentation and quoting around this line"
+    };
+    Diagnostic::new(format!("invalid YAML: {info}"))
+        .at(&origin)
+        .hint(hint)
+        .into()
+}
+
+fn is_core_tag(tag: &Tag, suffix: &str) -> bool {
+    (tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:") && tag.suffix == suffix
+}
+
+impl Builder<'_> {
+    fn origin(&self, mark: &Marker) -> Origin {
+        Origin::new(self.file, mark.line() as u32, mark.col() as u32 + 1)
+    }
+
+    /// Reads a tag: `Ok(true)` for `!replace`, `Ok(false)` for none or a core tag we accept.
+    fn tag(&self, tag: Option<&Tag>, mark: &Marker, allowed: &[&str]) -> Result<bool> {
+        let Some(tag) = tag else { return Ok(false) };
+        if tag.handle == "!" && tag.suffix == "replace" {
+            return Ok(true);
+        }
+        if allowed.iter().any(|s| is_core_tag(tag, s)) {
+            return Ok(false);
+        }
+        Err(Diagnostic::new(format!(
+            "unsupported YAML tag `{}{}`",
+            tag.handle, tag.suffix
+        ))
+        .at(&self.origin(mark))
+        .hint("the only tag stencil understands is `!replace` (replace instead of merge); remove the tag")
+        .into())
+    }
+
+    fn event(&mut self, event: Event, mark: Marker) -> Result<()> {
+        match event {
+            Event::StreamStart | Event::DocumentStart | Event::DocumentEnd | Event::Nothing => {
+                Ok(())
+            }
+            Event::StreamEnd => Ok(()),
+            Event::Scalar(text, style, anchor, tag) => {
+                let origin = self.origin(&mark);
+                let replace = self.tag(
+                    tag.as_ref(),
+                    &mark,
+                    &["str", "int", "float", "bool", "null"],
+                )?;
+                let forced_str = tag.as_ref().is_some_and(|t| is_core_tag(t, "str"));
+                let value = if forced_str || style != TScalarStyle::Plain {
+                    Value::Scalar(Scalar {
+                        text,
+                        kind: ScalarKind::Str,
+                    })
+                } else {
+                    match resolve_plain(&text) {
+                        None => Value::Null,
+                        Some(kind) => Value::Scalar(Scalar { text, kind }),
+                    }
+                };
+                let mut node = Node::new(value, origin);
+                node.replace = replace;
+                self.complete(node, anchor)
+            }
+            Event::SequenceStart(anchor, tag) => {
+                let replace = self.tag(tag.as_ref(), &mark, &["seq"])?;
+                self.push(
+                    Frame::Seq {
+                        origin: self.origin(&mark),
+                        anchor,
+                        replace,
+                        items: Vec::new(),
+                    },
+                    &mark,
+                )
+            }
+            Event::MappingStart(anchor, tag) => {
+                let replace = self.tag(tag.as_ref(), &mark, &["map"])?;
+                self.push(
+                    Frame::Map {
+                        origin: self.origin(&mark),
+                        anchor,
+                        replace,
+                        map: Map::new(),
+                        key: None,
+                    },
+                    &mark,
+                )
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return Ok(());
+                };
+                let (node, anchor) = match frame {
+                    Frame::Seq {
+                        origin,
+                        anchor,
+                        replace,
+                        items,
+                    } => {
+                        let mut node = Node::new(Value::Seq(items), origin);
+                        node.replace = replace;
+                        (node, anchor)
+                    }
+                    Frame::Map {
+                        origin,
+                        anchor,
+                        replace,
+                        map,
+                        ..
+                    } => {
+                        let mut node = Node::new(Value::Map(map), origin);
+                        node.replace = replace;
+                        (node, anchor)
+                    }
+                };
+                self.complete(node, anchor)
+            }
+            Event::Alias(id) => {
+                let origin = self.origin(&mark);
+                let Some(target) = self.anchors.get(&id) else {
+                    return Err(Diagnostic::new("alias to an unknown anchor").at(&origin).into());
+                };
+                self.alias_nodes += target.size();
+                if self.alias_nodes > self.limits.max_alias_nodes {
+                    return Err(Diagnostic::new(format!(
+                        "YAML aliases expand to more than {} nodes",
+                        self.limits.max_alias_nodes
+                    ))
+                    .at(&origin)
+                    .hint("this looks like an alias bomb (\"billion laughs\"); write the values out or use `extends` to share them")
+                    .into());
+                }
+                let mut node = target.clone();
+                node.origin = origin;
+                self.complete(node, 0)
+            }
+        }
+    }
+
+    fn push(&mut self, frame: Frame, mark: &Marker) -> Result<()> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(Diagnostic::new(format!(
+                "document nests deeper than {} levels",
+                self.limits.max_depth
+            ))
+            .at(&self.origin(mark))
+            .hint("flatten the structure; no stencil input needs this depth")
+            .into());
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn complete(&mut self, node: Node, anchor: usize) -> Result<()> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.documents.push(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { map, key, .. }) => match key.take() {
+                None => {
+                    let text = match &node.value {
+                        Value::Scalar(s) => s.text.clone(),
+                        Value::Null => String::new(),
+                        Value::Seq(_) | Value::Map(_) => {
+                            return Err(Diagnostic::new("mapping keys must be plain strings")
+                                .at(&node.origin)
+                                .hint("use a string key")
+                                .into());
+                        }
+                    };
+                    if text == "<<" {
+                        return Err(Diagnostic::new("YAML merge keys (`<<`) are not supported")
+                            .at(&node.origin)
+                            .hint("use `extends:` to build on another file; it merges with documented rules and keeps provenance")
+                            .into());
+                    }
+                    if let Some(first) = map.get(&text) {
+                        return Err(Diagnostic::new(format!("duplicate key `{text}`"))
+                            .at(&node.origin)
+                            .note(format!("first set at {}", first.origin))
+                            .hint("YAML keys must be unique in a mapping; remove one of them")
+                            .into());
+                    }
+                    *key = Some((text, node.origin));
+                }
+                Some((name, key_origin)) => {
+                    let mut node = node;
+                    node.origin = key_origin;
+                    map.insert(name, node);
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Node> {
+        parse(&SourceFile::new("t.yaml", text), Limits::default())
+    }
+
+    #[test]
+    fn positions_are_one_based_and_map_values_point_at_their_key() {
+        let node = parse_str("a: 1\nb:\n  c: x\n").unwrap();
+        let b = node.get("b").unwrap();
+        assert_eq!((b.origin.line, b.origin.col), (2, 1));
+        let c = b.get("c").unwrap();
+        assert_eq!((c.origin.line, c.origin.col), (3, 3));
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let err = parse_str("a: 1\na: 2\n").unwrap_err();
+        let d = &err.diagnostics()[0];
+        assert_eq!(d.message, "duplicate key `a`");
+        assert_eq!(d.origin.as_ref().unwrap().line, 2);
+    }
+
+    #[test]
+    fn scalars_keep_their_text() {
+        let node = parse_str("tag: 1.10\nq: \"8000\"\nn: ~\n").unwrap();
+        assert_eq!(node.get("tag").unwrap().as_scalar_text(), Some("1.10"));
+        let q = node.get("q").unwrap();
+        assert!(matches!(&q.value, Value::Scalar(s) if s.kind == ScalarKind::Str));
+        assert!(node.get("n").unwrap().is_null());
+    }
+
+    #[test]
+    fn replace_tag_is_recorded() {
+        let node = parse_str("env: !replace\n  A: b\n").unwrap();
+        assert!(node.get("env").unwrap().replace);
+    }
+
+    #[test]
+    fn alias_bombs_are_bounded() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let err = parse_str(&text).unwrap_err();
+        assert!(err.diagnostics()[0].message.contains("aliases expand"));
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let text = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        let err = parse_str(&text).unwrap_err();
+        assert!(err.diagnostics()[0].message.contains("nests deeper"));
+    }
+
+    #[test]
+    fn bom_and_crlf_are_accepted() {
+        let node = parse_str("\u{feff}a: 1\r\nb: two\r\n").unwrap();
+        assert_eq!(node.get("b").unwrap().as_scalar_text(), Some("two"));
+    }
+
+    #[test]
+    fn tabs_get_a_hint() {
+        let err = parse_str("a:\n\tb: 1\n").unwrap_err();
+        assert!(err.diagnostics()[0].hint.as_deref().unwrap().contains("spaces"));
+    }
+
+    #[test]
+    fn several_documents_are_refused() {
+        assert!(parse_str("a: 1\n---\nb: 2\n").is_err());
+    }
+}

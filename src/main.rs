@@ -1,0 +1,44 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use stencil::cli::{Cli, Command, Global, LogFormat};
+use stencil::commands::{self, EXIT_ERROR};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.global);
+    let outcome = match &cli.command {
+        Command::Render(args) => commands::render::run(&cli.global, args),
+        Command::Explain(args) => commands::explain::run(&cli.global, args),
+        Command::Validate(args) => commands::validate::run(&cli.global, args),
+        Command::Schemas(args) => commands::schemas::run(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(err) => {
+            eprint!("{err}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Logs go to stderr only: stdout carries manifests.
+fn init_logging(global: &Global) {
+    let level = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("STENCIL_LOG").unwrap_or_else(|_| EnvFilter::new(format!("stencil={level}")));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    match global.log_format {
+        LogFormat::Text => builder.with_ansi(false).init(),
+        LogFormat::Json => builder.json().with_current_span(true).init(),
+    }
+}

@@ -1,0 +1,30 @@
+//! The typed input model: one struct per input kind, deserialized from [`crate::node::Node`]
+//! trees and turned into the JSON Schemas under `schemas/`.
+//!
+//! Service layers (base files, profiles, tenant overlays, version pins) all deserialize into
+//! [`ServiceSpec`], whose fields are all optional: each layer sets some of them, and what a
+//! rendered workload must have is checked once, after merging, by the `policy` stage.
+
+mod repo;
+mod service;
+mod tenant;
+
+pub use repo::{EnvironmentSpec, Exception, PolicySettings, RepoKind, RepoSettings, Rule};
+pub use service::{
+    AutoscalingSpec, EnvFile, EnvValue, Extends, ImagePin, ImageSpec, IngressScheme, IngressSpec,
+    IntOrString, PatchSpec, PatchTarget, PatchType, PdbSpec, ProbeSpec, ProbesSpec, PullPolicy,
+    ResourceList, ResourcesSpec, ServiceAccountSpec, ServiceKind, ServiceSpec, SidecarPin,
+    SidecarSpec, StrategySpec, VersionKind, VersionSpec,
+};
+pub use tenant::{TenantKind, TenantSpec};
+
+/// Every input kind with a JSON Schema, by schema file stem.
+pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
+    vec![
+        ("stencil", schemars::schema_for!(RepoSettings)),
+        ("tenant", schemars::schema_for!(TenantSpec)),
+        ("service", schemars::schema_for!(ServiceSpec)),
+        ("version", schemars::schema_for!(VersionSpec)),
+        ("env", schemars::schema_for!(EnvFile)),
+    ]
+}

@@ -1,0 +1,104 @@
+//! `stencil.yaml`: settings for the whole repository.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum RepoKind {
+    Stencil,
+}
+
+/// Repository settings (`stencil.yaml` at the repository root).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RepoSettings {
+    /// Always `Stencil`.
+    pub kind: Option<RepoKind>,
+    /// Name of the platform; becomes `app.kubernetes.io/part-of`.
+    pub name: String,
+    /// Base DNS domain, available to templates as `repo.domain`.
+    pub domain: Option<String>,
+    /// Container registry, available to templates as `repo.registry`.
+    pub registry: Option<String>,
+    /// Environments by name (e.g. `dev`, `prod`); every tenant names one.
+    pub environments: BTreeMap<String, EnvironmentSpec>,
+    /// Guardrail exceptions: the only way to relax a guardrail.
+    #[serde(default)]
+    pub policy: PolicySettings,
+    /// Free-form values for templates, as `repo.vars.<name>`.
+    #[serde(default)]
+    pub vars: BTreeMap<String, serde_json::Value>,
+}
+
+/// One environment: where its tenants are deployed.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvironmentSpec {
+    /// Kubernetes API server URL of the environment's cluster.
+    pub cluster: String,
+    /// DNS domain of the environment, available to templates as `environment.domain`.
+    pub domain: Option<String>,
+    /// Free-form values for templates, as `environment.vars.<name>`.
+    #[serde(default)]
+    pub vars: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PolicySettings {
+    /// Named, reasoned exceptions to guardrails.
+    #[serde(default)]
+    pub exceptions: Vec<Exception>,
+}
+
+/// Grants tenants/services matching the globs an exception to one guardrail.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Exception {
+    /// The guardrail relaxed.
+    pub rule: Rule,
+    /// Tenant name globs (default: all tenants).
+    #[serde(default)]
+    pub tenants: Vec<String>,
+    /// Service name globs (default: all services).
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Why this exception exists. Required: an exception nobody can explain gets removed.
+    pub reason: String,
+}
+
+/// A guardrail that an [`Exception`] can relax.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// Containers must not allow privilege escalation.
+    NoPrivilegeEscalation,
+    /// Containers must have a read-only root filesystem.
+    ReadOnlyRootFilesystem,
+    /// Containers must run as a non-root user (uid 1000 by default).
+    RunAsNonRoot,
+    /// Containers must drop all Linux capabilities.
+    DropAllCapabilities,
+    /// Pods and containers must use the RuntimeDefault seccomp profile.
+    SeccompRuntimeDefault,
+    /// Containers must declare CPU and memory requests and a memory limit.
+    Resources,
+    /// The main container must have a startup probe.
+    StartupProbe,
+}
+
+impl Rule {
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::NoPrivilegeEscalation => "no-privilege-escalation",
+            Rule::ReadOnlyRootFilesystem => "read-only-root-filesystem",
+            Rule::RunAsNonRoot => "run-as-non-root",
+            Rule::DropAllCapabilities => "drop-all-capabilities",
+            Rule::SeccompRuntimeDefault => "seccomp-runtime-default",
+            Rule::Resources => "resources",
+            Rule::StartupProbe => "startup-probe",
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Newtypes that cannot hold a bad value: an image [`Tag`] that is never `latest` or empty, a
+//! [`Digest`] that is `sha256:` plus 64 hex digits, a [`DnsLabel`] that Kubernetes accepts as
+//! a namespace or object name.
+
+use std::fmt;
+
+/// An OCI image tag (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`), never `latest`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tag(String);
+
+impl Tag {
+    pub fn parse(text: &str) -> Result<Tag, String> {
+        if text.is_empty() {
+            return Err("the image tag is empty".into());
+        }
+        if text.eq_ignore_ascii_case("latest") {
+            return Err(format!(
+                "the image tag `{text}` is mutable: it resolves to different images on different nodes and cannot be rolled back"
+            ));
+        }
+        let mut bytes = text.bytes();
+        let first_ok = bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        if !first_ok || !rest_ok || text.len() > 128 {
+            return Err(format!(
+                "`{text}` is not a valid image tag (letters, digits, `_`, `.`, `-`; at most 128; not starting with `.` or `-`)"
+            ));
+        }
+        Ok(Tag(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A content digest: `sha256:` followed by 64 lowercase hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Digest(String);
+
+impl Digest {
+    pub fn parse(text: &str) -> Result<Digest, String> {
+        let hex = text.strip_prefix("sha256:").ok_or_else(|| {
+            format!("`{text}` is not a digest: it must start with `sha256:`")
+        })?;
+        if hex.len() != 64 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(format!(
+                "`{text}` is not a digest: `sha256:` must be followed by 64 lowercase hex digits"
+            ));
+        }
+        Ok(Digest(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A DNS-1123 label: lowercase letters, digits and `-`, starting and ending with an
+/// alphanumeric, at most 63 characters. Valid as a namespace and as an object name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DnsLabel(String);
+
+impl DnsLabel {
+    pub fn parse(text: &str) -> Result<DnsLabel, String> {
+        check_dns_label(text, 63)?;
+        Ok(DnsLabel(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DnsLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Checks a DNS-1123 label of at most `max` characters.
+pub fn check_dns_label(text: &str, max: usize) -> Result<(), String> {
+    if text.is_empty() {
+        return Err("the name is empty".into());
+    }
+    if text.len() > max {
+        return Err(format!(
+            "`{text}` is {} characters long; Kubernetes allows at most {max}",
+            text.len()
+        ));
+    }
+    let bytes = text.as_bytes();
+    let ok_inner = bytes
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+    let ok_ends = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !ok_inner || !ok_ends(bytes[0]) || !ok_ends(bytes[bytes.len() - 1]) {
+        let suggestion: String = text
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+            .trim_matches('-')
+            .to_string();
+        return Err(format!(
+            "`{text}` is not a valid Kubernetes name (DNS-1123 label: lowercase letters, digits and `-`, starting and ending with a letter or digit); `{suggestion}` would be"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an environment variable name: `[A-Za-z_][A-Za-z0-9_.-]*`, no `=`.
+pub fn check_env_name(text: &str) -> Result<(), String> {
+    let mut bytes = text.bytes();
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    if !first_ok || !bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) {
+        return Err(format!(
+            "`{text}` is not a valid environment variable name (letters, digits, `_`, `.`, `-`, not starting with a digit; no `=`)"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags() {
+        assert!(Tag::parse("1.2.3").is_ok());
+        assert!(Tag::parse("2024.11.3-abc123_x").is_ok());
+        assert!(Tag::parse("latest").is_err());
+        assert!(Tag::parse("LATEST").is_err());
+        assert!(Tag::parse("").is_err());
+        assert!(Tag::parse(".hidden").is_err());
+        assert!(Tag::parse("-x").is_err());
+        assert!(Tag::parse("a/b").is_err());
+        assert!(Tag::parse(&"a".repeat(128)).is_ok());
+        assert!(Tag::parse(&"a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn digests() {
+        let good = format!("sha256:{}", "a1".repeat(32));
+        assert!(Digest::parse(&good).is_ok());
+        assert!(Digest::parse("sha256:abc").is_err());
+        assert!(Digest::parse(&good.to_uppercase()).is_err());
+        assert!(Digest::parse(&"a1".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn dns_labels() {
+        assert!(DnsLabel::parse("tenant-one").is_ok());
+        let err = DnsLabel::parse("Tenant_One").unwrap_err();
+        assert!(err.contains("`tenant-one` would be"), "{err}");
+        assert!(DnsLabel::parse("-a").is_err());
+        assert!(DnsLabel::parse(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn env_names() {
+        assert!(check_env_name("LOG_LEVEL").is_ok());
+        assert!(check_env_name("A=B").is_err());
+        assert!(check_env_name("1A").is_err());
+    }
+}

@@ -1,0 +1,177 @@
+//! Runs the stages for a selection of tenant x services:
+//! `resolve -> template -> policy -> build -> policy (objects)`, in parallel across
+//! tenant-services, collecting results in input order so output is byte-identical run to
+//! run. Every failure is collected; any failure means no output.
+
+use std::collections::HashMap;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use minijinja::Environment;
+use rayon::prelude::*;
+use tracing::{debug, info_span};
+
+use crate::build::{self, Object};
+use crate::error::{Diagnostic, Error, Result};
+use crate::load::{Loader, Repo, Tenant};
+use crate::policy::{self, Exceptions};
+use crate::resolve::{self, Resolved};
+use crate::template::{self, Vars};
+
+/// Which tenant x services to render.
+#[derive(Debug, Default)]
+pub struct Selection {
+    tenants: Option<GlobSet>,
+    services: Option<GlobSet>,
+    environment: Option<String>,
+}
+
+fn globset(patterns: &[String]) -> Result<Option<GlobSet>> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = GlobSetBuilder::new();
+    for p in patterns {
+        builder.add(Glob::new(p).map_err(|e| Diagnostic::new(format!("invalid glob `{p}`: {e}")))?);
+    }
+    Ok(Some(builder.build().map_err(|e| Diagnostic::new(e.to_string()))?))
+}
+
+impl Selection {
+    pub fn new(tenants: &[String], services: &[String], environment: Option<String>) -> Result<Self> {
+        Ok(Selection {
+            tenants: globset(tenants)?,
+            services: globset(services)?,
+            environment,
+        })
+    }
+
+    /// The selected (tenant, service) pairs, tenants by name then services by name.
+    pub fn apps<'r>(&self, repo: &'r Repo) -> Vec<(&'r Tenant, &'r str)> {
+        let mut out = Vec::new();
+        for tenant in &repo.tenants {
+            if self.tenants.as_ref().is_some_and(|g| !g.is_match(tenant.name.as_str())) {
+                continue;
+            }
+            if self.environment.as_ref().is_some_and(|e| *e != tenant.spec.environment) {
+                continue;
+            }
+            let mut services: Vec<&str> = tenant.spec.services.iter().map(String::as_str).collect();
+            services.sort_unstable();
+            for service in services {
+                if self.services.as_ref().is_some_and(|g| !g.is_match(service)) {
+                    continue;
+                }
+                out.push((tenant, service));
+            }
+        }
+        out
+    }
+}
+
+/// Everything a render needs that is shared across tenant-services.
+pub struct Renderer<'a> {
+    pub loader: &'a Loader<'a>,
+    pub repo: &'a Repo,
+    pub engine: Environment<'static>,
+    pub exceptions: Exceptions,
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(loader: &'a Loader<'a>, repo: &'a Repo) -> Result<Self> {
+        Ok(Renderer {
+            loader,
+            repo,
+            engine: template::engine(),
+            exceptions: Exceptions::new(&repo.settings, &repo.settings_node)?,
+        })
+    }
+
+    /// Resolves and templates one tenant x service: the tree `explain` shows and `policy`
+    /// checks. Also returns the tree before templating.
+    pub fn resolve(&self, tenant: &Tenant, service: &str) -> Result<(Resolved, Resolved)> {
+        let resolved = resolve::resolve(self.loader, tenant, service)?;
+        let mut templated = resolved.clone();
+        let vars = Vars::new(&self.repo.settings, tenant, service).ok_or_else(|| {
+            Diagnostic::new(format!("unknown environment `{}`", tenant.spec.environment))
+        })?;
+        template::render_tree(&self.engine, &vars, &mut templated.tree)?;
+        Ok((resolved, templated))
+    }
+
+    /// All objects of one tenant x service, checked.
+    pub fn render_app(&self, tenant: &Tenant, service: &str) -> Result<Vec<Object>> {
+        let (_, resolved) = self.resolve(tenant, service)?;
+        let workload = policy::check_spec(&resolved.tree, tenant, service)?;
+        let mut objects = build::build_service(&workload, tenant, &self.repo.settings)?;
+        policy::check_objects(&objects, tenant.name.as_str(), service, &self.exceptions)?;
+        build::sort(&mut objects);
+        Ok(objects)
+    }
+
+    /// Renders the selection: the tenants' Namespaces and every selected tenant-service, in
+    /// stream order. Any problem anywhere fails the whole render, listing every problem.
+    pub fn render(&self, selection: &Selection) -> Result<Vec<Object>> {
+        let apps = selection.apps(self.repo);
+        let results: Vec<Result<Vec<Object>>> = apps
+            .par_iter()
+            .map(|(tenant, service)| {
+                let span = info_span!("render", tenant = tenant.name.as_str(), service = *service);
+                let _guard = span.enter();
+                let result = self.render_app(tenant, service);
+                match &result {
+                    Ok(objects) => debug!(objects = objects.len(), "rendered"),
+                    Err(e) => debug!(problems = e.diagnostics().len(), "failed"),
+                }
+                result.map_err(|e| e.with_note(format!("while rendering {}/{service}", tenant.name)))
+            })
+            .collect();
+
+        let mut objects = Vec::new();
+        let mut problems = Vec::new();
+        let mut current_tenant: Option<&str> = None;
+        for ((tenant, _), result) in apps.iter().zip(results) {
+            if current_tenant != Some(tenant.name.as_str()) {
+                current_tenant = Some(tenant.name.as_str());
+                match build::namespace(tenant, &self.repo.settings) {
+                    Ok(ns) => objects.push(ns),
+                    Err(e) => problems.push(e),
+                }
+            }
+            match result {
+                Ok(mut app) => objects.append(&mut app),
+                Err(e) => problems.push(e),
+            }
+        }
+        if let Some(err) = duplicates(&objects) {
+            problems.push(err);
+        }
+        match Error::collect(problems) {
+            Some(err) => Err(err),
+            None => Ok(objects),
+        }
+    }
+}
+
+/// Two objects with the same group, kind, namespace and name would overwrite each other in
+/// the cluster; refuse.
+fn duplicates(objects: &[Object]) -> Option<Error> {
+    let mut seen: HashMap<(String, String, String, String), &Object> = HashMap::new();
+    let mut problems = Vec::new();
+    for object in objects {
+        if let Some(first) = seen.insert(object.identity(), object) {
+            let producer = |o: &Object| match (&o.service, &o.origin) {
+                (_, Some(origin)) => format!("{origin}"),
+                (Some(s), None) => format!("tenant {} service {s}", o.tenant),
+                (None, None) => format!("tenant {}", o.tenant),
+            };
+            problems.push(Error::from(
+                Diagnostic::new(format!("two objects are both {}", object.describe()))
+                    .at_opt(object.origin.as_ref().or(first.origin.as_ref()))
+                    .note(format!("one from {}", producer(first)))
+                    .note(format!("one from {}", producer(object)))
+                    .hint("object names must be unique per kind and namespace; rename the extra object"),
+            ));
+        }
+    }
+    Error::collect(problems)
+}

@@ -1,0 +1,502 @@
+//! The `policy` stage: guardrails are defaults, not options.
+//!
+//! [`check_spec`] turns a resolved, templated tree into a [`Workload`] only if it can be
+//! rendered safely: an immutable image tag (never `latest` or empty; the error names the file
+//! that set it), a valid digest, a port, valid names. [`check_objects`] runs on the built and
+//! patched objects, so a patch or an extra object cannot switch a guardrail off unless
+//! `stencil.yaml` grants a named exception with a reason.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use k8s_openapi::api::core::v1::{Container, PodSpec};
+
+use crate::build::Object;
+use crate::error::{Diagnostic, Error, Result};
+use crate::load::de::from_node;
+use crate::load::Tenant;
+use crate::model::{ImageSpec, PatchSpec, RepoSettings, Rule, ServiceSpec};
+use crate::names::{Digest, Tag, check_dns_label, check_env_name};
+use crate::node::Node;
+use crate::origin::Origin;
+
+/// A tenant x service that passed the guardrails and can be built.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub service: String,
+    pub spec: ServiceSpec,
+    pub image: ImageRef,
+    pub port: u16,
+    /// One per `spec.sidecars` entry, same order.
+    pub sidecar_images: Vec<ImageRef>,
+    pub patches: Vec<(PatchSpec, Origin)>,
+    pub extra_objects: Vec<(serde_json::Value, Origin)>,
+    /// Where the service is defined, for hints.
+    pub origin: Origin,
+}
+
+/// A checked image reference.
+#[derive(Debug, Clone)]
+pub struct ImageRef {
+    pub repository: String,
+    pub tag: Tag,
+    pub digest: Option<Digest>,
+}
+
+impl ImageRef {
+    /// `repository:tag` or `repository:tag@sha256:…`.
+    pub fn reference(&self) -> String {
+        match &self.digest {
+            Some(d) => format!("{}:{}@{}", self.repository, self.tag, d),
+            None => format!("{}:{}", self.repository, self.tag),
+        }
+    }
+}
+
+/// Looks up a node by a path of map keys.
+fn lookup<'a>(tree: &'a Node, path: &[&str]) -> Option<&'a Node> {
+    path.iter().try_fold(tree, |node, key| node.get(key))
+}
+
+fn origin_of(tree: &Node, path: &[&str]) -> Origin {
+    let mut node = tree;
+    for key in path {
+        match node.get(key) {
+            Some(n) => node = n,
+            None => break,
+        }
+    }
+    node.origin.clone()
+}
+
+pub fn check_spec(tree: &Node, tenant: &Tenant, service: &str) -> Result<Workload> {
+    let spec: ServiceSpec =
+        from_node(tree).map_err(|e| e.into_diagnostic("invalid service definition"))?;
+    let mut problems: Vec<Error> = Vec::new();
+    let mut problem = |d: Diagnostic| problems.push(d.into());
+
+    let image = check_image(tree, &["image"], spec.image.as_ref(), service, &mut problem);
+    let port = match spec.port {
+        Some(0) => {
+            problem(
+                Diagnostic::new("port 0 is not a valid container port")
+                    .at(&origin_of(tree, &["port"]))
+                    .hint("use a port between 1 and 65535"),
+            );
+            None
+        }
+        Some(p) => Some(p),
+        None => {
+            problem(
+                Diagnostic::new(format!("service `{service}` has no port"))
+                    .at(&tree.origin)
+                    .hint(format!("set `port:` in base/{service}/service.yaml")),
+            );
+            None
+        }
+    };
+    for name in spec.env.iter().flat_map(|e| e.keys()) {
+        if let Err(msg) = check_env_name(name) {
+            problem(Diagnostic::new(msg).at(&origin_of(tree, &["env", name])));
+        }
+    }
+    let instance = format!("{}-{service}", tenant.name);
+    if let Err(msg) = check_dns_label(&instance, 63) {
+        problem(
+            Diagnostic::new(format!("tenant x service name {msg}"))
+                .at(&tenant.node.origin)
+                .hint("the label app.kubernetes.io/instance is `<tenant>-<service>`; shorten the tenant or service name"),
+        );
+    }
+    check_probes(tree, &["probes"], spec.probes.as_ref(), &mut problem);
+    if let Some(ingress) = &spec.ingress {
+        let enabled = ingress.enabled.unwrap_or(ingress.host.is_some());
+        if enabled && ingress.host.as_deref().is_none_or(str::is_empty) {
+            problem(
+                Diagnostic::new("ingress is enabled but has no host")
+                    .at(&origin_of(tree, &["ingress"]))
+                    .hint("set `ingress.host`, e.g. \"{{ service.name }}.{{ tenant.domain }}\", or `ingress.enabled: false`"),
+            );
+        }
+        if let Some(path) = &ingress.path
+            && !path.starts_with('/')
+        {
+            problem(
+                Diagnostic::new(format!("ingress path `{path}` must start with `/`"))
+                    .at(&origin_of(tree, &["ingress", "path"])),
+            );
+        }
+    }
+    if let Some(a) = &spec.autoscaling {
+        let (min, max) = (a.min_replicas.unwrap_or(1), a.max_replicas.unwrap_or(0));
+        if a.enabled != Some(false) && (min == 0 || max < min) {
+            problem(
+                Diagnostic::new(format!(
+                    "autoscaling needs 1 <= minReplicas <= maxReplicas (got {min} and {max})"
+                ))
+                .at(&origin_of(tree, &["autoscaling"]))
+                .hint("set autoscaling.minReplicas and autoscaling.maxReplicas"),
+            );
+        }
+    }
+
+    let mut sidecar_images = Vec::new();
+    let sidecar_nodes = tree.get("sidecars").and_then(Node::as_seq).unwrap_or(&[]);
+    let mut seen_names = vec![service.to_owned()];
+    for (i, sidecar) in spec.sidecars.iter().flatten().enumerate() {
+        let node = sidecar_nodes.get(i).unwrap_or(tree);
+        let at = |key: &str| node.get(key).map_or_else(|| node.origin.clone(), |n| n.origin.clone());
+        if let Err(msg) = check_dns_label(&sidecar.name, 63) {
+            problem(Diagnostic::new(format!("sidecar name {msg}")).at(&at("name")));
+        }
+        if seen_names.contains(&sidecar.name) {
+            problem(
+                Diagnostic::new(format!("container name `{}` is used twice", sidecar.name))
+                    .at(&at("name"))
+                    .hint("the main container is named after the service; give every sidecar its own name"),
+            );
+        }
+        seen_names.push(sidecar.name.clone());
+        if let Some(img) = check_image(node, &["image"], sidecar.image.as_ref(), &sidecar.name, &mut problem) {
+            sidecar_images.push(img);
+        }
+        if sidecar.port == Some(0) {
+            problem(Diagnostic::new("port 0 is not a valid container port").at(&at("port")));
+        }
+        if let Some(path) = &sidecar.ingress_path {
+            if !path.starts_with('/') {
+                problem(Diagnostic::new(format!("ingressPath `{path}` must start with `/`")).at(&at("ingressPath")));
+            }
+            if sidecar.port.is_none() {
+                problem(
+                    Diagnostic::new(format!("sidecar `{}` has an ingressPath but no port", sidecar.name))
+                        .at(&at("ingressPath"))
+                        .hint("set the sidecar's `port:` so the Service and Ingress can route to it"),
+                );
+            }
+        }
+        if Some(sidecar.port) == Some(spec.port) && sidecar.port.is_some() {
+            problem(
+                Diagnostic::new(format!(
+                    "sidecar `{}` uses port {}, the main container's port",
+                    sidecar.name,
+                    sidecar.port.unwrap_or_default()
+                ))
+                .at(&at("port")),
+            );
+        }
+        for name in sidecar.env.iter().flat_map(|e| e.keys()) {
+            if let Err(msg) = check_env_name(name) {
+                problem(Diagnostic::new(msg).at(&lookup(node, &["env", name]).map_or_else(|| at("env"), |n| n.origin.clone())));
+            }
+        }
+        check_probes(node, &["probes"], sidecar.probes.as_ref(), &mut problem);
+    }
+
+    let patch_nodes = tree.get("patches").and_then(Node::as_seq).unwrap_or(&[]);
+    let patches = spec
+        .patches
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, p)| (p.clone(), patch_nodes.get(i).map_or_else(|| tree.origin.clone(), |n| n.origin.clone())))
+        .collect();
+    let extra_nodes = tree.get("extraObjects").and_then(Node::as_seq).unwrap_or(&[]);
+    let extra_objects = extra_nodes
+        .iter()
+        .map(|n| (n.to_json(), n.origin.clone()))
+        .collect();
+
+    if let Some(err) = Error::collect(problems) {
+        return Err(err);
+    }
+    match (image, port) {
+        (Some(image), Some(port)) => Ok(Workload {
+            service: service.to_owned(),
+            spec,
+            image,
+            port,
+            sidecar_images,
+            patches,
+            extra_objects,
+            origin: tree.origin.clone(),
+        }),
+        // Each `None` pushed a problem, so `problems` was not empty and we returned above.
+        _ => Err(Diagnostic::new(format!("service `{service}` cannot be rendered")).into()),
+    }
+}
+
+fn check_image(
+    tree: &Node,
+    path: &[&str],
+    image: Option<&ImageSpec>,
+    container: &str,
+    problem: &mut impl FnMut(Diagnostic),
+) -> Option<ImageRef> {
+    let mut key = path.to_vec();
+    let repository = match image.and_then(|i| i.repository.as_deref()) {
+        Some(r) if !r.is_empty() && !r.contains(char::is_whitespace) => Some(r.to_owned()),
+        Some(r) => {
+            key.push("repository");
+            problem(Diagnostic::new(format!("`{r}` is not a valid image repository")).at(&origin_of(tree, &key)));
+            None
+        }
+        None => {
+            problem(
+                Diagnostic::new(format!("container `{container}` has no image repository"))
+                    .at(&origin_of(tree, path))
+                    .hint("set `image.repository`"),
+            );
+            None
+        }
+    };
+    let mut tag_key = path.to_vec();
+    tag_key.push("tag");
+    let tag = match image.and_then(|i| i.tag.as_deref()) {
+        None => {
+            problem(
+                Diagnostic::new(format!("container `{container}` has no image tag"))
+                    .at(&origin_of(tree, path))
+                    .hint("set `image.tag` in the service's version.yaml (CI writes it with `stencil bump`)"),
+            );
+            None
+        }
+        Some(text) => match Tag::parse(text) {
+            Ok(tag) => Some(tag),
+            Err(msg) => {
+                let origin = origin_of(tree, &tag_key);
+                problem(
+                    Diagnostic::new(format!("refusing image tag of `{container}`: {msg}"))
+                        .at(&origin)
+                        .hint(format!("set an immutable tag (a version or commit SHA) in {}", origin.path())),
+                );
+                None
+            }
+        },
+    };
+    let mut digest_key = path.to_vec();
+    digest_key.push("digest");
+    let digest = match image.and_then(|i| i.digest.as_deref()) {
+        None => Ok(None),
+        Some(text) => Digest::parse(text).map(Some).map_err(|msg| {
+            problem(Diagnostic::new(msg).at(&origin_of(tree, &digest_key)));
+        }),
+    };
+    match (repository, tag, digest) {
+        (Some(repository), Some(tag), Ok(digest)) => Some(ImageRef { repository, tag, digest }),
+        _ => None,
+    }
+}
+
+fn check_probes(
+    tree: &Node,
+    path: &[&str],
+    probes: Option<&crate::model::ProbesSpec>,
+    problem: &mut impl FnMut(Diagnostic),
+) {
+    let Some(probes) = probes else { return };
+    for (name, probe) in [
+        ("startup", &probes.startup),
+        ("liveness", &probes.liveness),
+        ("readiness", &probes.readiness),
+    ] {
+        if let Some(p) = probe.as_ref().and_then(|p| p.path.as_deref())
+            && !p.starts_with('/')
+        {
+            let mut key = path.to_vec();
+            key.extend([name, "path"]);
+            problem(Diagnostic::new(format!("probe path `{p}` must start with `/`")).at(&origin_of(tree, &key)));
+        }
+    }
+}
+
+/// Guardrail exceptions from `stencil.yaml`, compiled.
+pub struct Exceptions {
+    rules: Vec<(Rule, GlobSet, GlobSet)>,
+}
+
+impl Exceptions {
+    pub fn new(settings: &RepoSettings, origin: &Node) -> Result<Exceptions> {
+        let mut rules = Vec::new();
+        for (i, e) in settings.policy.exceptions.iter().enumerate() {
+            let at = origin
+                .get("policy")
+                .and_then(|p| p.get("exceptions"))
+                .and_then(Node::as_seq)
+                .and_then(|s| s.get(i))
+                .map_or_else(|| origin.origin.clone(), |n| n.origin.clone());
+            if e.reason.trim().is_empty() {
+                return Err(Diagnostic::new("a guardrail exception needs a reason")
+                    .at(&at)
+                    .hint("say why the exception is needed in `reason:`")
+                    .into());
+            }
+            rules.push((e.rule, globs(&e.tenants, &at)?, globs(&e.services, &at)?));
+        }
+        Ok(Exceptions { rules })
+    }
+
+    pub fn none() -> Exceptions {
+        Exceptions { rules: Vec::new() }
+    }
+
+    pub fn allows(&self, rule: Rule, tenant: &str, service: &str) -> bool {
+        self.rules
+            .iter()
+            .any(|(r, t, s)| *r == rule && t.is_match(tenant) && s.is_match(service))
+    }
+}
+
+fn globs(patterns: &[String], at: &Origin) -> Result<GlobSet> {
+    let mut builder = GlobSetBuilder::new();
+    if patterns.is_empty() {
+        builder.add(Glob::new("*").map_err(|e| Diagnostic::new(e.to_string()))?);
+    }
+    for p in patterns {
+        builder.add(Glob::new(p).map_err(|e| Diagnostic::new(format!("invalid glob `{p}`: {e}")).at(at))?);
+    }
+    builder
+        .build()
+        .map_err(|e| Diagnostic::new(format!("invalid globs: {e}")).at(at).into())
+}
+
+/// Checks the guardrails on built (and patched) objects: every container of every pod
+/// template, including sidecars and extra objects.
+pub fn check_objects(
+    objects: &[Object],
+    tenant: &str,
+    service: &str,
+    exceptions: &Exceptions,
+) -> Result<()> {
+    let mut problems = Vec::new();
+    for object in objects {
+        let Some(pod) = pod_spec(object) else { continue };
+        let pod = match pod {
+            Ok(p) => p,
+            Err(e) => {
+                problems.push(Error::from(
+                    Diagnostic::new(format!("{}: invalid pod spec: {e}", object.describe()))
+                        .at_opt(object.origin.as_ref()),
+                ));
+                continue;
+            }
+        };
+        let mut fail = |rule: Option<Rule>, container: &str, msg: String| {
+            if let Some(rule) = rule
+                && exceptions.allows(rule, tenant, service)
+            {
+                return;
+            }
+            let mut d = Diagnostic::new(format!(
+                "{}: container `{container}`: {msg}",
+                object.describe()
+            ))
+            .at_opt(object.origin.as_ref());
+            d = match rule {
+                Some(rule) => d.hint(format!(
+                    "guardrail `{}`; if this is really needed, grant an exception with a reason under policy.exceptions in stencil.yaml",
+                    rule.name()
+                )),
+                None => d.hint("use an immutable tag (a version or commit SHA), optionally with @sha256:digest"),
+            };
+            problems.push(Error::from(d));
+        };
+        let pod_sc = pod.security_context.as_ref();
+        let pod_non_root = pod_sc.and_then(|s| s.run_as_non_root).unwrap_or(false);
+        let pod_user = pod_sc.and_then(|s| s.run_as_user);
+        let pod_seccomp = pod_sc
+            .and_then(|s| s.seccomp_profile.as_ref())
+            .map(|p| p.type_.as_str());
+        let containers = pod.containers.iter().chain(pod.init_containers.iter().flatten());
+        for (index, c) in containers.enumerate() {
+            check_container(c, index == 0 && object.kind == "Deployment" && !object.extra, pod_non_root, pod_user, pod_seccomp, &mut fail);
+        }
+    }
+    match Error::collect(problems) {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+fn check_container(
+    c: &Container,
+    main: bool,
+    pod_non_root: bool,
+    pod_user: Option<i64>,
+    pod_seccomp: Option<&str>,
+    fail: &mut impl FnMut(Option<Rule>, &str, String),
+) {
+    let name = c.name.as_str();
+    match c.image.as_deref() {
+        None => fail(None, name, "has no image".into()),
+        Some(image) => {
+            if let Err(msg) = image_tag_ok(image) {
+                fail(None, name, msg);
+            }
+        }
+    }
+    let sc = c.security_context.as_ref();
+    if sc.and_then(|s| s.allow_privilege_escalation) != Some(false) || sc.and_then(|s| s.privileged) == Some(true) {
+        fail(Some(Rule::NoPrivilegeEscalation), name, "must set allowPrivilegeEscalation: false and not be privileged".into());
+    }
+    if sc.and_then(|s| s.read_only_root_filesystem) != Some(true) {
+        fail(Some(Rule::ReadOnlyRootFilesystem), name, "must set readOnlyRootFilesystem: true (mount an emptyDir where it writes)".into());
+    }
+    let non_root = sc.and_then(|s| s.run_as_non_root).unwrap_or(pod_non_root);
+    let user = sc.and_then(|s| s.run_as_user).or(pod_user);
+    if !non_root || user == Some(0) {
+        fail(Some(Rule::RunAsNonRoot), name, "must run as a non-root user (runAsNonRoot: true, runAsUser != 0)".into());
+    }
+    let drops_all = sc
+        .and_then(|s| s.capabilities.as_ref())
+        .and_then(|c| c.drop.as_ref())
+        .is_some_and(|d| d.iter().any(|x| x == "ALL"));
+    if !drops_all {
+        fail(Some(Rule::DropAllCapabilities), name, "must drop ALL capabilities".into());
+    }
+    let seccomp = sc
+        .and_then(|s| s.seccomp_profile.as_ref())
+        .map(|p| p.type_.as_str())
+        .or(pod_seccomp);
+    if seccomp != Some("RuntimeDefault") && seccomp != Some("Localhost") {
+        fail(Some(Rule::SeccompRuntimeDefault), name, "must use the RuntimeDefault seccomp profile".into());
+    }
+    let resources = c.resources.as_ref();
+    let has = |list: Option<&std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>, key: &str| {
+        list.is_some_and(|l| l.contains_key(key))
+    };
+    let requests = resources.and_then(|r| r.requests.as_ref());
+    let limits = resources.and_then(|r| r.limits.as_ref());
+    if !has(requests, "cpu") || !has(requests, "memory") || !has(limits, "memory") {
+        fail(
+            Some(Rule::Resources),
+            name,
+            "must declare resources.requests.cpu, resources.requests.memory and resources.limits.memory".into(),
+        );
+    }
+    if main && c.startup_probe.is_none() {
+        fail(Some(Rule::StartupProbe), name, "must have a startup probe".into());
+    }
+}
+
+/// Checks that an image reference carries an immutable tag or a digest.
+fn image_tag_ok(image: &str) -> Result<(), String> {
+    if image.contains("@sha256:") {
+        return Ok(());
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        Some((_, tag)) => Tag::parse(tag).map(drop),
+        None => Err(format!("image `{image}` has no tag (it would pull `latest`)")),
+    }
+}
+
+/// The pod spec of an object that runs pods, if it is one.
+fn pod_spec(object: &Object) -> Option<Result<PodSpec, serde_json::Error>> {
+    let v = &object.value;
+    let spec = match object.kind.as_str() {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => v.pointer("/spec/template/spec"),
+        "CronJob" => v.pointer("/spec/jobTemplate/spec/template/spec"),
+        "Pod" => v.pointer("/spec"),
+        _ => None,
+    }?;
+    Some(serde_json::from_value(spec.clone()))
+}

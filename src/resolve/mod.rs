@@ -1,0 +1,303 @@
+//! The `resolve` stage: follow `extends` chains and merge every layer of one tenant x service
+//! into a single tree, in this order (later wins):
+//!
+//! 1. the `extends` chain of the tenant's `values.yaml`, base first (a tenant without a
+//!    `values.yaml`, or one without `extends:`, builds on `base/<service>`);
+//! 2. `tenants/<t>/<s>/values.yaml`;
+//! 3. `tenants/<t>/<s>/env.yaml` (into `env`);
+//! 4. `base/<s>/version.yaml`, then `tenants/<t>/<s>/version.yaml` (a tenant pin).
+//!
+//! Cycles, missing targets and paths that leave the repository are errors that print the chain.
+
+pub mod merge;
+
+use std::sync::Arc;
+
+use crate::error::{Diagnostic, Error, Result, did_you_mean};
+use crate::load::{Loader, Role, Tenant, lock};
+use crate::node::{Node, Value};
+use crate::origin::Origin;
+use crate::source::{EntryKind, RepoPath};
+
+pub use merge::merge;
+
+/// Deepest `extends` chain accepted.
+pub const MAX_EXTENDS_DEPTH: usize = 16;
+
+/// Files a tenant's service folder may hold.
+pub const TENANT_SERVICE_FILES: [&str; 4] =
+    ["values.yaml", "env.yaml", "version.yaml", "secrets.enc.yaml"];
+
+/// The merged tree of one tenant x service and the files it was built from, in merge order.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub tree: Node,
+    pub layers: Vec<RepoPath>,
+}
+
+/// A chain resolved for one file: the merged tree and the files merged, in order.
+#[derive(Debug)]
+pub(crate) struct Chain {
+    tree: Node,
+    layers: Vec<RepoPath>,
+}
+
+pub fn resolve(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Resolved> {
+    let base_dir = path(&format!("base/{service}"))?;
+    let dir = path(&format!("tenants/{}/{service}", tenant.name))?;
+    check_tenant_service_files(loader, &dir)?;
+
+    let values = dir.join("values.yaml");
+    let start = if loader.source().kind(&values)? == Some(EntryKind::File) {
+        values
+    } else {
+        base_dir.join("service.yaml")
+    };
+    let chain = resolve_chain(loader, &start, &[], Some(&base_dir.join("service.yaml")))?;
+    let mut tree = chain.tree.clone();
+    let mut layers = chain.layers.clone();
+
+    let env = dir.join("env.yaml");
+    if let Some(node) = loader.load(&env, Role::Env)? {
+        let mut wrapper = Node::empty_map(node.origin.clone());
+        if let Some(map) = wrapper.as_map_mut() {
+            map.insert("env".to_owned(), (*node).clone());
+        }
+        merge(&mut tree, wrapper);
+        layers.push(env);
+    }
+    for version in [base_dir.join("version.yaml"), dir.join("version.yaml")] {
+        if let Some(node) = loader.load(&version, Role::Version)? {
+            let mut node = (*node).clone();
+            if let Some(map) = node.as_map_mut() {
+                map.shift_remove("kind");
+            }
+            merge(&mut tree, node);
+            layers.push(version);
+        }
+    }
+    if let Some(map) = tree.as_map_mut() {
+        map.shift_remove("kind");
+        map.shift_remove("name");
+    }
+    Ok(Resolved { tree, layers })
+}
+
+fn path(text: &str) -> Result<RepoPath> {
+    RepoPath::parse(text).map_err(|m| Diagnostic::new(m).into())
+}
+
+/// Refuses unknown YAML files in a tenant's service folder (`value.yaml` must not be ignored).
+fn check_tenant_service_files(loader: &Loader<'_>, dir: &RepoPath) -> Result<()> {
+    let mut problems = Vec::new();
+    for (name, kind) in loader.source().list(dir)? {
+        let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+        if kind != EntryKind::File || !yaml || TENANT_SERVICE_FILES.contains(&name.as_str()) {
+            continue;
+        }
+        let hint = match did_you_mean(&name, TENANT_SERVICE_FILES) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("the files stencil reads here are {}", TENANT_SERVICE_FILES.join(", ")),
+        };
+        problems.push(Error::from(
+            Diagnostic::new(format!("{dir}/{name} is not a file stencil reads"))
+                .hint(hint),
+        ));
+    }
+    match Error::collect(problems) {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+fn chain_note(stack: &[RepoPath], last: &RepoPath) -> String {
+    let mut parts: Vec<&str> = stack.iter().map(RepoPath::as_str).collect();
+    parts.push(last.as_str());
+    format!("extends chain: {}", parts.join(" -> "))
+}
+
+/// Resolves one file's `extends` chain. `default_base` is what a file without `extends:`
+/// builds on (tenant `values.yaml` only).
+fn resolve_chain(
+    loader: &Loader<'_>,
+    file: &RepoPath,
+    stack: &[RepoPath],
+    default_base: Option<&RepoPath>,
+) -> Result<Arc<Chain>> {
+    if let Some(hit) = lock(&loader.chains).get(file) {
+        return Ok(Arc::clone(hit));
+    }
+    let node = loader.load(file, Role::ServiceLayer)?.ok_or_else(|| {
+        Diagnostic::new(format!("{file} does not exist")).note(chain_note(stack, file))
+    })?;
+    let mut node = (*node).clone();
+    let extends = match node.as_map_mut().and_then(|m| m.shift_remove("extends")) {
+        Some(value) => extends_targets(&value)?,
+        None => match default_base {
+            Some(base) if base != file => vec![(base.as_str().to_owned(), node.origin.clone())],
+            _ => Vec::new(),
+        },
+    };
+    let mut inner: Vec<RepoPath> = stack.to_vec();
+    inner.push(file.clone());
+
+    let mut tree: Option<Node> = None;
+    let mut layers = Vec::new();
+    for (text, origin) in extends {
+        let target = extends_target(loader, &text, &origin, &inner)?;
+        if let Some(pos) = inner.iter().position(|p| *p == target) {
+            let cycle: Vec<&str> = inner[pos..]
+                .iter()
+                .map(RepoPath::as_str)
+                .chain(std::iter::once(target.as_str()))
+                .collect();
+            return Err(Diagnostic::new(format!("`extends` cycle: {}", cycle.join(" -> ")))
+                .at(&origin)
+                .note(chain_note(stack, file))
+                .hint("a file cannot build on itself; remove one `extends` entry of the cycle")
+                .into());
+        }
+        if inner.len() >= MAX_EXTENDS_DEPTH {
+            return Err(Diagnostic::new(format!(
+                "`extends` chain is deeper than {MAX_EXTENDS_DEPTH} files"
+            ))
+            .at(&origin)
+            .note(chain_note(&inner, &target))
+            .hint("flatten the chain; a few profile layers are enough")
+            .into());
+        }
+        let sub = resolve_chain(loader, &target, &inner, None).map_err(|e| locate(e, &origin, &inner))?;
+        layers.extend(sub.layers.iter().cloned());
+        match &mut tree {
+            None => tree = Some(sub.tree.clone()),
+            Some(t) => merge(t, sub.tree.clone()),
+        }
+    }
+    layers.push(file.clone());
+    let tree = match tree {
+        None => {
+            node.strip_nulls();
+            node
+        }
+        Some(mut t) => {
+            merge(&mut t, node);
+            t
+        }
+    };
+    let chain = Arc::new(Chain { tree, layers });
+    lock(&loader.chains).insert(file.clone(), Arc::clone(&chain));
+    Ok(chain)
+}
+
+/// Gives a location to errors that have none (e.g. a symlink escape found while reading).
+fn locate(err: Error, origin: &Origin, stack: &[RepoPath]) -> Error {
+    let diagnostics = err
+        .into_diagnostics()
+        .into_iter()
+        .map(|d| {
+            if d.origin.is_some() {
+                d
+            } else {
+                let note = format!(
+                    "extends chain: {}",
+                    stack.iter().map(RepoPath::as_str).collect::<Vec<_>>().join(" -> ")
+                );
+                d.at(origin).note(note)
+            }
+        })
+        .map(Error::from);
+    Error::collect(diagnostics).unwrap_or_else(|| Diagnostic::new("unknown error").into())
+}
+
+/// The entries of an `extends:` value with their positions.
+fn extends_targets(value: &Node) -> Result<Vec<(String, Origin)>> {
+    let bad = |n: &Node| -> Error {
+        Diagnostic::new(format!(
+            "`extends` takes a path or a list of paths, found {}",
+            n.type_name()
+        ))
+        .at(&n.origin)
+        .hint("e.g. `extends: base/apiserver/prod.yaml`")
+        .into()
+    };
+    match &value.value {
+        Value::Scalar(s) => Ok(vec![(s.text.clone(), value.origin.clone())]),
+        Value::Seq(items) => items
+            .iter()
+            .map(|item| match &item.value {
+                Value::Scalar(s) => Ok((s.text.clone(), item.origin.clone())),
+                _ => Err(bad(item)),
+            })
+            .collect(),
+        Value::Null => Ok(Vec::new()),
+        Value::Map(_) => Err(bad(value)),
+    }
+}
+
+/// Turns an `extends` entry into the file it names: a file, or a service folder's
+/// `service.yaml`.
+fn extends_target(
+    loader: &Loader<'_>,
+    text: &str,
+    origin: &Origin,
+    stack: &[RepoPath],
+) -> Result<RepoPath> {
+    let note = || {
+        format!(
+            "extends chain: {} -> {text}",
+            stack.iter().map(RepoPath::as_str).collect::<Vec<_>>().join(" -> ")
+        )
+    };
+    let target = RepoPath::parse(text).map_err(|msg| {
+        Diagnostic::new(format!("`extends` path {msg}"))
+            .at(origin)
+            .note(note())
+    })?;
+    let kind = loader.source().kind(&target).map_err(|e| locate(e, origin, stack))?;
+    match kind {
+        Some(EntryKind::File) => Ok(target),
+        Some(EntryKind::Dir) => {
+            let file = target.join("service.yaml");
+            match loader.source().kind(&file)? {
+                Some(EntryKind::File) => Ok(file),
+                _ => Err(Diagnostic::new(format!(
+                    "`extends` names the folder {target}, which has no service.yaml"
+                ))
+                .at(origin)
+                .note(note())
+                .hint("name a file, e.g. `base/apiserver/prod.yaml`, or a service folder under base/")
+                .into()),
+            }
+        }
+        None => {
+            let mut d = Diagnostic::new(format!("`extends` target {target} does not exist"))
+                .at(origin)
+                .note(note());
+            if let Some(s) = suggest_path(loader, &target) {
+                d = d.hint(format!("did you mean `{s}`?"));
+            } else {
+                d = d.hint("paths are relative to the repository root, e.g. `base/apiserver/prod.yaml`");
+            }
+            Err(d.into())
+        }
+    }
+}
+
+/// The closest existing sibling of a missing path, if any.
+fn suggest_path(loader: &Loader<'_>, missing: &RepoPath) -> Option<String> {
+    let text = missing.as_str();
+    let (parent, name) = match text.rsplit_once('/') {
+        Some((p, n)) => (RepoPath::parse(p).ok(), n),
+        None => (None, text),
+    };
+    let entries = match &parent {
+        Some(p) => loader.source().list(p).ok()?,
+        None => return None,
+    };
+    let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+    let best = did_you_mean(name, names.iter().copied())?;
+    Some(match &parent {
+        Some(p) => format!("{p}/{best}"),
+        None => best.to_owned(),
+    })
+}

@@ -1,0 +1,214 @@
+//! Where input files come from. A [`Source`] reads repository-relative paths; the worktree
+//! implementation reads a directory on disk, refusing anything that resolves outside the
+//! repository root. (A git-tree implementation arrives with `diff`.)
+//!
+//! Paths are [`RepoPath`]s: normalised, `/`-separated, never absolute, never containing `..`.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Diagnostic, Error, Result};
+
+/// A normalised repository-relative path. Construction refuses absolute paths, `..`, empty
+/// paths and backslashes, so a `RepoPath` can never name something outside the repository.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RepoPath(String);
+
+impl RepoPath {
+    pub fn parse(text: &str) -> Result<RepoPath, String> {
+        if text.is_empty() {
+            return Err("the path is empty".into());
+        }
+        if text.starts_with('/') || text.contains('\\') || text.as_bytes().get(1) == Some(&b':') {
+            return Err(format!(
+                "`{text}` is absolute; paths are relative to the repository root (e.g. `base/apiserver`)"
+            ));
+        }
+        let mut parts = Vec::new();
+        for part in text.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    return Err(format!(
+                        "`{text}` uses `..`; paths are relative to the repository root and may not leave it"
+                    ));
+                }
+                p => parts.push(p),
+            }
+        }
+        if parts.is_empty() {
+            return Err(format!("`{text}` names the repository root, not a file"));
+        }
+        Ok(RepoPath(parts.join("/")))
+    }
+
+    /// Joins a single, already-safe path component (a name from a directory listing).
+    pub fn join(&self, name: &str) -> RepoPath {
+        RepoPath(format!("{}/{}", self.0, name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn file_name(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or(&self.0)
+    }
+}
+
+impl fmt::Display for RepoPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EntryKind {
+    File,
+    Dir,
+}
+
+/// Read access to the files of a repository at one state (a worktree or a git revision).
+pub trait Source: Send + Sync {
+    /// The bytes of a file, or `None` if there is no such file.
+    fn read(&self, path: &RepoPath) -> Result<Option<Vec<u8>>>;
+    /// The entries of a directory, sorted by name; empty if there is no such directory.
+    fn list(&self, dir: &RepoPath) -> Result<Vec<(String, EntryKind)>>;
+    /// What a path is, if it exists.
+    fn kind(&self, path: &RepoPath) -> Result<Option<EntryKind>>;
+    /// Shown in messages, e.g. the directory or the revision.
+    fn describe(&self) -> String;
+}
+
+/// A directory on disk.
+#[derive(Debug)]
+pub struct Worktree {
+    root: PathBuf,
+}
+
+impl Worktree {
+    pub fn open(root: &Path) -> Result<Worktree> {
+        let root = root
+            .canonicalize()
+            .map_err(|e| Error::io(format_args!("cannot open repository {}", root.display()), &e))?;
+        Ok(Worktree { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Resolves a path on disk, refusing symlinks that lead outside the root.
+    fn resolve(&self, path: &RepoPath) -> Result<Option<PathBuf>> {
+        let full = self.root.join(path.as_str());
+        match std::fs::symlink_metadata(&full) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // A parent may be a symlink to nowhere; treat as missing.
+                return Ok(None);
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(None),
+            Err(e) => return Err(Error::io(format_args!("cannot read {path}"), &e)),
+            Ok(_) => {}
+        }
+        let real = match full.canonicalize() {
+            Ok(real) => real,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Diagnostic::new(format!("{path} is a dangling symlink"))
+                    .hint("remove the symlink; use `extends:` to share values between files")
+                    .into());
+            }
+            Err(e) => return Err(Error::io(format_args!("cannot resolve {path}"), &e)),
+        };
+        if !real.starts_with(&self.root) {
+            return Err(Diagnostic::new(format!(
+                "{path} resolves to {}, outside the repository",
+                real.display()
+            ))
+            .hint("symlinks may not leave the repository root; replace the symlink with a file that uses `extends:`")
+            .into());
+        }
+        Ok(Some(real))
+    }
+}
+
+impl Source for Worktree {
+    fn read(&self, path: &RepoPath) -> Result<Option<Vec<u8>>> {
+        let Some(real) = self.resolve(path)? else {
+            return Ok(None);
+        };
+        if real.is_dir() {
+            return Ok(None);
+        }
+        match std::fs::read(&real) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(format_args!("cannot read {path}"), &e)),
+        }
+    }
+
+    fn list(&self, dir: &RepoPath) -> Result<Vec<(String, EntryKind)>> {
+        let Some(real) = self.resolve(dir)? else {
+            return Ok(Vec::new());
+        };
+        let entries = match std::fs::read_dir(&real) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(format_args!("cannot list {dir}"), &e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(format_args!("cannot list {dir}"), &e))?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue; // not UTF-8: cannot be named from YAML, so cannot matter
+            };
+            let file_type = entry
+                .file_type()
+                .map_err(|e| Error::io(format_args!("cannot list {dir}"), &e))?;
+            let kind = if file_type.is_symlink() {
+                match self.kind(&dir.join(&name))? {
+                    Some(kind) => kind,
+                    None => continue,
+                }
+            } else if file_type.is_dir() {
+                EntryKind::Dir
+            } else {
+                EntryKind::File
+            };
+            out.push((name, kind));
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn kind(&self, path: &RepoPath) -> Result<Option<EntryKind>> {
+        Ok(self.resolve(path)?.map(|real| {
+            if real.is_dir() {
+                EntryKind::Dir
+            } else {
+                EntryKind::File
+            }
+        }))
+    }
+
+    fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_paths_refuse_escapes() {
+        assert_eq!(RepoPath::parse("base/api/").unwrap().as_str(), "base/api");
+        assert_eq!(RepoPath::parse("./base//api").unwrap().as_str(), "base/api");
+        assert!(RepoPath::parse("../../etc/passwd").is_err());
+        assert!(RepoPath::parse("base/../../x").is_err());
+        assert!(RepoPath::parse("/etc/passwd").is_err());
+        assert!(RepoPath::parse("C:\\x").is_err());
+        assert!(RepoPath::parse(".").is_err());
+        assert!(RepoPath::parse("").is_err());
+    }
+}
