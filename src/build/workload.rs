@@ -61,7 +61,7 @@ pub fn service_account(w: &Workload, ns: &str, labels: &Labels) -> ServiceAccoun
 pub fn config_map(w: &Workload, ns: &str, labels: &Labels) -> ConfigMap {
     ConfigMap {
         metadata: meta(&config_map_name(&w.service), ns, labels),
-        data: Some(w.spec.env.clone().unwrap_or_default()),
+        data: Some(model::env_strings(w.spec.env.as_ref())),
         ..ConfigMap::default()
     }
 }
@@ -69,8 +69,8 @@ pub fn config_map(w: &Workload, ns: &str, labels: &Labels) -> ConfigMap {
 /// SHA-256 over everything that reaches containers as env, in a canonical order.
 fn config_checksum(w: &Workload) -> String {
     let mut hasher = Sha256::new();
-    let mut feed = |scope: &str, env: Option<&BTreeMap<String, String>>| {
-        for (k, v) in env.into_iter().flatten() {
+    let mut feed = |scope: &str, env: Option<&BTreeMap<String, model::EnvValue>>| {
+        for (k, model::EnvValue(v)) in env.into_iter().flatten() {
             for part in [scope, k, v] {
                 hasher.update((part.len() as u64).to_le_bytes());
                 hasher.update(part.as_bytes());
@@ -265,7 +265,7 @@ fn sidecar_container(spec: &model::SidecarSpec, image: &ImageRef, mount: VolumeM
         .env
         .iter()
         .flatten()
-        .map(|(k, v)| EnvVar {
+        .map(|(k, model::EnvValue(v))| EnvVar {
             name: k.clone(),
             value: Some(v.clone()),
             ..EnvVar::default()

@@ -14,7 +14,7 @@ pub use service::{
     AutoscalingSpec, EnvFile, EnvValue, Extends, ImagePin, ImageSpec, IngressScheme, IngressSpec,
     IntOrString, PatchSpec, PatchTarget, PatchType, PdbSpec, ProbeSpec, ProbesSpec, PullPolicy,
     ResourceList, ResourcesSpec, ServiceAccountSpec, ServiceKind, ServiceSpec, SidecarPin,
-    SidecarSpec, StrategySpec, VersionKind, VersionSpec,
+    SidecarSpec, StrategySpec, VersionKind, VersionSpec, env_strings,
 };
 pub use tenant::{TenantKind, TenantSpec};
 

@@ -44,7 +44,7 @@ pub struct ServiceSpec {
     pub ingress: Option<IngressSpec>,
     pub service_account: Option<ServiceAccountSpec>,
     /// Environment variables of the main container (rendered into a ConfigMap).
-    pub env: Option<BTreeMap<String, String>>,
+    pub env: Option<BTreeMap<String, EnvValue>>,
     /// Extra containers in the pod; merged by `name` across layers.
     pub sidecars: Option<Vec<SidecarSpec>>,
     pub autoscaling: Option<AutoscalingSpec>,
@@ -190,7 +190,7 @@ pub struct SidecarSpec {
     pub ingress_path: Option<String>,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,
-    pub env: Option<BTreeMap<String, String>>,
+    pub env: Option<BTreeMap<String, EnvValue>>,
     pub resources: Option<ResourcesSpec>,
     pub probes: Option<ProbesSpec>,
 }
@@ -303,9 +303,14 @@ pub struct SidecarPin {
 pub struct EnvFile(pub BTreeMap<String, Option<EnvValue>>);
 
 /// A scalar environment value: strings, numbers and booleans are taken as written.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(transparent)]
 pub struct EnvValue(pub String);
+
+/// Environment variables as plain strings.
+pub fn env_strings(env: Option<&BTreeMap<String, EnvValue>>) -> BTreeMap<String, String> {
+    env.into_iter().flatten().map(|(k, v)| (k.clone(), v.0.clone())).collect()
+}
 
 impl JsonSchema for EnvValue {
     fn schema_name() -> Cow<'static, str> {
