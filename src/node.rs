@@ -45,6 +45,9 @@ pub enum ScalarKind {
     /// The output of a template: a string that may stand for a number or boolean where the
     /// model expects one (`replicas: "{{ tenant.vars.replicas }}"`).
     Rendered,
+    /// A template not rendered yet (files are checked before templating): stands for any
+    /// value of the type the model expects.
+    Template,
 }
 
 impl Node {
@@ -113,7 +116,7 @@ impl Node {
         match &self.value {
             Value::Null => "null",
             Value::Scalar(s) => match s.kind {
-                ScalarKind::Str | ScalarKind::Rendered => "a string",
+                ScalarKind::Str | ScalarKind::Rendered | ScalarKind::Template => "a string",
                 ScalarKind::Bool => "a boolean",
                 ScalarKind::Int => "an integer",
                 ScalarKind::Float => "a number",
@@ -134,6 +137,19 @@ impl Node {
                 }
             }
             Value::Seq(items) => items.iter_mut().for_each(Node::strip_nulls),
+            Value::Null | Value::Scalar(_) => {}
+        }
+    }
+
+    /// Marks unrendered template strings as [`ScalarKind::Template`], for checking a file
+    /// before templating.
+    pub fn mark_templates(&mut self) {
+        match &mut self.value {
+            Value::Scalar(s) if s.kind == ScalarKind::Str && is_template(&s.text) => {
+                s.kind = ScalarKind::Template;
+            }
+            Value::Map(map) => map.values_mut().for_each(Node::mark_templates),
+            Value::Seq(items) => items.iter_mut().for_each(Node::mark_templates),
             Value::Null | Value::Scalar(_) => {}
         }
     }
@@ -167,7 +183,7 @@ impl Scalar {
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match self.kind {
-            ScalarKind::Str | ScalarKind::Rendered => J::String(self.text.clone()),
+            ScalarKind::Str | ScalarKind::Rendered | ScalarKind::Template => J::String(self.text.clone()),
             ScalarKind::Bool => J::Bool(matches!(self.text.as_str(), "true" | "True" | "TRUE")),
             ScalarKind::Int => parse_int(&self.text)
                 .map(J::from)
@@ -179,6 +195,11 @@ impl Scalar {
                 .unwrap_or_else(|| J::String(self.text.clone())),
         }
     }
+}
+
+/// Whether a string holds minijinja syntax.
+pub fn is_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
 /// Parses a YAML 1.2 core-schema integer (decimal, `0x`, `0o`).

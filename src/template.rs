@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::error::{Diagnostic, Error, Result, did_you_mean};
 use crate::load::Tenant;
 use crate::model::RepoSettings;
-use crate::node::{Node, ScalarKind, Value};
+use crate::node::{Node, ScalarKind, Value, is_template};
 
 /// Instructions a single template may execute.
 pub const TEMPLATE_FUEL: u64 = 50_000;
@@ -98,10 +98,6 @@ pub fn engine() -> Environment<'static> {
     env.set_fuel(Some(TEMPLATE_FUEL));
     env.set_recursion_limit(32);
     env
-}
-
-fn is_template(text: &str) -> bool {
-    text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
 /// Renders every templated string in the tree in place. Reports every failing template.

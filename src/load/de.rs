@@ -118,12 +118,14 @@ macro_rules! forward_to_any {
     };
 }
 
-/// Numbers and booleans: a template's output counts as the number or boolean it spells.
+/// Numbers and booleans: a template's output counts as the number or boolean it spells; an
+/// unrendered template (checked before templating) stands for any value of the type.
 macro_rules! typed_from_rendered {
-    ($($method:ident)*) => {
+    ($($method:ident => $placeholder:ident($value:expr);)*) => {
         $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
             let node = self.0;
             match &node.value {
+                Value::Scalar(s) if s.kind == ScalarKind::Template => visitor.$placeholder($value),
                 Value::Scalar(s) if s.kind == ScalarKind::Rendered => {
                     let text = s.text.trim();
                     let result = match crate::node::resolve_plain(text) {
@@ -154,7 +156,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         let result = match &node.value {
             Value::Null => visitor.visit_unit(),
             Value::Scalar(s) => match s.kind {
-                ScalarKind::Str | ScalarKind::Rendered => visitor.visit_borrowed_str(&s.text),
+                ScalarKind::Str | ScalarKind::Rendered | ScalarKind::Template => visitor.visit_borrowed_str(&s.text),
                 ScalarKind::Bool => visitor.visit_bool(matches!(s.text.as_str(), "true" | "True" | "TRUE")),
                 ScalarKind::Int => {
                     if let Some(i) = parse_int(&s.text) {
@@ -227,9 +229,19 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     }
 
     typed_from_rendered! {
-        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
-        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
-        deserialize_u128 deserialize_f32 deserialize_f64
+        deserialize_bool => visit_bool(false);
+        deserialize_i8 => visit_i64(0);
+        deserialize_i16 => visit_i64(0);
+        deserialize_i32 => visit_i64(0);
+        deserialize_i64 => visit_i64(0);
+        deserialize_i128 => visit_i64(0);
+        deserialize_u8 => visit_u64(0);
+        deserialize_u16 => visit_u64(1);
+        deserialize_u32 => visit_u64(0);
+        deserialize_u64 => visit_u64(0);
+        deserialize_u128 => visit_u64(0);
+        deserialize_f32 => visit_f64(0.0);
+        deserialize_f64 => visit_f64(0.0);
     }
 
     forward_to_any! {

@@ -148,6 +148,7 @@ fn check_role(node: &Node, role: Role) -> Result<()> {
     // `key: null` deletes what a lower layer set; for checking what this file sets, drop it.
     let mut stripped = node.clone();
     stripped.strip_nulls();
+    stripped.mark_templates();
     let what = role.describe();
     let result = match role {
         Role::Settings => de::from_node::<RepoSettings>(&stripped).map(drop),

@@ -1,0 +1,178 @@
+//! A fixture repository in a temp dir and the real `stencil` binary run against it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use tempfile::TempDir;
+
+pub const STENCIL_YAML: &str = "\
+kind: Stencil
+name: plat
+domain: example.com
+environments:
+  dev: { cluster: https://dev.example.com, domain: dev.example.com }
+  prod: { cluster: https://prod.example.com }
+";
+
+pub const SERVICE_YAML: &str = "\
+kind: Service
+image: { repository: registry.example.com/api }
+port: 8000
+replicas: 2
+resources:
+  requests: { cpu: 100m, memory: 128Mi }
+  limits: { memory: 256Mi }
+env:
+  LOG_LEVEL: info
+";
+
+pub const VERSION_YAML: &str = "image: { tag: 1.0.0 }\n";
+
+pub const TENANT_YAML: &str = "\
+kind: Tenant
+environment: dev
+services: [api]
+";
+
+pub struct Repo {
+    dir: TempDir,
+}
+
+impl Repo {
+    /// An empty directory.
+    pub fn empty() -> Repo {
+        Repo {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// A valid repository: one service `api`, one tenant `acme` in `dev`.
+    pub fn new() -> Repo {
+        Repo::empty()
+            .file("stencil.yaml", STENCIL_YAML)
+            .file("base/api/service.yaml", SERVICE_YAML)
+            .file("base/api/version.yaml", VERSION_YAML)
+            .file("tenants/acme/tenant.yaml", TENANT_YAML)
+    }
+
+    /// A copy of the example repository at the project root.
+    pub fn example() -> Repo {
+        let repo = Repo::empty();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::copy(root.join("stencil.yaml"), repo.path().join("stencil.yaml")).expect("copy");
+        copy_dir(&root.join("base"), &repo.path().join("base"));
+        copy_dir(&root.join("tenants"), &repo.path().join("tenants"));
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(self, path: &str, content: impl AsRef<[u8]>) -> Repo {
+        let full = self.dir.path().join(path);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&full, content).expect("write");
+        self
+    }
+
+    pub fn remove(self, path: &str) -> Repo {
+        std::fs::remove_file(self.dir.path().join(path)).expect("remove");
+        self
+    }
+
+    pub fn symlink(self, path: &str, target: impl AsRef<Path>) -> Repo {
+        let full = self.dir.path().join(path);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::os::unix::fs::symlink(target, &full).expect("symlink");
+        self
+    }
+
+    pub fn read(&self, path: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(path)).expect("read")
+    }
+
+    /// Runs `stencil --repo <dir> ARGS`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("stencil");
+        cmd.arg("--repo").arg(self.dir.path()).args(args);
+        cmd.env_remove("STENCIL_LOG");
+        Run::from(cmd.output().expect("run stencil"))
+    }
+
+    /// Runs `stencil ARGS` with the repo as the current directory (no --repo).
+    pub fn run_in(&self, cwd: &str, args: &[&str]) -> Run {
+        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("stencil");
+        cmd.current_dir(self.dir.path().join(cwd)).args(args);
+        Run::from(cmd.output().expect("run stencil"))
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target: PathBuf = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Run {
+        Run {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
+        }
+    }
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "expected success, stderr:\n{}", self.stderr);
+        self
+    }
+
+    /// Fails with exit code 3, nothing on stdout, and every `needles` in stderr.
+    #[track_caller]
+    pub fn fails(self, needles: &[&str]) -> Run {
+        assert_eq!(self.code, 3, "expected exit 3, got {}; stderr:\n{}", self.code, self.stderr);
+        assert!(self.stdout.is_empty(), "stdout must be empty on error, got:\n{}", self.stdout);
+        for needle in needles {
+            assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        }
+        self
+    }
+
+    /// The YAML stream on stdout as JSON values.
+    pub fn docs(&self) -> Vec<serde_json::Value> {
+        serde_yaml::Deserializer::from_str(&self.stdout)
+            .map(|d| serde::Deserialize::deserialize(d).expect("valid YAML document"))
+            .collect()
+    }
+
+    /// The one object of a kind (and name) in the stream.
+    #[track_caller]
+    pub fn object(&self, kind: &str, name: &str) -> serde_json::Value {
+        let found: Vec<serde_json::Value> = self
+            .docs()
+            .into_iter()
+            .filter(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+            .collect();
+        assert_eq!(found.len(), 1, "expected one {kind} {name} in:\n{}", self.stdout);
+        found.into_iter().next().expect("one")
+    }
+}
