@@ -57,9 +57,10 @@ impl Diagnostic {
             if let Some(line) = origin.file.line(origin.line) {
                 let number = origin.line.to_string();
                 let pad = " ".repeat(number.len());
+                let (line, col) = excerpt(line, origin.col.saturating_sub(1) as usize);
                 let caret_pad: String = line
                     .chars()
-                    .take(origin.col.saturating_sub(1) as usize)
+                    .take(col)
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 let _ = writeln!(out, "{pad} |");
@@ -76,6 +77,30 @@ impl Diagnostic {
         out
     }
 }
+
+/// At most [`EXCERPT_CHARS`] characters of a line around a column, with `…` where cut, and
+/// the column within the excerpt.
+fn excerpt(line: &str, col: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= EXCERPT_CHARS {
+        return (line.to_owned(), col);
+    }
+    let start = col.saturating_sub(EXCERPT_CHARS / 2).min(chars.len() - EXCERPT_CHARS);
+    let end = start + EXCERPT_CHARS;
+    let mut out = String::new();
+    let mut col = col - start;
+    if start > 0 {
+        out.push('…');
+        col += 1;
+    }
+    out.extend(&chars[start..end]);
+    if end < chars.len() {
+        out.push('…');
+    }
+    (out, col)
+}
+
+const EXCERPT_CHARS: usize = 100;
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Global, ValidateArgs};
 use crate::error::{Error, Result};
-use crate::load::{Loader, Role, load_repo};
+use crate::load::{Loader, Role, load_repo_lenient};
 use crate::pipeline::{Renderer, Selection};
 use crate::source::{EntryKind, RepoPath, Source, Worktree};
 
@@ -21,12 +21,13 @@ pub fn run(global: &Global, args: &ValidateArgs) -> Outcome {
     if let Err(e) = check_base_files(&loader, &source) {
         problems.push(e);
     }
-    let (tenants, apps, objects) = match load_repo(&loader) {
+    let (tenants, apps, objects) = match load_repo_lenient(&loader) {
         Err(e) => {
             problems.push(e);
             (0, 0, 0)
         }
-        Ok(repo) => {
+        Ok((repo, repo_problems)) => {
+            problems.extend(repo_problems);
             let selection = Selection::new(&args.filter.tenants, &args.filter.services, args.filter.environment.clone())?;
             let apps = selection.apps(&repo).len();
             match Renderer::new(&loader, &repo).and_then(|r| r.render(&selection)) {

@@ -186,9 +186,20 @@ impl Repo {
     }
 }
 
-/// Reads `stencil.yaml`, lists services and reads every `tenant.yaml`. Returns every problem
-/// found, not just the first.
+/// Reads `stencil.yaml`, lists services and reads every `tenant.yaml`. Any problem is an
+/// error, listing every problem found, not just the first.
 pub fn load_repo(loader: &Loader<'_>) -> Result<Repo> {
+    let (repo, problems) = load_repo_lenient(loader)?;
+    match problems {
+        Some(err) => Err(err),
+        None => Ok(repo),
+    }
+}
+
+/// Like [`load_repo`], but returns the tenants that loaded cleanly together with the problems
+/// of the others, so that `validate` can go on checking everything else. Fails outright only
+/// when `stencil.yaml` itself is missing or broken.
+pub fn load_repo_lenient(loader: &Loader<'_>) -> Result<(Repo, Option<Error>)> {
     let settings_path = RepoPath::parse("stencil.yaml").map_err(Diagnostic::new)?;
     let settings_node = loader.load(&settings_path, Role::Settings)?.ok_or_else(|| {
         Diagnostic::new(format!("no stencil.yaml in {}", loader.source().describe()))
@@ -211,15 +222,13 @@ pub fn load_repo(loader: &Loader<'_>) -> Result<Repo> {
         }
     }
     check_namespaces(&tenants, &mut problems);
-    match Error::collect(problems) {
-        Some(err) => Err(err),
-        None => Ok(Repo {
-            settings,
-            settings_node,
-            services,
-            tenants,
-        }),
-    }
+    let repo = Repo {
+        settings,
+        settings_node,
+        services,
+        tenants,
+    };
+    Ok((repo, Error::collect(problems)))
 }
 
 fn list_services(loader: &Loader<'_>, problems: &mut Vec<Error>) -> Result<BTreeSet<String>> {

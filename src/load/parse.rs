@@ -91,6 +91,12 @@ pub fn parse(file: &Arc<SourceFile>, limits: Limits) -> Result<Node> {
 fn scan_error(file: &Arc<SourceFile>, info: &str, mark: &Marker) -> crate::error::Error {
     let origin = Origin::new(file, mark.line() as u32, mark.col() as u32 + 1);
     let line = file.line(origin.line).unwrap_or("");
+    if info.contains("recursion limit") {
+        return Diagnostic::new("invalid YAML: the document nests too deeply")
+            .at(&origin)
+            .hint("flatten the structure; no stencil input needs this depth")
+            .into();
+    }
     let hint = if info.contains("tab") || line.starts_with('\t') {
         "YAML indentation must use spaces; replace the tabs with spaces"
     } else if info.contains("quoted scalar") {
@@ -207,6 +213,14 @@ impl Builder<'_> {
                         map,
                         ..
                     } => {
+                        // A block mapping's start event is reported after its first key;
+                        // the mapping starts at its first key.
+                        let origin = match map.first() {
+                            Some((_, first)) if (first.origin.line, first.origin.col) < (origin.line, origin.col) => {
+                                first.origin.clone()
+                            }
+                            _ => origin,
+                        };
                         let mut node = Node::new(Value::Map(map), origin);
                         node.replace = replace;
                         (node, anchor)
@@ -239,7 +253,7 @@ impl Builder<'_> {
     fn push(&mut self, frame: Frame, mark: &Marker) -> Result<()> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(Diagnostic::new(format!(
-                "document nests deeper than {} levels",
+                "the document nests too deeply (more than {} levels)",
                 self.limits.max_depth
             ))
             .at(&self.origin(mark))
@@ -352,7 +366,7 @@ mod tests {
     fn depth_is_bounded() {
         let text = format!("{}1{}", "[".repeat(200), "]".repeat(200));
         let err = parse_str(&text).unwrap_err();
-        assert!(err.diagnostics()[0].message.contains("nests deeper"));
+        assert!(err.diagnostics()[0].message.contains("nests too deeply"));
     }
 
     #[test]
