@@ -101,7 +101,7 @@ impl<'a> Renderer<'a> {
     /// All objects of one tenant x service, checked.
     pub fn render_app(&self, tenant: &Tenant, service: &str) -> Result<Vec<Object>> {
         let (_, resolved) = self.resolve(tenant, service)?;
-        let workload = policy::check_spec(&resolved.tree, tenant, service)?;
+        let workload = policy::check_spec(&resolved.tree, tenant, service, &self.exceptions)?;
         let mut objects = build::build_service(&workload, tenant, &self.repo.settings)?;
         policy::check_objects(&objects, tenant.name.as_str(), service, &self.exceptions)?;
         build::sort(&mut objects);

@@ -67,7 +67,7 @@ fn origin_of(tree: &Node, path: &[&str]) -> Origin {
     node.origin.clone()
 }
 
-pub fn check_spec(tree: &Node, tenant: &Tenant, service: &str) -> Result<Workload> {
+pub fn check_spec(tree: &Node, tenant: &Tenant, service: &str, exceptions: &Exceptions) -> Result<Workload> {
     let spec: ServiceSpec =
         from_node(tree).map_err(|e| e.into_diagnostic("invalid service definition"))?;
     let mut problems: Vec<Error> = Vec::new();
@@ -107,6 +107,9 @@ pub fn check_spec(tree: &Node, tenant: &Tenant, service: &str) -> Result<Workloa
         );
     }
     check_probes(tree, &["probes"], spec.probes.as_ref(), &mut problem);
+    if !exceptions.allows(Rule::Resources, tenant.name.as_str(), service) {
+        check_resources(tree, spec.resources.as_ref(), service, &mut problem);
+    }
     if let Some(ingress) = &spec.ingress {
         let enabled = ingress.enabled.unwrap_or(ingress.host.is_some());
         if enabled && ingress.host.as_deref().is_none_or(str::is_empty) {
@@ -189,6 +192,9 @@ pub fn check_spec(tree: &Node, tenant: &Tenant, service: &str) -> Result<Workloa
             }
         }
         check_probes(node, &["probes"], sidecar.probes.as_ref(), &mut problem);
+        if !exceptions.allows(Rule::Resources, tenant.name.as_str(), service) {
+            check_resources(node, sidecar.resources.as_ref(), &sidecar.name, &mut problem);
+        }
     }
 
     let patch_nodes = tree.get("patches").and_then(Node::as_seq).unwrap_or(&[]);
@@ -283,6 +289,35 @@ fn check_image(
     match (repository, tag, digest) {
         (Some(repository), Some(tag), Ok(digest)) => Some(ImageRef { repository, tag, digest }),
         _ => None,
+    }
+}
+
+/// Resources are required: CPU and memory requests and a memory limit (guardrail
+/// `resources`). Checked here for a located error; checked again on the built objects.
+fn check_resources(
+    tree: &Node,
+    resources: Option<&crate::model::ResourcesSpec>,
+    container: &str,
+    problem: &mut impl FnMut(Diagnostic),
+) {
+    let requests = resources.and_then(|r| r.requests.as_ref());
+    let limits = resources.and_then(|r| r.limits.as_ref());
+    let mut missing = Vec::new();
+    if requests.and_then(|r| r.cpu.as_ref()).is_none() {
+        missing.push("resources.requests.cpu");
+    }
+    if requests.and_then(|r| r.memory.as_ref()).is_none() {
+        missing.push("resources.requests.memory");
+    }
+    if limits.and_then(|r| r.memory.as_ref()).is_none() {
+        missing.push("resources.limits.memory");
+    }
+    if !missing.is_empty() {
+        problem(
+            Diagnostic::new(format!("container `{container}` must declare {}", missing.join(", ")))
+                .at(&origin_of(tree, &["resources"]))
+                .hint("resources are required (guardrail `resources`): the scheduler and the autoscaler need them"),
+        );
     }
 }
 

@@ -273,7 +273,7 @@ fn port_out_of_range() {
     fails(
         "port_range",
         Repo::new().file("tenants/acme/api/values.yaml", "port: 70000\n"),
-        &["70000", "tenants/acme/api/values.yaml:1:1"],
+        &["70000", "expected an integer from 0 to 65535", "tenants/acme/api/values.yaml:1:1"],
     );
 }
 
@@ -360,7 +360,7 @@ fn missing_resources() {
     fails(
         "missing_resources",
         Repo::new().file("tenants/acme/api/values.yaml", "resources: !replace { requests: { cpu: 1m } }\n"),
-        &["must declare resources.requests.cpu, resources.requests.memory and resources.limits.memory", "resources"],
+        &["container `api` must declare resources.requests.memory, resources.limits.memory", "tenants/acme/api/values.yaml:1:1"],
     );
 }
 

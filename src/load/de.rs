@@ -30,12 +30,34 @@ impl DeError {
     }
 
     pub fn into_diagnostic(self, what: &str) -> Diagnostic {
-        let mut d = Diagnostic::new(format!("{what}: {}", self.message)).at_opt(self.origin.as_ref());
+        let message = humanize(&self.message);
+        let mut d = Diagnostic::new(format!("{what}: {message}")).at_opt(self.origin.as_ref());
         if let Some(hint) = self.hint {
             d = d.hint(hint);
         }
         d
     }
+}
+
+/// serde names Rust types (`expected u16`); say what a YAML author can act on.
+fn humanize(message: &str) -> String {
+    const TYPES: [(&str, &str); 10] = [
+        ("expected u8", "expected an integer from 0 to 255"),
+        ("expected u16", "expected an integer from 0 to 65535"),
+        ("expected u32", "expected a non-negative integer"),
+        ("expected u64", "expected a non-negative integer"),
+        ("expected i32", "expected an integer"),
+        ("expected i64", "expected an integer"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        ("invalid type: sequence", "invalid type: a list"),
+        ("invalid type: map", "invalid type: a mapping"),
+    ];
+    let mut out = message.to_owned();
+    for (from, to) in TYPES {
+        out = out.replace(from, to);
+    }
+    out
 }
 
 impl fmt::Display for DeError {
