@@ -20,8 +20,9 @@ pub enum Format {
 }
 
 fn yaml(object: &Object) -> Result<String> {
-    serde_yaml::to_string(&object.value)
-        .map_err(|e| Diagnostic::new(format!("cannot write {} as YAML: {e}", object.describe())).into())
+    serde_yaml::to_string(&object.value).map_err(|e| {
+        Diagnostic::new(format!("cannot write {} as YAML: {e}", object.describe())).into()
+    })
 }
 
 /// The whole stream as one string.
@@ -90,10 +91,15 @@ pub fn write_dir(objects: &[Object], dir: &Path) -> Result<()> {
 }
 
 fn write_tree(objects: &[Object], root: &Path) -> Result<()> {
-    let io = |what: &Path, e: std::io::Error| Error::io(format_args!("cannot write {}", what.display()), &e);
+    let io = |what: &Path, e: std::io::Error| {
+        Error::io(format_args!("cannot write {}", what.display()), &e)
+    };
     fs::create_dir_all(root).map_err(|e| io(root, e))?;
-    fs::write(root.join(OUT_DIR_MARKER), "written by stencil render --out-dir; replaced on every render\n")
-        .map_err(|e| io(root, e))?;
+    fs::write(
+        root.join(OUT_DIR_MARKER),
+        "written by stencil render --out-dir; replaced on every render\n",
+    )
+    .map_err(|e| io(root, e))?;
     for object in objects {
         let path = root.join(file_name(object));
         if let Some(parent) = path.parent() {
@@ -105,7 +111,9 @@ fn write_tree(objects: &[Object], root: &Path) -> Result<()> {
 }
 
 fn swap(staging: &Path, dir: &Path, parent: &Path, name: &str) -> Result<()> {
-    let io = |what: &Path, e: std::io::Error| Error::io(format_args!("cannot replace {}", what.display()), &e);
+    let io = |what: &Path, e: std::io::Error| {
+        Error::io(format_args!("cannot replace {}", what.display()), &e)
+    };
     if dir.exists() {
         let old = parent.join(format!(".{name}.stencil-old-{}", std::process::id()));
         fs::rename(dir, &old).map_err(|e| io(dir, e))?;

@@ -32,7 +32,8 @@ fn init_logging(global: &Global) {
         (false, 2) => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_env("STENCIL_LOG").unwrap_or_else(|_| EnvFilter::new(format!("stencil={level}")));
+    let filter = EnvFilter::try_from_env("STENCIL_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("stencil={level}")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -48,9 +48,9 @@ pub struct Digest(String);
 
 impl Digest {
     pub fn parse(text: &str) -> Result<Digest, String> {
-        let hex = text.strip_prefix("sha256:").ok_or_else(|| {
-            format!("`{text}` is not a digest: it must start with `sha256:`")
-        })?;
+        let hex = text
+            .strip_prefix("sha256:")
+            .ok_or_else(|| format!("`{text}` is not a digest: it must start with `sha256:`"))?;
         if hex.len() != 64 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(format!(
                 "`{text}` is not a digest: `sha256:` must be followed by 64 lowercase hex digits"

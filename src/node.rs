@@ -170,11 +170,9 @@ impl Node {
             Value::Null => J::Null,
             Value::Scalar(s) => s.to_json(),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
-            Value::Map(map) => J::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect(),
-            ),
+            Value::Map(map) => {
+                J::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 }
@@ -183,7 +181,9 @@ impl Scalar {
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match self.kind {
-            ScalarKind::Str | ScalarKind::Rendered | ScalarKind::Template => J::String(self.text.clone()),
+            ScalarKind::Str | ScalarKind::Rendered | ScalarKind::Template => {
+                J::String(self.text.clone())
+            }
             ScalarKind::Bool => J::Bool(matches!(self.text.as_str(), "true" | "True" | "TRUE")),
             ScalarKind::Int => parse_int(&self.text)
                 .map(J::from)
@@ -264,8 +264,18 @@ fn is_int(text: &str) -> bool {
 fn is_float(text: &str) -> bool {
     if matches!(
         text,
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
-            | ".nan" | ".NaN" | ".NAN"
+        ".inf"
+            | ".Inf"
+            | ".INF"
+            | "+.inf"
+            | "+.Inf"
+            | "+.INF"
+            | "-.inf"
+            | "-.Inf"
+            | "-.INF"
+            | ".nan"
+            | ".NaN"
+            | ".NAN"
     ) {
         return true;
     }

@@ -33,11 +33,19 @@ fn globset(patterns: &[String]) -> Result<Option<GlobSet>> {
     for p in patterns {
         builder.add(Glob::new(p).map_err(|e| Diagnostic::new(format!("invalid glob `{p}`: {e}")))?);
     }
-    Ok(Some(builder.build().map_err(|e| Diagnostic::new(e.to_string()))?))
+    Ok(Some(
+        builder
+            .build()
+            .map_err(|e| Diagnostic::new(e.to_string()))?,
+    ))
 }
 
 impl Selection {
-    pub fn new(tenants: &[String], services: &[String], environment: Option<String>) -> Result<Self> {
+    pub fn new(
+        tenants: &[String],
+        services: &[String],
+        environment: Option<String>,
+    ) -> Result<Self> {
         Ok(Selection {
             tenants: globset(tenants)?,
             services: globset(services)?,
@@ -49,10 +57,18 @@ impl Selection {
     pub fn apps<'r>(&self, repo: &'r Repo) -> Vec<(&'r Tenant, &'r str)> {
         let mut out = Vec::new();
         for tenant in &repo.tenants {
-            if self.tenants.as_ref().is_some_and(|g| !g.is_match(tenant.name.as_str())) {
+            if self
+                .tenants
+                .as_ref()
+                .is_some_and(|g| !g.is_match(tenant.name.as_str()))
+            {
                 continue;
             }
-            if self.environment.as_ref().is_some_and(|e| *e != tenant.spec.environment) {
+            if self
+                .environment
+                .as_ref()
+                .is_some_and(|e| *e != tenant.spec.environment)
+            {
                 continue;
             }
             let mut services: Vec<&str> = tenant.spec.services.iter().map(String::as_str).collect();
@@ -122,7 +138,8 @@ impl<'a> Renderer<'a> {
                     Ok(objects) => debug!(objects = objects.len(), "rendered"),
                     Err(e) => debug!(problems = e.diagnostics().len(), "failed"),
                 }
-                result.map_err(|e| e.with_note(format!("while rendering {}/{service}", tenant.name)))
+                result
+                    .map_err(|e| e.with_note(format!("while rendering {}/{service}", tenant.name)))
             })
             .collect();
 

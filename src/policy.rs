@@ -11,8 +11,8 @@ use k8s_openapi::api::core::v1::{Container, PodSpec};
 
 use crate::build::Object;
 use crate::error::{Diagnostic, Error, Result};
-use crate::load::de::from_node;
 use crate::load::Tenant;
+use crate::load::de::from_node;
 use crate::model::{ImageSpec, PatchSpec, RepoSettings, Rule, ServiceSpec};
 use crate::names::{Digest, Tag, check_dns_label, check_env_name};
 use crate::node::Node;
@@ -67,7 +67,12 @@ fn origin_of(tree: &Node, path: &[&str]) -> Origin {
     node.origin.clone()
 }
 
-pub fn check_spec(tree: &Node, tenant: &Tenant, service: &str, exceptions: &Exceptions) -> Result<Workload> {
+pub fn check_spec(
+    tree: &Node,
+    tenant: &Tenant,
+    service: &str,
+    exceptions: &Exceptions,
+) -> Result<Workload> {
     let spec: ServiceSpec =
         from_node(tree).map_err(|e| e.into_diagnostic("invalid service definition"))?;
     let mut problems: Vec<Error> = Vec::new();
@@ -146,7 +151,10 @@ pub fn check_spec(tree: &Node, tenant: &Tenant, service: &str, exceptions: &Exce
     let mut seen_names = vec![service.to_owned()];
     for (i, sidecar) in spec.sidecars.iter().flatten().enumerate() {
         let node = sidecar_nodes.get(i).unwrap_or(tree);
-        let at = |key: &str| node.get(key).map_or_else(|| node.origin.clone(), |n| n.origin.clone());
+        let at = |key: &str| {
+            node.get(key)
+                .map_or_else(|| node.origin.clone(), |n| n.origin.clone())
+        };
         if let Err(msg) = check_dns_label(&sidecar.name, 63) {
             problem(Diagnostic::new(format!("sidecar name {msg}")).at(&at("name")));
         }
@@ -158,7 +166,13 @@ pub fn check_spec(tree: &Node, tenant: &Tenant, service: &str, exceptions: &Exce
             );
         }
         seen_names.push(sidecar.name.clone());
-        if let Some(img) = check_image(node, &["image"], sidecar.image.as_ref(), &sidecar.name, &mut problem) {
+        if let Some(img) = check_image(
+            node,
+            &["image"],
+            sidecar.image.as_ref(),
+            &sidecar.name,
+            &mut problem,
+        ) {
             sidecar_images.push(img);
         }
         if sidecar.port == Some(0) {
@@ -166,13 +180,19 @@ pub fn check_spec(tree: &Node, tenant: &Tenant, service: &str, exceptions: &Exce
         }
         if let Some(path) = &sidecar.ingress_path {
             if !path.starts_with('/') {
-                problem(Diagnostic::new(format!("ingressPath `{path}` must start with `/`")).at(&at("ingressPath")));
+                problem(
+                    Diagnostic::new(format!("ingressPath `{path}` must start with `/`"))
+                        .at(&at("ingressPath")),
+                );
             }
             if sidecar.port.is_none() {
                 problem(
-                    Diagnostic::new(format!("sidecar `{}` has an ingressPath but no port", sidecar.name))
-                        .at(&at("ingressPath"))
-                        .hint("set the sidecar's `port:` so the Service and Ingress can route to it"),
+                    Diagnostic::new(format!(
+                        "sidecar `{}` has an ingressPath but no port",
+                        sidecar.name
+                    ))
+                    .at(&at("ingressPath"))
+                    .hint("set the sidecar's `port:` so the Service and Ingress can route to it"),
                 );
             }
         }
@@ -188,12 +208,19 @@ pub fn check_spec(tree: &Node, tenant: &Tenant, service: &str, exceptions: &Exce
         }
         for name in sidecar.env.iter().flat_map(|e| e.keys()) {
             if let Err(msg) = check_env_name(name) {
-                problem(Diagnostic::new(msg).at(&lookup(node, &["env", name]).map_or_else(|| at("env"), |n| n.origin.clone())));
+                problem(Diagnostic::new(msg).at(
+                    &lookup(node, &["env", name]).map_or_else(|| at("env"), |n| n.origin.clone()),
+                ));
             }
         }
         check_probes(node, &["probes"], sidecar.probes.as_ref(), &mut problem);
         if !exceptions.allows(Rule::Resources, tenant.name.as_str(), service) {
-            check_resources(node, sidecar.resources.as_ref(), &sidecar.name, &mut problem);
+            check_resources(
+                node,
+                sidecar.resources.as_ref(),
+                &sidecar.name,
+                &mut problem,
+            );
         }
     }
 
@@ -203,9 +230,19 @@ pub fn check_spec(tree: &Node, tenant: &Tenant, service: &str, exceptions: &Exce
         .iter()
         .flatten()
         .enumerate()
-        .map(|(i, p)| (p.clone(), patch_nodes.get(i).map_or_else(|| tree.origin.clone(), |n| n.origin.clone())))
+        .map(|(i, p)| {
+            (
+                p.clone(),
+                patch_nodes
+                    .get(i)
+                    .map_or_else(|| tree.origin.clone(), |n| n.origin.clone()),
+            )
+        })
         .collect();
-    let extra_nodes = tree.get("extraObjects").and_then(Node::as_seq).unwrap_or(&[]);
+    let extra_nodes = tree
+        .get("extraObjects")
+        .and_then(Node::as_seq)
+        .unwrap_or(&[]);
     let extra_objects = extra_nodes
         .iter()
         .map(|n| (n.to_json(), n.origin.clone()))
@@ -242,7 +279,10 @@ fn check_image(
         Some(r) if !r.is_empty() && !r.contains(char::is_whitespace) => Some(r.to_owned()),
         Some(r) => {
             key.push("repository");
-            problem(Diagnostic::new(format!("`{r}` is not a valid image repository")).at(&origin_of(tree, &key)));
+            problem(
+                Diagnostic::new(format!("`{r}` is not a valid image repository"))
+                    .at(&origin_of(tree, &key)),
+            );
             None
         }
         None => {
@@ -272,7 +312,10 @@ fn check_image(
                 problem(
                     Diagnostic::new(format!("refusing image tag of `{container}`: {msg}"))
                         .at(&origin)
-                        .hint(format!("set an immutable tag (a version or commit SHA) in {}", origin.path())),
+                        .hint(format!(
+                            "set an immutable tag (a version or commit SHA) in {}",
+                            origin.path()
+                        )),
                 );
                 None
             }
@@ -287,7 +330,11 @@ fn check_image(
         }),
     };
     match (repository, tag, digest) {
-        (Some(repository), Some(tag), Ok(digest)) => Some(ImageRef { repository, tag, digest }),
+        (Some(repository), Some(tag), Ok(digest)) => Some(ImageRef {
+            repository,
+            tag,
+            digest,
+        }),
         _ => None,
     }
 }
@@ -338,7 +385,10 @@ fn check_probes(
         {
             let mut key = path.to_vec();
             key.extend([name, "path"]);
-            problem(Diagnostic::new(format!("probe path `{p}` must start with `/`")).at(&origin_of(tree, &key)));
+            problem(
+                Diagnostic::new(format!("probe path `{p}` must start with `/`"))
+                    .at(&origin_of(tree, &key)),
+            );
         }
     }
 }
@@ -386,7 +436,9 @@ fn globs(patterns: &[String], at: &Origin) -> Result<GlobSet> {
         builder.add(Glob::new("*").map_err(|e| Diagnostic::new(e.to_string()))?);
     }
     for p in patterns {
-        builder.add(Glob::new(p).map_err(|e| Diagnostic::new(format!("invalid glob `{p}`: {e}")).at(at))?);
+        builder.add(
+            Glob::new(p).map_err(|e| Diagnostic::new(format!("invalid glob `{p}`: {e}")).at(at))?,
+        );
     }
     builder
         .build()
@@ -403,7 +455,9 @@ pub fn check_objects(
 ) -> Result<()> {
     let mut problems = Vec::new();
     for object in objects {
-        let Some(pod) = pod_spec(object) else { continue };
+        let Some(pod) = pod_spec(object) else {
+            continue;
+        };
         let pod = match pod {
             Ok(p) => p,
             Err(e) => {
@@ -440,9 +494,19 @@ pub fn check_objects(
         let pod_seccomp = pod_sc
             .and_then(|s| s.seccomp_profile.as_ref())
             .map(|p| p.type_.as_str());
-        let containers = pod.containers.iter().chain(pod.init_containers.iter().flatten());
+        let containers = pod
+            .containers
+            .iter()
+            .chain(pod.init_containers.iter().flatten());
         for (index, c) in containers.enumerate() {
-            check_container(c, index == 0 && object.kind == "Deployment" && !object.extra, pod_non_root, pod_user, pod_seccomp, &mut fail);
+            check_container(
+                c,
+                index == 0 && object.kind == "Deployment" && !object.extra,
+                pod_non_root,
+                pod_user,
+                pod_seccomp,
+                &mut fail,
+            );
         }
     }
     match Error::collect(problems) {
@@ -469,35 +533,61 @@ fn check_container(
         }
     }
     let sc = c.security_context.as_ref();
-    if sc.and_then(|s| s.allow_privilege_escalation) != Some(false) || sc.and_then(|s| s.privileged) == Some(true) {
-        fail(Some(Rule::NoPrivilegeEscalation), name, "must set allowPrivilegeEscalation: false and not be privileged".into());
+    if sc.and_then(|s| s.allow_privilege_escalation) != Some(false)
+        || sc.and_then(|s| s.privileged) == Some(true)
+    {
+        fail(
+            Some(Rule::NoPrivilegeEscalation),
+            name,
+            "must set allowPrivilegeEscalation: false and not be privileged".into(),
+        );
     }
     if sc.and_then(|s| s.read_only_root_filesystem) != Some(true) {
-        fail(Some(Rule::ReadOnlyRootFilesystem), name, "must set readOnlyRootFilesystem: true (mount an emptyDir where it writes)".into());
+        fail(
+            Some(Rule::ReadOnlyRootFilesystem),
+            name,
+            "must set readOnlyRootFilesystem: true (mount an emptyDir where it writes)".into(),
+        );
     }
     let non_root = sc.and_then(|s| s.run_as_non_root).unwrap_or(pod_non_root);
     let user = sc.and_then(|s| s.run_as_user).or(pod_user);
     if !non_root || user == Some(0) {
-        fail(Some(Rule::RunAsNonRoot), name, "must run as a non-root user (runAsNonRoot: true, runAsUser != 0)".into());
+        fail(
+            Some(Rule::RunAsNonRoot),
+            name,
+            "must run as a non-root user (runAsNonRoot: true, runAsUser != 0)".into(),
+        );
     }
     let drops_all = sc
         .and_then(|s| s.capabilities.as_ref())
         .and_then(|c| c.drop.as_ref())
         .is_some_and(|d| d.iter().any(|x| x == "ALL"));
     if !drops_all {
-        fail(Some(Rule::DropAllCapabilities), name, "must drop ALL capabilities".into());
+        fail(
+            Some(Rule::DropAllCapabilities),
+            name,
+            "must drop ALL capabilities".into(),
+        );
     }
     let seccomp = sc
         .and_then(|s| s.seccomp_profile.as_ref())
         .map(|p| p.type_.as_str())
         .or(pod_seccomp);
     if seccomp != Some("RuntimeDefault") && seccomp != Some("Localhost") {
-        fail(Some(Rule::SeccompRuntimeDefault), name, "must use the RuntimeDefault seccomp profile".into());
+        fail(
+            Some(Rule::SeccompRuntimeDefault),
+            name,
+            "must use the RuntimeDefault seccomp profile".into(),
+        );
     }
     let resources = c.resources.as_ref();
-    let has = |list: Option<&std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>, key: &str| {
-        list.is_some_and(|l| l.contains_key(key))
-    };
+    let has = |list: Option<
+        &std::collections::BTreeMap<
+            String,
+            k8s_openapi::apimachinery::pkg::api::resource::Quantity,
+        >,
+    >,
+               key: &str| { list.is_some_and(|l| l.contains_key(key)) };
     let requests = resources.and_then(|r| r.requests.as_ref());
     let limits = resources.and_then(|r| r.limits.as_ref());
     if !has(requests, "cpu") || !has(requests, "memory") || !has(limits, "memory") {
@@ -508,7 +598,11 @@ fn check_container(
         );
     }
     if main && c.startup_probe.is_none() {
-        fail(Some(Rule::StartupProbe), name, "must have a startup probe".into());
+        fail(
+            Some(Rule::StartupProbe),
+            name,
+            "must have a startup probe".into(),
+        );
     }
 }
 
@@ -520,7 +614,9 @@ fn image_tag_ok(image: &str) -> Result<(), String> {
     let last = image.rsplit('/').next().unwrap_or(image);
     match last.split_once(':') {
         Some((_, tag)) => Tag::parse(tag).map(drop),
-        None => Err(format!("image `{image}` has no tag (it would pull `latest`)")),
+        None => Err(format!(
+            "image `{image}` has no tag (it would pull `latest`)"
+        )),
     }
 }
 
@@ -528,7 +624,9 @@ fn image_tag_ok(image: &str) -> Result<(), String> {
 fn pod_spec(object: &Object) -> Option<Result<PodSpec, serde_json::Error>> {
     let v = &object.value;
     let spec = match object.kind.as_str() {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => v.pointer("/spec/template/spec"),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            v.pointer("/spec/template/spec")
+        }
         "CronJob" => v.pointer("/spec/jobTemplate/spec/template/spec"),
         "Pod" => v.pointer("/spec"),
         _ => None,

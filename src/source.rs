@@ -89,9 +89,12 @@ pub struct Worktree {
 
 impl Worktree {
     pub fn open(root: &Path) -> Result<Worktree> {
-        let root = root
-            .canonicalize()
-            .map_err(|e| Error::io(format_args!("cannot open repository {}", root.display()), &e))?;
+        let root = root.canonicalize().map_err(|e| {
+            Error::io(
+                format_args!("cannot open repository {}", root.display()),
+                &e,
+            )
+        })?;
         Ok(Worktree { root })
     }
 

@@ -64,7 +64,9 @@ impl<'a> Vars<'a> {
     /// The variables for one tenant x service. `None` if the tenant's environment is unknown
     /// (which `load` has already reported).
     pub fn new(settings: &'a RepoSettings, tenant: &'a Tenant, service: &'a str) -> Option<Self> {
-        let (env_name, env) = settings.environments.get_key_value(&tenant.spec.environment)?;
+        let (env_name, env) = settings
+            .environments
+            .get_key_value(&tenant.spec.environment)?;
         Some(Vars {
             repo: RepoVars {
                 name: &settings.name,
@@ -111,7 +113,13 @@ pub fn render_tree(engine: &Environment<'_>, vars: &Vars<'_>, tree: &mut Node) -
     }
 }
 
-fn walk(engine: &Environment<'_>, ctx: &JValue, node: &mut Node, key: &mut String, problems: &mut Vec<Error>) {
+fn walk(
+    engine: &Environment<'_>,
+    ctx: &JValue,
+    node: &mut Node,
+    key: &mut String,
+    problems: &mut Vec<Error>,
+) {
     let origin = &node.origin;
     match &mut node.value {
         Value::Scalar(s) if s.kind == ScalarKind::Str && is_template(&s.text) => {
@@ -124,7 +132,14 @@ fn walk(engine: &Environment<'_>, ctx: &JValue, node: &mut Node, key: &mut Strin
                     s.text = out;
                     s.kind = ScalarKind::Rendered;
                 }
-                Err(err) => problems.push(template_error(engine, ctx, &s.text, &err, key, origin.clone())),
+                Err(err) => problems.push(template_error(
+                    engine,
+                    ctx,
+                    &s.text,
+                    &err,
+                    key,
+                    origin.clone(),
+                )),
             }
         }
         Value::Map(map) => {
@@ -184,7 +199,11 @@ fn template_error(
 
 /// The dotted variables a template reads that the context does not have, each with the
 /// closest name that exists at that level.
-fn undefined_variables(engine: &Environment<'_>, ctx: &JValue, source: &str) -> Vec<(String, Option<String>)> {
+fn undefined_variables(
+    engine: &Environment<'_>,
+    ctx: &JValue,
+    source: &str,
+) -> Vec<(String, Option<String>)> {
     let Ok(template) = engine.template_from_str(source) else {
         return Vec::new();
     };

@@ -16,7 +16,10 @@ fn fails(name: &str, repo: Repo, needles: &[&str]) {
 fn malformed_yaml_unclosed_quote() {
     fails(
         "unclosed_quote",
-        Repo::new().file("tenants/acme/api/values.yaml", "env:\n  A: \"unclosed\nreplicas: 2\n"),
+        Repo::new().file(
+            "tenants/acme/api/values.yaml",
+            "env:\n  A: \"unclosed\nreplicas: 2\n",
+        ),
         &["invalid YAML", "tenants/acme/api/values.yaml:", "hint:"],
     );
 }
@@ -34,8 +37,15 @@ fn malformed_yaml_tabs() {
 fn duplicate_keys() {
     fails(
         "duplicate_key",
-        Repo::new().file("tenants/acme/api/values.yaml", "replicas: 2\nenv: {}\nreplicas: 3\n"),
-        &["duplicate key `replicas`", "tenants/acme/api/values.yaml:3:1", "first set at tenants/acme/api/values.yaml:1:1"],
+        Repo::new().file(
+            "tenants/acme/api/values.yaml",
+            "replicas: 2\nenv: {}\nreplicas: 3\n",
+        ),
+        &[
+            "duplicate key `replicas`",
+            "tenants/acme/api/values.yaml:3:1",
+            "first set at tenants/acme/api/values.yaml:1:1",
+        ],
     );
 }
 
@@ -52,8 +62,15 @@ fn wrong_type() {
 fn unknown_key_suggests() {
     fails(
         "unknown_key",
-        Repo::new().file("tenants/acme/api/values.yaml", "resources:\n  limits: { memory: 1Gi }\nreplcas: 3\n"),
-        &["unknown key `replcas`", "tenants/acme/api/values.yaml:3:1", "did you mean `replicas`?"],
+        Repo::new().file(
+            "tenants/acme/api/values.yaml",
+            "resources:\n  limits: { memory: 1Gi }\nreplcas: 3\n",
+        ),
+        &[
+            "unknown key `replcas`",
+            "tenants/acme/api/values.yaml:3:1",
+            "did you mean `replicas`?",
+        ],
     );
 }
 
@@ -61,8 +78,15 @@ fn unknown_key_suggests() {
 fn unknown_key_in_tenant_yaml() {
     fails(
         "unknown_key_tenant",
-        Repo::new().file("tenants/acme/tenant.yaml", "environment: dev\nservices: [api]\nnamspace: x\n"),
-        &["unknown key `namspace`", "tenants/acme/tenant.yaml:3:1", "did you mean `namespace`?"],
+        Repo::new().file(
+            "tenants/acme/tenant.yaml",
+            "environment: dev\nservices: [api]\nnamspace: x\n",
+        ),
+        &[
+            "unknown key `namspace`",
+            "tenants/acme/tenant.yaml:3:1",
+            "did you mean `namespace`?",
+        ],
     );
 }
 
@@ -72,8 +96,16 @@ fn missing_extends_target() {
         "missing_base",
         Repo::new()
             .file("base/api/prod.yaml", "replicas: 3\n")
-            .file("tenants/acme/api/values.yaml", "extends: base/api/prd.yaml\n"),
-        &["`extends` target base/api/prd.yaml does not exist", "tenants/acme/api/values.yaml:1:1", "did you mean `base/api/prod.yaml`?", "extends chain: tenants/acme/api/values.yaml -> base/api/prd.yaml"],
+            .file(
+                "tenants/acme/api/values.yaml",
+                "extends: base/api/prd.yaml\n",
+            ),
+        &[
+            "`extends` target base/api/prd.yaml does not exist",
+            "tenants/acme/api/values.yaml:1:1",
+            "did you mean `base/api/prod.yaml`?",
+            "extends chain: tenants/acme/api/values.yaml -> base/api/prd.yaml",
+        ],
     );
 }
 
@@ -81,8 +113,16 @@ fn missing_extends_target() {
 fn extends_cycle_of_one() {
     fails(
         "cycle_1",
-        Repo::new().file("base/api/prod.yaml", "extends: base/api/prod.yaml\n").file("tenants/acme/api/values.yaml", "extends: base/api/prod.yaml\n"),
-        &["`extends` cycle: base/api/prod.yaml -> base/api/prod.yaml", "base/api/prod.yaml:1:1"],
+        Repo::new()
+            .file("base/api/prod.yaml", "extends: base/api/prod.yaml\n")
+            .file(
+                "tenants/acme/api/values.yaml",
+                "extends: base/api/prod.yaml\n",
+            ),
+        &[
+            "`extends` cycle: base/api/prod.yaml -> base/api/prod.yaml",
+            "base/api/prod.yaml:1:1",
+        ],
     );
 }
 
@@ -90,12 +130,20 @@ fn extends_cycle_of_one() {
 fn extends_cycle_of_five() {
     let mut repo = Repo::new();
     for i in 0..5 {
-        repo = repo.file(&format!("base/api/l{i}.yaml"), format!("extends: base/api/l{}.yaml\n", (i + 1) % 5));
+        repo = repo.file(
+            &format!("base/api/l{i}.yaml"),
+            format!("extends: base/api/l{}.yaml\n", (i + 1) % 5),
+        );
     }
     fails(
         "cycle_5",
-        repo.file("tenants/acme/api/values.yaml", "extends: base/api/l0.yaml\n"),
-        &["`extends` cycle: base/api/l0.yaml -> base/api/l1.yaml -> base/api/l2.yaml -> base/api/l3.yaml -> base/api/l4.yaml -> base/api/l0.yaml"],
+        repo.file(
+            "tenants/acme/api/values.yaml",
+            "extends: base/api/l0.yaml\n",
+        ),
+        &[
+            "`extends` cycle: base/api/l0.yaml -> base/api/l1.yaml -> base/api/l2.yaml -> base/api/l3.yaml -> base/api/l4.yaml -> base/api/l0.yaml",
+        ],
     );
 }
 
@@ -103,7 +151,10 @@ fn extends_cycle_of_five() {
 fn extends_escaping_with_dotdot() {
     fails(
         "escape_dotdot",
-        Repo::new().file("tenants/acme/api/values.yaml", "extends: ../../etc/passwd\n"),
+        Repo::new().file(
+            "tenants/acme/api/values.yaml",
+            "extends: ../../etc/passwd\n",
+        ),
         &["uses `..`", "tenants/acme/api/values.yaml:1:1"],
     );
 }
@@ -123,8 +174,15 @@ fn extends_through_a_symlink_leaving_the_repo() {
     std::fs::write(outside.path().join("evil.yaml"), "replicas: 1\n").expect("write");
     let repo = Repo::new()
         .symlink("base/api/evil.yaml", outside.path().join("evil.yaml"))
-        .file("tenants/acme/api/values.yaml", "extends: base/api/evil.yaml\n");
-    let run = repo.run(&["render"]).fails(&["outside the repository", "tenants/acme/api/values.yaml:1:1", "extends chain"]);
+        .file(
+            "tenants/acme/api/values.yaml",
+            "extends: base/api/evil.yaml\n",
+        );
+    let run = repo.run(&["render"]).fails(&[
+        "outside the repository",
+        "tenants/acme/api/values.yaml:1:1",
+        "extends chain",
+    ]);
     // The temp path differs per run; the message is checked above, not snapshotted.
     assert!(run.stderr.contains("base/api/evil.yaml resolves to"));
 }
@@ -134,9 +192,16 @@ fn a_symlinked_values_file_leaving_the_repo() {
     let outside = tempfile::tempdir().expect("tempdir");
     std::fs::write(outside.path().join("values.yaml"), "replicas: 1\n").expect("write");
     Repo::new()
-        .symlink("tenants/acme/api/values.yaml", outside.path().join("values.yaml"))
+        .symlink(
+            "tenants/acme/api/values.yaml",
+            outside.path().join("values.yaml"),
+        )
         .run(&["render"])
-        .fails(&["tenants/acme/api/values.yaml resolves to", "outside the repository", "hint:"]);
+        .fails(&[
+            "tenants/acme/api/values.yaml resolves to",
+            "outside the repository",
+            "hint:",
+        ]);
 }
 
 #[test]
@@ -144,7 +209,11 @@ fn latest_tag_names_the_file_that_set_it() {
     fails(
         "latest",
         Repo::new().file("tenants/acme/api/version.yaml", "image:\n  tag: latest\n"),
-        &["refusing image tag of `api`", "tenants/acme/api/version.yaml:2:3", "mutable"],
+        &[
+            "refusing image tag of `api`",
+            "tenants/acme/api/version.yaml:2:3",
+            "mutable",
+        ],
     );
 }
 
@@ -170,7 +239,10 @@ fn missing_tag() {
 fn invalid_digest() {
     fails(
         "bad_digest",
-        Repo::new().file("base/api/version.yaml", "image: { tag: 1.0.0, digest: 'sha256:abc' }\n"),
+        Repo::new().file(
+            "base/api/version.yaml",
+            "image: { tag: 1.0.0, digest: 'sha256:abc' }\n",
+        ),
         &["is not a digest", "base/api/version.yaml:1:22"],
     );
 }
@@ -179,8 +251,16 @@ fn invalid_digest() {
 fn tenant_names_a_missing_service() {
     fails(
         "missing_service",
-        Repo::new().file("tenants/acme/tenant.yaml", "environment: dev\nservices: [api, apx-gateway, aip]\n"),
-        &["names service `aip`, which does not exist", "tenants/acme/tenant.yaml:2:30", "did you mean `api`?", "names service `apx-gateway`"],
+        Repo::new().file(
+            "tenants/acme/tenant.yaml",
+            "environment: dev\nservices: [api, apx-gateway, aip]\n",
+        ),
+        &[
+            "names service `aip`, which does not exist",
+            "tenants/acme/tenant.yaml:2:30",
+            "did you mean `api`?",
+            "names service `apx-gateway`",
+        ],
     );
 }
 
@@ -200,8 +280,14 @@ fn duplicate_object_names() {
 fn two_tenants_render_the_same_namespace() {
     fails(
         "same_namespace",
-        Repo::new().file("tenants/zeta/tenant.yaml", "environment: dev\nnamespace: acme\nservices: [api]\n"),
-        &["tenants `acme` and `zeta` both render namespace `acme`", "tenants/zeta/tenant.yaml:2:1"],
+        Repo::new().file(
+            "tenants/zeta/tenant.yaml",
+            "environment: dev\nnamespace: acme\nservices: [api]\n",
+        ),
+        &[
+            "tenants `acme` and `zeta` both render namespace `acme`",
+            "tenants/zeta/tenant.yaml:2:1",
+        ],
     );
 }
 
@@ -209,8 +295,15 @@ fn two_tenants_render_the_same_namespace() {
 fn unknown_environment() {
     fails(
         "unknown_environment",
-        Repo::new().file("tenants/acme/tenant.yaml", "environment: prd\nservices: [api]\n"),
-        &["unknown environment `prd`", "tenants/acme/tenant.yaml:1:1", "did you mean `prod`?"],
+        Repo::new().file(
+            "tenants/acme/tenant.yaml",
+            "environment: prd\nservices: [api]\n",
+        ),
+        &[
+            "unknown environment `prd`",
+            "tenants/acme/tenant.yaml:1:1",
+            "did you mean `prod`?",
+        ],
     );
 }
 
@@ -218,8 +311,14 @@ fn unknown_environment() {
 fn undefined_template_variable() {
     fails(
         "undefined_variable",
-        Repo::new().file("tenants/acme/api/values.yaml", "env:\n  HOST: \"api.{{ tenant.domian }}\"\n"),
-        &["undefined variable `tenant.domian` in the template of `env.HOST`", "tenants/acme/api/values.yaml:2:3"],
+        Repo::new().file(
+            "tenants/acme/api/values.yaml",
+            "env:\n  HOST: \"api.{{ tenant.domian }}\"\n",
+        ),
+        &[
+            "undefined variable `tenant.domian` in the template of `env.HOST`",
+            "tenants/acme/api/values.yaml:2:3",
+        ],
     );
 }
 
@@ -236,17 +335,31 @@ fn template_that_loops_forever() {
 fn template_that_reads_files() {
     fails(
         "template_include",
-        Repo::new().file("tenants/acme/api/values.yaml", "env:\n  X: \"{% include '/etc/passwd' %}\"\n"),
-        &["template error in `env.X`", "tenants/acme/api/values.yaml:2:3"],
+        Repo::new().file(
+            "tenants/acme/api/values.yaml",
+            "env:\n  X: \"{% include '/etc/passwd' %}\"\n",
+        ),
+        &[
+            "template error in `env.X`",
+            "tenants/acme/api/values.yaml:2:3",
+        ],
     );
 }
 
 #[test]
 fn tenant_name_not_dns() {
     let run = Repo::new()
-        .file("tenants/Tenant_One/tenant.yaml", "environment: dev\nnamespace: tenant-one\nservices: [api]\n")
+        .file(
+            "tenants/Tenant_One/tenant.yaml",
+            "environment: dev\nnamespace: tenant-one\nservices: [api]\n",
+        )
         .run(&["render"])
-        .fails(&["invalid tenant name", "`Tenant_One` is not a valid Kubernetes name", "`tenant-one` would be", "tenants/Tenant_One/tenant.yaml:1:1"]);
+        .fails(&[
+            "invalid tenant name",
+            "`Tenant_One` is not a valid Kubernetes name",
+            "`tenant-one` would be",
+            "tenants/Tenant_One/tenant.yaml:1:1",
+        ]);
     insta::assert_snapshot!("tenant_name", run.stderr);
 }
 
@@ -254,7 +367,10 @@ fn tenant_name_not_dns() {
 fn name_too_long() {
     let long = "a".repeat(64);
     Repo::new()
-        .file(&format!("tenants/{long}/tenant.yaml"), "environment: dev\nnamespace: short\nservices: [api]\n")
+        .file(
+            &format!("tenants/{long}/tenant.yaml"),
+            "environment: dev\nnamespace: short\nservices: [api]\n",
+        )
         .run(&["render"])
         .fails(&["is 64 characters long; Kubernetes allows at most 63"]);
 }
@@ -264,7 +380,10 @@ fn env_name_with_equals() {
     fails(
         "env_equals",
         Repo::new().file("tenants/acme/api/env.yaml", "\"A=B\": x\n"),
-        &["`A=B` is not a valid environment variable name", "tenants/acme/api/env.yaml:1:1"],
+        &[
+            "`A=B` is not a valid environment variable name",
+            "tenants/acme/api/env.yaml:1:1",
+        ],
     );
 }
 
@@ -273,7 +392,11 @@ fn port_out_of_range() {
     fails(
         "port_range",
         Repo::new().file("tenants/acme/api/values.yaml", "port: 70000\n"),
-        &["70000", "expected an integer from 0 to 65535", "tenants/acme/api/values.yaml:1:1"],
+        &[
+            "70000",
+            "expected an integer from 0 to 65535",
+            "tenants/acme/api/values.yaml:1:1",
+        ],
     );
 }
 
@@ -282,7 +405,11 @@ fn env_value_that_is_a_map() {
     fails(
         "env_map_value",
         Repo::new().file("tenants/acme/api/env.yaml", "A:\n  nested: map\n"),
-        &["invalid env file", "expected a string, found a mapping", "tenants/acme/api/env.yaml:1:1"],
+        &[
+            "invalid env file",
+            "expected a string, found a mapping",
+            "tenants/acme/api/env.yaml:1:1",
+        ],
     );
 }
 
@@ -291,7 +418,10 @@ fn unknown_file_in_tenant_folder() {
     fails(
         "unknown_file",
         Repo::new().file("tenants/acme/api/value.yaml", "replicas: 3\n"),
-        &["tenants/acme/api/value.yaml is not a file stencil reads", "did you mean `values.yaml`?"],
+        &[
+            "tenants/acme/api/value.yaml is not a file stencil reads",
+            "did you mean `values.yaml`?",
+        ],
     );
 }
 
@@ -308,7 +438,10 @@ fn folder_for_a_service_the_tenant_does_not_run() {
 fn non_utf8() {
     fails(
         "non_utf8",
-        Repo::new().file("tenants/acme/api/values.yaml", b"replicas: 2\nenv: { A: \"\xff\xfe\" }\n".as_slice()),
+        Repo::new().file(
+            "tenants/acme/api/values.yaml",
+            b"replicas: 2\nenv: { A: \"\xff\xfe\" }\n".as_slice(),
+        ),
         &["file is not valid UTF-8", "tenants/acme/api/values.yaml:2:"],
     );
 }
@@ -320,16 +453,28 @@ fn billion_laughs() {
         let refs = vec![format!("*a{}", i - 1); 10].join(", ");
         text.push_str(&format!("  A{i}: &a{i} [{refs}]\n"));
     }
-    fails("billion_laughs", Repo::new().file("tenants/acme/api/values.yaml", text), &["aliases expand to more than", "billion laughs"]);
+    fails(
+        "billion_laughs",
+        Repo::new().file("tenants/acme/api/values.yaml", text),
+        &["aliases expand to more than", "billion laughs"],
+    );
 }
 
 #[test]
 fn deeply_nested_document() {
-    let text = format!("extraObjects: {}1{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    let text = format!(
+        "extraObjects: {}1{}\n",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
     Repo::new()
         .file("tenants/acme/api/values.yaml", text)
         .run(&["render"])
-        .fails(&["nests too deeply", "tenants/acme/api/values.yaml:1:", "hint: flatten"]);
+        .fails(&[
+            "nests too deeply",
+            "tenants/acme/api/values.yaml:1:",
+            "hint: flatten",
+        ]);
 }
 
 #[test]
@@ -345,22 +490,38 @@ fn oversized_file() {
 fn yaml_merge_keys() {
     fails(
         "merge_keys",
-        Repo::new().file("tenants/acme/api/values.yaml", "base: &b { replicas: 2 }\n<<: *b\n"),
+        Repo::new().file(
+            "tenants/acme/api/values.yaml",
+            "base: &b { replicas: 2 }\n<<: *b\n",
+        ),
         &["YAML merge keys (`<<`) are not supported", "extends"],
     );
 }
 
 #[test]
 fn several_documents() {
-    fails("several_documents", Repo::new().file("tenants/acme/api/values.yaml", "replicas: 2\n---\nreplicas: 3\n"), &["holds several"]);
+    fails(
+        "several_documents",
+        Repo::new().file(
+            "tenants/acme/api/values.yaml",
+            "replicas: 2\n---\nreplicas: 3\n",
+        ),
+        &["holds several"],
+    );
 }
 
 #[test]
 fn missing_resources() {
     fails(
         "missing_resources",
-        Repo::new().file("tenants/acme/api/values.yaml", "resources: !replace { requests: { cpu: 1m } }\n"),
-        &["container `api` must declare resources.requests.memory, resources.limits.memory", "tenants/acme/api/values.yaml:1:1"],
+        Repo::new().file(
+            "tenants/acme/api/values.yaml",
+            "resources: !replace { requests: { cpu: 1m } }\n",
+        ),
+        &[
+            "container `api` must declare resources.requests.memory, resources.limits.memory",
+            "tenants/acme/api/values.yaml:1:1",
+        ],
     );
 }
 
@@ -374,8 +535,14 @@ fn no_stencil_yaml() {
 fn validate_reports_every_problem_at_once() {
     let repo = Repo::new()
         .file("tenants/acme/api/values.yaml", "replcas: 3\n")
-        .file("tenants/beta/tenant.yaml", "environment: dev\nservices: [api, web]\n")
-        .file("tenants/gamma/tenant.yaml", "environment: dev\nservices: [api]\n")
+        .file(
+            "tenants/beta/tenant.yaml",
+            "environment: dev\nservices: [api, web]\n",
+        )
+        .file(
+            "tenants/gamma/tenant.yaml",
+            "environment: dev\nservices: [api]\n",
+        )
         .file("tenants/gamma/api/version.yaml", "image: { tag: latest }\n")
         .file("base/api/unused.yaml", "replicas: [1]\n");
     let run = repo.run(&["validate"]);
@@ -388,12 +555,21 @@ fn validate_reports_every_problem_at_once() {
         "base/api/unused.yaml:1:1",
         "4 problems found",
     ] {
-        assert!(run.stderr.contains(needle), "missing {needle:?} in:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(needle),
+            "missing {needle:?} in:\n{}",
+            run.stderr
+        );
     }
 }
 
 #[test]
 fn validate_passes_a_good_repo() {
     let run = Repo::new().run(&["validate"]).ok();
-    assert!(run.stderr.contains("ok: 1 tenants, 1 tenant services, 6 objects"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("ok: 1 tenants, 1 tenant services, 6 objects"),
+        "{}",
+        run.stderr
+    );
 }

@@ -16,8 +16,14 @@ fn container(run: &common::Run, index: usize) -> serde_json::Value {
 #[test]
 fn maps_merge_deeply_and_scalars_replace() {
     let run = Repo::new()
-        .file("base/api/prod.yaml", "extends: base/api/service.yaml\nresources: { requests: { cpu: 500m } }\n")
-        .file("tenants/acme/api/values.yaml", "extends: base/api/prod.yaml\nresources: { limits: { memory: 1Gi } }\n")
+        .file(
+            "base/api/prod.yaml",
+            "extends: base/api/service.yaml\nresources: { requests: { cpu: 500m } }\n",
+        )
+        .file(
+            "tenants/acme/api/values.yaml",
+            "extends: base/api/prod.yaml\nresources: { limits: { memory: 1Gi } }\n",
+        )
         .run(&["render"])
         .ok();
     assert_eq!(
@@ -30,8 +36,14 @@ fn maps_merge_deeply_and_scalars_replace() {
 fn later_layers_win_in_the_documented_order() {
     // chain (service -> prod) -> values -> env.yaml -> base version -> tenant version
     let run = Repo::new()
-        .file("base/api/prod.yaml", "extends: base/api\nenv: { A: prod, B: prod, C: prod }\nreplicas: 3\n")
-        .file("tenants/acme/api/values.yaml", "extends: base/api/prod.yaml\nenv: { B: values, C: values }\nreplicas: 4\n")
+        .file(
+            "base/api/prod.yaml",
+            "extends: base/api\nenv: { A: prod, B: prod, C: prod }\nreplicas: 3\n",
+        )
+        .file(
+            "tenants/acme/api/values.yaml",
+            "extends: base/api/prod.yaml\nenv: { B: values, C: values }\nreplicas: 4\n",
+        )
         .file("tenants/acme/api/env.yaml", "C: env\n")
         .file("tenants/acme/api/version.yaml", "image: { tag: 0.9.0 }\n")
         .run(&["render"])
@@ -42,13 +54,19 @@ fn later_layers_win_in_the_documented_order() {
     assert_eq!(data["B"], "values");
     assert_eq!(data["C"], "env");
     assert_eq!(run.object("Deployment", "api")["spec"]["replicas"], 4);
-    assert_eq!(container(&run, 0)["image"], "registry.example.com/api:0.9.0");
+    assert_eq!(
+        container(&run, 0)["image"],
+        "registry.example.com/api:0.9.0"
+    );
 }
 
 #[test]
 fn base_version_applies_without_a_pin() {
     let run = Repo::new().run(&["render"]).ok();
-    assert_eq!(container(&run, 0)["image"], "registry.example.com/api:1.0.0");
+    assert_eq!(
+        container(&run, 0)["image"],
+        "registry.example.com/api:1.0.0"
+    );
 }
 
 #[test]
@@ -70,19 +88,31 @@ fn values_without_extends_build_on_the_base() {
 #[test]
 fn extends_a_list_later_entries_win() {
     let run = Repo::new()
-        .file("base/api/big.yaml", "replicas: 10\nenv: { SIZE: big, BIG: 'yes' }\n")
+        .file(
+            "base/api/big.yaml",
+            "replicas: 10\nenv: { SIZE: big, BIG: 'yes' }\n",
+        )
         .file("base/api/small.yaml", "replicas: 1\nenv: { SIZE: small }\n")
-        .file("tenants/acme/api/values.yaml", "extends: [base/api, base/api/big.yaml, base/api/small.yaml]\n")
+        .file(
+            "tenants/acme/api/values.yaml",
+            "extends: [base/api, base/api/big.yaml, base/api/small.yaml]\n",
+        )
         .run(&["render"])
         .ok();
     assert_eq!(run.object("Deployment", "api")["spec"]["replicas"], 1);
-    assert_eq!(config(&run), json!({"LOG_LEVEL": "info", "SIZE": "small", "BIG": "yes"}));
+    assert_eq!(
+        config(&run),
+        json!({"LOG_LEVEL": "info", "SIZE": "small", "BIG": "yes"})
+    );
 }
 
 #[test]
 fn plain_lists_replace() {
     let run = Repo::new()
-        .file("base/api/service.yaml", format!("{}args: [a, b, c]\n", common::SERVICE_YAML))
+        .file(
+            "base/api/service.yaml",
+            format!("{}args: [a, b, c]\n", common::SERVICE_YAML),
+        )
         .file("tenants/acme/api/values.yaml", "args: [z]\n")
         .run(&["render"])
         .ok();
@@ -111,17 +141,28 @@ fn named_lists_merge_by_name() {
         )
         .run(&["render"])
         .ok();
-    let names: Vec<String> = (0..4).map(|i| container(&run, i)["name"].as_str().unwrap_or("").to_owned()).collect();
+    let names: Vec<String> = (0..4)
+        .map(|i| container(&run, i)["name"].as_str().unwrap_or("").to_owned())
+        .collect();
     assert_eq!(names, ["api", "one", "two", "three"]);
-    assert_eq!(container(&run, 1)["env"], json!([{"name": "X", "value": "x"}, {"name": "Y", "value": "y"}]));
+    assert_eq!(
+        container(&run, 1)["env"],
+        json!([{"name": "X", "value": "x"}, {"name": "Y", "value": "y"}])
+    );
     assert_eq!(container(&run, 2)["image"], "r/two:2.1");
     assert_eq!(container(&run, 3)["image"], "r/three:3");
 }
 
 #[test]
 fn an_empty_list_clears_and_replace_tag_replaces() {
-    let base = Repo::new().file("base/api/service.yaml", format!("{}{SIDECARS}", common::SERVICE_YAML));
-    let run = base.file("tenants/acme/api/values.yaml", "sidecars: []\n").run(&["render"]).ok();
+    let base = Repo::new().file(
+        "base/api/service.yaml",
+        format!("{}{SIDECARS}", common::SERVICE_YAML),
+    );
+    let run = base
+        .file("tenants/acme/api/values.yaml", "sidecars: []\n")
+        .run(&["render"])
+        .ok();
     assert!(container(&run, 1).is_null());
 
     let run = Repo::new()
@@ -140,7 +181,10 @@ fn an_empty_list_clears_and_replace_tag_replaces() {
 #[test]
 fn null_deletes_a_key() {
     let run = Repo::new()
-        .file("tenants/acme/api/values.yaml", "env: { LOG_LEVEL: null, NEW: 'n' }\n")
+        .file(
+            "tenants/acme/api/values.yaml",
+            "env: { LOG_LEVEL: null, NEW: 'n' }\n",
+        )
         .file("tenants/acme/api/env.yaml", "NEW: ~\nOTHER: 1\n")
         .run(&["render"])
         .ok();
@@ -150,10 +194,16 @@ fn null_deletes_a_key() {
 #[test]
 fn scalars_keep_the_text_written() {
     let run = Repo::new()
-        .file("tenants/acme/api/env.yaml", "VERSION: 1.10\nPORT: 8080\nDEBUG: true\nHEX: 0x1F\n")
+        .file(
+            "tenants/acme/api/env.yaml",
+            "VERSION: 1.10\nPORT: 8080\nDEBUG: true\nHEX: 0x1F\n",
+        )
         .run(&["render"])
         .ok();
-    assert_eq!(config(&run), json!({"LOG_LEVEL": "info", "VERSION": "1.10", "PORT": "8080", "DEBUG": "true", "HEX": "0x1F"}));
+    assert_eq!(
+        config(&run),
+        json!({"LOG_LEVEL": "info", "VERSION": "1.10", "PORT": "8080", "DEBUG": "true", "HEX": "0x1F"})
+    );
 }
 
 #[test]
@@ -175,7 +225,10 @@ fn templates_see_repo_environment_tenant_and_service() {
 fn explain_shows_where_each_value_was_set_and_what_it_overrode() {
     let run = Repo::new()
         .file("base/api/prod.yaml", "extends: base/api\nreplicas: 3\n")
-        .file("tenants/acme/api/values.yaml", "extends: base/api/prod.yaml\nreplicas: 4\n")
+        .file(
+            "tenants/acme/api/values.yaml",
+            "extends: base/api/prod.yaml\nreplicas: 4\n",
+        )
         .file("tenants/acme/api/env.yaml", "LOG_LEVEL: debug\n")
         .run(&["explain", "acme/api"])
         .ok();
@@ -185,5 +238,10 @@ fn explain_shows_where_each_value_was_set_and_what_it_overrode() {
     assert!(run.stdout.contains(
         "env.LOG_LEVEL: debug\n    set at tenants/acme/api/env.yaml:1:1\n    overrides base/api/service.yaml:9:3\n"
     ), "{}", run.stdout);
-    assert!(run.stdout.contains("image.tag: 1.0.0\n    set at base/api/version.yaml:1:10\n"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("image.tag: 1.0.0\n    set at base/api/version.yaml:1:10\n"),
+        "{}",
+        run.stdout
+    );
 }

@@ -20,21 +20,39 @@ fn example_explain_is_pinned() {
 #[test]
 fn explain_in_the_three_level_chain_names_tag_replicas_and_env() {
     let repo = Repo::example();
-    let run = repo.run(&["explain", "planet-express/apiserver", "image.tag"]).ok();
-    assert!(run.stdout.contains("image.tag: 2026.11.20-4f9c2ab\n    set at base/apiserver/version.yaml:5:3\n"), "{}", run.stdout);
-    let run = repo.run(&["explain", "planet-express/apiserver", "replicas"]).ok();
+    let run = repo
+        .run(&["explain", "planet-express/apiserver", "image.tag"])
+        .ok();
+    assert!(
+        run.stdout.contains(
+            "image.tag: 2026.11.20-4f9c2ab\n    set at base/apiserver/version.yaml:5:3\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = repo
+        .run(&["explain", "planet-express/apiserver", "replicas"])
+        .ok();
     assert!(
         run.stdout.contains("replicas: 4\n    set at tenants/planet-express/apiserver/values.yaml:6:1\n    overrides base/apiserver/service.yaml:8:1\n"),
         "{}",
         run.stdout
     );
-    let run = repo.run(&["explain", "planet-express/apiserver", "env.LOG_LEVEL"]).ok();
+    let run = repo
+        .run(&["explain", "planet-express/apiserver", "env.LOG_LEVEL"])
+        .ok();
     assert!(
         run.stdout.contains("env.LOG_LEVEL: warning\n    set at base/apiserver/prod.yaml:8:3\n    overrides base/apiserver/service.yaml:25:3\n"),
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("#   2. base/apiserver/prod.yaml\n#   3. tenants/planet-express/apiserver/values.yaml\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "#   2. base/apiserver/prod.yaml\n#   3. tenants/planet-express/apiserver/values.yaml\n"
+        ),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -61,8 +79,17 @@ fn the_stream_is_in_documented_order() {
     let order: Vec<String> = run
         .docs()
         .iter()
-        .filter(|d| d["metadata"]["namespace"] == "tenant-momcorp" || d["metadata"]["name"] == "tenant-momcorp")
-        .map(|d| format!("{} {}", d["kind"].as_str().unwrap_or(""), d["metadata"]["name"].as_str().unwrap_or("")))
+        .filter(|d| {
+            d["metadata"]["namespace"] == "tenant-momcorp"
+                || d["metadata"]["name"] == "tenant-momcorp"
+        })
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["kind"].as_str().unwrap_or(""),
+                d["metadata"]["name"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     let expected = [
         "Namespace tenant-momcorp",
@@ -80,16 +107,25 @@ fn the_stream_is_in_documented_order() {
         .docs()
         .iter()
         .filter(|d| d["kind"] == "Namespace")
-        .map(|d| d["metadata"]["labels"]["stencil.dev/tenant"].as_str().unwrap_or("").to_owned())
+        .map(|d| {
+            d["metadata"]["labels"]["stencil.dev/tenant"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
         .collect();
-    assert_eq!(tenants, ["mars-university", "momcorp", "planet-express", "slurm"]);
+    assert_eq!(
+        tenants,
+        ["mars-university", "momcorp", "planet-express", "slurm"]
+    );
 }
 
 #[test]
 fn json_output_holds_the_same_objects() {
     let repo = Repo::example();
     let yaml = repo.run(&["render"]).ok().docs();
-    let json: Vec<serde_json::Value> = serde_json::from_str(&repo.run(&["render", "-o", "json"]).ok().stdout).expect("JSON array");
+    let json: Vec<serde_json::Value> =
+        serde_json::from_str(&repo.run(&["render", "-o", "json"]).ok().stdout).expect("JSON array");
     assert_eq!(yaml, json);
 }
 
@@ -102,19 +138,40 @@ fn filters_select_tenants_services_and_environments() {
             .docs()
             .iter()
             .filter(|d| d["kind"] == "Deployment")
-            .map(|d| format!("{}/{}", d["metadata"]["namespace"].as_str().unwrap_or(""), d["metadata"]["name"].as_str().unwrap_or("")))
+            .map(|d| {
+                format!(
+                    "{}/{}",
+                    d["metadata"]["namespace"].as_str().unwrap_or(""),
+                    d["metadata"]["name"].as_str().unwrap_or("")
+                )
+            })
             .collect()
     };
-    assert_eq!(kinds(&["render", "--tenant", "slurm"]), ["slurm/apiserver", "slurm/frontend"]);
-    assert_eq!(kinds(&["render", "-t", "m*", "-s", "auth"]), ["mars-university/auth", "tenant-momcorp/auth"]);
-    assert_eq!(kinds(&["render", "--environment", "dev", "--service", "frontend"]), ["mars-university/frontend", "slurm/frontend"]);
-    repo.run(&["render", "--tenant", "nobody"]).fails(&["matches no tenant service"]);
+    assert_eq!(
+        kinds(&["render", "--tenant", "slurm"]),
+        ["slurm/apiserver", "slurm/frontend"]
+    );
+    assert_eq!(
+        kinds(&["render", "-t", "m*", "-s", "auth"]),
+        ["mars-university/auth", "tenant-momcorp/auth"]
+    );
+    assert_eq!(
+        kinds(&["render", "--environment", "dev", "--service", "frontend"]),
+        ["mars-university/frontend", "slurm/frontend"]
+    );
+    repo.run(&["render", "--tenant", "nobody"])
+        .fails(&["matches no tenant service"]);
 }
 
 #[test]
 fn repo_is_found_by_walking_up() {
     let repo = Repo::example();
-    let run = repo.run_in("tenants/momcorp/apiserver", &["render", "-t", "momcorp", "-s", "auth"]).ok();
+    let run = repo
+        .run_in(
+            "tenants/momcorp/apiserver",
+            &["render", "-t", "momcorp", "-s", "auth"],
+        )
+        .ok();
     assert!(run.stdout.contains("kind: Deployment"));
 }
 
@@ -125,15 +182,24 @@ fn out_dir_writes_one_file_per_object_and_replaces_whole() {
     let out_arg = out.to_string_lossy().into_owned();
     let run = repo.run(&["render", "--out-dir", &out_arg]).ok();
     assert!(run.stdout.is_empty());
-    let deployment = std::fs::read_to_string(out.join("momcorp/apiserver/deployment-apiserver.yaml")).expect("deployment file");
+    let deployment =
+        std::fs::read_to_string(out.join("momcorp/apiserver/deployment-apiserver.yaml"))
+            .expect("deployment file");
     assert!(deployment.starts_with("---\napiVersion: apps/v1\n"));
     assert!(out.join("momcorp/namespace-tenant-momcorp.yaml").is_file());
-    assert!(out.join("planet-express/apiserver/networkpolicy-apiserver-ingress.yaml").is_file());
+    assert!(
+        out.join("planet-express/apiserver/networkpolicy-apiserver-ingress.yaml")
+            .is_file()
+    );
 
     // A second render with a filter replaces the directory: nothing stale is left.
-    repo.run(&["render", "--tenant", "slurm", "--out-dir", &out_arg]).ok();
+    repo.run(&["render", "--tenant", "slurm", "--out-dir", &out_arg])
+        .ok();
     assert!(!out.join("momcorp").exists());
-    assert!(out.join("slurm/frontend/deployment-frontend.yaml").is_file());
+    assert!(
+        out.join("slurm/frontend/deployment-frontend.yaml")
+            .is_file()
+    );
 
     // A directory stencil did not write is never clobbered.
     let mine = repo.path().join("mine");
@@ -141,15 +207,24 @@ fn out_dir_writes_one_file_per_object_and_replaces_whole() {
     std::fs::write(mine.join("notes.txt"), "precious").expect("write");
     repo.run(&["render", "--out-dir", &mine.to_string_lossy()])
         .fails(&["is not empty and was not written by stencil"]);
-    assert_eq!(std::fs::read_to_string(mine.join("notes.txt")).expect("read"), "precious");
+    assert_eq!(
+        std::fs::read_to_string(mine.join("notes.txt")).expect("read"),
+        "precious"
+    );
 }
 
 #[test]
 fn one_broken_tenant_means_no_output_at_all() {
     Repo::example()
-        .file("tenants/slurm/apiserver/version.yaml", "image: { tag: latest }\n")
+        .file(
+            "tenants/slurm/apiserver/version.yaml",
+            "image: { tag: latest }\n",
+        )
         .run(&["render"])
-        .fails(&["refusing image tag", "tenants/slurm/apiserver/version.yaml:1:10"]);
+        .fails(&[
+            "refusing image tag",
+            "tenants/slurm/apiserver/version.yaml:1:10",
+        ]);
 }
 
 #[test]
@@ -164,7 +239,11 @@ patches:
     Repo::new()
         .file("tenants/acme/api/values.yaml", patch)
         .run(&["render"])
-        .fails(&["Deployment acme/api: container `api`: must set readOnlyRootFilesystem: true", "tenants/acme/api/values.yaml:2:5", "guardrail `read-only-root-filesystem`"]);
+        .fails(&[
+            "Deployment acme/api: container `api`: must set readOnlyRootFilesystem: true",
+            "tenants/acme/api/values.yaml:2:5",
+            "guardrail `read-only-root-filesystem`",
+        ]);
 
     let exception = format!(
         "{}policy:\n  exceptions:\n    - rule: read-only-root-filesystem\n      tenants: [acme]\n      services: [api]\n      reason: legacy app writes its PID file to /var/run; fix tracked in PLAT-123\n",
@@ -176,7 +255,10 @@ patches:
         .run(&["render"])
         .ok();
     let container = &run.object("Deployment", "api")["spec"]["template"]["spec"]["containers"][0];
-    assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], false);
+    assert_eq!(
+        container["securityContext"]["readOnlyRootFilesystem"],
+        false
+    );
 }
 
 #[test]
@@ -201,7 +283,10 @@ fn a_patch_cannot_set_latest_or_a_bad_field() {
             "patches:\n  - target: { kind: Deploymnet }\n    type: merge\n    patch: {}\n",
         )
         .run(&["render"])
-        .fails(&["patch targets Deploymnet (any name), which this service does not render", "Deployment api"]);
+        .fails(&[
+            "patch targets Deploymnet (any name), which this service does not render",
+            "Deployment api",
+        ]);
 }
 
 #[test]
@@ -213,7 +298,10 @@ fn extra_objects_stay_in_the_tenant_namespace_and_pass_guardrails() {
         )
         .run(&["render"])
         .ok();
-    assert_eq!(run.object("ConfigMap", "extra")["metadata"]["namespace"], "acme");
+    assert_eq!(
+        run.object("ConfigMap", "extra")["metadata"]["namespace"],
+        "acme"
+    );
     Repo::new()
         .file(
             "tenants/acme/api/values.yaml",
@@ -233,7 +321,10 @@ fn extra_objects_stay_in_the_tenant_namespace_and_pass_guardrails() {
 #[test]
 fn hardened_defaults_are_rendered() {
     let run = Repo::new()
-        .file("tenants/acme/api/values.yaml", "autoscaling: { minReplicas: 2, maxReplicas: 5 }\n")
+        .file(
+            "tenants/acme/api/values.yaml",
+            "autoscaling: { minReplicas: 2, maxReplicas: 5 }\n",
+        )
         .run(&["render"])
         .ok();
     let deployment = run.object("Deployment", "api");
@@ -244,13 +335,28 @@ fn hardened_defaults_are_rendered() {
         serde_json::json!({"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "runAsNonRoot": true,
             "runAsUser": 1000, "runAsGroup": 1000, "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}})
     );
-    assert_eq!(c["volumeMounts"], serde_json::json!([{"name": "tmp", "mountPath": "/tmp"}]));
+    assert_eq!(
+        c["volumeMounts"],
+        serde_json::json!([{"name": "tmp", "mountPath": "/tmp"}])
+    );
     assert_eq!(c["startupProbe"]["periodSeconds"], 5);
     assert_eq!(c["startupProbe"]["failureThreshold"], 60);
-    assert_eq!(deployment["spec"]["strategy"]["rollingUpdate"], serde_json::json!({"maxSurge": "25%", "maxUnavailable": 0}));
-    assert!(deployment["spec"]["replicas"].is_null(), "the HPA owns replicas");
-    assert_eq!(pod["topologySpreadConstraints"][0]["topologyKey"], "topology.kubernetes.io/zone");
-    let checksum = deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"].as_str().unwrap_or("").to_owned();
+    assert_eq!(
+        deployment["spec"]["strategy"]["rollingUpdate"],
+        serde_json::json!({"maxSurge": "25%", "maxUnavailable": 0})
+    );
+    assert!(
+        deployment["spec"]["replicas"].is_null(),
+        "the HPA owns replicas"
+    );
+    assert_eq!(
+        pod["topologySpreadConstraints"][0]["topologyKey"],
+        "topology.kubernetes.io/zone"
+    );
+    let checksum = deployment["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
     assert_eq!(checksum.len(), 64);
     let hpa = run.object("HorizontalPodAutoscaler", "api");
     assert_eq!(hpa["spec"]["maxReplicas"], 5);
@@ -270,17 +376,26 @@ fn hardened_defaults_are_rendered() {
 fn digests_pin_the_image() {
     let digest = format!("sha256:{}", "ab".repeat(32));
     let run = Repo::new()
-        .file("base/api/version.yaml", format!("image: {{ tag: 1.0.0, digest: '{digest}' }}\n"))
+        .file(
+            "base/api/version.yaml",
+            format!("image: {{ tag: 1.0.0, digest: '{digest}' }}\n"),
+        )
         .run(&["render"])
         .ok();
     let c = &run.object("Deployment", "api")["spec"]["template"]["spec"]["containers"][0];
-    assert_eq!(c["image"], format!("registry.example.com/api:1.0.0@{digest}"));
+    assert_eq!(
+        c["image"],
+        format!("registry.example.com/api:1.0.0@{digest}")
+    );
 }
 
 #[test]
 fn crlf_and_bom_inputs_work() {
     let run = Repo::new()
-        .file("tenants/acme/api/values.yaml", "\u{feff}replicas: 3\r\nenv:\r\n  A: b\r\n")
+        .file(
+            "tenants/acme/api/values.yaml",
+            "\u{feff}replicas: 3\r\nenv:\r\n  A: b\r\n",
+        )
         .run(&["render"])
         .ok();
     assert_eq!(run.object("Deployment", "api")["spec"]["replicas"], 3);
@@ -289,8 +404,13 @@ fn crlf_and_bom_inputs_work() {
 
 #[test]
 fn logs_go_to_stderr_with_a_span_per_tenant_service() {
-    let run = Repo::new().run(&["render", "-vv", "--log-format", "json"]).ok();
-    assert!(run.stdout.starts_with("---\napiVersion: v1\nkind: Namespace\n"));
+    let run = Repo::new()
+        .run(&["render", "-vv", "--log-format", "json"])
+        .ok();
+    assert!(
+        run.stdout
+            .starts_with("---\napiVersion: v1\nkind: Namespace\n")
+    );
     let line = run
         .stderr
         .lines()

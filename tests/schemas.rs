@@ -21,7 +21,10 @@ fn checked_in_schemas_match_the_code() {
     on_disk.sort();
     let mut generated: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
     generated.sort();
-    assert_eq!(on_disk, generated, "schemas/ holds files the code does not generate");
+    assert_eq!(
+        on_disk, generated,
+        "schemas/ holds files the code does not generate"
+    );
     assert!(
         drifted.is_empty(),
         "schemas/ drifted from the code: {drifted:?}; run `cargo run -- schemas --out schemas`"
@@ -45,7 +48,10 @@ fn example_files_reference_their_schema() {
         }
     }
     for path in files {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         let kind = match name {
             "stencil.yaml" => "stencil",
             "tenant.yaml" => "tenant",
@@ -57,10 +63,24 @@ fn example_files_reference_their_schema() {
         let first = text.lines().next().unwrap_or_default();
         let reference = first
             .strip_prefix("# yaml-language-server: $schema=")
-            .unwrap_or_else(|| panic!("{} does not start with a yaml-language-server line", path.display()));
-        assert!(reference.ends_with(&format!("schemas/{kind}.schema.json")), "{}: {reference}", path.display());
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} does not start with a yaml-language-server line",
+                    path.display()
+                )
+            });
+        assert!(
+            reference.ends_with(&format!("schemas/{kind}.schema.json")),
+            "{}: {reference}",
+            path.display()
+        );
         let target = path.parent().expect("parent").join(reference);
-        assert!(target.is_file(), "{}: {} does not exist", path.display(), target.display());
+        assert!(
+            target.is_file(),
+            "{}: {} does not exist",
+            path.display(),
+            target.display()
+        );
         checked += 1;
     }
     assert!(checked >= 15, "only {checked} example files checked");

@@ -44,7 +44,11 @@ pub fn objects(w: &Workload, tenant: &Tenant) -> Result<Vec<Object>> {
             problems.push(fail("not a mapping".into()));
             continue;
         };
-        let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let kind = map
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         if kind == "Namespace" {
             problems.push(fail("the tenant's Namespace is rendered by stencil; extra objects cannot add namespaces".into()));
             continue;
@@ -56,7 +60,10 @@ pub fn objects(w: &Workload, tenant: &Tenant) -> Result<Vec<Object>> {
         if !CLUSTER_SCOPED.contains(&kind.as_str()) {
             match meta.get("namespace").and_then(Value::as_str) {
                 None => {
-                    meta.insert("namespace".into(), Value::String(tenant.namespace.to_string()));
+                    meta.insert(
+                        "namespace".into(),
+                        Value::String(tenant.namespace.to_string()),
+                    );
                 }
                 Some(ns) if ns != tenant.namespace.as_str() => {
                     problems.push(fail(format!(
@@ -68,10 +75,18 @@ pub fn objects(w: &Workload, tenant: &Tenant) -> Result<Vec<Object>> {
                 Some(_) => {}
             }
         }
-        let object = match Object::from_value(value, tenant.name.as_str(), Some(&w.service), Some(origin.clone()), true) {
+        let object = match Object::from_value(
+            value,
+            tenant.name.as_str(),
+            Some(&w.service),
+            Some(origin.clone()),
+            true,
+        ) {
             Ok(o) => o,
             Err(_) => {
-                problems.push(fail("apiVersion, kind and metadata.name must be strings".into()));
+                problems.push(fail(
+                    "apiVersion, kind and metadata.name must be strings".into(),
+                ));
                 continue;
             }
         };
@@ -108,7 +123,9 @@ fn roundtrip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), Strin
     let typed: T = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
     let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
     match first_difference(value, &back, &mut String::new()) {
-        Some(path) => Err(format!("`{path}` is not a field of this kind (or has the wrong type)")),
+        Some(path) => Err(format!(
+            "`{path}` is not a field of this kind (or has the wrong type)"
+        )),
         None => Ok(()),
     }
 }
@@ -177,13 +194,17 @@ pub fn validate_typed(value: &Value, api_version: &str, kind: &str) -> Result<()
         ("batch/v1", "Job") => roundtrip::<batch::v1::Job>(value),
         ("batch/v1", "CronJob") => roundtrip::<batch::v1::CronJob>(value),
         ("networking.k8s.io/v1", "Ingress") => roundtrip::<networking::v1::Ingress>(value),
-        ("networking.k8s.io/v1", "NetworkPolicy") => roundtrip::<networking::v1::NetworkPolicy>(value),
+        ("networking.k8s.io/v1", "NetworkPolicy") => {
+            roundtrip::<networking::v1::NetworkPolicy>(value)
+        }
         ("autoscaling/v2", "HorizontalPodAutoscaler") => {
             roundtrip::<autoscaling::v2::HorizontalPodAutoscaler>(value)
         }
         ("policy/v1", "PodDisruptionBudget") => roundtrip::<policy::v1::PodDisruptionBudget>(value),
         ("rbac.authorization.k8s.io/v1", "Role") => roundtrip::<rbac::v1::Role>(value),
-        ("rbac.authorization.k8s.io/v1", "RoleBinding") => roundtrip::<rbac::v1::RoleBinding>(value),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => {
+            roundtrip::<rbac::v1::RoleBinding>(value)
+        }
         _ => Ok(()),
     }
 }
@@ -196,7 +217,10 @@ mod tests {
     #[test]
     fn unknown_fields_are_found() {
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "b"}, "dta": {}});
-        assert_eq!(validate_typed(&cm, "v1", "ConfigMap").unwrap_err(), "`dta` is not a field of this kind (or has the wrong type)");
+        assert_eq!(
+            validate_typed(&cm, "v1", "ConfigMap").unwrap_err(),
+            "`dta` is not a field of this kind (or has the wrong type)"
+        );
         let ok = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "b"}});
         assert!(validate_typed(&ok, "v1", "ConfigMap").is_ok());
         let nested = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},

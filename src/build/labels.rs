@@ -45,7 +45,10 @@ impl Labels {
         }
         common.append(&mut labels.common);
         let selector: BTreeMap<String, String> = [
-            ("app.kubernetes.io/name".to_owned(), workload.service.clone()),
+            (
+                "app.kubernetes.io/name".to_owned(),
+                workload.service.clone(),
+            ),
             (
                 "app.kubernetes.io/instance".to_owned(),
                 format!("{}-{}", tenant.name, workload.service),

@@ -56,13 +56,20 @@ impl Object {
         origin: Option<Origin>,
         extra: bool,
     ) -> Result<Object> {
-        let text = |ptr: &str| value.pointer(ptr).and_then(|v| v.as_str()).map(str::to_owned);
+        let text = |ptr: &str| {
+            value
+                .pointer(ptr)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
         let (Some(api_version), Some(kind), Some(name)) =
             (text("/apiVersion"), text("/kind"), text("/metadata/name"))
         else {
-            return Err(Diagnostic::new("an object needs apiVersion, kind and metadata.name")
-                .at_opt(origin.as_ref())
-                .into());
+            return Err(
+                Diagnostic::new("an object needs apiVersion, kind and metadata.name")
+                    .at_opt(origin.as_ref())
+                    .into(),
+            );
         };
         Ok(Object {
             api_version,
@@ -87,7 +94,11 @@ impl Object {
 
     /// Identity: group, kind, namespace, name (two objects with the same identity collide).
     pub fn identity(&self) -> (String, String, String, String) {
-        let group = self.api_version.rsplit_once('/').map_or("", |(g, _)| g).to_owned();
+        let group = self
+            .api_version
+            .rsplit_once('/')
+            .map_or("", |(g, _)| g)
+            .to_owned();
         (
             group,
             self.kind.clone(),
@@ -129,9 +140,15 @@ pub fn kind_rank(kind: &str) -> usize {
 /// stencil renders satisfies.
 pub fn namespace(tenant: &Tenant, settings: &RepoSettings) -> Result<Object> {
     let mut labels = Labels::tenant(tenant, settings).into_map();
-    labels.insert("kubernetes.io/metadata.name".into(), tenant.namespace.to_string());
+    labels.insert(
+        "kubernetes.io/metadata.name".into(),
+        tenant.namespace.to_string(),
+    );
     for mode in ["enforce", "audit", "warn"] {
-        labels.insert(format!("pod-security.kubernetes.io/{mode}"), "restricted".into());
+        labels.insert(
+            format!("pod-security.kubernetes.io/{mode}"),
+            "restricted".into(),
+        );
     }
     let ns = Namespace {
         metadata: ObjectMeta {
@@ -145,7 +162,11 @@ pub fn namespace(tenant: &Tenant, settings: &RepoSettings) -> Result<Object> {
 }
 
 /// Builds every object of one tenant x service, then applies patches and extra objects.
-pub fn build_service(workload: &Workload, tenant: &Tenant, settings: &RepoSettings) -> Result<Vec<Object>> {
+pub fn build_service(
+    workload: &Workload,
+    tenant: &Tenant,
+    settings: &RepoSettings,
+) -> Result<Vec<Object>> {
     let labels = Labels::service(tenant, settings, workload);
     let ns = tenant.namespace.as_str();
     let t = tenant.name.as_str();

@@ -75,13 +75,19 @@ pub fn ingress(w: &Workload, ns: &str, labels: &Labels) -> Option<Ingress> {
         .filter(|s| s.port.is_some())
         .filter_map(|s| Some((s.ingress_path.clone()?, sidecar_port_name(&s.name))))
         .collect();
-    paths.push((spec.path.clone().unwrap_or_else(|| "/".into()), "http".into()));
+    paths.push((
+        spec.path.clone().unwrap_or_else(|| "/".into()),
+        "http".into(),
+    ));
     // The ALB evaluates rules in order: the longest prefix must come first.
     paths.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
 
     let mut notes: BTreeMap<String, String> = BTreeMap::new();
     let alb = |k: &str| format!("alb.ingress.kubernetes.io/{k}");
-    notes.insert(alb("scheme"), spec.scheme.map_or("internet-facing", |s| s.as_str()).into());
+    notes.insert(
+        alb("scheme"),
+        spec.scheme.map_or("internet-facing", |s| s.as_str()).into(),
+    );
     notes.insert(alb("target-type"), "ip".into());
     let health_path = w
         .spec

@@ -24,9 +24,13 @@ pub fn apply(objects: &mut [Object], patches: &[(PatchSpec, Origin)]) -> Result<
 
 fn apply_one(objects: &mut [Object], patch: &PatchSpec, origin: &Origin) -> Result<()> {
     let target = &patch.target;
-    let matches = |o: &Object| o.kind == target.kind && target.name.as_ref().is_none_or(|n| *n == o.name);
+    let matches =
+        |o: &Object| o.kind == target.kind && target.name.as_ref().is_none_or(|n| *n == o.name);
     if !objects.iter().any(matches) {
-        let available: Vec<String> = objects.iter().map(|o| format!("{} {}", o.kind, o.name)).collect();
+        let available: Vec<String> = objects
+            .iter()
+            .map(|o| format!("{} {}", o.kind, o.name))
+            .collect();
         return Err(Diagnostic::new(format!(
             "patch targets {} {}, which this service does not render",
             target.kind,
@@ -68,11 +72,16 @@ fn apply_one(objects: &mut [Object], patch: &PatchSpec, origin: &Origin) -> Resu
             .at(origin)
             .into());
         }
-        super::extra::validate_typed(&patched.value, &patched.api_version, &patched.kind).map_err(|msg| {
-            Diagnostic::new(format!("after patching, {} is invalid: {msg}", patched.describe()))
+        super::extra::validate_typed(&patched.value, &patched.api_version, &patched.kind).map_err(
+            |msg| {
+                Diagnostic::new(format!(
+                    "after patching, {} is invalid: {msg}",
+                    patched.describe()
+                ))
                 .at(origin)
                 .hint("check the field names and types against the Kubernetes API reference")
-        })?;
+            },
+        )?;
         *object = patched;
     }
     Ok(())

@@ -72,8 +72,10 @@ pub fn disruption_budget(w: &Workload, ns: &str, labels: &Labels) -> Option<PodD
     let (min_available, max_unavailable) = match (&spec.min_available, &spec.max_unavailable) {
         (None, None) => (None, Some(IntOrString::Int(1))),
         (min, max) => (
-            min.as_ref().map(|m| int_or_string(Some(m), IntOrString::Int(1))),
-            max.as_ref().map(|m| int_or_string(Some(m), IntOrString::Int(1))),
+            min.as_ref()
+                .map(|m| int_or_string(Some(m), IntOrString::Int(1))),
+            max.as_ref()
+                .map(|m| int_or_string(Some(m), IntOrString::Int(1))),
         ),
     };
     Some(PodDisruptionBudget {

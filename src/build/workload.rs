@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
+use k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
+};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource,
     EnvFromSource, EnvVar, HTTPGetAction, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
@@ -111,7 +113,11 @@ fn resources(spec: Option<&ResourcesSpec>) -> Option<ResourceRequirements> {
     let list = |l: Option<&model::ResourceList>| -> Option<BTreeMap<String, Quantity>> {
         let l = l?;
         let mut out = BTreeMap::new();
-        for (k, v) in [("cpu", &l.cpu), ("memory", &l.memory), ("ephemeral-storage", &l.ephemeral_storage)] {
+        for (k, v) in [
+            ("cpu", &l.cpu),
+            ("memory", &l.memory),
+            ("ephemeral-storage", &l.ephemeral_storage),
+        ] {
             if let Some(v) = v {
                 out.insert(k.to_owned(), Quantity(v.clone()));
             }
@@ -132,16 +138,33 @@ struct ProbeDefaults {
     failure: i32,
 }
 
-const STARTUP: ProbeDefaults = ProbeDefaults { period: 5, timeout: 2, failure: 60 };
-const LIVENESS: ProbeDefaults = ProbeDefaults { period: 10, timeout: 2, failure: 3 };
-const READINESS: ProbeDefaults = ProbeDefaults { period: 5, timeout: 2, failure: 3 };
+const STARTUP: ProbeDefaults = ProbeDefaults {
+    period: 5,
+    timeout: 2,
+    failure: 60,
+};
+const LIVENESS: ProbeDefaults = ProbeDefaults {
+    period: 10,
+    timeout: 2,
+    failure: 3,
+};
+const READINESS: ProbeDefaults = ProbeDefaults {
+    period: 5,
+    timeout: 2,
+    failure: 3,
+};
 
 fn int(v: Option<u32>, default: i32) -> i32 {
     v.map_or(default, |v| i32::try_from(v).unwrap_or(i32::MAX))
 }
 
 /// An HTTP probe on `path` or a TCP probe, on the named container port unless `port` is set.
-fn probe(spec: Option<&ProbeSpec>, fallback_path: Option<&str>, port_name: &str, d: &ProbeDefaults) -> Probe {
+fn probe(
+    spec: Option<&ProbeSpec>,
+    fallback_path: Option<&str>,
+    port_name: &str,
+    d: &ProbeDefaults,
+) -> Probe {
     let empty = ProbeSpec::default();
     let spec = spec.unwrap_or(&empty);
     let port = match spec.port {
@@ -158,7 +181,13 @@ fn probe(spec: Option<&ProbeSpec>, fallback_path: Option<&str>, port_name: &str,
             }),
             None,
         ),
-        None => (None, Some(TCPSocketAction { port, ..TCPSocketAction::default() })),
+        None => (
+            None,
+            Some(TCPSocketAction {
+                port,
+                ..TCPSocketAction::default()
+            }),
+        ),
     };
     Probe {
         http_get,
@@ -182,7 +211,12 @@ fn probes(spec: Option<&ProbesSpec>, port_name: &str) -> (Probe, Probe, Probe) {
     (
         probe(spec.startup.as_ref(), liveness_path, port_name, &STARTUP),
         probe(spec.liveness.as_ref(), None, port_name, &LIVENESS),
-        probe(spec.readiness.as_ref(), readiness_path.or(liveness_path), port_name, &READINESS),
+        probe(
+            spec.readiness.as_ref(),
+            readiness_path.or(liveness_path),
+            port_name,
+            &READINESS,
+        ),
     )
 }
 
@@ -253,11 +287,7 @@ fn sidecar_container(spec: &model::SidecarSpec, image: &ImageRef, mount: VolumeM
     let (startup, liveness, readiness) = if spec.port.is_some() || spec.probes.is_some() {
         let (s, l, r) = probes(spec.probes.as_ref(), &port_name);
         let has = |f: fn(&ProbesSpec) -> bool| spec.probes.as_ref().is_some_and(f);
-        (
-            Some(s),
-            has(|p| p.liveness.is_some()).then_some(l),
-            Some(r),
-        )
+        (Some(s), has(|p| p.liveness.is_some()).then_some(l), Some(r))
     } else {
         (None, None, None)
     };
@@ -333,15 +363,24 @@ pub fn deployment(w: &Workload, ns: &str, labels: &Labels) -> Result<Deployment>
         volumes.push(volume);
         containers.push(sidecar_container(sidecar, image, mount));
     }
-    let mut pod_annotations: BTreeMap<String, String> = w.spec.pod_annotations.clone().unwrap_or_default();
+    let mut pod_annotations: BTreeMap<String, String> =
+        w.spec.pod_annotations.clone().unwrap_or_default();
     pod_annotations.insert(CONFIG_CHECKSUM.into(), config_checksum(w));
-    let autoscaled = w.spec.autoscaling.as_ref().is_some_and(|a| a.enabled != Some(false));
+    let autoscaled = w
+        .spec
+        .autoscaling
+        .as_ref()
+        .is_some_and(|a| a.enabled != Some(false));
     let strategy = w.spec.strategy.clone().unwrap_or_default();
     Ok(Deployment {
         metadata: meta(&w.service, ns, labels),
         spec: Some(DeploymentSpec {
             // With an HPA, the HPA owns the replica count; writing it here would fight it.
-            replicas: if autoscaled { None } else { Some(int(w.spec.replicas, 1)) },
+            replicas: if autoscaled {
+                None
+            } else {
+                Some(int(w.spec.replicas, 1))
+            },
             revision_history_limit: Some(5),
             selector: LabelSelector {
                 match_labels: Some(labels.selector.clone()),
@@ -350,8 +389,14 @@ pub fn deployment(w: &Workload, ns: &str, labels: &Labels) -> Result<Deployment>
             strategy: Some(DeploymentStrategy {
                 type_: Some("RollingUpdate".into()),
                 rolling_update: Some(RollingUpdateDeployment {
-                    max_surge: Some(int_or_string(strategy.max_surge.as_ref(), IntOrString::String("25%".into()))),
-                    max_unavailable: Some(int_or_string(strategy.max_unavailable.as_ref(), IntOrString::Int(0))),
+                    max_surge: Some(int_or_string(
+                        strategy.max_surge.as_ref(),
+                        IntOrString::String("25%".into()),
+                    )),
+                    max_unavailable: Some(int_or_string(
+                        strategy.max_unavailable.as_ref(),
+                        IntOrString::Int(0),
+                    )),
                 }),
             }),
             template: PodTemplateSpec {
@@ -363,7 +408,11 @@ pub fn deployment(w: &Workload, ns: &str, labels: &Labels) -> Result<Deployment>
                 spec: Some(PodSpec {
                     service_account_name: Some(w.service.clone()),
                     automount_service_account_token: Some(
-                        w.spec.service_account.as_ref().and_then(|s| s.automount_token).unwrap_or(false),
+                        w.spec
+                            .service_account
+                            .as_ref()
+                            .and_then(|s| s.automount_token)
+                            .unwrap_or(false),
                     ),
                     security_context: Some(PodSecurityContext {
                         run_as_non_root: Some(true),
@@ -376,7 +425,10 @@ pub fn deployment(w: &Workload, ns: &str, labels: &Labels) -> Result<Deployment>
                         }),
                         ..PodSecurityContext::default()
                     }),
-                    termination_grace_period_seconds: w.spec.termination_grace_period_seconds.map(i64::from),
+                    termination_grace_period_seconds: w
+                        .spec
+                        .termination_grace_period_seconds
+                        .map(i64::from),
                     topology_spread_constraints: Some(spread(labels)),
                     containers,
                     volumes: Some(volumes),

@@ -15,9 +15,11 @@ use crate::source::Worktree;
 
 pub fn run(global: &Global, args: &ExplainArgs) -> Outcome {
     let Some((tenant_name, service)) = args.target.split_once('/') else {
-        return Err(Diagnostic::new(format!("`{}` is not TENANT/SERVICE", args.target))
-            .hint("e.g. `stencil explain momcorp/apiserver image.tag`")
-            .into());
+        return Err(
+            Diagnostic::new(format!("`{}` is not TENANT/SERVICE", args.target))
+                .hint("e.g. `stencil explain momcorp/apiserver image.tag`")
+                .into(),
+        );
     };
     let root = find_root(global.repo.as_deref())?;
     let source = Worktree::open(&root)?;
@@ -33,9 +35,16 @@ pub fn run(global: &Global, args: &ExplainArgs) -> Outcome {
     if !tenant.spec.services.iter().any(|s| s == service) {
         let hint = match did_you_mean(service, tenant.spec.services.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => format!("tenant `{tenant_name}` runs: {}", tenant.spec.services.join(", ")),
+            None => format!(
+                "tenant `{tenant_name}` runs: {}",
+                tenant.spec.services.join(", ")
+            ),
         };
-        return Err(Diagnostic::new(format!("tenant `{tenant_name}` does not run `{service}`")).hint(hint).into());
+        return Err(
+            Diagnostic::new(format!("tenant `{tenant_name}` does not run `{service}`"))
+                .hint(hint)
+                .into(),
+        );
     }
     let renderer = Renderer::new(&loader, &repo)?;
     let (raw, templated) = renderer.resolve(tenant, service)?;
@@ -72,7 +81,11 @@ pub fn run(global: &Global, args: &ExplainArgs) -> Outcome {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("run `stencil explain {}` to see every key", args.target),
         };
-        return Err(Diagnostic::new(format!("{tenant_name}/{service} has no value at `{key}`")).hint(hint).into());
+        return Err(
+            Diagnostic::new(format!("{tenant_name}/{service} has no value at `{key}`"))
+                .hint(hint)
+                .into(),
+        );
     }
     let mut stdout = std::io::stdout().lock();
     stdout
@@ -95,7 +108,13 @@ struct Leaf<'a> {
 }
 
 fn collect<'a>(node: &'a Node, raw: Option<&'a Node>, path: String, out: &mut Vec<Leaf<'a>>) {
-    let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
     match &node.value {
         Value::Map(map) if !map.is_empty() => {
             for (k, v) in map {
@@ -105,7 +124,10 @@ fn collect<'a>(node: &'a Node, raw: Option<&'a Node>, path: String, out: &mut Ve
         Value::Seq(items) if !items.is_empty() && items.iter().all(|i| i.get("name").is_some()) => {
             let raw_items = raw.and_then(Node::as_seq).unwrap_or(&[]);
             for (i, item) in items.iter().enumerate() {
-                let name = item.get("name").and_then(Node::as_scalar_text).unwrap_or("?");
+                let name = item
+                    .get("name")
+                    .and_then(Node::as_scalar_text)
+                    .unwrap_or("?");
                 collect(item, raw_items.get(i), format!("{path}[{name}]"), out);
             }
         }
@@ -113,13 +135,22 @@ fn collect<'a>(node: &'a Node, raw: Option<&'a Node>, path: String, out: &mut Ve
             let value = match &node.value {
                 Value::Null => "null".to_owned(),
                 Value::Scalar(s) => s.text.clone(),
-                Value::Seq(_) | Value::Map(_) => serde_json::to_string(&node.to_json()).unwrap_or_default(),
+                Value::Seq(_) | Value::Map(_) => {
+                    serde_json::to_string(&node.to_json()).unwrap_or_default()
+                }
             };
             let template = match (&node.value, raw.map(|r| &r.value)) {
-                (Value::Scalar(s), Some(Value::Scalar(r))) if s.kind == ScalarKind::Rendered => Some(format!("{:?}", r.text)),
+                (Value::Scalar(s), Some(Value::Scalar(r))) if s.kind == ScalarKind::Rendered => {
+                    Some(format!("{:?}", r.text))
+                }
                 _ => None,
             };
-            out.push(Leaf { path, value, template, node });
+            out.push(Leaf {
+                path,
+                value,
+                template,
+                node,
+            });
         }
     }
 }

@@ -22,7 +22,8 @@ pub fn find_root(repo: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = repo {
         return Ok(dir.to_path_buf());
     }
-    let cwd = std::env::current_dir().map_err(|e| crate::error::Error::io("cannot read the current directory", &e))?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| crate::error::Error::io("cannot read the current directory", &e))?;
     let mut dir = cwd.as_path();
     loop {
         if dir.join("stencil.yaml").is_file() {

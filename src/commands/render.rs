@@ -19,10 +19,16 @@ pub fn run(global: &Global, args: &RenderArgs) -> Outcome {
     let source = Worktree::open(&root)?;
     let loader = Loader::new(&source);
     let repo = load_repo(&loader)?;
-    let selection = Selection::new(&args.filter.tenants, &args.filter.services, args.filter.environment.clone())?;
+    let selection = Selection::new(
+        &args.filter.tenants,
+        &args.filter.services,
+        args.filter.environment.clone(),
+    )?;
     if selection.apps(&repo).is_empty() {
         return Err(Diagnostic::new("the selection matches no tenant service")
-            .hint("check --tenant, --service and --environment; `stencil validate` lists the tenants")
+            .hint(
+                "check --tenant, --service and --environment; `stencil validate` lists the tenants",
+            )
             .into());
     }
     let renderer = Renderer::new(&loader, &repo)?;

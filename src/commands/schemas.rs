@@ -21,10 +21,12 @@ pub fn files() -> Result<Vec<(String, String)>, Error> {
 }
 
 pub fn run(args: &SchemasArgs) -> Outcome {
-    std::fs::create_dir_all(&args.out).map_err(|e| Error::io(format_args!("cannot create {}", args.out.display()), &e))?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| Error::io(format_args!("cannot create {}", args.out.display()), &e))?;
     for (name, text) in files()? {
         let path = args.out.join(&name);
-        std::fs::write(&path, text).map_err(|e| Error::io(format_args!("cannot write {}", path.display()), &e))?;
+        std::fs::write(&path, text)
+            .map_err(|e| Error::io(format_args!("cannot write {}", path.display()), &e))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)

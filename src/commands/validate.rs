@@ -28,7 +28,11 @@ pub fn run(global: &Global, args: &ValidateArgs) -> Outcome {
         }
         Ok((repo, repo_problems)) => {
             problems.extend(repo_problems);
-            let selection = Selection::new(&args.filter.tenants, &args.filter.services, args.filter.environment.clone())?;
+            let selection = Selection::new(
+                &args.filter.tenants,
+                &args.filter.services,
+                args.filter.environment.clone(),
+            )?;
             let apps = selection.apps(&repo).len();
             match Renderer::new(&loader, &repo).and_then(|r| r.render(&selection)) {
                 Ok(objects) => (repo.tenants.len(), apps, objects.len()),
@@ -45,9 +49,12 @@ pub fn run(global: &Global, args: &ValidateArgs) -> Outcome {
             let mut seen = std::collections::HashSet::new();
             let mut count = 0;
             for d in err.diagnostics() {
-                let key = (d.message.clone(), d.origin.as_ref().map(ToString::to_string));
+                let key = (
+                    d.message.clone(),
+                    d.origin.as_ref().map(ToString::to_string),
+                );
                 if seen.insert(key) {
-                    eprint!("{}\n", d.render());
+                    eprintln!("{}", d.render());
                     count += 1;
                 }
             }
@@ -73,7 +80,11 @@ fn check_base_files(loader: &Loader<'_>, source: &Worktree) -> Result<()> {
             if kind != EntryKind::File || !(file.ends_with(".yaml") || file.ends_with(".yml")) {
                 continue;
             }
-            let role = if file == "version.yaml" { Role::Version } else { Role::ServiceLayer };
+            let role = if file == "version.yaml" {
+                Role::Version
+            } else {
+                Role::ServiceLayer
+            };
             if let Err(e) = loader.load(&dir.join(&file), role) {
                 problems.push(e);
             }

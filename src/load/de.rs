@@ -120,7 +120,8 @@ struct NodeDe<'a>(&'a Node);
 
 impl<'de> NodeDe<'de> {
     fn invalid(&self, exp: &dyn de::Expected) -> DeError {
-        <DeError as de::Error>::custom(format_args!("expected {exp}, found {}", self.describe())).locate(&self.0.origin)
+        <DeError as de::Error>::custom(format_args!("expected {exp}, found {}", self.describe()))
+            .locate(&self.0.origin)
     }
 
     fn describe(&self) -> String {
@@ -178,8 +179,12 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         let result = match &node.value {
             Value::Null => visitor.visit_unit(),
             Value::Scalar(s) => match s.kind {
-                ScalarKind::Str | ScalarKind::Rendered | ScalarKind::Template => visitor.visit_borrowed_str(&s.text),
-                ScalarKind::Bool => visitor.visit_bool(matches!(s.text.as_str(), "true" | "True" | "TRUE")),
+                ScalarKind::Str | ScalarKind::Rendered | ScalarKind::Template => {
+                    visitor.visit_borrowed_str(&s.text)
+                }
+                ScalarKind::Bool => {
+                    visitor.visit_bool(matches!(s.text.as_str(), "true" | "True" | "TRUE"))
+                }
                 ScalarKind::Int => {
                     if let Some(i) = parse_int(&s.text) {
                         visitor.visit_i64(i)
@@ -231,7 +236,8 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     ) -> Result<V::Value, DeError> {
         match &self.0.value {
             Value::Scalar(s) => {
-                let d: de::value::StrDeserializer<'_, DeError> = s.text.as_str().into_deserializer();
+                let d: de::value::StrDeserializer<'_, DeError> =
+                    s.text.as_str().into_deserializer();
                 visitor.visit_enum(d).map_err(|e| e.locate(&self.0.origin))
             }
             _ => Err(self.invalid(&"one of the listed values")),
@@ -279,7 +285,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         self.deserialize_any(visitor)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_any(visitor)
     }
 
@@ -312,7 +322,10 @@ struct SeqDe<'a> {
 impl<'de> SeqAccess<'de> for SeqDe<'de> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         match self.iter.next() {
             None => Ok(None),
             Some(node) => seed
@@ -335,21 +348,28 @@ struct MapDe<'a> {
 impl<'de> MapAccess<'de> for MapDe<'de> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match self.iter.next() {
             None => Ok(None),
             Some((key, node)) => {
                 self.value = Some(node);
                 let d: de::value::BorrowedStrDeserializer<'de, DeError> =
                     de::value::BorrowedStrDeserializer::new(key);
-                seed.deserialize(d).map(Some).map_err(|e| e.locate(&node.origin))
+                seed.deserialize(d)
+                    .map(Some)
+                    .map_err(|e| e.locate(&node.origin))
             }
         }
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         match self.value.take() {
-            Some(node) => seed.deserialize(NodeDe(node)).map_err(|e| e.locate(&node.origin)),
+            Some(node) => seed
+                .deserialize(NodeDe(node))
+                .map_err(|e| e.locate(&node.origin)),
             None => Err(<DeError as de::Error>::custom("value requested before key")),
         }
     }
@@ -371,6 +391,7 @@ mod tests {
 
     #[derive(Deserialize, Debug)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    #[allow(dead_code)] // fields exist to be deserialized into
     struct Probe {
         path: String,
         period_seconds: Option<u32>,
@@ -378,6 +399,7 @@ mod tests {
 
     #[derive(Deserialize, Debug)]
     #[serde(deny_unknown_fields)]
+    #[allow(dead_code)] // fields exist to be deserialized into
     struct Spec {
         port: Option<u16>,
         env: Option<BTreeMap<String, String>>,

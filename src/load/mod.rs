@@ -112,7 +112,9 @@ impl<'s> Loader<'s> {
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A poisoned lock only means another render thread panicked; the cache itself is still
     // consistent (entries are inserted whole), so keep going.
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Bytes to text: bounded size, UTF-8 (naming the line of the first bad byte).
@@ -132,7 +134,12 @@ fn decode(path: &RepoPath, bytes: Vec<u8>) -> Result<Arc<SourceFile>> {
             let valid = err.utf8_error().valid_up_to();
             let bytes = err.into_bytes();
             let line = bytes[..valid].iter().filter(|b| **b == b'\n').count() + 1;
-            let col = valid - bytes[..valid].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+            let col = valid
+                - bytes[..valid]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |p| p + 1)
+                + 1;
             let text = String::from_utf8_lossy(&bytes).into_owned();
             let file = SourceFile::new(path.as_str(), text);
             Err(Diagnostic::new("file is not valid UTF-8")
@@ -201,12 +208,14 @@ pub fn load_repo(loader: &Loader<'_>) -> Result<Repo> {
 /// when `stencil.yaml` itself is missing or broken.
 pub fn load_repo_lenient(loader: &Loader<'_>) -> Result<(Repo, Option<Error>)> {
     let settings_path = RepoPath::parse("stencil.yaml").map_err(Diagnostic::new)?;
-    let settings_node = loader.load(&settings_path, Role::Settings)?.ok_or_else(|| {
-        Diagnostic::new(format!("no stencil.yaml in {}", loader.source().describe()))
-            .hint("run stencil in a stencil repository or pass --repo DIR")
-    })?;
-    let settings: RepoSettings = de::from_node(&settings_node)
-        .map_err(|e| e.into_diagnostic(Role::Settings.describe()))?;
+    let settings_node = loader
+        .load(&settings_path, Role::Settings)?
+        .ok_or_else(|| {
+            Diagnostic::new(format!("no stencil.yaml in {}", loader.source().describe()))
+                .hint("run stencil in a stencil repository or pass --repo DIR")
+        })?;
+    let settings: RepoSettings =
+        de::from_node(&settings_node).map_err(|e| e.into_diagnostic(Role::Settings.describe()))?;
 
     let mut problems: Vec<Error> = Vec::new();
     let services = list_services(loader, &mut problems)?;
@@ -275,7 +284,10 @@ fn load_tenant(
     })?;
     let spec: TenantSpec =
         de::from_node(&node).map_err(|e| e.into_diagnostic(Role::Tenant.describe()))?;
-    let at = |key: &str| node.get(key).map_or_else(|| node.origin.clone(), |n| n.origin.clone());
+    let at = |key: &str| {
+        node.get(key)
+            .map_or_else(|| node.origin.clone(), |n| n.origin.clone())
+    };
     let mut problems: Vec<Error> = Vec::new();
 
     let tenant_name = match DnsLabel::parse(name) {
@@ -332,7 +344,9 @@ fn load_tenant(
     let items = node.get("services").and_then(Node::as_seq).unwrap_or(&[]);
     let mut seen = BTreeSet::new();
     for (i, service) in spec.services.iter().enumerate() {
-        let origin = items.get(i).map_or_else(|| at("services"), |n| n.origin.clone());
+        let origin = items
+            .get(i)
+            .map_or_else(|| at("services"), |n| n.origin.clone());
         if !seen.insert(service) {
             problems.push(
                 Diagnostic::new(format!("service `{service}` is listed twice"))
@@ -344,14 +358,20 @@ fn load_tenant(
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!(
                     "services under base/: {}",
-                    services.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+                    services
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             };
             problems.push(
-                Diagnostic::new(format!("tenant `{name}` names service `{service}`, which does not exist"))
-                    .at(&origin)
-                    .hint(hint)
-                    .into(),
+                Diagnostic::new(format!(
+                    "tenant `{name}` names service `{service}`, which does not exist"
+                ))
+                .at(&origin)
+                .hint(hint)
+                .into(),
             );
         }
     }
@@ -363,7 +383,9 @@ fn load_tenant(
                     "{dir}/{entry}/ exists but `{entry}` is not in the tenant's services"
                 ))
                 .at(&at("services"))
-                .hint(format!("add `{entry}` to services in {path}, or remove the folder"))
+                .hint(format!(
+                    "add `{entry}` to services in {path}, or remove the folder"
+                ))
                 .into(),
             );
         }

@@ -81,10 +81,12 @@ pub fn parse(file: &Arc<SourceFile>, limits: Limits) -> Result<Node> {
     match documents.len() {
         0 => Ok(Node::new(Value::Null, Origin::file_start(file))),
         1 => Ok(documents.remove(0)),
-        _ => Err(Diagnostic::new("a file must hold one YAML document, this one holds several")
-            .at(&documents[1].origin)
-            .hint("remove the `---` separator, or split the documents into files of their own")
-            .into()),
+        _ => Err(
+            Diagnostic::new("a file must hold one YAML document, this one holds several")
+                .at(&documents[1].origin)
+                .hint("remove the `---` separator, or split the documents into files of their own")
+                .into(),
+        ),
     }
 }
 
@@ -216,7 +218,10 @@ impl Builder<'_> {
                         // A block mapping's start event is reported after its first key;
                         // the mapping starts at its first key.
                         let origin = match map.first() {
-                            Some((_, first)) if (first.origin.line, first.origin.col) < (origin.line, origin.col) => {
+                            Some((_, first))
+                                if (first.origin.line, first.origin.col)
+                                    < (origin.line, origin.col) =>
+                            {
                                 first.origin.clone()
                             }
                             _ => origin,
@@ -231,7 +236,9 @@ impl Builder<'_> {
             Event::Alias(id) => {
                 let origin = self.origin(&mark);
                 let Some(target) = self.anchors.get(&id) else {
-                    return Err(Diagnostic::new("alias to an unknown anchor").at(&origin).into());
+                    return Err(Diagnostic::new("alias to an unknown anchor")
+                        .at(&origin)
+                        .into());
                 };
                 self.alias_nodes += target.size();
                 if self.alias_nodes > self.limits.max_alias_nodes {
@@ -378,7 +385,13 @@ mod tests {
     #[test]
     fn tabs_get_a_hint() {
         let err = parse_str("a:\n\tb: 1\n").unwrap_err();
-        assert!(err.diagnostics()[0].hint.as_deref().unwrap().contains("spaces"));
+        assert!(
+            err.diagnostics()[0]
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("spaces")
+        );
     }
 
     #[test]

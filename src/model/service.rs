@@ -309,7 +309,10 @@ pub struct EnvValue(pub String);
 
 /// Environment variables as plain strings.
 pub fn env_strings(env: Option<&BTreeMap<String, EnvValue>>) -> BTreeMap<String, String> {
-    env.into_iter().flatten().map(|(k, v)| (k.clone(), v.0.clone())).collect()
+    env.into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.0.clone()))
+        .collect()
 }
 
 impl JsonSchema for EnvValue {

@@ -17,7 +17,10 @@ pub fn merge(base: &mut Node, overlay: Node) {
         replace(base, overlay);
         return;
     }
-    let both_maps = matches!((&base.value, &overlay.value), (Value::Map(_), Value::Map(_)));
+    let both_maps = matches!(
+        (&base.value, &overlay.value),
+        (Value::Map(_), Value::Map(_))
+    );
     let named_lists = match (&base.value, &overlay.value) {
         (Value::Seq(b), Value::Seq(o)) => !o.is_empty() && is_named(b) && is_named(o),
         _ => false,
@@ -107,10 +110,22 @@ mod tests {
             json(&m),
             r#"{"resources":{"limits":{"memory":"2Gi"},"requests":{"cpu":"250m","memory":"512Mi"}}}"#
         );
-        let mem = m.get("resources").unwrap().get("limits").unwrap().get("memory").unwrap();
+        let mem = m
+            .get("resources")
+            .unwrap()
+            .get("limits")
+            .unwrap()
+            .get("memory")
+            .unwrap();
         assert_eq!(mem.origin.to_string(), "overlay.yaml:1:24");
         assert_eq!(mem.overridden[0].to_string(), "base.yaml:1:64");
-        let cpu = m.get("resources").unwrap().get("requests").unwrap().get("cpu").unwrap();
+        let cpu = m
+            .get("resources")
+            .unwrap()
+            .get("requests")
+            .unwrap()
+            .get("cpu")
+            .unwrap();
         assert_eq!(cpu.origin.path(), "base.yaml");
     }
 

@@ -25,8 +25,12 @@ pub use merge::merge;
 pub const MAX_EXTENDS_DEPTH: usize = 16;
 
 /// Files a tenant's service folder may hold.
-pub const TENANT_SERVICE_FILES: [&str; 4] =
-    ["values.yaml", "env.yaml", "version.yaml", "secrets.enc.yaml"];
+pub const TENANT_SERVICE_FILES: [&str; 4] = [
+    "values.yaml",
+    "env.yaml",
+    "version.yaml",
+    "secrets.enc.yaml",
+];
 
 /// The merged tree of one tenant x service and the files it was built from, in merge order.
 #[derive(Debug, Clone)]
@@ -97,11 +101,13 @@ fn check_tenant_service_files(loader: &Loader<'_>, dir: &RepoPath) -> Result<()>
         }
         let hint = match did_you_mean(&name, TENANT_SERVICE_FILES) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => format!("the files stencil reads here are {}", TENANT_SERVICE_FILES.join(", ")),
+            None => format!(
+                "the files stencil reads here are {}",
+                TENANT_SERVICE_FILES.join(", ")
+            ),
         };
         problems.push(Error::from(
-            Diagnostic::new(format!("{dir}/{name} is not a file stencil reads"))
-                .hint(hint),
+            Diagnostic::new(format!("{dir}/{name} is not a file stencil reads")).hint(hint),
         ));
     }
     match Error::collect(problems) {
@@ -151,11 +157,13 @@ fn resolve_chain(
                 .map(RepoPath::as_str)
                 .chain(std::iter::once(target.as_str()))
                 .collect();
-            return Err(Diagnostic::new(format!("`extends` cycle: {}", cycle.join(" -> ")))
-                .at(&origin)
-                .note(chain_note(stack, file))
-                .hint("a file cannot build on itself; remove one `extends` entry of the cycle")
-                .into());
+            return Err(
+                Diagnostic::new(format!("`extends` cycle: {}", cycle.join(" -> ")))
+                    .at(&origin)
+                    .note(chain_note(stack, file))
+                    .hint("a file cannot build on itself; remove one `extends` entry of the cycle")
+                    .into(),
+            );
         }
         if inner.len() >= MAX_EXTENDS_DEPTH {
             return Err(Diagnostic::new(format!(
@@ -166,7 +174,8 @@ fn resolve_chain(
             .hint("flatten the chain; a few profile layers are enough")
             .into());
         }
-        let sub = resolve_chain(loader, &target, &inner, None).map_err(|e| locate(e, &origin, &inner))?;
+        let sub =
+            resolve_chain(loader, &target, &inner, None).map_err(|e| locate(e, &origin, &inner))?;
         layers.extend(sub.layers.iter().cloned());
         match &mut tree {
             None => tree = Some(sub.tree.clone()),
@@ -200,7 +209,11 @@ fn locate(err: Error, origin: &Origin, stack: &[RepoPath]) -> Error {
             } else {
                 let note = format!(
                     "extends chain: {}",
-                    stack.iter().map(RepoPath::as_str).collect::<Vec<_>>().join(" -> ")
+                    stack
+                        .iter()
+                        .map(RepoPath::as_str)
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
                 );
                 d.at(origin).note(note)
             }
@@ -245,7 +258,11 @@ fn extends_target(
     let note = || {
         format!(
             "extends chain: {} -> {text}",
-            stack.iter().map(RepoPath::as_str).collect::<Vec<_>>().join(" -> ")
+            stack
+                .iter()
+                .map(RepoPath::as_str)
+                .collect::<Vec<_>>()
+                .join(" -> ")
         )
     };
     let target = RepoPath::parse(text).map_err(|msg| {
@@ -253,7 +270,10 @@ fn extends_target(
             .at(origin)
             .note(note())
     })?;
-    let kind = loader.source().kind(&target).map_err(|e| locate(e, origin, stack))?;
+    let kind = loader
+        .source()
+        .kind(&target)
+        .map_err(|e| locate(e, origin, stack))?;
     match kind {
         Some(EntryKind::File) => Ok(target),
         Some(EntryKind::Dir) => {
@@ -265,7 +285,9 @@ fn extends_target(
                 ))
                 .at(origin)
                 .note(note())
-                .hint("name a file, e.g. `base/apiserver/prod.yaml`, or a service folder under base/")
+                .hint(
+                    "name a file, e.g. `base/apiserver/prod.yaml`, or a service folder under base/",
+                )
                 .into()),
             }
         }
@@ -276,7 +298,9 @@ fn extends_target(
             if let Some(s) = suggest_path(loader, &target) {
                 d = d.hint(format!("did you mean `{s}`?"));
             } else {
-                d = d.hint("paths are relative to the repository root, e.g. `base/apiserver/prod.yaml`");
+                d = d.hint(
+                    "paths are relative to the repository root, e.g. `base/apiserver/prod.yaml`",
+                );
             }
             Err(d.into())
         }

@@ -149,10 +149,22 @@ impl Run {
     /// Fails with exit code 3, nothing on stdout, and every `needles` in stderr.
     #[track_caller]
     pub fn fails(self, needles: &[&str]) -> Run {
-        assert_eq!(self.code, 3, "expected exit 3, got {}; stderr:\n{}", self.code, self.stderr);
-        assert!(self.stdout.is_empty(), "stdout must be empty on error, got:\n{}", self.stdout);
+        assert_eq!(
+            self.code, 3,
+            "expected exit 3, got {}; stderr:\n{}",
+            self.code, self.stderr
+        );
+        assert!(
+            self.stdout.is_empty(),
+            "stdout must be empty on error, got:\n{}",
+            self.stdout
+        );
         for needle in needles {
-            assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+            assert!(
+                self.stderr.contains(needle),
+                "stderr lacks {needle:?}:\n{}",
+                self.stderr
+            );
         }
         self
     }
@@ -172,7 +184,12 @@ impl Run {
             .into_iter()
             .filter(|d| d["kind"] == kind && d["metadata"]["name"] == name)
             .collect();
-        assert_eq!(found.len(), 1, "expected one {kind} {name} in:\n{}", self.stdout);
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one {kind} {name} in:\n{}",
+            self.stdout
+        );
         found.into_iter().next().expect("one")
     }
 }
