@@ -31,6 +31,15 @@ impl Tag {
         Ok(Tag(text.to_owned()))
     }
 
+    /// Like [`Tag::parse`] but accepts `latest`: only for tenants that `stencil.yaml` grants
+    /// the `mutable-image-tag` exception, with a reason.
+    pub fn parse_allowing_mutable(text: &str) -> Result<Tag, String> {
+        if text.eq_ignore_ascii_case("latest") {
+            return Ok(Tag(text.to_owned()));
+        }
+        Tag::parse(text)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

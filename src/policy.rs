@@ -78,7 +78,15 @@ pub fn check_spec(
     let mut problems: Vec<Error> = Vec::new();
     let mut problem = |d: Diagnostic| problems.push(d.into());
 
-    let image = check_image(tree, &["image"], spec.image.as_ref(), service, &mut problem);
+    let allow_mutable = exceptions.allows(Rule::MutableImageTag, tenant.name.as_str(), service);
+    let image = check_image(
+        tree,
+        &["image"],
+        spec.image.as_ref(),
+        service,
+        allow_mutable,
+        &mut problem,
+    );
     let port = match spec.port {
         Some(0) => {
             problem(
@@ -134,21 +142,29 @@ pub fn check_spec(
         }
     }
     if let Some(a) = &spec.autoscaling {
-        let (min, max) = (a.min_replicas.unwrap_or(1), a.max_replicas.unwrap_or(0));
-        if a.enabled != Some(false) && (min == 0 || max < min) {
-            problem(
-                Diagnostic::new(format!(
-                    "autoscaling needs 1 <= minReplicas <= maxReplicas (got {min} and {max})"
-                ))
-                .at(&origin_of(tree, &["autoscaling"]))
-                .hint("set autoscaling.minReplicas and autoscaling.maxReplicas"),
-            );
+        let min = a.min_replicas.unwrap_or(1);
+        if a.enabled != Some(false) {
+            match a.max_replicas {
+                None => problem(
+                    Diagnostic::new("autoscaling needs maxReplicas")
+                        .at(&origin_of(tree, &["autoscaling"]))
+                        .hint("set autoscaling.maxReplicas, or `autoscaling.enabled: false` to use `replicas`"),
+                ),
+                Some(max) if min == 0 || max < min => problem(
+                    Diagnostic::new(format!(
+                        "autoscaling needs 1 <= minReplicas <= maxReplicas (got {min} and {max})"
+                    ))
+                    .at(&origin_of(tree, &["autoscaling"])),
+                ),
+                Some(_) => {}
+            }
         }
     }
 
     let mut sidecar_images = Vec::new();
     let sidecar_nodes = tree.get("sidecars").and_then(Node::as_seq).unwrap_or(&[]);
     let mut seen_names = vec![service.to_owned()];
+    let mut port_names: Vec<(String, String)> = vec![("http".to_owned(), service.to_owned())];
     for (i, sidecar) in spec.sidecars.iter().flatten().enumerate() {
         let node = sidecar_nodes.get(i).unwrap_or(tree);
         let at = |key: &str| {
@@ -171,9 +187,24 @@ pub fn check_spec(
             &["image"],
             sidecar.image.as_ref(),
             &sidecar.name,
+            allow_mutable,
             &mut problem,
         ) {
             sidecar_images.push(img);
+        }
+        if sidecar.port.is_some() {
+            let port_name = crate::build::sidecar_port_name(&sidecar.name);
+            if let Some((_, other)) = port_names.iter().find(|(p, _)| *p == port_name) {
+                problem(
+                    Diagnostic::new(format!(
+                        "sidecars `{other}` and `{}` would both name their port `{port_name}`",
+                        sidecar.name
+                    ))
+                    .at(&at("name"))
+                    .hint("port names are the first 15 characters of the sidecar name; make those differ"),
+                );
+            }
+            port_names.push((port_name, sidecar.name.clone()));
         }
         if sidecar.port == Some(0) {
             problem(Diagnostic::new("port 0 is not a valid container port").at(&at("port")));
@@ -272,6 +303,7 @@ fn check_image(
     path: &[&str],
     image: Option<&ImageSpec>,
     container: &str,
+    allow_mutable: bool,
     problem: &mut impl FnMut(Diagnostic),
 ) -> Option<ImageRef> {
     let mut key = path.to_vec();
@@ -305,7 +337,11 @@ fn check_image(
             );
             None
         }
-        Some(text) => match Tag::parse(text) {
+        Some(text) => match if allow_mutable {
+            Tag::parse_allowing_mutable(text)
+        } else {
+            Tag::parse(text)
+        } {
             Ok(tag) => Some(tag),
             Err(msg) => {
                 let origin = origin_of(tree, &tag_key);
@@ -484,7 +520,7 @@ pub fn check_objects(
                     "guardrail `{}`; if this is really needed, grant an exception with a reason under policy.exceptions in stencil.yaml",
                     rule.name()
                 )),
-                None => d.hint("use an immutable tag (a version or commit SHA), optionally with @sha256:digest"),
+                None => d.hint("every container needs an image with an immutable tag"),
             };
             problems.push(Error::from(d));
         };
@@ -528,7 +564,7 @@ fn check_container(
         None => fail(None, name, "has no image".into()),
         Some(image) => {
             if let Err(msg) = image_tag_ok(image) {
-                fail(None, name, msg);
+                fail(Some(Rule::MutableImageTag), name, msg);
             }
         }
     }

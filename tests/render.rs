@@ -422,3 +422,91 @@ fn logs_go_to_stderr_with_a_span_per_tenant_service() {
     let quiet = Repo::new().run(&["render", "-q"]).ok();
     assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
 }
+
+#[test]
+fn a_removed_sidecar_stays_removed_despite_its_version_pin() {
+    let sidecar = "sidecars:\n  - name: helper\n    image: { repository: r/helper }\n    resources: { requests: { cpu: 1m, memory: 1Mi }, limits: { memory: 2Mi } }\n";
+    let run = Repo::new()
+        .file(
+            "base/api/service.yaml",
+            format!("{}{sidecar}", common::SERVICE_YAML),
+        )
+        .file(
+            "base/api/version.yaml",
+            "image: { tag: 1.0.0 }\nsidecars:\n  - { name: helper, image: { tag: '2.0' } }\n",
+        )
+        .file("tenants/acme/api/values.yaml", "sidecars: []\n")
+        .file(
+            "tenants/zeta/tenant.yaml",
+            "environment: dev\nservices: [api]\n",
+        )
+        .run(&["render"])
+        .ok();
+    let deployments: Vec<serde_json::Value> = run
+        .docs()
+        .into_iter()
+        .filter(|d| d["kind"] == "Deployment")
+        .collect();
+    let containers = |i: usize| {
+        deployments[i]["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    assert_eq!(deployments[0]["metadata"]["namespace"], "acme");
+    assert_eq!(containers(0), 1, "acme removed the sidecar");
+    assert_eq!(containers(1), 2, "zeta keeps it");
+    assert_eq!(
+        deployments[1]["spec"]["template"]["spec"]["containers"][1]["image"],
+        "r/helper:2.0"
+    );
+}
+
+#[test]
+fn sidecar_port_names_must_not_collide() {
+    let sidecars = "sidecars:\n  - { name: metrics-exporter-a, port: 9100, image: { repository: r/a, tag: '1' }, resources: { requests: { cpu: 1m, memory: 1Mi }, limits: { memory: 2Mi } } }\n  - { name: metrics-exporter-b, port: 9101, image: { repository: r/b, tag: '1' }, resources: { requests: { cpu: 1m, memory: 1Mi }, limits: { memory: 2Mi } } }\n";
+    Repo::new()
+        .file("tenants/acme/api/values.yaml", sidecars)
+        .run(&["render"])
+        .fails(&["sidecars `metrics-exporter-a` and `metrics-exporter-b` would both name their port `metrics-exporte`"]);
+}
+
+#[test]
+fn extra_objects_cannot_be_cluster_scoped() {
+    Repo::new()
+        .file(
+            "tenants/acme/api/values.yaml",
+            "extraObjects:\n  - apiVersion: rbac.authorization.k8s.io/v1\n    kind: ClusterRoleBinding\n    metadata: { name: acme-admin }\n    roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin }\n    subjects: [{ kind: ServiceAccount, name: api, namespace: acme }]\n",
+        )
+        .run(&["render"])
+        .fails(&["ClusterRoleBinding is cluster-scoped", "tenants/acme/api/values.yaml:2:5"]);
+}
+
+#[test]
+fn a_mutable_tag_needs_a_named_exception() {
+    let repo = Repo::new().file("tenants/acme/api/version.yaml", "image: { tag: latest }\n");
+    repo.run(&["render"])
+        .fails(&["refusing image tag of `api`"]);
+    let settings = format!(
+        "{}policy:\n  exceptions:\n    - rule: mutable-image-tag\n      tenants: [acme]\n      reason: sandbox tenant tracks the nightly build\n",
+        common::STENCIL_YAML
+    );
+    let run = repo.file("stencil.yaml", settings).run(&["render"]).ok();
+    assert_eq!(
+        run.object("Deployment", "api")["spec"]["template"]["spec"]["containers"][0]["image"],
+        "registry.example.com/api:latest"
+    );
+}
+
+#[test]
+fn autoscaling_needs_max_replicas() {
+    Repo::new()
+        .file(
+            "tenants/acme/api/values.yaml",
+            "autoscaling: { minReplicas: 2 }\n",
+        )
+        .run(&["render"])
+        .fails(&[
+            "autoscaling needs maxReplicas",
+            "tenants/acme/api/values.yaml:1:1",
+        ]);
+}

@@ -1,6 +1,8 @@
 //! `extraObjects:`: raw Kubernetes objects added to a tenant-service's output. Each needs
-//! apiVersion, kind and metadata.name; namespaced objects are put in (and must stay in) the
-//! tenant's namespace; known Kubernetes kinds are validated against their typed schema.
+//! apiVersion, kind and metadata.name; objects are put in (and must stay in) the tenant's
+//! namespace, and known cluster-scoped kinds (ClusterRoleBinding, Namespace, ...) are refused:
+//! a tenant overlay must not reach beyond its tenant. Known Kubernetes kinds are validated
+//! against their typed schema.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -13,7 +15,7 @@ use crate::policy::Workload;
 
 use super::Object;
 
-/// Kinds without a namespace.
+/// Kinds without a namespace: refused in a tenant's extra objects.
 const CLUSTER_SCOPED: [&str; 12] = [
     "Namespace",
     "ClusterRole",
@@ -49,8 +51,10 @@ pub fn objects(w: &Workload, tenant: &Tenant) -> Result<Vec<Object>> {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        if kind == "Namespace" {
-            problems.push(fail("the tenant's Namespace is rendered by stencil; extra objects cannot add namespaces".into()));
+        if CLUSTER_SCOPED.contains(&kind.as_str()) {
+            problems.push(fail(format!(
+                "{kind} is cluster-scoped; a tenant's extra objects live in the tenant's namespace only"
+            )));
             continue;
         }
         let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) else {

@@ -24,6 +24,7 @@ use crate::origin::Origin;
 use crate::policy::Workload;
 
 pub use labels::Labels;
+pub use workload::sidecar_port_name;
 
 /// A rendered Kubernetes object and what produced it.
 #[derive(Debug, Clone)]

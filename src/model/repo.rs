@@ -73,6 +73,8 @@ pub struct Exception {
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
+    /// Images must carry an immutable tag (never `latest`) or a digest.
+    MutableImageTag,
     /// Containers must not allow privilege escalation.
     NoPrivilegeEscalation,
     /// Containers must have a read-only root filesystem.
@@ -92,6 +94,7 @@ pub enum Rule {
 impl Rule {
     pub fn name(self) -> &'static str {
         match self {
+            Rule::MutableImageTag => "mutable-image-tag",
             Rule::NoPrivilegeEscalation => "no-privilege-escalation",
             Rule::ReadOnlyRootFilesystem => "read-only-root-filesystem",
             Rule::RunAsNonRoot => "run-as-non-root",

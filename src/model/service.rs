@@ -322,8 +322,8 @@ impl JsonSchema for EnvValue {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A scalar: strings, numbers and booleans are taken as written.",
-            "type": ["string", "number", "boolean"]
+            "description": "A scalar: strings, numbers and booleans are taken as written; null deletes the variable.",
+            "type": ["string", "number", "boolean", "null"]
         })
     }
 }

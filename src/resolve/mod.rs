@@ -76,6 +76,7 @@ pub fn resolve(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Re
             if let Some(map) = node.as_map_mut() {
                 map.shift_remove("kind");
             }
+            drop_pins_of_absent_sidecars(&tree, &mut node);
             merge(&mut tree, node);
             layers.push(version);
         }
@@ -85,6 +86,33 @@ pub fn resolve(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Re
         map.shift_remove("name");
     }
     Ok(Resolved { tree, layers })
+}
+
+/// A version pin for a sidecar the merged definition does not have (a tenant removed it)
+/// must not bring the sidecar back as a bare pin: drop it.
+fn drop_pins_of_absent_sidecars(tree: &Node, version: &mut Node) {
+    let present: Vec<&str> = tree
+        .get("sidecars")
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|s| s.get("name").and_then(Node::as_scalar_text))
+        .collect();
+    let Some(Value::Seq(pins)) = version
+        .as_map_mut()
+        .and_then(|m| m.get_mut("sidecars"))
+        .map(|n| &mut n.value)
+    else {
+        return;
+    };
+    pins.retain(|pin| {
+        let name = pin.get("name").and_then(Node::as_scalar_text);
+        let keep = name.is_some_and(|n| present.contains(&n));
+        if !keep {
+            tracing::debug!(sidecar = name.unwrap_or("?"), at = %pin.origin, "version pin for a sidecar this service does not run: ignored");
+        }
+        keep
+    });
 }
 
 fn path(text: &str) -> Result<RepoPath> {
