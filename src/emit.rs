@@ -7,6 +7,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::build::Object;
 use crate::error::{Diagnostic, Error, Result};
 
@@ -29,10 +31,13 @@ fn yaml(object: &Object) -> Result<String> {
 pub fn stream(objects: &[Object], format: Format) -> Result<String> {
     match format {
         Format::Yaml => {
-            let mut out = String::new();
-            for object in objects {
+            // Serializing is the costliest step of a large render: do it in parallel, then
+            // join in input order.
+            let docs: Vec<String> = objects.par_iter().map(yaml).collect::<Result<_>>()?;
+            let mut out = String::with_capacity(docs.iter().map(|d| d.len() + 4).sum());
+            for doc in docs {
                 out.push_str("---\n");
-                out.push_str(&yaml(object)?);
+                out.push_str(&doc);
             }
             Ok(out)
         }

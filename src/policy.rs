@@ -658,6 +658,7 @@ fn image_tag_ok(image: &str) -> Result<(), String> {
 
 /// The pod spec of an object that runs pods, if it is one.
 fn pod_spec(object: &Object) -> Option<Result<PodSpec, serde_json::Error>> {
+    use serde::Deserialize as _;
     let v = &object.value;
     let spec = match object.kind.as_str() {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
@@ -667,5 +668,5 @@ fn pod_spec(object: &Object) -> Option<Result<PodSpec, serde_json::Error>> {
         "Pod" => v.pointer("/spec"),
         _ => None,
     }?;
-    Some(serde_json::from_value(spec.clone()))
+    Some(PodSpec::deserialize(spec))
 }
