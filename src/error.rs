@@ -138,6 +138,14 @@ impl Error {
         }
     }
 
+    /// `Ok(value)` when there are no problems, else every problem as one error.
+    pub fn unless<T>(problems: Vec<Error>, value: T) -> Result<T> {
+        match Error::collect(problems) {
+            Some(err) => Err(err),
+            None => Ok(value),
+        }
+    }
+
     /// An error about a file that could not be read or written.
     pub fn io(what: impl fmt::Display, err: &std::io::Error) -> Self {
         Diagnostic::new(format!("{what}: {err}")).into()

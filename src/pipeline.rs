@@ -162,10 +162,7 @@ impl<'a> Renderer<'a> {
         if let Some(err) = duplicates(&objects) {
             problems.push(err);
         }
-        match Error::collect(problems) {
-            Some(err) => Err(err),
-            None => Ok(objects),
-        }
+        Error::unless(problems, objects)
     }
 }
 

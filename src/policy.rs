@@ -545,10 +545,7 @@ pub fn check_objects(
             );
         }
     }
-    match Error::collect(problems) {
-        Some(err) => Err(err),
-        None => Ok(()),
-    }
+    Error::unless(problems, ())
 }
 
 fn check_container(

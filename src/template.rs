@@ -107,10 +107,7 @@ pub fn render_tree(engine: &Environment<'_>, vars: &Vars<'_>, tree: &mut Node) -
     let ctx = JValue::from(minijinja::value::Serde(vars));
     let mut problems = Vec::new();
     walk(engine, &ctx, tree, &mut String::new(), &mut problems);
-    match Error::collect(problems) {
-        Some(err) => Err(err),
-        None => Ok(()),
-    }
+    Error::unless(problems, ())
 }
 
 fn walk(

@@ -104,10 +104,7 @@ pub fn objects(w: &Workload, tenant: &Tenant) -> Result<Vec<Object>> {
         }
         out.push(object);
     }
-    match Error::collect(problems) {
-        Some(err) => Err(err),
-        None => Ok(out),
-    }
+    Error::unless(problems, out)
 }
 
 /// DNS-1123 subdomain: labels joined by dots, at most 253 characters.

@@ -16,10 +16,7 @@ pub fn apply(objects: &mut [Object], patches: &[(PatchSpec, Origin)]) -> Result<
             problems.push(e);
         }
     }
-    match Error::collect(problems) {
-        Some(err) => Err(err),
-        None => Ok(()),
-    }
+    Error::unless(problems, ())
 }
 
 fn apply_one(objects: &mut [Object], patch: &PatchSpec, origin: &Origin) -> Result<()> {

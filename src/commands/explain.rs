@@ -2,12 +2,11 @@
 //! set it and the files it overrode. It only prints provenance the stages already carry.
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::process::ExitCode;
 
-use super::{Outcome, find_root};
+use super::{Outcome, find_root, write_stdout};
 use crate::cli::{ExplainArgs, Global};
-use crate::error::{Diagnostic, Error, did_you_mean};
+use crate::error::{Diagnostic, did_you_mean};
 use crate::load::{Loader, load_repo};
 use crate::node::{Node, ScalarKind, Value};
 use crate::pipeline::Renderer;
@@ -87,11 +86,7 @@ pub fn run(global: &Global, args: &ExplainArgs) -> Outcome {
                 .into(),
         );
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Error::io("cannot write to stdout", &e))?;
+    write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 

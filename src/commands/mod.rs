@@ -17,6 +17,16 @@ pub const EXIT_FOUND: u8 = 1;
 
 pub type Outcome = Result<ExitCode>;
 
+/// Writes a command's whole output to stdout at once.
+pub fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| crate::error::Error::io("cannot write to stdout", &e))
+}
+
 /// The repository root: `--repo`, or the nearest directory upwards holding `stencil.yaml`.
 pub fn find_root(repo: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = repo {

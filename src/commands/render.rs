@@ -1,15 +1,14 @@
 //! `stencil render`: the YAML (or JSON) stream of the selected tenant x services on stdout,
 //! or one file per object with `--out-dir`. All or nothing: on any error, stdout stays empty.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use tracing::info;
 
-use super::{Outcome, find_root};
+use super::{Outcome, find_root, write_stdout};
 use crate::cli::{Global, RenderArgs};
 use crate::emit;
-use crate::error::{Diagnostic, Error};
+use crate::error::Diagnostic;
 use crate::load::{Loader, load_repo};
 use crate::pipeline::{Renderer, Selection};
 use crate::source::Worktree;
@@ -37,12 +36,7 @@ pub fn run(global: &Global, args: &RenderArgs) -> Outcome {
     match &args.out_dir {
         Some(dir) => emit::write_dir(&objects, dir)?,
         None => {
-            let text = emit::stream(&objects, args.output)?;
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(|e| Error::io("cannot write to stdout", &e))?;
+            write_stdout(&emit::stream(&objects, args.output)?)?;
         }
     }
     Ok(ExitCode::SUCCESS)

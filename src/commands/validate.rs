@@ -90,8 +90,5 @@ fn check_base_files(loader: &Loader<'_>, source: &Worktree) -> Result<()> {
             }
         }
     }
-    match Error::collect(problems) {
-        Some(err) => Err(err),
-        None => Ok(()),
-    }
+    Error::unless(problems, ())
 }

@@ -138,10 +138,7 @@ fn check_tenant_service_files(loader: &Loader<'_>, dir: &RepoPath) -> Result<()>
             Diagnostic::new(format!("{dir}/{name} is not a file stencil reads")).hint(hint),
         ));
     }
-    match Error::collect(problems) {
-        Some(err) => Err(err),
-        None => Ok(()),
-    }
+    Error::unless(problems, ())
 }
 
 fn chain_note(stack: &[RepoPath], last: &RepoPath) -> String {
