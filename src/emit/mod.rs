@@ -7,6 +7,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+mod yaml;
+
 use rayon::prelude::*;
 
 use crate::build::Object;
@@ -21,10 +23,8 @@ pub enum Format {
     Json,
 }
 
-fn yaml(object: &Object) -> Result<String> {
-    serde_yaml::to_string(&object.value).map_err(|e| {
-        Diagnostic::new(format!("cannot write {} as YAML: {e}", object.describe())).into()
-    })
+fn yaml(object: &Object) -> String {
+    yaml::document(&object.value)
 }
 
 /// The whole stream as one string.
@@ -33,7 +33,7 @@ pub fn stream(objects: &[Object], format: Format) -> Result<String> {
         Format::Yaml => {
             // Serializing is the costliest step of a large render: do it in parallel, then
             // join in input order.
-            let docs: Vec<String> = objects.par_iter().map(yaml).collect::<Result<_>>()?;
+            let docs: Vec<String> = objects.par_iter().map(yaml).collect();
             let mut out = String::with_capacity(docs.iter().map(|d| d.len() + 4).sum());
             for doc in docs {
                 out.push_str("---\n");
@@ -110,7 +110,7 @@ fn write_tree(objects: &[Object], root: &Path) -> Result<()> {
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
         }
-        fs::write(&path, format!("---\n{}", yaml(object)?)).map_err(|e| io(&path, e))?;
+        fs::write(&path, format!("---\n{}", yaml(object))).map_err(|e| io(&path, e))?;
     }
     Ok(())
 }
