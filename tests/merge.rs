@@ -245,3 +245,40 @@ fn explain_shows_where_each_value_was_set_and_what_it_overrode() {
         run.stdout
     );
 }
+
+#[test]
+fn a_shared_ancestor_is_applied_once() {
+    // prod and highmem both extend the base; the base must not undo prod's replicas.
+    let repo = Repo::new()
+        .file("base/api/prod.yaml", "extends: base/api\nreplicas: 5\n")
+        .file("base/api/highmem.yaml", "extends: base/api\nresources: { limits: { memory: 4Gi } }\n")
+        .file("tenants/acme/api/values.yaml", "extends: [base/api/prod.yaml, base/api/highmem.yaml]\n");
+    let run = repo.run(&["render"]).ok();
+    assert_eq!(run.object("Deployment", "api")["spec"]["replicas"], 5);
+    assert_eq!(container(&run, 0)["resources"]["limits"]["memory"], "4Gi");
+    let explain = repo.run(&["explain", "acme/api", "replicas"]).ok();
+    assert!(
+        explain.stdout.contains("#   1. base/api/service.yaml\n#   2. base/api/prod.yaml\n#   3. base/api/highmem.yaml\n#   4. tenants/acme/api/values.yaml\n"),
+        "{}",
+        explain.stdout
+    );
+    assert!(explain.stdout.contains("replicas: 5\n    set at base/api/prod.yaml:2:1\n    overrides base/api/service.yaml:4:1\n"), "{}", explain.stdout);
+}
+
+#[test]
+fn a_file_resolves_the_same_wherever_it_is_reached_from() {
+    // zeta's values.yaml builds on base/api implicitly, also when acme extends it. Rendered
+    // many times in parallel, the output never changes.
+    let repo = Repo::new()
+        .file("base/api/service.yaml", format!("{}  FROM_BASE: '1'\n", common::SERVICE_YAML))
+        .file("tenants/zeta/tenant.yaml", "environment: dev\nservices: [api]\n")
+        .file("tenants/zeta/api/values.yaml", "replicas: 3\n")
+        .file("tenants/acme/api/values.yaml", "extends: [base/api, tenants/zeta/api/values.yaml]\n");
+    let first = repo.run(&["render"]).ok();
+    for run in first.docs().iter().filter(|d| d["kind"] == "ConfigMap") {
+        assert_eq!(run["data"]["FROM_BASE"], "1", "{run}");
+    }
+    for _ in 0..10 {
+        assert_eq!(repo.run(&["render"]).ok().stdout, first.stdout);
+    }
+}

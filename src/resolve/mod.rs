@@ -57,7 +57,7 @@ pub fn resolve(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Re
     } else {
         base_dir.join("service.yaml")
     };
-    let chain = resolve_chain(loader, &start, &[], Some(&base_dir.join("service.yaml")))?;
+    let chain = resolve_chain(loader, &start, &[])?;
     let mut tree = chain.tree.clone();
     let mut layers = chain.layers.clone();
 
@@ -147,33 +147,54 @@ fn chain_note(stack: &[RepoPath], last: &RepoPath) -> String {
     format!("extends chain: {}", parts.join(" -> "))
 }
 
-/// Resolves one file's `extends` chain. `default_base` is what a file without `extends:`
-/// builds on (tenant `values.yaml` only).
-fn resolve_chain(
-    loader: &Loader<'_>,
-    file: &RepoPath,
-    stack: &[RepoPath],
-    default_base: Option<&RepoPath>,
-) -> Result<Arc<Chain>> {
+/// What a file without `extends:` builds on: a tenant's `values.yaml` builds on its
+/// service's base; every other file builds on nothing. A property of the file, so the
+/// resolved chain of a file is the same wherever it is reached from.
+fn implicit_base(file: &RepoPath) -> Option<RepoPath> {
+    let parts: Vec<&str> = file.as_str().split('/').collect();
+    match parts.as_slice() {
+        ["tenants", _, service, "values.yaml"] => RepoPath::parse(&format!("base/{service}/service.yaml")).ok(),
+        _ => None,
+    }
+}
+
+/// A layer's own content: the file without its `extends:`.
+fn own_layer(loader: &Loader<'_>, file: &RepoPath) -> Result<Node> {
+    let node = loader
+        .load(file, Role::ServiceLayer)?
+        .ok_or_else(|| Diagnostic::new(format!("{file} does not exist")))?;
+    let mut node = (*node).clone();
+    if let Some(map) = node.as_map_mut() {
+        map.shift_remove("extends");
+    }
+    Ok(node)
+}
+
+/// Resolves one file's `extends` chain.
+///
+/// The files of the chain are linearized depth-first, base first, each file once: with
+/// `extends: [prod.yaml, highmem.yaml]` where both extend `service.yaml`, the layers are
+/// service, prod, highmem, then the file, so the shared base is applied once and cannot
+/// undo what `prod.yaml` set.
+fn resolve_chain(loader: &Loader<'_>, file: &RepoPath, stack: &[RepoPath]) -> Result<Arc<Chain>> {
     if let Some(hit) = lock(&loader.chains).get(file) {
         return Ok(Arc::clone(hit));
     }
-    let node = loader.load(file, Role::ServiceLayer)?.ok_or_else(|| {
+    let loaded = loader.load(file, Role::ServiceLayer)?.ok_or_else(|| {
         Diagnostic::new(format!("{file} does not exist")).note(chain_note(stack, file))
     })?;
-    let mut node = (*node).clone();
-    let extends = match node.as_map_mut().and_then(|m| m.shift_remove("extends")) {
-        Some(value) => extends_targets(&value)?,
-        None => match default_base {
-            Some(base) if base != file => vec![(base.as_str().to_owned(), node.origin.clone())],
+    let extends = match loaded.get("extends") {
+        Some(value) => extends_targets(value)?,
+        None => match implicit_base(file) {
+            Some(base) if base != *file => vec![(base.as_str().to_owned(), loaded.origin.clone())],
             _ => Vec::new(),
         },
     };
     let mut inner: Vec<RepoPath> = stack.to_vec();
     inner.push(file.clone());
 
-    let mut tree: Option<Node> = None;
-    let mut layers = Vec::new();
+    let mut layers: Vec<RepoPath> = Vec::new();
+    let mut parents: Vec<Arc<Chain>> = Vec::new();
     for (text, origin) in extends {
         let target = extends_target(loader, &text, &origin, &inner)?;
         if let Some(pos) = inner.iter().position(|p| *p == target) {
@@ -199,25 +220,32 @@ fn resolve_chain(
             .hint("flatten the chain; a few profile layers are enough")
             .into());
         }
-        let sub =
-            resolve_chain(loader, &target, &inner, None).map_err(|e| locate(e, &origin, &inner))?;
-        layers.extend(sub.layers.iter().cloned());
-        match &mut tree {
-            None => tree = Some(sub.tree.clone()),
-            Some(t) => merge(t, sub.tree.clone()),
+        let parent = resolve_chain(loader, &target, &inner).map_err(|e| locate(e, &origin, &inner))?;
+        for layer in &parent.layers {
+            if !layers.contains(layer) {
+                layers.push(layer.clone());
+            }
         }
+        parents.push(parent);
     }
-    layers.push(file.clone());
-    let tree = match tree {
-        None => {
-            node.strip_nulls();
-            node
-        }
-        Some(mut t) => {
-            merge(&mut t, node);
-            t
-        }
+
+    // Start from the longest parent chain that is a prefix of the linearization (usually
+    // the only parent), then apply the remaining layers' own content in order.
+    let start = parents
+        .iter()
+        .filter(|p| layers.starts_with(&p.layers))
+        .max_by_key(|p| p.layers.len());
+    let mut tree = match start {
+        Some(parent) => parent.tree.clone(),
+        None => Node::empty_map(loaded.origin.clone()),
     };
+    let applied = start.map_or(0, |p| p.layers.len());
+    for layer in &layers[applied..] {
+        merge(&mut tree, own_layer(loader, layer)?);
+    }
+    merge(&mut tree, own_layer(loader, file)?);
+    layers.push(file.clone());
+
     let chain = Arc::new(Chain { tree, layers });
     lock(&loader.chains).insert(file.clone(), Arc::clone(&chain));
     Ok(chain)
