@@ -534,10 +534,26 @@ pub fn check_objects(
             .containers
             .iter()
             .chain(pod.init_containers.iter().flatten());
-        for (index, c) in containers.enumerate() {
+        // The main container is the one named after the service in stencil's own Deployment
+        // (found by name: a patch may reorder containers).
+        let main = match (&object.service, object.kind.as_str(), object.extra) {
+            (Some(service), "Deployment", false) => Some(service.as_str()),
+            _ => None,
+        };
+        if let Some(main) = main
+            && !pod.containers.iter().any(|c| c.name == main)
+        {
+            fail(
+                Some(Rule::StartupProbe),
+                main,
+                "is missing: a patch may change the main container but not remove or rename it"
+                    .into(),
+            );
+        }
+        for c in containers {
             check_container(
                 c,
-                index == 0 && object.kind == "Deployment" && !object.extra,
+                main == Some(c.name.as_str()),
                 pod_non_root,
                 pod_user,
                 pod_seccomp,
@@ -602,6 +618,17 @@ fn check_container(
             "must drop ALL capabilities".into(),
         );
     }
+    let adds = sc
+        .and_then(|s| s.capabilities.as_ref())
+        .and_then(|c| c.add.as_ref())
+        .is_some_and(|a| !a.is_empty());
+    if adds {
+        fail(
+            Some(Rule::DropAllCapabilities),
+            name,
+            "must not add capabilities".into(),
+        );
+    }
     let seccomp = sc
         .and_then(|s| s.seccomp_profile.as_ref())
         .map(|p| p.type_.as_str())
@@ -658,12 +685,14 @@ fn pod_spec(object: &Object) -> Option<Result<PodSpec, serde_json::Error>> {
     use serde::Deserialize as _;
     let v = &object.value;
     let spec = match object.kind.as_str() {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
-            v.pointer("/spec/template/spec")
-        }
         "CronJob" => v.pointer("/spec/jobTemplate/spec/template/spec"),
         "Pod" => v.pointer("/spec"),
-        _ => None,
+        // Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, and any
+        // custom resource shaped like them (Argo Rollouts, ...): a pod template with
+        // containers is checked, whatever the kind.
+        _ => v
+            .pointer("/spec/template/spec")
+            .filter(|s| s.get("containers").is_some_and(serde_json::Value::is_array)),
     }?;
     Some(PodSpec::deserialize(spec))
 }

@@ -251,8 +251,14 @@ fn a_shared_ancestor_is_applied_once() {
     // prod and highmem both extend the base; the base must not undo prod's replicas.
     let repo = Repo::new()
         .file("base/api/prod.yaml", "extends: base/api\nreplicas: 5\n")
-        .file("base/api/highmem.yaml", "extends: base/api\nresources: { limits: { memory: 4Gi } }\n")
-        .file("tenants/acme/api/values.yaml", "extends: [base/api/prod.yaml, base/api/highmem.yaml]\n");
+        .file(
+            "base/api/highmem.yaml",
+            "extends: base/api\nresources: { limits: { memory: 4Gi } }\n",
+        )
+        .file(
+            "tenants/acme/api/values.yaml",
+            "extends: [base/api/prod.yaml, base/api/highmem.yaml]\n",
+        );
     let run = repo.run(&["render"]).ok();
     assert_eq!(run.object("Deployment", "api")["spec"]["replicas"], 5);
     assert_eq!(container(&run, 0)["resources"]["limits"]["memory"], "4Gi");
@@ -270,10 +276,19 @@ fn a_file_resolves_the_same_wherever_it_is_reached_from() {
     // zeta's values.yaml builds on base/api implicitly, also when acme extends it. Rendered
     // many times in parallel, the output never changes.
     let repo = Repo::new()
-        .file("base/api/service.yaml", format!("{}  FROM_BASE: '1'\n", common::SERVICE_YAML))
-        .file("tenants/zeta/tenant.yaml", "environment: dev\nservices: [api]\n")
+        .file(
+            "base/api/service.yaml",
+            format!("{}  FROM_BASE: '1'\n", common::SERVICE_YAML),
+        )
+        .file(
+            "tenants/zeta/tenant.yaml",
+            "environment: dev\nservices: [api]\n",
+        )
         .file("tenants/zeta/api/values.yaml", "replicas: 3\n")
-        .file("tenants/acme/api/values.yaml", "extends: [base/api, tenants/zeta/api/values.yaml]\n");
+        .file(
+            "tenants/acme/api/values.yaml",
+            "extends: [base/api, tenants/zeta/api/values.yaml]\n",
+        );
     let first = repo.run(&["render"]).ok();
     for run in first.docs().iter().filter(|d| d["kind"] == "ConfigMap") {
         assert_eq!(run["data"]["FROM_BASE"], "1", "{run}");

@@ -510,3 +510,63 @@ fn autoscaling_needs_max_replicas() {
             "tenants/acme/api/values.yaml:1:1",
         ]);
 }
+
+#[test]
+fn patches_cannot_move_or_rename_objects_out_of_bounds() {
+    let patch = |p: &str| {
+        format!("patches:\n  - target: {{ kind: ConfigMap }}\n    type: merge\n    patch: {p}\n")
+    };
+    Repo::new()
+        .file(
+            "tenants/acme/api/values.yaml",
+            patch("{ metadata: { name: '/../../../../tmp/escaped' } }"),
+        )
+        .run(&["render", "--out-dir", "/tmp/never-written"])
+        .fails(&["after patching, `/../../../../tmp/escaped` is not a valid object name"]);
+    assert!(!std::path::Path::new("/tmp/never-written").exists());
+    Repo::new()
+        .file(
+            "tenants/acme/api/values.yaml",
+            patch("{ metadata: { namespace: kube-system } }"),
+        )
+        .run(&["render"])
+        .fails(&[
+            "a patch moved ConfigMap kube-system/api-env out of the tenant's namespace `acme`",
+        ]);
+}
+
+#[test]
+fn guardrails_cover_every_pod_template_and_added_capabilities() {
+    let rc = "extraObjects:\n  - apiVersion: v1\n    kind: ReplicationController\n    metadata: { name: rc }\n    spec:\n      template:\n        spec:\n          containers: [{ name: c, image: 'r/c:latest', securityContext: { privileged: true } }]\n";
+    Repo::new()
+        .file("tenants/acme/api/values.yaml", rc)
+        .run(&["render"])
+        .fails(&[
+            "ReplicationController acme/rc: container `c`",
+            "mutable",
+            "must set allowPrivilegeEscalation: false and not be privileged",
+        ]);
+    let add = "patches:\n  - target: { kind: Deployment }\n    type: json\n    patch: [{ op: add, path: /spec/template/spec/containers/0/securityContext/capabilities/add, value: [SYS_ADMIN] }]\n";
+    Repo::new()
+        .file("tenants/acme/api/values.yaml", add)
+        .run(&["render"])
+        .fails(&[
+            "container `api`: must not add capabilities",
+            "guardrail `drop-all-capabilities`",
+        ]);
+    let store = "extraObjects:\n  - { apiVersion: external-secrets.io/v1, kind: ClusterSecretStore, metadata: { name: s }, spec: {} }\n";
+    Repo::new()
+        .file("tenants/acme/api/values.yaml", store)
+        .run(&["render"])
+        .fails(&["ClusterSecretStore is cluster-scoped"]);
+}
+
+#[test]
+fn the_main_container_is_found_by_name() {
+    // Remove the main container's startup probe and put a hardened decoy first.
+    let decoy = "patches:\n  - target: { kind: Deployment }\n    type: json\n    patch:\n      - { op: remove, path: /spec/template/spec/containers/0/startupProbe }\n      - op: add\n        path: /spec/template/spec/containers/0\n        value:\n          name: decoy\n          image: r/d:1\n          startupProbe: { tcpSocket: { port: 1 } }\n          resources: { requests: { cpu: 1m, memory: 1Mi }, limits: { memory: 1Mi } }\n          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: [ALL] } }\n";
+    Repo::new()
+        .file("tenants/acme/api/values.yaml", decoy)
+        .run(&["render"])
+        .fails(&["container `api`: must have a startup probe"]);
+}

@@ -51,7 +51,9 @@ pub fn objects(w: &Workload, tenant: &Tenant) -> Result<Vec<Object>> {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        if CLUSTER_SCOPED.contains(&kind.as_str()) {
+        // `Cluster*` kinds (ClusterSecretStore, ClusterIssuer, ClusterPolicy, ...) are
+        // cluster-scoped by convention.
+        if CLUSTER_SCOPED.contains(&kind.as_str()) || kind.starts_with("Cluster") {
             problems.push(fail(format!(
                 "{kind} is cluster-scoped; a tenant's extra objects live in the tenant's namespace only"
             )));
@@ -108,7 +110,7 @@ pub fn objects(w: &Workload, tenant: &Tenant) -> Result<Vec<Object>> {
 }
 
 /// DNS-1123 subdomain: labels joined by dots, at most 253 characters.
-fn check_subdomain(name: &str) -> Result<(), String> {
+pub(super) fn check_subdomain(name: &str) -> Result<(), String> {
     if name.len() > 253 {
         return Err(format!("name `{name}` is longer than 253 characters"));
     }

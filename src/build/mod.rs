@@ -187,7 +187,7 @@ pub fn build_service(
     if let Some(ingress) = network::ingress(workload, ns, &labels) {
         objects.push(Object::from_typed(&ingress, t, s)?);
     }
-    patch::apply(&mut objects, &workload.patches)?;
+    patch::apply(&mut objects, &workload.patches, ns)?;
     objects.extend(extra::objects(workload, tenant)?);
     Ok(objects)
 }

@@ -9,17 +9,26 @@ use crate::origin::Origin;
 
 use super::Object;
 
-pub fn apply(objects: &mut [Object], patches: &[(PatchSpec, Origin)]) -> Result<()> {
+pub fn apply(
+    objects: &mut [Object],
+    patches: &[(PatchSpec, Origin)],
+    namespace: &str,
+) -> Result<()> {
     let mut problems = Vec::new();
     for (patch, origin) in patches {
-        if let Err(e) = apply_one(objects, patch, origin) {
+        if let Err(e) = apply_one(objects, patch, origin, namespace) {
             problems.push(e);
         }
     }
     Error::unless(problems, ())
 }
 
-fn apply_one(objects: &mut [Object], patch: &PatchSpec, origin: &Origin) -> Result<()> {
+fn apply_one(
+    objects: &mut [Object],
+    patch: &PatchSpec,
+    origin: &Origin,
+    namespace: &str,
+) -> Result<()> {
     let target = &patch.target;
     let matches =
         |o: &Object| o.kind == target.kind && target.name.as_ref().is_none_or(|n| *n == o.name);
@@ -67,6 +76,19 @@ fn apply_one(objects: &mut [Object], patch: &PatchSpec, origin: &Origin) -> Resu
                 "a patch may not change apiVersion or kind ({api_version} {kind})"
             ))
             .at(origin)
+            .into());
+        }
+        // A patch may change an object but not where it lands: the name must stay a valid
+        // object name (it also names the file with --out-dir) and the namespace the tenant's.
+        super::extra::check_subdomain(&patched.name)
+            .map_err(|msg| Diagnostic::new(format!("after patching, {msg}")).at(origin))?;
+        if patched.namespace.as_deref() != Some(namespace) {
+            return Err(Diagnostic::new(format!(
+                "a patch moved {} out of the tenant's namespace `{namespace}`",
+                patched.describe()
+            ))
+            .at(origin)
+            .hint("patches cannot change metadata.namespace")
             .into());
         }
         super::extra::validate_typed(&patched.value, &patched.api_version, &patched.kind).map_err(

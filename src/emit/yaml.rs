@@ -161,19 +161,39 @@ fn is_plain_safe(s: &str) -> bool {
     if !starts_ok || s.ends_with([' ', ':']) || s.contains(": ") || s.contains(" #") {
         return false;
     }
-    if !s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./@+,:=()~% ".contains(c)) {
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./@+,:=()~% ".contains(c))
+    {
         return false;
     }
     // Anything that could be a number, a date or a sexagesimal in some YAML version: quote.
     let numeric_start = first.is_ascii_digit() || matches!(first, '.' | '+' | '-');
-    if numeric_start && s.chars().all(|c| c.is_ascii_hexdigit() || "_:.+-xXoO".contains(c)) {
+    if numeric_start
+        && s.chars()
+            .all(|c| c.is_ascii_hexdigit() || "_:.+-xXoO".contains(c))
+    {
         return false;
     }
     let lower = s.to_ascii_lowercase();
     !matches!(
         lower.as_str(),
-        "y" | "n" | "yes" | "no" | "true" | "false" | "on" | "off" | "null" | "nan" | "inf"
-            | ".inf" | "+.inf" | "-.inf" | ".nan" | "---" | "..."
+        "y" | "n"
+            | "yes"
+            | "no"
+            | "true"
+            | "false"
+            | "on"
+            | "off"
+            | "null"
+            | "nan"
+            | "inf"
+            | ".inf"
+            | "+.inf"
+            | "-.inf"
+            | ".nan"
+            | "---"
+            | "..."
     )
 }
 
@@ -191,24 +211,87 @@ mod tests {
     #[test]
     fn ambiguous_strings_are_quoted() {
         for s in [
-            "on", "Off", "y", "N", "yes", "true", "null", "~", "", "1:20", "20241120_1234", "0x1F",
-            "0o17", "017", "1e3", ".inf", "-.5", "+1", "=", "<<", "- x", "a: b", "a #b", "#c",
-            "&a", "*a", "!t", "%x", "@x", "`x", "{a}", "[a]", "'q'", "\"d\"", "a:", " lead",
-            "trail ", "2026-11-23", "12:30:45", "1_000", ".NaN", "-.Inf", "+.5", "-", "---", "...", "-1",
-            "0b101", "1.5e-3", "190:20:30.15",
+            "on",
+            "Off",
+            "y",
+            "N",
+            "yes",
+            "true",
+            "null",
+            "~",
+            "",
+            "1:20",
+            "20241120_1234",
+            "0x1F",
+            "0o17",
+            "017",
+            "1e3",
+            ".inf",
+            "-.5",
+            "+1",
+            "=",
+            "<<",
+            "- x",
+            "a: b",
+            "a #b",
+            "#c",
+            "&a",
+            "*a",
+            "!t",
+            "%x",
+            "@x",
+            "`x",
+            "{a}",
+            "[a]",
+            "'q'",
+            "\"d\"",
+            "a:",
+            " lead",
+            "trail ",
+            "2026-11-23",
+            "12:30:45",
+            "1_000",
+            ".NaN",
+            "-.Inf",
+            "+.5",
+            "-",
+            "---",
+            "...",
+            "-1",
+            "0b101",
+            "1.5e-3",
+            "190:20:30.15",
         ] {
             let text = document(&json!({ "k": s }));
-            assert!(!text.starts_with(&format!("k: {s}\n")) || s.is_empty(), "{s:?} left plain: {text}");
+            assert!(
+                !text.starts_with(&format!("k: {s}\n")) || s.is_empty(),
+                "{s:?} left plain: {text}"
+            );
             roundtrip(&json!({ "k": s, s: 1 }));
         }
     }
 
     #[test]
     fn ordinary_strings_stay_plain() {
-        assert_eq!(document(&json!({"image": "r.example.com/api:v1.2"})), "image: r.example.com/api:v1.2\n");
-        assert_eq!(document(&json!({"url": "http://auth.ns.svc:9000"})), "url: http://auth.ns.svc:9000\n");
+        assert_eq!(
+            document(&json!({"image": "r.example.com/api:v1.2"})),
+            "image: r.example.com/api:v1.2\n"
+        );
+        assert_eq!(
+            document(&json!({"url": "http://auth.ns.svc:9000"})),
+            "url: http://auth.ns.svc:9000\n"
+        );
         assert_eq!(document(&json!({"a": "hello world"})), "a: hello world\n");
-        for plain in ["1Gi", "250m", "25%", "--config", "-Xmx512m", "012345678901.dkr.ecr.us-east-1.amazonaws.com/api:1.0", "v1.8.2", "app.main:app"] {
+        for plain in [
+            "1Gi",
+            "250m",
+            "25%",
+            "--config",
+            "-Xmx512m",
+            "012345678901.dkr.ecr.us-east-1.amazonaws.com/api:1.0",
+            "v1.8.2",
+            "app.main:app",
+        ] {
             assert_eq!(document(&json!({ "k": plain })), format!("k: {plain}\n"));
         }
     }
@@ -228,7 +311,17 @@ mod tests {
 
     #[test]
     fn multiline_and_control_characters() {
-        for s in ["a\nb\n", "a\nb", "a\n\n", "x:\n  y: 1\n", "tab\there", "bell\u{7}", " lead\nx", "trail \nx", "\n"] {
+        for s in [
+            "a\nb\n",
+            "a\nb",
+            "a\n\n",
+            "x:\n  y: 1\n",
+            "tab\there",
+            "bell\u{7}",
+            " lead\nx",
+            "trail \nx",
+            "\n",
+        ] {
             roundtrip(&json!({ "k": s, "list": [s] }));
         }
         assert_eq!(document(&json!({"k": "a\nb\n"})), "k: |\n  a\n  b\n");

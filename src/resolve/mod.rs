@@ -153,7 +153,9 @@ fn chain_note(stack: &[RepoPath], last: &RepoPath) -> String {
 fn implicit_base(file: &RepoPath) -> Option<RepoPath> {
     let parts: Vec<&str> = file.as_str().split('/').collect();
     match parts.as_slice() {
-        ["tenants", _, service, "values.yaml"] => RepoPath::parse(&format!("base/{service}/service.yaml")).ok(),
+        ["tenants", _, service, "values.yaml"] => {
+            RepoPath::parse(&format!("base/{service}/service.yaml")).ok()
+        }
         _ => None,
     }
 }
@@ -220,7 +222,8 @@ fn resolve_chain(loader: &Loader<'_>, file: &RepoPath, stack: &[RepoPath]) -> Re
             .hint("flatten the chain; a few profile layers are enough")
             .into());
         }
-        let parent = resolve_chain(loader, &target, &inner).map_err(|e| locate(e, &origin, &inner))?;
+        let parent =
+            resolve_chain(loader, &target, &inner).map_err(|e| locate(e, &origin, &inner))?;
         for layer in &parent.layers {
             if !layers.contains(layer) {
                 layers.push(layer.clone());
