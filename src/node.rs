@@ -17,6 +17,9 @@ pub struct Node {
     pub origin: Origin,
     /// Tagged `!replace`: replaces what it is merged onto instead of merging into it.
     pub replace: bool,
+    /// Taken as written (the body of a patch): replaces instead of merging, and its nulls
+    /// are kept, because in a merge patch `null` means "delete this field".
+    pub verbatim: bool,
     /// Origins of the values this one replaced during merging, most recent first.
     pub overridden: Vec<Origin>,
 }
@@ -56,6 +59,7 @@ impl Node {
             value,
             origin,
             replace: false,
+            verbatim: false,
             overridden: Vec::new(),
         }
     }
@@ -129,9 +133,12 @@ impl Node {
     /// Removes `key: null` entries (deletion markers) recursively: what remains is what a
     /// file sets. Used where a null has nothing left to delete.
     pub fn strip_nulls(&mut self) {
+        if self.verbatim {
+            return;
+        }
         match &mut self.value {
             Value::Map(map) => {
-                map.retain(|_, v| !v.is_null());
+                map.retain(|_, v| !v.is_null() || v.verbatim);
                 for v in map.values_mut() {
                     v.strip_nulls();
                 }

@@ -570,3 +570,17 @@ fn the_main_container_is_found_by_name() {
         .run(&["render"])
         .fails(&["container `api`: must have a startup probe"]);
 }
+
+#[test]
+fn a_merge_patch_null_deletes_a_field() {
+    let run = Repo::new()
+        .file(
+            "tenants/acme/api/values.yaml",
+            "patches:\n  - name: no-history\n    target: { kind: Deployment }\n    type: merge\n    patch: { spec: { revisionHistoryLimit: null } }\n",
+        )
+        .run(&["render"])
+        .ok();
+    let spec = &run.object("Deployment", "api")["spec"];
+    assert!(spec.get("revisionHistoryLimit").is_none(), "{spec}");
+    assert_eq!(spec["replicas"], 2);
+}

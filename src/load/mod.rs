@@ -105,6 +105,9 @@ impl<'s> Loader<'s> {
             }
         }
         check_role(&node, role)?;
+        if role == Role::ServiceLayer {
+            mark_patch_bodies(&mut node);
+        }
         Ok(Some(Arc::new(node)))
     }
 }
@@ -146,6 +149,22 @@ fn decode(path: &RepoPath, bytes: Vec<u8>) -> Result<Arc<SourceFile>> {
                 .at(&Origin::new(&file, line as u32, col as u32))
                 .hint("save the file as UTF-8")
                 .into())
+        }
+    }
+}
+
+/// Patch bodies are taken as written by merging (see [`Node::verbatim`]).
+fn mark_patch_bodies(node: &mut Node) {
+    let Some(Value::Seq(patches)) = node
+        .as_map_mut()
+        .and_then(|m| m.get_mut("patches"))
+        .map(|p| &mut p.value)
+    else {
+        return;
+    };
+    for patch in patches {
+        if let Some(body) = patch.as_map_mut().and_then(|m| m.get_mut("patch")) {
+            body.verbatim = true;
         }
     }
 }

@@ -6,14 +6,16 @@
 //! - lists whose items are all mappings with a `name` (on both sides) merge by name: items
 //!   with the same name merge, new names are appended in order;
 //! - any other list, and every scalar, replaces; an empty list always replaces (clears);
-//! - a value tagged `!replace` replaces whatever was there, mapping or list, without merging.
+//! - a value tagged `!replace` replaces whatever was there, mapping or list, without merging;
+//! - the body of a patch (`patches[].patch`) is taken as written: it replaces, keeping its
+//!   nulls (a merge patch's way to delete a field).
 //!
 //! The winner of every replacement records the origins it overrode.
 
 use crate::node::{Node, Value};
 
 pub fn merge(base: &mut Node, overlay: Node) {
-    if overlay.replace {
+    if overlay.replace || overlay.verbatim {
         replace(base, overlay);
         return;
     }
