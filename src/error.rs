@@ -190,8 +190,16 @@ pub fn did_you_mean<'a>(
     input: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    // Suggestions are for typos in names; a huge input is no typo (and would cost
+    // quadratic time).
+    if input.len() > 64 {
+        return None;
+    }
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
+        if candidate.len().abs_diff(input.len()) > 8 {
+            continue;
+        }
         let distance = edit_distance(&input.to_lowercase(), &candidate.to_lowercase());
         let limit = (candidate.chars().count().max(3) / 3).max(1);
         if distance <= limit && best.is_none_or(|(d, _)| distance < d) {

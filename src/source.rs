@@ -71,8 +71,10 @@ pub enum EntryKind {
 
 /// Read access to the files of a repository at one state (a worktree or a git revision).
 pub trait Source: Send + Sync {
-    /// The bytes of a file, or `None` if there is no such file.
-    fn read(&self, path: &RepoPath) -> Result<Option<Vec<u8>>>;
+    /// The bytes of a file, or `None` if there is no such file. A file larger than
+    /// `max_bytes`, or one that is not a regular file (a FIFO, a device), is an error, found
+    /// before anything is read.
+    fn read(&self, path: &RepoPath, max_bytes: u64) -> Result<Option<Vec<u8>>>;
     /// The entries of a directory, sorted by name; empty if there is no such directory.
     fn list(&self, dir: &RepoPath) -> Result<Vec<(String, EntryKind)>>;
     /// What a path is, if it exists.
@@ -136,18 +138,38 @@ impl Worktree {
 }
 
 impl Source for Worktree {
-    fn read(&self, path: &RepoPath) -> Result<Option<Vec<u8>>> {
+    fn read(&self, path: &RepoPath, max_bytes: u64) -> Result<Option<Vec<u8>>> {
+        use std::io::Read as _;
         let Some(real) = self.resolve(path)? else {
             return Ok(None);
         };
-        if real.is_dir() {
+        let meta = match std::fs::metadata(&real) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(format_args!("cannot read {path}"), &e)),
+        };
+        if meta.is_dir() {
             return Ok(None);
         }
-        match std::fs::read(&real) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(format_args!("cannot read {path}"), &e)),
+        if !meta.is_file() {
+            return Err(Diagnostic::new(format!("{path} is not a regular file"))
+                .hint("stencil reads regular files only; remove the FIFO, socket or device")
+                .into());
         }
+        if meta.len() > max_bytes {
+            return Err(too_big(path, meta.len(), max_bytes));
+        }
+        let file = std::fs::File::open(&real)
+            .map_err(|e| Error::io(format_args!("cannot read {path}"), &e))?;
+        // The file may grow between stat and read: never read more than the limit allows.
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        file.take(max_bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(format_args!("cannot read {path}"), &e))?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(too_big(path, bytes.len() as u64, max_bytes));
+        }
+        Ok(Some(bytes))
     }
 
     fn list(&self, dir: &RepoPath) -> Result<Vec<(String, EntryKind)>> {
@@ -197,6 +219,12 @@ impl Source for Worktree {
     fn describe(&self) -> String {
         self.root.display().to_string()
     }
+}
+
+fn too_big(path: &RepoPath, len: u64, max: u64) -> Error {
+    Diagnostic::new(format!("{path} is {len} bytes; input files are limited to {max} bytes"))
+        .hint("stencil inputs are small configuration files; split the file or move data out of the repository")
+        .into()
 }
 
 #[cfg(test)]

@@ -573,3 +573,28 @@ fn validate_passes_a_good_repo() {
         run.stderr
     );
 }
+
+#[test]
+fn a_fifo_is_refused_not_waited_on() {
+    let repo = Repo::new();
+    let fifo = repo.path().join("tenants/acme/api/values.yaml");
+    std::fs::create_dir_all(fifo.parent().expect("parent")).expect("mkdir");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    repo.run(&["render"])
+        .fails(&["tenants/acme/api/values.yaml is not a regular file"]);
+}
+
+#[test]
+fn a_huge_sparse_file_is_refused_before_reading() {
+    let repo = Repo::new();
+    let path = repo.path().join("tenants/acme/api/values.yaml");
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let file = std::fs::File::create(&path).expect("create");
+    file.set_len(3 << 30).expect("sparse 3 GiB");
+    repo.run(&["render"])
+        .fails(&["is 3221225472 bytes; input files are limited to 4194304 bytes"]);
+}

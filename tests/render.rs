@@ -584,3 +584,25 @@ fn a_merge_patch_null_deletes_a_field() {
     assert!(spec.get("revisionHistoryLimit").is_none(), "{spec}");
     assert_eq!(spec["replicas"], 2);
 }
+
+#[test]
+fn out_dir_refuses_two_objects_for_one_file() {
+    let repo = Repo::new().file(
+        "tenants/acme/api/values.yaml",
+        "extraObjects:\n  - { apiVersion: example.com/v1, kind: Deployment, metadata: { name: api }, spec: {} }\n",
+    );
+    // The stream holds both (different API groups); one directory cannot.
+    assert_eq!(
+        repo.run(&["render"])
+            .ok()
+            .docs()
+            .iter()
+            .filter(|d| d["kind"] == "Deployment")
+            .count(),
+        2
+    );
+    let out = repo.path().join("out");
+    repo.run(&["render", "--out-dir", &out.to_string_lossy()])
+        .fails(&["Deployment acme/api and Deployment acme/api would both be written to acme/api/deployment-api.yaml"]);
+    assert!(!out.exists());
+}

@@ -87,7 +87,18 @@ pub fn write_dir(objects: &[Object], dir: &Path) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
-    let staging = parent.join(format!(".{name}.stencil-new-{}", std::process::id()));
+    // A fresh directory of our own beside the target, so the final rename stays on one
+    // filesystem and nothing left over from an earlier run can slip in.
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}.stencil-new-"))
+        .tempdir_in(&parent)
+        .map_err(|e| {
+            Error::io(
+                format_args!("cannot create a directory in {}", parent.display()),
+                &e,
+            )
+        })?
+        .keep();
     let result = write_tree(objects, &staging).and_then(|()| swap(&staging, dir, &parent, &name));
     if result.is_err() {
         let _ = fs::remove_dir_all(&staging);
@@ -99,7 +110,25 @@ fn write_tree(objects: &[Object], root: &Path) -> Result<()> {
     let io = |what: &Path, e: std::io::Error| {
         Error::io(format_args!("cannot write {}", what.display()), &e)
     };
-    fs::create_dir_all(root).map_err(|e| io(root, e))?;
+    // tempfile makes the directory private (0700); the output is meant to be shared.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(root, fs::Permissions::from_mode(0o755)).map_err(|e| io(root, e))?;
+    }
+    let mut seen = std::collections::HashMap::new();
+    for object in objects {
+        if let Some(first) = seen.insert(file_name(object), object) {
+            return Err(Diagnostic::new(format!(
+                "{} and {} would both be written to {}",
+                first.describe(),
+                object.describe(),
+                file_name(object).display()
+            ))
+            .hint("objects of the same kind and name from different API groups cannot share a directory; rename one")
+            .into());
+        }
+    }
     fs::write(
         root.join(OUT_DIR_MARKER),
         "written by stencil render --out-dir; replaced on every render\n",
@@ -120,7 +149,12 @@ fn swap(staging: &Path, dir: &Path, parent: &Path, name: &str) -> Result<()> {
         Error::io(format_args!("cannot replace {}", what.display()), &e)
     };
     if dir.exists() {
-        let old = parent.join(format!(".{name}.stencil-old-{}", std::process::id()));
+        let old = tempfile::Builder::new()
+            .prefix(&format!(".{name}.stencil-old-"))
+            .tempdir_in(parent)
+            .map_err(|e| io(parent, e))?
+            .keep();
+        // Renaming a directory onto an empty one replaces it.
         fs::rename(dir, &old).map_err(|e| io(dir, e))?;
         if let Err(e) = fs::rename(staging, dir) {
             // Put the previous output back: never leave the user with nothing.

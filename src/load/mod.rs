@@ -86,7 +86,7 @@ impl<'s> Loader<'s> {
     }
 
     fn load_uncached(&self, path: &RepoPath, role: Role) -> Result<Option<Arc<Node>>> {
-        let Some(bytes) = self.source.read(path)? else {
+        let Some(bytes) = self.source.read(path, MAX_FILE_BYTES as u64)? else {
             return Ok(None);
         };
         let file = decode(path, bytes)?;
@@ -122,15 +122,6 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Bytes to text: bounded size, UTF-8 (naming the line of the first bad byte).
 fn decode(path: &RepoPath, bytes: Vec<u8>) -> Result<Arc<SourceFile>> {
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::new(format!(
-            "{path} is {} bytes; input files are limited to {} bytes",
-            bytes.len(),
-            MAX_FILE_BYTES
-        ))
-        .hint("stencil inputs are small configuration files; split the file or move data out of the repository")
-        .into());
-    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(path.as_str(), text)),
         Err(err) => {
