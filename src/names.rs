@@ -132,6 +132,101 @@ pub fn check_dns_label(text: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks a label or annotation key: an optional DNS subdomain prefix and `/`, then a name
+/// of at most 63 characters (alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric).
+pub fn check_qualified_name(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    let bad = || {
+        format!(
+            "`{key}` is not a valid label or annotation key ([prefix/]name, name at most 63 characters of letters, digits, `-`, `_`, `.`)"
+        )
+    };
+    if let Some(prefix) = prefix {
+        if prefix.is_empty()
+            || prefix.len() > 253
+            || prefix.split('.').any(|l| check_dns_label(l, 63).is_err())
+        {
+            return Err(bad());
+        }
+    }
+    if !is_label_value(name) || name.is_empty() {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// Label values: empty, or at most 63 alphanumerics, `-`, `_`, `.`, starting and ending
+/// alphanumeric.
+fn is_label_value(value: &str) -> bool {
+    if value.is_empty() {
+        return true;
+    }
+    let bytes = value.as_bytes();
+    value.len() <= 63
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+pub fn check_label_value(key: &str, value: &str) -> Result<(), String> {
+    if is_label_value(value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "label `{key}` has the value `{value}`, which is not a valid label value (at most 63 letters, digits, `-`, `_`, `.`)"
+        ))
+    }
+}
+
+/// A container port name (IANA service name): at most 15 lowercase letters, digits and
+/// `-`, at least one letter, no `--`, not starting or ending with `-`.
+pub fn check_port_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 15
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name.bytes().any(|b| b.is_ascii_lowercase())
+        && !name.contains("--")
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` is not a valid port name (at most 15 lowercase letters, digits and single `-`, with a letter)"
+        ))
+    }
+}
+
+/// A Kubernetes quantity: a decimal number with an optional SI, binary or exponent suffix
+/// (`250m`, `1.5`, `512Mi`, `1e3`).
+pub fn check_quantity(text: &str) -> Result<(), String> {
+    let bad =
+        || format!("`{text}` is not a Kubernetes quantity (e.g. `250m`, `1`, `512Mi`, `2Gi`)");
+    let body = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let digits_end = body
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(body.len());
+    let (number, suffix) = body.split_at(digits_end);
+    if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+        return Err(bad());
+    }
+    let suffix_ok = matches!(
+        suffix,
+        "" | "m" | "k" | "M" | "G" | "T" | "P" | "E" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei"
+    ) || suffix
+        .strip_prefix(['e', 'E'])
+        .map(|e| e.strip_prefix(['+', '-']).unwrap_or(e))
+        .is_some_and(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit()));
+    if suffix_ok { Ok(()) } else { Err(bad()) }
+}
+
 /// Checks an environment variable name: `[A-Za-z_][A-Za-z0-9_.-]*`, no `=`.
 pub fn check_env_name(text: &str) -> Result<(), String> {
     let mut bytes = text.bytes();
@@ -180,6 +275,34 @@ mod tests {
         assert!(err.contains("`tenant-one` would be"), "{err}");
         assert!(DnsLabel::parse("-a").is_err());
         assert!(DnsLabel::parse(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn qualified_names_and_values() {
+        assert!(check_qualified_name("app.kubernetes.io/name").is_ok());
+        assert!(check_qualified_name("checksum/config").is_ok());
+        assert!(check_qualified_name("alb.ingress.kubernetes.io/group.name").is_ok());
+        assert!(check_qualified_name("bad key!").is_err());
+        assert!(check_qualified_name("").is_err());
+        assert!(check_qualified_name("/x").is_err());
+        assert!(check_qualified_name("Upper.Case/x").is_err());
+        assert!(check_label_value("k", "v1.2_3-x").is_ok());
+        assert!(check_label_value("k", "has space").is_err());
+    }
+
+    #[test]
+    fn port_names_and_quantities() {
+        assert!(check_port_name("http").is_ok());
+        assert!(check_port_name("copilotkit-runt").is_ok());
+        assert!(check_port_name("9000").is_err());
+        assert!(check_port_name("a--b").is_err());
+        assert!(check_port_name("abcdefghijklmnop").is_err());
+        for q in ["250m", "1", "0.5", "512Mi", "2Gi", "1e3", "1.5G", "+1"] {
+            assert!(check_quantity(q).is_ok(), "{q}");
+        }
+        for q in ["lots", "", "1.2.3", "5 Gi", "1gb", "Mi", "1e"] {
+            assert!(check_quantity(q).is_err(), "{q}");
+        }
     }
 
     #[test]

@@ -351,6 +351,32 @@ fn load_tenant(
             }
         },
     };
+    if let Some(ns) = &namespace
+        && (ns.as_str() == "default"
+            || ns.as_str().starts_with("kube-")
+            || settings
+                .reserved_namespaces
+                .iter()
+                .any(|r| r == ns.as_str()))
+    {
+        problems.push(
+            Diagnostic::new(format!("tenant `{name}` would render into the reserved namespace `{ns}`"))
+                .at(&at("namespace"))
+                .hint("`default`, `kube-*` and stencil.yaml's reservedNamespaces belong to the platform; give the tenant a namespace of its own")
+                .into(),
+        );
+    }
+    for (key, value) in &spec.labels {
+        let at = node
+            .get("labels")
+            .and_then(|l| l.get(key))
+            .map_or_else(|| at("labels"), |n| n.origin.clone());
+        if let Err(msg) = crate::names::check_qualified_name(key)
+            .and_then(|()| crate::names::check_label_value(key, value))
+        {
+            problems.push(Diagnostic::new(msg).at(&at).into());
+        }
+    }
     let items = node.get("services").and_then(Node::as_seq).unwrap_or(&[]);
     let mut seen = BTreeSet::new();
     for (i, service) in spec.services.iter().enumerate() {

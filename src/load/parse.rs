@@ -152,17 +152,53 @@ impl Builder<'_> {
                     &mark,
                     &["str", "int", "float", "bool", "null"],
                 )?;
-                let forced_str = tag.as_ref().is_some_and(|t| is_core_tag(t, "str"));
-                let value = if forced_str || style != TScalarStyle::Plain {
-                    Value::Scalar(Scalar {
+                let core = tag.as_ref().and_then(|t| {
+                    ["str", "int", "float", "bool", "null"]
+                        .into_iter()
+                        .find(|s| is_core_tag(t, s))
+                });
+                let resolved = resolve_plain(&text);
+                let value = match core {
+                    Some("str") => Value::Scalar(Scalar {
                         text,
                         kind: ScalarKind::Str,
-                    })
-                } else {
-                    match resolve_plain(&text) {
+                    }),
+                    // An explicit core tag must agree with the text: `!!int 7`, `!!int "7"`.
+                    Some(tag) => {
+                        let kind = match tag {
+                            "int" => Some(ScalarKind::Int),
+                            "float" => Some(ScalarKind::Float),
+                            "bool" => Some(ScalarKind::Bool),
+                            _ => None,
+                        };
+                        let ok = match kind {
+                            None => resolved.is_none(),
+                            Some(ScalarKind::Float) => {
+                                matches!(resolved, Some(ScalarKind::Float | ScalarKind::Int))
+                            }
+                            Some(k) => resolved == Some(k),
+                        };
+                        if !ok {
+                            return Err(Diagnostic::new(format!(
+                                "`{text}` is not a valid !!{tag}"
+                            ))
+                            .at(&origin)
+                            .hint("remove the tag or fix the value")
+                            .into());
+                        }
+                        match kind {
+                            Some(kind) => Value::Scalar(Scalar { text, kind }),
+                            None => Value::Null,
+                        }
+                    }
+                    _ if style != TScalarStyle::Plain => Value::Scalar(Scalar {
+                        text,
+                        kind: ScalarKind::Str,
+                    }),
+                    _ => match resolved {
                         None => Value::Null,
                         Some(kind) => Value::Scalar(Scalar { text, kind }),
-                    }
+                    },
                 };
                 let mut node = Node::new(value, origin);
                 node.replace = replace;
@@ -282,12 +318,14 @@ impl Builder<'_> {
                 None => {
                     let text = match &node.value {
                         Value::Scalar(s) => s.text.clone(),
-                        Value::Null => String::new(),
-                        Value::Seq(_) | Value::Map(_) => {
-                            return Err(Diagnostic::new("mapping keys must be plain strings")
-                                .at(&node.origin)
-                                .hint("use a string key")
-                                .into());
+                        Value::Null | Value::Seq(_) | Value::Map(_) => {
+                            return Err(Diagnostic::new(format!(
+                                "a mapping key cannot be {}",
+                                node.type_name()
+                            ))
+                            .at(&node.origin)
+                            .hint("use a string key")
+                            .into());
                         }
                     };
                     if text == "<<" {

@@ -24,6 +24,9 @@ pub struct RepoSettings {
     pub registry: Option<String>,
     /// Environments by name (e.g. `dev`, `prod`); every tenant names one.
     pub environments: BTreeMap<String, EnvironmentSpec>,
+    /// Namespaces no tenant may use, besides `default` and `kube-*` (e.g. `argocd`).
+    #[serde(default)]
+    pub reserved_namespaces: Vec<String>,
     /// Guardrail exceptions: the only way to relax a guardrail.
     #[serde(default)]
     pub policy: PolicySettings,

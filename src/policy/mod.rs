@@ -6,10 +6,11 @@
 //! patched objects, so a patch or an extra object cannot switch a guardrail off unless
 //! `stencil.yaml` grants a named exception with a reason.
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+mod fields;
+mod objects;
 
-use crate::build::Object;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::Tenant;
 use crate::load::de::from_node;
@@ -17,6 +18,10 @@ use crate::model::{ImageSpec, PatchSpec, RepoSettings, Rule, ServiceSpec};
 use crate::names::{Digest, Tag, check_dns_label, check_env_name};
 use crate::node::Node;
 use crate::origin::Origin;
+use fields::{
+    check_int_or_percent, check_metadata_map, check_probes, check_quantities, check_resources,
+};
+pub use objects::check_objects;
 
 /// A tenant x service that passed the guardrails and can be built.
 #[derive(Debug, Clone)]
@@ -123,6 +128,81 @@ pub fn check_spec(
     if !exceptions.allows(Rule::Resources, tenant.name.as_str(), service) {
         check_resources(tree, spec.resources.as_ref(), service, &mut problem);
     }
+    check_quantities(tree, spec.resources.as_ref(), &mut problem);
+    check_metadata_map(tree, &["labels"], spec.labels.as_ref(), true, &mut problem);
+    check_metadata_map(
+        tree,
+        &["podAnnotations"],
+        spec.pod_annotations.as_ref(),
+        false,
+        &mut problem,
+    );
+    if let Some(ingress) = &spec.ingress {
+        check_metadata_map(
+            tree,
+            &["ingress", "annotations"],
+            ingress.annotations.as_ref(),
+            false,
+            &mut problem,
+        );
+    }
+    if let Some(sa) = &spec.service_account {
+        check_metadata_map(
+            tree,
+            &["serviceAccount", "annotations"],
+            sa.annotations.as_ref(),
+            false,
+            &mut problem,
+        );
+    }
+    if let Some(strategy) = &spec.strategy {
+        check_int_or_percent(
+            tree,
+            &["strategy", "maxSurge"],
+            strategy.max_surge.as_ref(),
+            &mut problem,
+        );
+        check_int_or_percent(
+            tree,
+            &["strategy", "maxUnavailable"],
+            strategy.max_unavailable.as_ref(),
+            &mut problem,
+        );
+        let zero = |v: &Option<crate::model::IntOrString>| {
+            matches!(v, Some(crate::model::IntOrString::Int(0)))
+                || matches!(v, Some(crate::model::IntOrString::String(s)) if s == "0" || s == "0%")
+        };
+        if zero(&strategy.max_surge) && zero(&strategy.max_unavailable) {
+            problem(
+                Diagnostic::new("strategy.maxSurge and strategy.maxUnavailable cannot both be 0")
+                    .at(&origin_of(tree, &["strategy"]))
+                    .hint("a rollout could never start; the defaults are maxSurge 25% and maxUnavailable 0"),
+            );
+        }
+    }
+    if let Some(pdb) = &spec.pod_disruption_budget {
+        check_int_or_percent(
+            tree,
+            &["podDisruptionBudget", "minAvailable"],
+            pdb.min_available.as_ref(),
+            &mut problem,
+        );
+        check_int_or_percent(
+            tree,
+            &["podDisruptionBudget", "maxUnavailable"],
+            pdb.max_unavailable.as_ref(),
+            &mut problem,
+        );
+        if pdb.min_available.is_some() && pdb.max_unavailable.is_some() {
+            problem(
+                Diagnostic::new(
+                    "podDisruptionBudget takes minAvailable or maxUnavailable, not both",
+                )
+                .at(&origin_of(tree, &["podDisruptionBudget"]))
+                .hint("remove one; set the other to null in an overlay to switch between them"),
+            );
+        }
+    }
     if let Some(ingress) = &spec.ingress {
         let enabled = ingress.enabled.unwrap_or(ingress.host.is_some());
         if enabled && ingress.host.as_deref().is_none_or(str::is_empty) {
@@ -171,9 +251,16 @@ pub fn check_spec(
             node.get(key)
                 .map_or_else(|| node.origin.clone(), |n| n.origin.clone())
         };
-        if let Err(msg) = check_dns_label(&sidecar.name, 63) {
-            problem(Diagnostic::new(format!("sidecar name {msg}")).at(&at("name")));
+        // The sidecar's /tmp volume is `tmp-<name>`, itself a 63-character label.
+        if let Err(msg) = check_dns_label(&sidecar.name, 59) {
+            problem(
+                Diagnostic::new(format!(
+                    "sidecar name {msg} (its /tmp volume is named tmp-<name>)"
+                ))
+                .at(&at("name")),
+            );
         }
+        check_quantities(node, sidecar.resources.as_ref(), &mut problem);
         if seen_names.contains(&sidecar.name) {
             problem(
                 Diagnostic::new(format!("container name `{}` is used twice", sidecar.name))
@@ -194,6 +281,13 @@ pub fn check_spec(
         }
         if sidecar.port.is_some() {
             let port_name = crate::build::sidecar_port_name(&sidecar.name);
+            if let Err(msg) = crate::names::check_port_name(&port_name) {
+                problem(
+                    Diagnostic::new(format!("sidecar `{}` would name its port {msg}", sidecar.name))
+                        .at(&at("name"))
+                        .hint("the port is named after the first 15 characters of the sidecar name; rename the sidecar"),
+                );
+            }
             if let Some((_, other)) = port_names.iter().find(|(p, _)| *p == port_name) {
                 problem(
                     Diagnostic::new(format!(
@@ -375,60 +469,6 @@ fn check_image(
     }
 }
 
-/// Resources are required: CPU and memory requests and a memory limit (guardrail
-/// `resources`). Checked here for a located error; checked again on the built objects.
-fn check_resources(
-    tree: &Node,
-    resources: Option<&crate::model::ResourcesSpec>,
-    container: &str,
-    problem: &mut impl FnMut(Diagnostic),
-) {
-    let requests = resources.and_then(|r| r.requests.as_ref());
-    let limits = resources.and_then(|r| r.limits.as_ref());
-    let mut missing = Vec::new();
-    if requests.and_then(|r| r.cpu.as_ref()).is_none() {
-        missing.push("resources.requests.cpu");
-    }
-    if requests.and_then(|r| r.memory.as_ref()).is_none() {
-        missing.push("resources.requests.memory");
-    }
-    if limits.and_then(|r| r.memory.as_ref()).is_none() {
-        missing.push("resources.limits.memory");
-    }
-    if !missing.is_empty() {
-        problem(
-            Diagnostic::new(format!("container `{container}` must declare {}", missing.join(", ")))
-                .at(&origin_of(tree, &["resources"]))
-                .hint("resources are required (guardrail `resources`): the scheduler and the autoscaler need them"),
-        );
-    }
-}
-
-fn check_probes(
-    tree: &Node,
-    path: &[&str],
-    probes: Option<&crate::model::ProbesSpec>,
-    problem: &mut impl FnMut(Diagnostic),
-) {
-    let Some(probes) = probes else { return };
-    for (name, probe) in [
-        ("startup", &probes.startup),
-        ("liveness", &probes.liveness),
-        ("readiness", &probes.readiness),
-    ] {
-        if let Some(p) = probe.as_ref().and_then(|p| p.path.as_deref())
-            && !p.starts_with('/')
-        {
-            let mut key = path.to_vec();
-            key.extend([name, "path"]);
-            problem(
-                Diagnostic::new(format!("probe path `{p}` must start with `/`"))
-                    .at(&origin_of(tree, &key)),
-            );
-        }
-    }
-}
-
 /// Guardrail exceptions from `stencil.yaml`, compiled.
 pub struct Exceptions {
     rules: Vec<(Rule, GlobSet, GlobSet)>,
@@ -479,220 +519,4 @@ fn globs(patterns: &[String], at: &Origin) -> Result<GlobSet> {
     builder
         .build()
         .map_err(|e| Diagnostic::new(format!("invalid globs: {e}")).at(at).into())
-}
-
-/// Checks the guardrails on built (and patched) objects: every container of every pod
-/// template, including sidecars and extra objects.
-pub fn check_objects(
-    objects: &[Object],
-    tenant: &str,
-    service: &str,
-    exceptions: &Exceptions,
-) -> Result<()> {
-    let mut problems = Vec::new();
-    for object in objects {
-        let Some(pod) = pod_spec(object) else {
-            continue;
-        };
-        let pod = match pod {
-            Ok(p) => p,
-            Err(e) => {
-                problems.push(Error::from(
-                    Diagnostic::new(format!("{}: invalid pod spec: {e}", object.describe()))
-                        .at_opt(object.origin.as_ref()),
-                ));
-                continue;
-            }
-        };
-        let mut fail = |rule: Option<Rule>, container: &str, msg: String| {
-            if let Some(rule) = rule
-                && exceptions.allows(rule, tenant, service)
-            {
-                return;
-            }
-            let mut d = Diagnostic::new(format!(
-                "{}: container `{container}`: {msg}",
-                object.describe()
-            ))
-            .at_opt(object.origin.as_ref());
-            d = match rule {
-                Some(rule) => d.hint(format!(
-                    "guardrail `{}`; if this is really needed, grant an exception with a reason under policy.exceptions in stencil.yaml",
-                    rule.name()
-                )),
-                None => d.hint("every container needs an image with an immutable tag"),
-            };
-            problems.push(Error::from(d));
-        };
-        let pod_sc = pod.security_context.as_ref();
-        let pod_non_root = pod_sc.and_then(|s| s.run_as_non_root).unwrap_or(false);
-        let pod_user = pod_sc.and_then(|s| s.run_as_user);
-        let pod_seccomp = pod_sc
-            .and_then(|s| s.seccomp_profile.as_ref())
-            .map(|p| p.type_.as_str());
-        let containers = pod
-            .containers
-            .iter()
-            .chain(pod.init_containers.iter().flatten());
-        // The main container is the one named after the service in stencil's own Deployment
-        // (found by name: a patch may reorder containers).
-        let main = match (&object.service, object.kind.as_str(), object.extra) {
-            (Some(service), "Deployment", false) => Some(service.as_str()),
-            _ => None,
-        };
-        if let Some(main) = main
-            && !pod.containers.iter().any(|c| c.name == main)
-        {
-            fail(
-                Some(Rule::StartupProbe),
-                main,
-                "is missing: a patch may change the main container but not remove or rename it"
-                    .into(),
-            );
-        }
-        for c in containers {
-            check_container(
-                c,
-                main == Some(c.name.as_str()),
-                pod_non_root,
-                pod_user,
-                pod_seccomp,
-                &mut fail,
-            );
-        }
-    }
-    Error::unless(problems, ())
-}
-
-fn check_container(
-    c: &Container,
-    main: bool,
-    pod_non_root: bool,
-    pod_user: Option<i64>,
-    pod_seccomp: Option<&str>,
-    fail: &mut impl FnMut(Option<Rule>, &str, String),
-) {
-    let name = c.name.as_str();
-    match c.image.as_deref() {
-        None => fail(None, name, "has no image".into()),
-        Some(image) => {
-            if let Err(msg) = image_tag_ok(image) {
-                fail(Some(Rule::MutableImageTag), name, msg);
-            }
-        }
-    }
-    let sc = c.security_context.as_ref();
-    if sc.and_then(|s| s.allow_privilege_escalation) != Some(false)
-        || sc.and_then(|s| s.privileged) == Some(true)
-    {
-        fail(
-            Some(Rule::NoPrivilegeEscalation),
-            name,
-            "must set allowPrivilegeEscalation: false and not be privileged".into(),
-        );
-    }
-    if sc.and_then(|s| s.read_only_root_filesystem) != Some(true) {
-        fail(
-            Some(Rule::ReadOnlyRootFilesystem),
-            name,
-            "must set readOnlyRootFilesystem: true (mount an emptyDir where it writes)".into(),
-        );
-    }
-    let non_root = sc.and_then(|s| s.run_as_non_root).unwrap_or(pod_non_root);
-    let user = sc.and_then(|s| s.run_as_user).or(pod_user);
-    if !non_root || user == Some(0) {
-        fail(
-            Some(Rule::RunAsNonRoot),
-            name,
-            "must run as a non-root user (runAsNonRoot: true, runAsUser != 0)".into(),
-        );
-    }
-    let drops_all = sc
-        .and_then(|s| s.capabilities.as_ref())
-        .and_then(|c| c.drop.as_ref())
-        .is_some_and(|d| d.iter().any(|x| x == "ALL"));
-    if !drops_all {
-        fail(
-            Some(Rule::DropAllCapabilities),
-            name,
-            "must drop ALL capabilities".into(),
-        );
-    }
-    let adds = sc
-        .and_then(|s| s.capabilities.as_ref())
-        .and_then(|c| c.add.as_ref())
-        .is_some_and(|a| !a.is_empty());
-    if adds {
-        fail(
-            Some(Rule::DropAllCapabilities),
-            name,
-            "must not add capabilities".into(),
-        );
-    }
-    let seccomp = sc
-        .and_then(|s| s.seccomp_profile.as_ref())
-        .map(|p| p.type_.as_str())
-        .or(pod_seccomp);
-    if seccomp != Some("RuntimeDefault") && seccomp != Some("Localhost") {
-        fail(
-            Some(Rule::SeccompRuntimeDefault),
-            name,
-            "must use the RuntimeDefault seccomp profile".into(),
-        );
-    }
-    let resources = c.resources.as_ref();
-    let has = |list: Option<
-        &std::collections::BTreeMap<
-            String,
-            k8s_openapi::apimachinery::pkg::api::resource::Quantity,
-        >,
-    >,
-               key: &str| { list.is_some_and(|l| l.contains_key(key)) };
-    let requests = resources.and_then(|r| r.requests.as_ref());
-    let limits = resources.and_then(|r| r.limits.as_ref());
-    if !has(requests, "cpu") || !has(requests, "memory") || !has(limits, "memory") {
-        fail(
-            Some(Rule::Resources),
-            name,
-            "must declare resources.requests.cpu, resources.requests.memory and resources.limits.memory".into(),
-        );
-    }
-    if main && c.startup_probe.is_none() {
-        fail(
-            Some(Rule::StartupProbe),
-            name,
-            "must have a startup probe".into(),
-        );
-    }
-}
-
-/// Checks that an image reference carries an immutable tag or a digest.
-fn image_tag_ok(image: &str) -> Result<(), String> {
-    if image.contains("@sha256:") {
-        return Ok(());
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    match last.split_once(':') {
-        Some((_, tag)) => Tag::parse(tag).map(drop),
-        None => Err(format!(
-            "image `{image}` has no tag (it would pull `latest`)"
-        )),
-    }
-}
-
-/// The pod spec of an object that runs pods, if it is one.
-fn pod_spec(object: &Object) -> Option<Result<PodSpec, serde_json::Error>> {
-    use serde::Deserialize as _;
-    let v = &object.value;
-    let spec = match object.kind.as_str() {
-        "CronJob" => v.pointer("/spec/jobTemplate/spec/template/spec"),
-        "Pod" => v.pointer("/spec"),
-        // Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, and any
-        // custom resource shaped like them (Argo Rollouts, ...): a pod template with
-        // containers is checked, whatever the kind.
-        _ => v
-            .pointer("/spec/template/spec")
-            .filter(|s| s.get("containers").is_some_and(serde_json::Value::is_array)),
-    }?;
-    Some(PodSpec::deserialize(spec))
 }

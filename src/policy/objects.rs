@@ -1,0 +1,226 @@
+//! Guardrails on built objects: every container of every pod template, after patches and
+//! for extra objects too.
+
+use k8s_openapi::api::core::v1::{Container, PodSpec};
+
+use super::Exceptions;
+use crate::build::Object;
+use crate::error::{Diagnostic, Error, Result};
+use crate::model::Rule;
+use crate::names::Tag;
+
+/// Checks the guardrails on built (and patched) objects: every container of every pod
+/// template, including sidecars and extra objects.
+pub fn check_objects(
+    objects: &[Object],
+    tenant: &str,
+    service: &str,
+    exceptions: &Exceptions,
+) -> Result<()> {
+    let mut problems = Vec::new();
+    for object in objects {
+        let Some(pod) = pod_spec(object) else {
+            continue;
+        };
+        let pod = match pod {
+            Ok(p) => p,
+            Err(e) => {
+                problems.push(Error::from(
+                    Diagnostic::new(format!("{}: invalid pod spec: {e}", object.describe()))
+                        .at_opt(object.origin.as_ref()),
+                ));
+                continue;
+            }
+        };
+        let mut fail = |rule: Option<Rule>, container: &str, msg: String| {
+            if let Some(rule) = rule
+                && exceptions.allows(rule, tenant, service)
+            {
+                return;
+            }
+            let mut d = Diagnostic::new(format!(
+                "{}: container `{container}`: {msg}",
+                object.describe()
+            ))
+            .at_opt(object.origin.as_ref());
+            d = match rule {
+                Some(rule) => d.hint(format!(
+                    "guardrail `{}`; if this is really needed, grant an exception with a reason under policy.exceptions in stencil.yaml",
+                    rule.name()
+                )),
+                None => d.hint("every container needs an image with an immutable tag"),
+            };
+            problems.push(Error::from(d));
+        };
+        let pod_sc = pod.security_context.as_ref();
+        let pod_non_root = pod_sc.and_then(|s| s.run_as_non_root).unwrap_or(false);
+        let pod_user = pod_sc.and_then(|s| s.run_as_user);
+        let pod_seccomp = pod_sc
+            .and_then(|s| s.seccomp_profile.as_ref())
+            .map(|p| p.type_.as_str());
+        let containers = pod
+            .containers
+            .iter()
+            .chain(pod.init_containers.iter().flatten());
+        // The main container is the one named after the service in stencil's own Deployment
+        // (found by name: a patch may reorder containers).
+        let main = match (&object.service, object.kind.as_str(), object.extra) {
+            (Some(service), "Deployment", false) => Some(service.as_str()),
+            _ => None,
+        };
+        if let Some(main) = main
+            && !pod.containers.iter().any(|c| c.name == main)
+        {
+            fail(
+                Some(Rule::StartupProbe),
+                main,
+                "is missing: a patch may change the main container but not remove or rename it"
+                    .into(),
+            );
+        }
+        for c in containers {
+            check_container(
+                c,
+                main == Some(c.name.as_str()),
+                pod_non_root,
+                pod_user,
+                pod_seccomp,
+                &mut fail,
+            );
+        }
+    }
+    Error::unless(problems, ())
+}
+
+fn check_container(
+    c: &Container,
+    main: bool,
+    pod_non_root: bool,
+    pod_user: Option<i64>,
+    pod_seccomp: Option<&str>,
+    fail: &mut impl FnMut(Option<Rule>, &str, String),
+) {
+    let name = c.name.as_str();
+    match c.image.as_deref() {
+        None => fail(None, name, "has no image".into()),
+        Some(image) => {
+            if let Err(msg) = image_tag_ok(image) {
+                fail(Some(Rule::MutableImageTag), name, msg);
+            }
+        }
+    }
+    let sc = c.security_context.as_ref();
+    if sc.and_then(|s| s.allow_privilege_escalation) != Some(false)
+        || sc.and_then(|s| s.privileged) == Some(true)
+    {
+        fail(
+            Some(Rule::NoPrivilegeEscalation),
+            name,
+            "must set allowPrivilegeEscalation: false and not be privileged".into(),
+        );
+    }
+    if sc.and_then(|s| s.read_only_root_filesystem) != Some(true) {
+        fail(
+            Some(Rule::ReadOnlyRootFilesystem),
+            name,
+            "must set readOnlyRootFilesystem: true (mount an emptyDir where it writes)".into(),
+        );
+    }
+    let non_root = sc.and_then(|s| s.run_as_non_root).unwrap_or(pod_non_root);
+    let user = sc.and_then(|s| s.run_as_user).or(pod_user);
+    if !non_root || user == Some(0) {
+        fail(
+            Some(Rule::RunAsNonRoot),
+            name,
+            "must run as a non-root user (runAsNonRoot: true, runAsUser != 0)".into(),
+        );
+    }
+    let drops_all = sc
+        .and_then(|s| s.capabilities.as_ref())
+        .and_then(|c| c.drop.as_ref())
+        .is_some_and(|d| d.iter().any(|x| x == "ALL"));
+    if !drops_all {
+        fail(
+            Some(Rule::DropAllCapabilities),
+            name,
+            "must drop ALL capabilities".into(),
+        );
+    }
+    let adds = sc
+        .and_then(|s| s.capabilities.as_ref())
+        .and_then(|c| c.add.as_ref())
+        .is_some_and(|a| !a.is_empty());
+    if adds {
+        fail(
+            Some(Rule::DropAllCapabilities),
+            name,
+            "must not add capabilities".into(),
+        );
+    }
+    let seccomp = sc
+        .and_then(|s| s.seccomp_profile.as_ref())
+        .map(|p| p.type_.as_str())
+        .or(pod_seccomp);
+    if seccomp != Some("RuntimeDefault") && seccomp != Some("Localhost") {
+        fail(
+            Some(Rule::SeccompRuntimeDefault),
+            name,
+            "must use the RuntimeDefault seccomp profile".into(),
+        );
+    }
+    let resources = c.resources.as_ref();
+    let has = |list: Option<
+        &std::collections::BTreeMap<
+            String,
+            k8s_openapi::apimachinery::pkg::api::resource::Quantity,
+        >,
+    >,
+               key: &str| { list.is_some_and(|l| l.contains_key(key)) };
+    let requests = resources.and_then(|r| r.requests.as_ref());
+    let limits = resources.and_then(|r| r.limits.as_ref());
+    if !has(requests, "cpu") || !has(requests, "memory") || !has(limits, "memory") {
+        fail(
+            Some(Rule::Resources),
+            name,
+            "must declare resources.requests.cpu, resources.requests.memory and resources.limits.memory".into(),
+        );
+    }
+    if main && c.startup_probe.is_none() {
+        fail(
+            Some(Rule::StartupProbe),
+            name,
+            "must have a startup probe".into(),
+        );
+    }
+}
+
+/// Checks that an image reference carries an immutable tag or a digest.
+fn image_tag_ok(image: &str) -> Result<(), String> {
+    if image.contains("@sha256:") {
+        return Ok(());
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        Some((_, tag)) => Tag::parse(tag).map(drop),
+        None => Err(format!(
+            "image `{image}` has no tag (it would pull `latest`)"
+        )),
+    }
+}
+
+/// The pod spec of an object that runs pods, if it is one.
+fn pod_spec(object: &Object) -> Option<Result<PodSpec, serde_json::Error>> {
+    use serde::Deserialize as _;
+    let v = &object.value;
+    let spec = match object.kind.as_str() {
+        "CronJob" => v.pointer("/spec/jobTemplate/spec/template/spec"),
+        "Pod" => v.pointer("/spec"),
+        // Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, and any
+        // custom resource shaped like them (Argo Rollouts, ...): a pod template with
+        // containers is checked, whatever the kind.
+        _ => v
+            .pointer("/spec/template/spec")
+            .filter(|s| s.get("containers").is_some_and(serde_json::Value::is_array)),
+    }?;
+    Some(PodSpec::deserialize(spec))
+}
