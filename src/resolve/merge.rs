@@ -52,7 +52,14 @@ pub fn merge(base: &mut Node, overlay: Node) {
         for item in source {
             let name = item_name(&item).map(str::to_owned);
             match target.iter_mut().find(|t| item_name(t) == name.as_deref()) {
-                Some(existing) => merge(existing, item),
+                Some(existing) => {
+                    // The name only matched the item; it did not set it.
+                    let mut item = item;
+                    if let Some(map) = item.as_map_mut() {
+                        map.shift_remove("name");
+                    }
+                    merge(existing, item);
+                }
                 None => {
                     let mut item = item;
                     item.strip_nulls();
@@ -153,6 +160,8 @@ mod tests {
             json(&m),
             r#"{"sidecars":[{"env":{"X":"x","Y":"y"},"name":"a","port":1},{"name":"b","port":3},{"name":"c","port":4}]}"#
         );
+        let a = &m.get("sidecars").unwrap().as_seq().unwrap()[0];
+        assert_eq!(a.get("name").unwrap().origin.path(), "base.yaml");
     }
 
     #[test]
