@@ -602,14 +602,46 @@ fn a_huge_sparse_file_is_refused_before_reading() {
 #[test]
 fn values_the_api_server_would_reject() {
     let cases: &[(&str, &str, &str)] = &[
-        ("tenants/acme/api/values.yaml", "resources: { requests: { cpu: lots } }\n", "`lots` is not a Kubernetes quantity"),
-        ("tenants/acme/api/values.yaml", "labels: { 'bad key!': x }\n", "`bad key!` is not a valid label or annotation key"),
-        ("tenants/acme/api/values.yaml", "labels: { team: 'has space' }\n", "is not a valid label value"),
-        ("tenants/acme/api/values.yaml", "podAnnotations: { '': x }\n", "`` is not a valid label or annotation key"),
-        ("tenants/acme/api/values.yaml", "strategy: { maxSurge: lots }\n", "`strategy.maxSurge` must be a non-negative integer or a percentage"),
-        ("tenants/acme/api/values.yaml", "strategy: { maxSurge: 0, maxUnavailable: 0 }\n", "cannot both be 0"),
-        ("tenants/acme/api/values.yaml", "podDisruptionBudget: { minAvailable: 1, maxUnavailable: 1 }\n", "not both"),
-        ("tenants/acme/api/values.yaml", "probes: { readiness: { port: 0 } }\n", "probe port 0 is not a valid port"),
+        (
+            "tenants/acme/api/values.yaml",
+            "resources: { requests: { cpu: lots } }\n",
+            "`lots` is not a Kubernetes quantity",
+        ),
+        (
+            "tenants/acme/api/values.yaml",
+            "labels: { 'bad key!': x }\n",
+            "`bad key!` is not a valid label or annotation key",
+        ),
+        (
+            "tenants/acme/api/values.yaml",
+            "labels: { team: 'has space' }\n",
+            "is not a valid label value",
+        ),
+        (
+            "tenants/acme/api/values.yaml",
+            "podAnnotations: { '': x }\n",
+            "`` is not a valid label or annotation key",
+        ),
+        (
+            "tenants/acme/api/values.yaml",
+            "strategy: { maxSurge: lots }\n",
+            "`strategy.maxSurge` must be a non-negative integer or a percentage",
+        ),
+        (
+            "tenants/acme/api/values.yaml",
+            "strategy: { maxSurge: 0, maxUnavailable: 0 }\n",
+            "cannot both be 0",
+        ),
+        (
+            "tenants/acme/api/values.yaml",
+            "podDisruptionBudget: { minAvailable: 1, maxUnavailable: 1 }\n",
+            "not both",
+        ),
+        (
+            "tenants/acme/api/values.yaml",
+            "probes: { readiness: { port: 0 } }\n",
+            "probe port 0 is not a valid port",
+        ),
         (
             "tenants/acme/api/values.yaml",
             "sidecars: [{ name: '9000', port: 1, image: { repository: r, tag: '1' }, resources: { requests: { cpu: 1m, memory: 1Mi }, limits: { memory: 1Mi } } }]\n",
@@ -620,21 +652,53 @@ fn values_the_api_server_would_reject() {
             "sidecars: [{ name: a123456789012345678901234567890123456789012345678901234567890, image: { repository: r, tag: '1' } }]\n",
             "(its /tmp volume is named tmp-<name>)",
         ),
-        ("tenants/acme/tenant.yaml", "environment: dev\nservices: [api]\nnamespace: kube-system\n", "reserved namespace `kube-system`"),
-        ("tenants/acme/tenant.yaml", "environment: dev\nservices: [api]\nnamespace: default\n", "reserved namespace `default`"),
-        ("tenants/acme/tenant.yaml", "environment: dev\nservices: [api]\nlabels: { 'a b': c }\n", "`a b` is not a valid label or annotation key"),
-        ("tenants/acme/api/values.yaml", "~: 1\n", "a mapping key cannot be null"),
-        ("tenants/acme/api/values.yaml", "replicas: !!int seven\n", "`seven` is not a valid !!int"),
+        (
+            "tenants/acme/tenant.yaml",
+            "environment: dev\nservices: [api]\nnamespace: kube-system\n",
+            "reserved namespace `kube-system`",
+        ),
+        (
+            "tenants/acme/tenant.yaml",
+            "environment: dev\nservices: [api]\nnamespace: default\n",
+            "reserved namespace `default`",
+        ),
+        (
+            "tenants/acme/tenant.yaml",
+            "environment: dev\nservices: [api]\nlabels: { 'a b': c }\n",
+            "`a b` is not a valid label or annotation key",
+        ),
+        (
+            "tenants/acme/api/values.yaml",
+            "~: 1\n",
+            "a mapping key cannot be null",
+        ),
+        (
+            "tenants/acme/api/values.yaml",
+            "replicas: !!int seven\n",
+            "`seven` is not a valid !!int",
+        ),
     ];
     for (file, text, needle) in cases {
-        Repo::new().file(file, *text).run(&["render"]).fails(&[needle]);
+        Repo::new()
+            .file(file, *text)
+            .run(&["render"])
+            .fails(&[needle]);
     }
     // stencil.yaml can reserve more namespaces.
     Repo::new()
-        .file("stencil.yaml", format!("{}reservedNamespaces: [argocd]\n", common::STENCIL_YAML))
-        .file("tenants/acme/tenant.yaml", "environment: dev\nservices: [api]\nnamespace: argocd\n")
+        .file(
+            "stencil.yaml",
+            format!("{}reservedNamespaces: [argocd]\n", common::STENCIL_YAML),
+        )
+        .file(
+            "tenants/acme/tenant.yaml",
+            "environment: dev\nservices: [api]\nnamespace: argocd\n",
+        )
         .run(&["render"])
         .fails(&["reserved namespace `argocd`"]);
     // Explicit core tags that agree with the value are fine.
-    Repo::new().file("tenants/acme/api/values.yaml", "replicas: !!int \"3\"\n").run(&["render"]).ok();
+    Repo::new()
+        .file("tenants/acme/api/values.yaml", "replicas: !!int \"3\"\n")
+        .run(&["render"])
+        .ok();
 }
