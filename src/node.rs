@@ -111,6 +111,14 @@ impl Node {
         }
     }
 
+    /// The list under `key` of a mapping, for editing in place.
+    pub fn seq_mut(&mut self, key: &str) -> Option<&mut Vec<Node>> {
+        match &mut self.as_map_mut()?.get_mut(key)?.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.as_map()?.get(key)
     }

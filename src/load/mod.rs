@@ -146,14 +146,7 @@ fn decode(path: &RepoPath, bytes: Vec<u8>) -> Result<Arc<SourceFile>> {
 
 /// Patch bodies are taken as written by merging (see [`Node::verbatim`]).
 fn mark_patch_bodies(node: &mut Node) {
-    let Some(Value::Seq(patches)) = node
-        .as_map_mut()
-        .and_then(|m| m.get_mut("patches"))
-        .map(|p| &mut p.value)
-    else {
-        return;
-    };
-    for patch in patches {
+    for patch in node.seq_mut("patches").into_iter().flatten() {
         if let Some(body) = patch.as_map_mut().and_then(|m| m.get_mut("patch")) {
             body.verbatim = true;
         }

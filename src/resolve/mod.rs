@@ -98,11 +98,7 @@ fn drop_pins_of_absent_sidecars(tree: &Node, version: &mut Node) {
         .iter()
         .filter_map(|s| s.get("name").and_then(Node::as_scalar_text))
         .collect();
-    let Some(Value::Seq(pins)) = version
-        .as_map_mut()
-        .and_then(|m| m.get_mut("sidecars"))
-        .map(|n| &mut n.value)
-    else {
+    let Some(pins) = version.seq_mut("sidecars") else {
         return;
     };
     pins.retain(|pin| {
