@@ -51,6 +51,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Check every input and render every tenant; report all problems
     Validate(ValidateArgs),
+    /// Decrypt, encrypt and edit SOPS (age) secrets files without the sops binary
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Write the JSON Schemas of the input files (used to refresh schemas/)
     #[command(hide = true)]
     Schemas(SchemasArgs),
@@ -95,6 +98,39 @@ pub struct ExplainArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub filter: Filter,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Print the decrypted document to stdout (the only place plaintext goes)
+    Decrypt {
+        /// A SOPS file
+        file: PathBuf,
+    },
+    /// Encrypt a plaintext file in place, for the recipients of its .sops.yaml creation rule
+    Encrypt {
+        file: PathBuf,
+        /// Encrypt for these age recipients instead of .sops.yaml's (repeatable)
+        #[arg(long = "age", value_name = "RECIPIENT")]
+        age: Vec<String>,
+    },
+    /// Set one key in an encrypted file (created if missing), never writing plaintext to disk
+    Set {
+        file: PathBuf,
+        /// The key (an environment variable name)
+        key: String,
+        /// The value (prefer --from-stdin: arguments are visible in the process list)
+        #[arg(required_unless_present = "from_stdin", conflicts_with = "from_stdin")]
+        value: Option<String>,
+        /// Read the value from stdin (one trailing newline is dropped)
+        #[arg(long)]
+        from_stdin: bool,
+        /// Recipients for a new file, instead of .sops.yaml's (repeatable)
+        #[arg(long = "age", value_name = "RECIPIENT")]
+        age: Vec<String>,
+    },
+    /// Re-wrap the data key for the recipients .sops.yaml now lists
+    Updatekeys { file: PathBuf },
 }
 
 #[derive(Debug, Args)]

@@ -19,5 +19,6 @@ pub mod origin;
 pub mod pipeline;
 pub mod policy;
 pub mod resolve;
+pub mod secrets;
 pub mod source;
 pub mod template;

@@ -3,15 +3,20 @@ use std::process::ExitCode;
 use clap::Parser;
 use stencil::cli::{Cli, Command, Global, LogFormat};
 use stencil::commands::{self, EXIT_ERROR};
+use stencil::secrets::Keys;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    let keys = Keys::discover();
+    // SAFETY: the first statement of main: no other thread exists yet.
+    unsafe { keys.export_for_rops() };
     let cli = Cli::parse();
     init_logging(&cli.global);
     let outcome = match &cli.command {
-        Command::Render(args) => commands::render::run(&cli.global, args),
-        Command::Explain(args) => commands::explain::run(&cli.global, args),
-        Command::Validate(args) => commands::validate::run(&cli.global, args),
+        Command::Render(args) => commands::render::run(&cli.global, args, &keys),
+        Command::Explain(args) => commands::explain::run(&cli.global, args, &keys),
+        Command::Validate(args) => commands::validate::run(&cli.global, args, &keys),
+        Command::Secrets(command) => commands::secrets::run(command, &keys),
         Command::Schemas(args) => commands::schemas::run(args),
     };
     match outcome {

@@ -15,6 +15,8 @@ use crate::error::{Diagnostic, Error, Result};
 use crate::load::{Loader, Repo, Tenant};
 use crate::policy::{self, Exceptions};
 use crate::resolve::{self, Resolved};
+use crate::secrets::{self, Keys};
+use crate::source::RepoPath;
 use crate::template::{self, Vars};
 
 /// Which tenant x services to render.
@@ -90,13 +92,15 @@ pub struct Renderer<'a> {
     pub repo: &'a Repo,
     pub engine: Environment<'static>,
     pub exceptions: Exceptions,
+    pub keys: &'a Keys,
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(loader: &'a Loader<'a>, repo: &'a Repo) -> Result<Self> {
+    pub fn new(loader: &'a Loader<'a>, repo: &'a Repo, keys: &'a Keys) -> Result<Self> {
         Ok(Renderer {
             loader,
             repo,
+            keys,
             engine: template::engine(),
             exceptions: Exceptions::new(&repo.settings, &repo.settings_node)?,
         })
@@ -117,7 +121,14 @@ impl<'a> Renderer<'a> {
     /// All objects of one tenant x service, checked.
     pub fn render_app(&self, tenant: &Tenant, service: &str) -> Result<Vec<Object>> {
         let (_, resolved) = self.resolve(tenant, service)?;
-        let workload = policy::check_spec(&resolved.tree, tenant, service, &self.exceptions)?;
+        let secrets_path = RepoPath::parse(&format!(
+            "tenants/{}/{service}/secrets.enc.yaml",
+            tenant.name
+        ))
+        .map_err(Diagnostic::new)?;
+        let secrets = secrets::load(self.loader.source(), &secrets_path, self.keys)?;
+        let workload =
+            policy::check_spec(&resolved.tree, tenant, service, &self.exceptions, secrets)?;
         let mut objects = build::build_service(&workload, tenant, &self.repo.settings)?;
         policy::check_objects(&objects, tenant.name.as_str(), service, &self.exceptions)?;
         build::sort(&mut objects);

@@ -178,6 +178,13 @@ pub fn build_service(
         Object::from_typed(&network::service(workload, ns, &labels), t, s)?,
         Object::from_typed(&workload::deployment(workload, ns, &labels)?, t, s)?,
     ];
+    if let Some(secrets) = &workload.secrets {
+        objects.push(Object::from_typed(
+            &workload::secret(workload, secrets, ns, &labels),
+            t,
+            s,
+        )?);
+    }
     if let Some(hpa) = scaling::autoscaler(workload, ns, &labels) {
         objects.push(Object::from_typed(&hpa, t, s)?);
     }

@@ -8,14 +8,16 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::ByteString;
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
 };
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvFromSource, EnvVar, HTTPGetAction, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
-    ResourceRequirements, SeccompProfile, SecurityContext, ServiceAccount, TCPSocketAction,
-    TopologySpreadConstraint, Volume, VolumeMount,
+    EnvFromSource, EnvVar, EnvVarSource, HTTPGetAction, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, Secret, SecretKeySelector,
+    SecurityContext, ServiceAccount, TCPSocketAction, TopologySpreadConstraint, Volume,
+    VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -43,6 +45,54 @@ pub fn meta(name: &str, namespace: &str, labels: &Labels) -> ObjectMeta {
 
 pub fn config_map_name(service: &str) -> String {
     format!("{service}-env")
+}
+
+pub fn secret_name(service: &str) -> String {
+    format!("{service}-secrets")
+}
+
+pub const SECRETS_CHECKSUM: &str = "checksum/secrets";
+
+/// The Secret holding a tenant's decrypted `secrets.enc.yaml`.
+pub fn secret(
+    w: &Workload,
+    secrets: &crate::secrets::Secrets,
+    ns: &str,
+    labels: &Labels,
+) -> Secret {
+    Secret {
+        metadata: meta(&secret_name(&w.service), ns, labels),
+        type_: Some("Opaque".into()),
+        data: Some(
+            secrets
+                .values
+                .iter()
+                .map(|(k, v)| (k.clone(), ByteString(v.expose().as_bytes().to_vec())))
+                .collect(),
+        ),
+        ..Secret::default()
+    }
+}
+
+/// One `secretKeyRef` per secret: explicit env wins over the ConfigMap's `envFrom`, and
+/// the names are visible in the Deployment (the values are not).
+fn secret_env(w: &Workload) -> Vec<EnvVar> {
+    w.secrets
+        .iter()
+        .flat_map(|s| s.values.keys())
+        .map(|name| EnvVar {
+            name: name.clone(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: secret_name(&w.service),
+                    key: name.clone(),
+                    ..SecretKeySelector::default()
+                }),
+                ..EnvVarSource::default()
+            }),
+            ..EnvVar::default()
+        })
+        .collect()
 }
 
 pub fn service_account(w: &Workload, ns: &str, labels: &Labels) -> ServiceAccount {
@@ -265,6 +315,7 @@ fn main_container(w: &Workload, mount: VolumeMount) -> Container {
             protocol: Some("TCP".into()),
             ..ContainerPort::default()
         }]),
+        env: Some(secret_env(w)).filter(|e| !e.is_empty()),
         env_from: Some(vec![EnvFromSource {
             config_map_ref: Some(ConfigMapEnvSource {
                 name: config_map_name(&w.service),
@@ -366,6 +417,9 @@ pub fn deployment(w: &Workload, ns: &str, labels: &Labels) -> Result<Deployment>
     let mut pod_annotations: BTreeMap<String, String> =
         w.spec.pod_annotations.clone().unwrap_or_default();
     pod_annotations.insert(CONFIG_CHECKSUM.into(), config_checksum(w));
+    if let Some(secrets) = &w.secrets {
+        pod_annotations.insert(SECRETS_CHECKSUM.into(), secrets.checksum());
+    }
     let autoscaled = w
         .spec
         .autoscaling

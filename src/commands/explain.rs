@@ -10,9 +10,10 @@ use crate::error::{Diagnostic, did_you_mean};
 use crate::load::{Loader, load_repo};
 use crate::node::{Node, ScalarKind, Value};
 use crate::pipeline::Renderer;
+use crate::secrets::Keys;
 use crate::source::Worktree;
 
-pub fn run(global: &Global, args: &ExplainArgs) -> Outcome {
+pub fn run(global: &Global, args: &ExplainArgs, keys: &Keys) -> Outcome {
     let Some((tenant_name, service)) = args.target.split_once('/') else {
         return Err(
             Diagnostic::new(format!("`{}` is not TENANT/SERVICE", args.target))
@@ -45,7 +46,7 @@ pub fn run(global: &Global, args: &ExplainArgs) -> Outcome {
                 .into(),
         );
     }
-    let renderer = Renderer::new(&loader, &repo)?;
+    let renderer = Renderer::new(&loader, &repo, keys)?;
     let (raw, templated) = renderer.resolve(tenant, service)?;
 
     let mut out = String::new();

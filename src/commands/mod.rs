@@ -3,6 +3,7 @@
 pub mod explain;
 pub mod render;
 pub mod schemas;
+pub mod secrets;
 pub mod validate;
 
 use std::path::{Path, PathBuf};

@@ -11,9 +11,10 @@ use crate::emit;
 use crate::error::Diagnostic;
 use crate::load::{Loader, load_repo};
 use crate::pipeline::{Renderer, Selection};
+use crate::secrets::Keys;
 use crate::source::Worktree;
 
-pub fn run(global: &Global, args: &RenderArgs) -> Outcome {
+pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
     let root = find_root(global.repo.as_deref())?;
     let source = Worktree::open(&root)?;
     let loader = Loader::new(&source);
@@ -30,7 +31,7 @@ pub fn run(global: &Global, args: &RenderArgs) -> Outcome {
             )
             .into());
     }
-    let renderer = Renderer::new(&loader, &repo)?;
+    let renderer = Renderer::new(&loader, &repo, keys)?;
     let objects = renderer.render(&selection)?;
     info!(objects = objects.len(), "rendered");
     match &args.out_dir {

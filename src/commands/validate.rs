@@ -7,11 +7,12 @@ use crate::cli::{Global, ValidateArgs};
 use crate::error::{Error, Result};
 use crate::load::{Loader, Role, load_repo_lenient};
 use crate::pipeline::{Renderer, Selection};
+use crate::secrets::Keys;
 use crate::source::{EntryKind, RepoPath, Source, Worktree};
 
 use super::{EXIT_FOUND, Outcome, find_root};
 
-pub fn run(global: &Global, args: &ValidateArgs) -> Outcome {
+pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
     let root = find_root(global.repo.as_deref())?;
     let source = Worktree::open(&root)?;
     let loader = Loader::new(&source);
@@ -34,7 +35,7 @@ pub fn run(global: &Global, args: &ValidateArgs) -> Outcome {
                 args.filter.environment.clone(),
             )?;
             let apps = selection.apps(&repo).len();
-            match Renderer::new(&loader, &repo).and_then(|r| r.render(&selection)) {
+            match Renderer::new(&loader, &repo, keys).and_then(|r| r.render(&selection)) {
                 Ok(objects) => (repo.tenants.len(), apps, objects.len()),
                 Err(e) => {
                     problems.push(e);

@@ -34,6 +34,8 @@ pub struct Workload {
     pub sidecar_images: Vec<ImageRef>,
     pub patches: Vec<(PatchSpec, Origin)>,
     pub extra_objects: Vec<(serde_json::Value, Origin)>,
+    /// Decrypted `secrets.enc.yaml`, if the tenant has one.
+    pub secrets: Option<crate::secrets::Secrets>,
     /// Where the service is defined, for hints.
     pub origin: Origin,
 }
@@ -77,6 +79,7 @@ pub fn check_spec(
     tenant: &Tenant,
     service: &str,
     exceptions: &Exceptions,
+    secrets: Option<crate::secrets::Secrets>,
 ) -> Result<Workload> {
     let spec: ServiceSpec =
         from_node(tree).map_err(|e| e.into_diagnostic("invalid service definition"))?;
@@ -114,6 +117,16 @@ pub fn check_spec(
     for name in spec.env.iter().flat_map(|e| e.keys()) {
         if let Err(msg) = check_env_name(name) {
             problem(Diagnostic::new(msg).at(&origin_of(tree, &["env", name])));
+        }
+        if secrets
+            .as_ref()
+            .is_some_and(|s| s.values.contains_key(name))
+        {
+            problem(
+                Diagnostic::new(format!("`{name}` is set both in env and in secrets.enc.yaml"))
+                    .at(&origin_of(tree, &["env", name]))
+                    .hint("a variable comes from one place; remove it from env (with `null` in an overlay) or from the secrets"),
+            );
         }
     }
     let instance = format!("{}-{service}", tenant.name);
@@ -385,6 +398,7 @@ pub fn check_spec(
             sidecar_images,
             patches,
             extra_objects,
+            secrets,
             origin: tree.origin.clone(),
         }),
         // Each `None` pushed a problem, so `problems` was not empty and we returned above.

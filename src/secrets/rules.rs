@@ -1,0 +1,110 @@
+//! `.sops.yaml` creation rules, as sops reads them: the first rule whose `path_regex`
+//! matches the file decides its age recipients and partial-encryption settings.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::sops::EncryptOptions;
+
+#[derive(Debug, Deserialize)]
+struct SopsConfig {
+    #[serde(default)]
+    creation_rules: Vec<CreationRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum StringOrList {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+struct CreationRule {
+    path_regex: Option<String>,
+    age: Option<StringOrList>,
+    encrypted_suffix: Option<String>,
+    encrypted_regex: Option<String>,
+    unencrypted_suffix: Option<String>,
+    unencrypted_regex: Option<String>,
+    #[serde(default)]
+    mac_only_encrypted: bool,
+}
+
+/// The nearest `.sops.yaml` at or above `dir`.
+pub fn find_config(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|d| d.join(".sops.yaml"))
+        .find(|p| p.is_file())
+}
+
+/// The encryption options `.sops.yaml` gives `file`, or an error saying why there are none.
+pub fn options_for(file: &Path) -> Result<EncryptOptions, String> {
+    let absolute =
+        std::path::absolute(file).map_err(|e| format!("cannot resolve {}: {e}", file.display()))?;
+    let dir = absolute.parent().unwrap_or(Path::new("/"));
+    let config_path =
+        find_config(dir).ok_or_else(|| format!("no .sops.yaml found above {}", dir.display()))?;
+    let text = std::fs::read_to_string(&config_path)
+        .map_err(|e| format!("cannot read {}: {e}", config_path.display()))?;
+    let config: SopsConfig = serde_yaml::from_str(&text)
+        .map_err(|e| format!("{} is not a valid sops config: {e}", config_path.display()))?;
+    let base = config_path.parent().unwrap_or(Path::new("/"));
+    let relative = absolute
+        .strip_prefix(base)
+        .unwrap_or(&absolute)
+        .to_string_lossy()
+        .replace('\\', "/");
+    for rule in &config.creation_rules {
+        let matches = match &rule.path_regex {
+            None => true,
+            Some(pattern) => {
+                let re = regex::Regex::new(pattern).map_err(|e| {
+                    format!(
+                        "{}: invalid path_regex `{pattern}`: {e}",
+                        config_path.display()
+                    )
+                })?;
+                re.is_match(&relative) || re.is_match(&absolute.to_string_lossy())
+            }
+        };
+        if !matches {
+            continue;
+        }
+        let recipients: Vec<String> = match &rule.age {
+            None => Vec::new(),
+            Some(StringOrList::One(s)) => s
+                .split(',')
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty())
+                .collect(),
+            Some(StringOrList::Many(list)) => list.iter().map(|r| r.trim().to_owned()).collect(),
+        };
+        let recipients = recipients
+            .iter()
+            .map(|r| {
+                r.parse::<age::x25519::Recipient>().map_err(|_| {
+                    format!("{}: `{r}` is not an age recipient", config_path.display())
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let partial = [
+            ("encrypted_suffix", &rule.encrypted_suffix),
+            ("encrypted_regex", &rule.encrypted_regex),
+            ("unencrypted_suffix", &rule.unencrypted_suffix),
+            ("unencrypted_regex", &rule.unencrypted_regex),
+        ]
+        .into_iter()
+        .find_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), v.clone())));
+        return Ok(EncryptOptions {
+            recipients,
+            partial,
+            mac_only_encrypted: rule.mac_only_encrypted,
+        });
+    }
+    Err(format!(
+        "no creation rule in {} matches {relative}",
+        config_path.display()
+    ))
+}

@@ -1,0 +1,397 @@
+//! SOPS files (age): decryption through `rops`, with the sops conventions rops lacks.
+//!
+//! - Empty values: sops leaves `''` and `null` unencrypted and rops refuses them, so they are
+//!   taken out before decryption and put back after (they add nothing to the MAC).
+//! - Errors say what to do, list the recipients the file was encrypted for, and never carry
+//!   secret material: rops' own messages (one of which prints MACs) are replaced.
+
+use rops::cryptography::cipher::AES256GCM;
+use rops::cryptography::hasher::SHA512;
+use rops::file::RopsFile;
+use rops::file::format::YamlFileFormat;
+use rops::file::state::EncryptedFile;
+use serde_yaml::Value;
+
+use super::keys::Keys;
+
+type EncryptedYaml = RopsFile<EncryptedFile<AES256GCM, SHA512>, YamlFileFormat>;
+
+/// Why a SOPS file could not be read. Messages hold no secret material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SopsError {
+    pub message: String,
+    pub hint: String,
+}
+
+fn error(message: impl Into<String>, hint: impl Into<String>) -> SopsError {
+    SopsError {
+        message: message.into(),
+        hint: hint.into(),
+    }
+}
+
+/// The age recipients a SOPS document was encrypted for.
+pub fn recipients(doc: &Value) -> Vec<String> {
+    doc.get("sops")
+        .and_then(|s| s.get("age"))
+        .and_then(Value::as_sequence)
+        .map(|units| {
+            units
+                .iter()
+                .filter_map(|u| {
+                    u.get("recipient")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Parses a SOPS document, refusing anything that is not one.
+pub fn parse(text: &str) -> Result<Value, SopsError> {
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| {
+        // serde_yaml's message names the position, never the content.
+        let at = e
+            .location()
+            .map(|l| format!(" (line {}, column {})", l.line(), l.column()))
+            .unwrap_or_default();
+        error(
+            format!("not valid YAML{at}"),
+            "a SOPS file is YAML written by `sops` or `stencil secrets encrypt`",
+        )
+    })?;
+    let has_metadata = doc
+        .get("sops")
+        .is_some_and(|s| s.get("mac").is_some() && s.get("lastmodified").is_some());
+    if !has_metadata {
+        return Err(error(
+            "is not encrypted: it has no `sops` metadata (mac, lastmodified)",
+            "never commit plaintext secrets; encrypt the file in place with `stencil secrets encrypt FILE` (or `sops -e -i FILE`)",
+        ));
+    }
+    Ok(doc)
+}
+
+fn is_empty_leaf(v: &Value) -> bool {
+    matches!(v, Value::Null) || v.as_str() == Some("")
+}
+
+/// The document without empty leaves (rops cannot read them).
+fn strip_empty(v: &Value) -> Value {
+    match v {
+        Value::Mapping(m) => Value::Mapping(
+            m.iter()
+                .filter(|(k, v)| !is_empty_leaf(v) || k.as_str() == Some("sops"))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        if k.as_str() == Some("sops") {
+                            v.clone()
+                        } else {
+                            strip_empty(v)
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        Value::Sequence(s) => Value::Sequence(
+            s.iter()
+                .filter(|v| !is_empty_leaf(v))
+                .map(strip_empty)
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Puts the empty leaves of `original` back into the decrypted document.
+fn restore(original: &Value, decrypted: &Value) -> Value {
+    match (original, decrypted) {
+        (Value::Mapping(o), Value::Mapping(d)) => Value::Mapping(
+            o.iter()
+                .filter(|(k, _)| k.as_str() != Some("sops"))
+                .map(|(k, v)| {
+                    let value = if is_empty_leaf(v) {
+                        v.clone()
+                    } else {
+                        d.get(k).map_or(Value::Null, |dv| restore(v, dv))
+                    };
+                    (k.clone(), value)
+                })
+                .collect(),
+        ),
+        (Value::Sequence(o), Value::Sequence(d)) => {
+            let mut next = d.iter();
+            Value::Sequence(
+                o.iter()
+                    .map(|v| {
+                        if is_empty_leaf(v) {
+                            v.clone()
+                        } else {
+                            next.next().map_or(Value::Null, |dv| restore(v, dv))
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        (_, d) => d.clone(),
+    }
+}
+
+/// Unwraps the file's data key with our age identities (used as the key of the keyed
+/// checksums, so they cannot be brute-forced by anyone without access to the file's key).
+pub fn data_key(doc: &Value, keys: &Keys) -> Result<zeroize::Zeroizing<Vec<u8>>, SopsError> {
+    use std::io::Read as _;
+    let units = doc
+        .get("sops")
+        .and_then(|s| s.get("age"))
+        .and_then(Value::as_sequence);
+    for unit in units.into_iter().flatten() {
+        let Some(enc) = unit.get("enc").and_then(Value::as_str) else {
+            continue;
+        };
+        let mut wrapped = Vec::new();
+        if age::armor::ArmoredReader::new(enc.as_bytes())
+            .read_to_end(&mut wrapped)
+            .is_err()
+        {
+            continue;
+        }
+        let Ok(decryptor) = age::Decryptor::new(wrapped.as_slice()) else {
+            continue;
+        };
+        let identities = keys.identities().iter().map(|i| i as &dyn age::Identity);
+        if let Ok(mut reader) = decryptor.decrypt(identities) {
+            let mut key = zeroize::Zeroizing::new(Vec::new());
+            if reader.read_to_end(&mut key).is_ok() && key.len() == 32 {
+                return Ok(key);
+            }
+        }
+    }
+    Err(error(
+        "has no data key that our age keys can unwrap",
+        "check SOPS_AGE_KEY / SOPS_AGE_KEY_FILE",
+    ))
+}
+
+/// Decrypts a SOPS document with the keys exported to rops, verifying the MAC. Returns the
+/// plaintext document without the `sops` metadata.
+pub fn decrypt(doc: &Value, keys: &Keys) -> Result<Value, SopsError> {
+    let recipients = recipients(doc);
+    let ours = keys.recipients();
+    let for_whom = if recipients.is_empty() {
+        "no age recipient (other key types are not supported)".to_owned()
+    } else {
+        recipients.join(", ")
+    };
+    if recipients.is_empty() {
+        return Err(error(
+            format!("is encrypted for {for_whom}"),
+            "stencil decrypts age-encrypted SOPS files; re-encrypt it for an age recipient",
+        ));
+    }
+    if !recipients.iter().any(|r| ours.contains(r)) {
+        let have = if keys.is_empty() {
+            "no age key was found (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, ~/.config/sops/age/keys.txt)"
+                .to_owned()
+        } else {
+            format!(
+                "the age keys found ({}) are for {}",
+                keys.sources.join(", "),
+                ours.join(", ")
+            )
+        };
+        return Err(error(
+            format!("cannot be decrypted: it is encrypted for {for_whom}, and {have}"),
+            "provide a private key for one of those recipients in SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or ask a holder to add yours with `stencil secrets updatekeys`",
+        ));
+    }
+    let file: EncryptedYaml = serde_yaml::from_value(strip_empty(doc)).map_err(|e| {
+        let detail = e.to_string();
+        let what = if detail.contains("ENC prefix") {
+            "holds a value that is not encrypted (a plaintext value in an encrypted file)"
+        } else {
+            "has malformed SOPS metadata or values"
+        };
+        error(what, "re-encrypt the file with `stencil secrets encrypt` or `sops -e`; never edit ENC[...] values by hand")
+    })?;
+    let decrypted = file.decrypt::<YamlFileFormat>().map_err(|e| {
+        // rops does not export its error type; its variant name is all we read (its message
+        // may hold MACs, so it is never shown).
+        let debug = format!("{e:?}");
+        let variant = debug.split(['(', ' ', '{']).next().unwrap_or_default();
+        match variant {
+            "MacMismatch" => error(
+                "failed its MAC check: the file was changed after it was encrypted",
+                "restore the file from git, or re-create the value with `stencil secrets set`",
+            ),
+            "DecryptValue" => error(
+                "has a value whose ciphertext does not authenticate (tampered or corrupted)",
+                "restore the file from git, or re-create the value with `stencil secrets set`",
+            ),
+            "Metadata" => error(
+                format!("failed its MAC check, or its data key could not be unwrapped (encrypted for {for_whom})"),
+                "restore the file from git; if it is intact, check that your key matches a recipient",
+            ),
+            _ => error(
+                "holds a value that is not a valid ENC[...] value",
+                "re-encrypt the file with `stencil secrets encrypt` or `sops -e`; never edit ENC[...] values by hand",
+            ),
+        }
+    })?;
+    let plain = Value::Mapping(decrypted.into_inner_map());
+    Ok(restore(doc, &plain))
+}
+
+/// How to encrypt: recipients and sops' partial-encryption settings.
+pub struct EncryptOptions {
+    pub recipients: Vec<age::x25519::Recipient>,
+    /// One of `encrypted_suffix`, `encrypted_regex`, `unencrypted_suffix`, `unencrypted_regex`.
+    pub partial: Option<(String, String)>,
+    pub mac_only_encrypted: bool,
+}
+
+/// The sops version written into `sops.version` (readers such as sops-age require it).
+pub const SOPS_FORMAT_VERSION: &str = "3.9.4";
+
+const PARTIAL_KEYS: [&str; 4] = [
+    "encrypted_suffix",
+    "encrypted_regex",
+    "unencrypted_suffix",
+    "unencrypted_regex",
+];
+
+/// Encrypts a plaintext document (a mapping) for the given recipients. Empty values (`''`,
+/// `null`) stay as they are, as sops leaves them.
+pub fn encrypt(plain: &Value, options: &EncryptOptions) -> Result<String, SopsError> {
+    use rops::file::builder::RopsFileBuilder;
+    use rops::file::metadata::PartialEncryptionConfig;
+    use rops::integration::AgeIntegration;
+
+    let Value::Mapping(_) = plain else {
+        return Err(error(
+            "is not a mapping of keys to values",
+            "a secrets file is `NAME: value` pairs",
+        ));
+    };
+    if plain.get("sops").is_some() {
+        return Err(error(
+            "is already encrypted (it has `sops` metadata)",
+            "use `stencil secrets set` to change a value",
+        ));
+    }
+    if options.recipients.is_empty() {
+        return Err(error(
+            "has no recipient to encrypt for",
+            "pass --age RECIPIENT, or add a creation rule with `age:` to .sops.yaml",
+        ));
+    }
+    let Value::Mapping(stripped) = strip_empty(plain) else {
+        return Err(error(
+            "is not a mapping",
+            "a secrets file is `NAME: value` pairs",
+        ));
+    };
+    let mut builder = RopsFileBuilder::<YamlFileFormat>::from_map(stripped)
+        .add_integration_keys::<AgeIntegration>(options.recipients.iter().cloned());
+    if let Some((kind, pattern)) = &options.partial {
+        let mut config = serde_yaml::Mapping::new();
+        config.insert(Value::from(kind.as_str()), Value::from(pattern.as_str()));
+        let config: PartialEncryptionConfig = serde_yaml::from_value(Value::Mapping(config))
+            .map_err(|_| {
+                error(
+                    format!("has an invalid {kind}"),
+                    "check the pattern in .sops.yaml",
+                )
+            })?;
+        builder = builder.with_partial_encryption(config);
+    }
+    if options.mac_only_encrypted {
+        builder = builder.mac_only_encrypted();
+    }
+    let file = builder
+        .encrypt::<AES256GCM, SHA512>()
+        .map_err(|_| error("could not be encrypted", "check the recipients"))?;
+    let encrypted = serde_yaml::to_value(&file)
+        .map_err(|_| error("could not be written", "report this as a bug"))?;
+    let mut out = restore(plain, &encrypted);
+    if let (Value::Mapping(out), Some(Value::Mapping(meta))) = (&mut out, encrypted.get("sops")) {
+        let mut meta = meta.clone();
+        meta.insert(Value::from("version"), Value::from(SOPS_FORMAT_VERSION));
+        out.insert(Value::from("sops"), Value::Mapping(meta));
+    }
+    serde_yaml::to_string(&out).map_err(|_| error("could not be written", "report this as a bug"))
+}
+
+/// The encryption settings an existing file was written with, to re-encrypt it alike.
+pub fn options_of(doc: &Value) -> Result<EncryptOptions, SopsError> {
+    let recipients = recipients(doc)
+        .iter()
+        .map(|r| r.parse::<age::x25519::Recipient>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| {
+            error(
+                "lists an invalid age recipient",
+                "fix or re-create the file",
+            )
+        })?;
+    let meta = doc.get("sops");
+    let partial = PARTIAL_KEYS.iter().find_map(|k| {
+        meta.and_then(|m| m.get(*k))
+            .and_then(Value::as_str)
+            .map(|v| ((*k).to_owned(), v.to_owned()))
+    });
+    let mac_only_encrypted = meta
+        .and_then(|m| m.get("mac_only_encrypted"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    Ok(EncryptOptions {
+        recipients,
+        partial,
+        mac_only_encrypted,
+    })
+}
+
+/// Re-wraps the file's data key for `recipients` (sops `updatekeys`): values, MAC and
+/// `lastmodified` stay byte-for-byte the same.
+pub fn update_keys(
+    doc: &Value,
+    keys: &Keys,
+    recipients: &[age::x25519::Recipient],
+) -> Result<String, SopsError> {
+    use std::io::Write as _;
+    if recipients.is_empty() {
+        return Err(error(
+            "would have no recipient left",
+            "add a creation rule with `age:` to .sops.yaml",
+        ));
+    }
+    let data_key = data_key(doc, keys)?;
+    let mut units = Vec::new();
+    for recipient in recipients {
+        let fail = |_| error("could not be re-encrypted", "check the recipients");
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+                .map_err(|_| error("could not be re-encrypted", "check the recipients"))?;
+        let mut armored = Vec::new();
+        let writer =
+            age::armor::ArmoredWriter::wrap_output(&mut armored, age::armor::Format::AsciiArmor)
+                .map_err(fail)?;
+        let mut stream = encryptor.wrap_output(writer).map_err(fail)?;
+        stream.write_all(&data_key).map_err(fail)?;
+        stream.finish().and_then(|w| w.finish()).map_err(fail)?;
+        let mut unit = serde_yaml::Mapping::new();
+        unit.insert(Value::from("recipient"), Value::from(recipient.to_string()));
+        unit.insert(
+            Value::from("enc"),
+            Value::from(String::from_utf8_lossy(&armored).into_owned()),
+        );
+        units.push(Value::Mapping(unit));
+    }
+    let mut out = doc.clone();
+    if let Some(Value::Mapping(meta)) = out.get_mut("sops") {
+        meta.insert(Value::from("age"), Value::Sequence(units));
+    }
+    serde_yaml::to_string(&out).map_err(|_| error("could not be written", "report this as a bug"))
+}
