@@ -4,6 +4,7 @@
 //! Objects are built as typed structs and only then turned into JSON, so a field that does
 //! not exist cannot be written by mistake. Maps are `BTreeMap`s: output is deterministic.
 
+mod external;
 mod extra;
 mod labels;
 mod network;
@@ -184,6 +185,14 @@ pub fn build_service(
             t,
             s,
         )?);
+    }
+    let eso = &settings.external_secrets;
+    let synced = [
+        external::ssm(workload, ns, &labels, eso),
+        external::feature_flags(workload, ns, &labels, eso),
+    ];
+    for external in synced.into_iter().flatten() {
+        objects.push(Object::from_typed(&external, t, s)?);
     }
     if let Some(hpa) = scaling::autoscaler(workload, ns, &labels) {
         objects.push(Object::from_typed(&hpa, t, s)?);

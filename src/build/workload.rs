@@ -15,9 +15,9 @@ use k8s_openapi::api::apps::v1::{
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource,
     EnvFromSource, EnvVar, EnvVarSource, HTTPGetAction, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, Secret, SecretKeySelector,
-    SecurityContext, ServiceAccount, TCPSocketAction, TopologySpreadConstraint, Volume,
-    VolumeMount,
+    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, Secret, SecretEnvSource,
+    SecretKeySelector, SecurityContext, ServiceAccount, TCPSocketAction, TopologySpreadConstraint,
+    Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -74,25 +74,54 @@ pub fn secret(
     }
 }
 
-/// One `secretKeyRef` per secret: explicit env wins over the ConfigMap's `envFrom`, and
-/// the names are visible in the Deployment (the values are not).
+/// One `secretKeyRef` per secret (SOPS and SSM): explicit env wins over the ConfigMap's
+/// `envFrom`, and the names are visible in the Deployment (the values are not).
 fn secret_env(w: &Workload) -> Vec<EnvVar> {
-    w.secrets
+    let reference = |secret: String, name: &String| EnvVar {
+        name: name.clone(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret,
+                key: name.clone(),
+                ..SecretKeySelector::default()
+            }),
+            ..EnvVarSource::default()
+        }),
+        ..EnvVar::default()
+    };
+    let sops = w
+        .secrets
         .iter()
         .flat_map(|s| s.values.keys())
-        .map(|name| EnvVar {
-            name: name.clone(),
-            value_from: Some(EnvVarSource {
-                secret_key_ref: Some(SecretKeySelector {
-                    name: secret_name(&w.service),
-                    key: name.clone(),
-                    ..SecretKeySelector::default()
-                }),
-                ..EnvVarSource::default()
-            }),
-            ..EnvVar::default()
-        })
-        .collect()
+        .map(|n| reference(secret_name(&w.service), n));
+    let ssm = w
+        .spec
+        .ssm_secrets
+        .iter()
+        .flat_map(|m| m.keys())
+        .map(|n| reference(super::external::ssm_secret_name(&w.service), n));
+    let mut env: Vec<EnvVar> = sops.chain(ssm).collect();
+    env.sort_by(|a, b| a.name.cmp(&b.name));
+    env
+}
+
+/// Secrets synced by External Secrets Operator change without a render; the Reloader
+/// annotation lets stakater/Reloader roll the pods when they do.
+pub const RELOADER_ANNOTATION: &str = "secret.reloader.stakater.com/reload";
+
+fn synced_secret_names(w: &Workload) -> Vec<String> {
+    let mut names = Vec::new();
+    if w.spec.ssm_secrets.as_ref().is_some_and(|m| !m.is_empty()) {
+        names.push(super::external::ssm_secret_name(&w.service));
+    }
+    if w.spec
+        .feature_flags
+        .as_ref()
+        .is_some_and(|f| f.ssm_prefix.is_some())
+    {
+        names.push(super::external::feature_flags_secret_name(&w.service));
+    }
+    names
 }
 
 pub fn service_account(w: &Workload, ns: &str, labels: &Labels) -> ServiceAccount {
@@ -301,6 +330,31 @@ fn pull_policy(image: Option<&model::ImageSpec>) -> String {
         .to_owned()
 }
 
+/// The env ConfigMap, and the feature-flag Secret (optional: flags may not exist yet).
+fn env_from(w: &Workload) -> Vec<EnvFromSource> {
+    let mut sources = vec![EnvFromSource {
+        config_map_ref: Some(ConfigMapEnvSource {
+            name: config_map_name(&w.service),
+            ..ConfigMapEnvSource::default()
+        }),
+        ..EnvFromSource::default()
+    }];
+    if w.spec
+        .feature_flags
+        .as_ref()
+        .is_some_and(|f| f.ssm_prefix.is_some())
+    {
+        sources.push(EnvFromSource {
+            secret_ref: Some(SecretEnvSource {
+                name: super::external::feature_flags_secret_name(&w.service),
+                optional: Some(true),
+            }),
+            ..EnvFromSource::default()
+        });
+    }
+    sources
+}
+
 fn main_container(w: &Workload, mount: VolumeMount) -> Container {
     let (startup, liveness, readiness) = probes(w.spec.probes.as_ref(), "http");
     Container {
@@ -316,13 +370,7 @@ fn main_container(w: &Workload, mount: VolumeMount) -> Container {
             ..ContainerPort::default()
         }]),
         env: Some(secret_env(w)).filter(|e| !e.is_empty()),
-        env_from: Some(vec![EnvFromSource {
-            config_map_ref: Some(ConfigMapEnvSource {
-                name: config_map_name(&w.service),
-                ..ConfigMapEnvSource::default()
-            }),
-            ..EnvFromSource::default()
-        }]),
+        env_from: Some(env_from(w)),
         resources: resources(w.spec.resources.as_ref()),
         startup_probe: Some(startup),
         liveness_probe: Some(liveness),
@@ -426,8 +474,13 @@ pub fn deployment(w: &Workload, ns: &str, labels: &Labels) -> Result<Deployment>
         .as_ref()
         .is_some_and(|a| a.enabled != Some(false));
     let strategy = w.spec.strategy.clone().unwrap_or_default();
+    let mut metadata = meta(&w.service, ns, labels);
+    let synced = synced_secret_names(w);
+    if !synced.is_empty() {
+        metadata.annotations = Some([(RELOADER_ANNOTATION.to_owned(), synced.join(","))].into());
+    }
     Ok(Deployment {
-        metadata: meta(&w.service, ns, labels),
+        metadata,
         spec: Some(DeploymentSpec {
             // With an HPA, the HPA owns the replica count; writing it here would fight it.
             replicas: if autoscaled {

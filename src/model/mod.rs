@@ -9,12 +9,15 @@ mod repo;
 mod service;
 mod tenant;
 
-pub use repo::{EnvironmentSpec, Exception, PolicySettings, RepoKind, RepoSettings, Rule};
+pub use repo::{
+    EnvironmentSpec, Exception, ExternalSecretsSettings, PolicySettings, RepoKind, RepoSettings,
+    Rule, SecretStoreKind,
+};
 pub use service::{
-    AutoscalingSpec, EnvFile, EnvValue, Extends, ImagePin, ImageSpec, IngressScheme, IngressSpec,
-    IntOrString, PatchSpec, PatchTarget, PatchType, PdbSpec, ProbeSpec, ProbesSpec, PullPolicy,
-    ResourceList, ResourcesSpec, ServiceAccountSpec, ServiceKind, ServiceSpec, SidecarPin,
-    SidecarSpec, StrategySpec, VersionKind, VersionSpec, env_strings,
+    AutoscalingSpec, EnvFile, EnvValue, Extends, FeatureFlagsSpec, ImagePin, ImageSpec,
+    IngressScheme, IngressSpec, IntOrString, PatchSpec, PatchTarget, PatchType, PdbSpec, ProbeSpec,
+    ProbesSpec, PullPolicy, ResourceList, ResourcesSpec, ServiceAccountSpec, ServiceKind,
+    ServiceSpec, SidecarPin, SidecarSpec, StrategySpec, VersionKind, VersionSpec, env_strings,
 };
 pub use tenant::{TenantKind, TenantSpec};
 

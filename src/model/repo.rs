@@ -24,6 +24,9 @@ pub struct RepoSettings {
     pub registry: Option<String>,
     /// Environments by name (e.g. `dev`, `prod`); every tenant names one.
     pub environments: BTreeMap<String, EnvironmentSpec>,
+    /// Where External Secrets Operator reads `ssmSecrets` and `featureFlags` from.
+    #[serde(default)]
+    pub external_secrets: ExternalSecretsSettings,
     /// Namespaces no tenant may use, besides `default` and `kube-*` (e.g. `argocd`).
     #[serde(default)]
     pub reserved_namespaces: Vec<String>,
@@ -46,6 +49,45 @@ pub struct EnvironmentSpec {
     /// Free-form values for templates, as `environment.vars.<name>`.
     #[serde(default)]
     pub vars: BTreeMap<String, serde_json::Value>,
+}
+
+/// External Secrets Operator settings.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExternalSecretsSettings {
+    /// Name of the (Cluster)SecretStore for AWS SSM Parameter Store.
+    #[serde(default = "default_store")]
+    pub secret_store: String,
+    #[serde(default)]
+    pub secret_store_kind: SecretStoreKind,
+    /// How often ESO re-reads the parameters.
+    #[serde(default = "default_refresh")]
+    pub refresh_interval: String,
+}
+
+fn default_store() -> String {
+    "aws-parameter-store".into()
+}
+
+fn default_refresh() -> String {
+    "1h".into()
+}
+
+impl Default for ExternalSecretsSettings {
+    fn default() -> Self {
+        ExternalSecretsSettings {
+            secret_store: default_store(),
+            secret_store_kind: SecretStoreKind::default(),
+            refresh_interval: default_refresh(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum SecretStoreKind {
+    #[default]
+    ClusterSecretStore,
+    SecretStore,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

@@ -45,6 +45,12 @@ pub struct ServiceSpec {
     pub service_account: Option<ServiceAccountSpec>,
     /// Environment variables of the main container (rendered into a ConfigMap).
     pub env: Option<BTreeMap<String, EnvValue>>,
+    /// SSM parameters synced into a Secret by External Secrets Operator, as env vars:
+    /// `ENV_NAME: /ssm/parameter/path`.
+    pub ssm_secrets: Option<BTreeMap<String, String>>,
+    /// Feature flags: every SSM parameter named `FEATURE_FLAG_*` under a prefix, synced into
+    /// a Secret of their own and loaded with `envFrom`.
+    pub feature_flags: Option<FeatureFlagsSpec>,
     /// Extra containers in the pod; merged by `name` across layers.
     pub sidecars: Option<Vec<SidecarSpec>>,
     pub autoscaling: Option<AutoscalingSpec>,
@@ -59,6 +65,13 @@ pub struct ServiceSpec {
     pub patches: Option<Vec<PatchSpec>>,
     /// Raw Kubernetes objects added to this service's output.
     pub extra_objects: Option<Vec<serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FeatureFlagsSpec {
+    /// SSM path searched for `FEATURE_FLAG_*` parameters.
+    pub ssm_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

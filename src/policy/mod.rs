@@ -9,6 +9,8 @@
 mod fields;
 mod objects;
 
+use std::collections::BTreeMap;
+
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::error::{Diagnostic, Error, Result};
@@ -128,6 +130,51 @@ pub fn check_spec(
                     .hint("a variable comes from one place; remove it from env (with `null` in an overlay) or from the secrets"),
             );
         }
+    }
+    // Every environment variable comes from exactly one place.
+    let mut sources: BTreeMap<&str, &str> = BTreeMap::new();
+    for name in spec.env.iter().flat_map(|e| e.keys()) {
+        sources.insert(name, "env");
+    }
+    for name in secrets.iter().flat_map(|s| s.values.keys()) {
+        if let Some(other) = sources.insert(name, "secrets.enc.yaml")
+            && other != "env"
+        {
+            problem(Diagnostic::new(format!(
+                "`{name}` is set in both {other} and secrets.enc.yaml"
+            )));
+        }
+    }
+    for (name, path) in spec.ssm_secrets.iter().flatten() {
+        let at = origin_of(tree, &["ssmSecrets", name]);
+        if let Err(msg) = check_env_name(name) {
+            problem(Diagnostic::new(msg).at(&at));
+        }
+        if !path.starts_with('/') {
+            problem(
+                Diagnostic::new(format!("SSM parameter path `{path}` must start with `/`")).at(&at),
+            );
+        }
+        if let Some(other) = sources.insert(name, "ssmSecrets") {
+            problem(
+                Diagnostic::new(format!("`{name}` is set in both {other} and ssmSecrets"))
+                    .at(&at)
+                    .hint("a variable comes from one place; remove one of them (with `null` in an overlay)"),
+            );
+        }
+    }
+    if let Some(prefix) = spec
+        .feature_flags
+        .as_ref()
+        .and_then(|f| f.ssm_prefix.as_ref())
+        && !prefix.starts_with('/')
+    {
+        problem(
+            Diagnostic::new(format!(
+                "featureFlags.ssmPrefix `{prefix}` must start with `/`"
+            ))
+            .at(&origin_of(tree, &["featureFlags", "ssmPrefix"])),
+        );
     }
     let instance = format!("{}-{service}", tenant.name);
     if let Err(msg) = check_dns_label(&instance, 63) {

@@ -60,7 +60,9 @@ impl Repo {
     pub fn example() -> Repo {
         let repo = Repo::empty();
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        std::fs::copy(root.join("stencil.yaml"), repo.path().join("stencil.yaml")).expect("copy");
+        for file in ["stencil.yaml", ".sops.yaml"] {
+            std::fs::copy(root.join(file), repo.path().join(file)).expect("copy");
+        }
         copy_dir(&root.join("base"), &repo.path().join("base"));
         copy_dir(&root.join("tenants"), &repo.path().join("tenants"));
         repo
@@ -93,20 +95,48 @@ impl Repo {
         std::fs::read_to_string(self.dir.path().join(path)).expect("read")
     }
 
-    /// Runs `stencil --repo <dir> ARGS`.
+    /// Runs `stencil --repo <dir> ARGS` with the demo age key (see [`stencil`]).
     pub fn run(&self, args: &[&str]) -> Run {
-        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("stencil");
+        self.run_env(args, &[])
+    }
+
+    /// Runs `stencil --repo <dir> ARGS` with extra environment (`None` removes a variable).
+    pub fn run_env(&self, args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
+        let mut cmd = stencil(self.dir.path());
         cmd.arg("--repo").arg(self.dir.path()).args(args);
-        cmd.env_remove("STENCIL_LOG");
+        for (key, value) in env {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
         Run::from(cmd.output().expect("run stencil"))
     }
 
     /// Runs `stencil ARGS` with the repo as the current directory (no --repo).
     pub fn run_in(&self, cwd: &str, args: &[&str]) -> Run {
-        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("stencil");
+        let mut cmd = stencil(self.dir.path());
         cmd.current_dir(self.dir.path().join(cwd)).args(args);
         Run::from(cmd.output().expect("run stencil"))
     }
+}
+
+/// The project's public demo age key (the example repository's secrets are encrypted for it).
+pub fn demo_key() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/demo-age-key.txt")
+}
+
+/// The binary, isolated from the developer's keys and config: HOME and XDG_CONFIG_HOME
+/// point into the fixture, and the only age key is the demo key.
+pub fn stencil(home: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("stencil");
+    cmd.env_remove("STENCIL_LOG")
+        .env_remove("SOPS_AGE_KEY")
+        .env_remove("ROPS_AGE")
+        .env("HOME", home.join(".home"))
+        .env("XDG_CONFIG_HOME", home.join(".home/.config"))
+        .env("SOPS_AGE_KEY_FILE", demo_key());
+    cmd
 }
 
 fn copy_dir(from: &Path, to: &Path) {
