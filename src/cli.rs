@@ -82,6 +82,9 @@ pub struct RenderArgs {
     /// Write one file per object to DIR/<tenant>/<service>/<kind>-<name>.yaml instead of stdout
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+    /// Replace Secret values with stable fingerprints (for reviews and CI logs)
+    #[arg(long)]
+    pub redact_secrets: bool,
 }
 
 #[derive(Debug, Args)]

@@ -93,6 +93,8 @@ pub struct Renderer<'a> {
     pub engine: Environment<'static>,
     pub exceptions: Exceptions,
     pub keys: &'a Keys,
+    /// Replace Secret values with fingerprints.
+    pub redact_secrets: bool,
 }
 
 impl<'a> Renderer<'a> {
@@ -101,6 +103,7 @@ impl<'a> Renderer<'a> {
             loader,
             repo,
             keys,
+            redact_secrets: false,
             engine: template::engine(),
             exceptions: Exceptions::new(&repo.settings, &repo.settings_node)?,
         })
@@ -131,6 +134,9 @@ impl<'a> Renderer<'a> {
             policy::check_spec(&resolved.tree, tenant, service, &self.exceptions, secrets)?;
         let mut objects = build::build_service(&workload, tenant, &self.repo.settings)?;
         policy::check_objects(&objects, tenant.name.as_str(), service, &self.exceptions)?;
+        if self.redact_secrets {
+            build::redact_secrets(&mut objects, workload.secrets.as_ref());
+        }
         build::sort(&mut objects);
         Ok(objects)
     }

@@ -208,6 +208,54 @@ pub fn build_service(
     Ok(objects)
 }
 
+/// Replaces the values of every Secret with a fingerprint, in `stringData` so a reviewer can
+/// read it: stencil's own Secrets get the keyed fingerprint of [`crate::secrets::Secrets`]
+/// (stable while the value and the file's data key stay the same), others a SHA-256 prefix
+/// (their values are in the repository in plain text anyway).
+pub fn redact_secrets(objects: &mut [Object], secrets: Option<&crate::secrets::Secrets>) {
+    use base64::Engine as _;
+    use sha2::{Digest as _, Sha256};
+    for object in objects
+        .iter_mut()
+        .filter(|o| o.kind == "Secret" && o.api_version == "v1")
+    {
+        let own = !object.extra && object.origin.is_none();
+        let Some(map) = object.value.as_object_mut() else {
+            continue;
+        };
+        let mut redacted = serde_json::Map::new();
+        for field in ["data", "stringData"] {
+            let Some(serde_json::Value::Object(values)) = map.remove(field) else {
+                continue;
+            };
+            for (key, value) in values {
+                let fingerprint = match secrets.and_then(|s| s.fingerprint(&key)).filter(|_| own) {
+                    Some(f) => f,
+                    None => {
+                        let text = value.as_str().unwrap_or_default();
+                        let bytes = if field == "data" {
+                            base64::engine::general_purpose::STANDARD
+                                .decode(text)
+                                .unwrap_or_default()
+                        } else {
+                            text.as_bytes().to_vec()
+                        };
+                        let digest = Sha256::digest(&bytes);
+                        let hex: String =
+                            digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+                        format!("sha256:{hex}")
+                    }
+                };
+                redacted.insert(
+                    key,
+                    serde_json::Value::String(format!("<redacted {fingerprint}>")),
+                );
+            }
+        }
+        map.insert("stringData".into(), serde_json::Value::Object(redacted));
+    }
+}
+
 /// Sorts one tenant-service's objects into stream order.
 pub fn sort(objects: &mut [Object]) {
     objects.sort_by(|a, b| {

@@ -31,7 +31,8 @@ pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
             )
             .into());
     }
-    let renderer = Renderer::new(&loader, &repo, keys)?;
+    let mut renderer = Renderer::new(&loader, &repo, keys)?;
+    renderer.redact_secrets = args.redact_secrets;
     let objects = renderer.render(&selection)?;
     info!(objects = objects.len(), "rendered");
     match &args.out_dir {

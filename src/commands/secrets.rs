@@ -72,6 +72,11 @@ pub fn run(command: &SecretsCommand, keys: &Keys) -> Outcome {
                 let options = sops::options_of(&doc).map_err(|e| fail(file, e))?;
                 (plain, options)
             } else {
+                if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        Error::io(format_args!("cannot create {}", dir.display()), &e)
+                    })?;
+                }
                 (
                     Value::Mapping(serde_yaml::Mapping::new()),
                     options(file, age)?,

@@ -227,7 +227,7 @@ pub fn decrypt(doc: &Value, keys: &Keys) -> Result<Value, SopsError> {
                 "restore the file from git, or re-create the value with `stencil secrets set`",
             ),
             "DecryptValue" => error(
-                "has a value whose ciphertext does not authenticate (tampered or corrupted)",
+                "failed its MAC check: a value's ciphertext was changed after it was encrypted (its AES-GCM tag does not match)",
                 "restore the file from git, or re-create the value with `stencil secrets set`",
             ),
             "Metadata" => error(
@@ -296,15 +296,16 @@ pub fn encrypt(plain: &Value, options: &EncryptOptions) -> Result<String, SopsEr
     let mut builder = RopsFileBuilder::<YamlFileFormat>::from_map(stripped)
         .add_integration_keys::<AgeIntegration>(options.recipients.iter().cloned());
     if let Some((kind, pattern)) = &options.partial {
-        let mut config = serde_yaml::Mapping::new();
-        config.insert(Value::from(kind.as_str()), Value::from(pattern.as_str()));
-        let config: PartialEncryptionConfig = serde_yaml::from_value(Value::Mapping(config))
-            .map_err(|_| {
-                error(
-                    format!("has an invalid {kind}"),
-                    "check the pattern in .sops.yaml",
-                )
-            })?;
+        // serde_yaml reads enums from YAML tags; JSON's `{variant: value}` is what rops expects.
+        let config: PartialEncryptionConfig = serde_json::from_value(
+            serde_json::json!({ kind.as_str(): pattern }),
+        )
+        .map_err(|_| {
+            error(
+                format!("has an invalid {kind}"),
+                "check the pattern in .sops.yaml",
+            )
+        })?;
         builder = builder.with_partial_encryption(config);
     }
     if options.mac_only_encrypted {

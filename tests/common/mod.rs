@@ -223,3 +223,12 @@ impl Run {
         found.into_iter().next().expect("one")
     }
 }
+
+/// The demo key's public recipient (from its `# public key:` line).
+pub fn demo_recipient() -> String {
+    std::fs::read_to_string(demo_key())
+        .expect("demo key")
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_owned))
+        .expect("public key line")
+}

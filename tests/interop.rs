@@ -1,0 +1,183 @@
+//! Interop with tools nobody on this project wrote: the real `sops` CLI's files (in
+//! `../shared/fixtures/sops-references/`), the `age` CLI and the npm `sops-age` decryptor.
+//! These need `../shared` and the `age` binary, so they are ignored by `cargo test` and run
+//! by `.ci/run` (`cargo test --test interop -- --ignored`).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+}
+
+fn references() -> PathBuf {
+    shared().join("fixtures/sops-references")
+}
+
+fn decrypt(file: &Path, key_file: &Path) -> serde_yaml::Value {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = common::stencil(dir.path())
+        .env("SOPS_AGE_KEY_FILE", key_file)
+        .args(["secrets", "decrypt"])
+        .arg(file)
+        .output()
+        .expect("run stencil");
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_yaml::from_slice(&out.stdout).expect("decrypted YAML")
+}
+
+#[test]
+#[ignore = "needs ../shared; run by .ci/run"]
+fn every_sops_reference_file_decrypts_to_its_plaintext() {
+    let key = references().join("age-key.txt");
+    let mut checked = 0;
+    let mut names: Vec<PathBuf> = std::fs::read_dir(references())
+        .expect("sops-references")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            name.starts_with("age_")
+                && name.ends_with(".yaml")
+                && !name.ends_with("_plaintext.yaml")
+        })
+        .collect();
+    names.sort();
+    for file in names {
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let mut plaintext = references().join(format!("{stem}_plaintext.yaml"));
+        if !plaintext.exists() {
+            // age_example_with_version.yaml is age_example.yaml plus `sops.version`.
+            plaintext = references().join(format!(
+                "{}_plaintext.yaml",
+                stem.trim_end_matches("_with_version")
+            ));
+        }
+        let expected: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(&plaintext).expect("plaintext"))
+                .expect("YAML");
+        assert_eq!(decrypt(&file, &key), expected, "{}", file.display());
+        checked += 1;
+    }
+    assert_eq!(checked, 8, "every reference file was checked");
+}
+
+fn sops_age_decrypt(file: &Path, key_file: &Path) -> serde_json::Value {
+    let out = Command::new("bash")
+        .arg(shared().join("tools/sops-age-decrypt"))
+        .arg(file)
+        .env("SOPS_AGE_KEY_FILE", key_file)
+        .env_remove("SOPS_AGE_KEY")
+        .output()
+        .expect("run sops-age-decrypt");
+    assert!(
+        out.status.success(),
+        "sops-age: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON from sops-age")
+}
+
+/// Unwraps each recipient's copy of the data key with the `age` CLI.
+fn age_cli_data_key(file: &Path, key_file: &Path) -> Vec<u8> {
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(file).expect("read")).expect("YAML");
+    let enc = doc["sops"]["age"][0]["enc"]
+        .as_str()
+        .expect("enc")
+        .to_owned();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wrapped = dir.path().join("data-key.age");
+    std::fs::write(&wrapped, enc).expect("write");
+    let out = Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(key_file)
+        .arg(&wrapped)
+        .output()
+        .expect("run age");
+    assert!(
+        out.status.success(),
+        "age: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+#[ignore = "needs ../shared, node and the age CLI; run by .ci/run"]
+fn files_stencil_writes_decrypt_with_age_and_sops_age() {
+    let key = common::demo_key();
+    let repo = common::Repo::new().file(
+        "secrets.enc.yaml",
+        "DATABASE_URL: postgres://app:pa55@db:5432/app\nWORKERS: 4\nEMPTY: ''\n",
+    );
+    let run_in = |args: &[&str], stdin: Option<&str>| {
+        let mut cmd = common::stencil(repo.path());
+        cmd.current_dir(repo.path()).args(args);
+        if let Some(input) = stdin {
+            cmd.write_stdin(input.to_owned());
+        }
+        let out = cmd.output().expect("run stencil");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let recipient = common::demo_recipient();
+    run_in(
+        &[
+            "secrets",
+            "encrypt",
+            "secrets.enc.yaml",
+            "--age",
+            &recipient,
+        ],
+        None,
+    );
+    run_in(
+        &[
+            "secrets",
+            "set",
+            "secrets.enc.yaml",
+            "API_TOKEN",
+            "--from-stdin",
+        ],
+        Some("tok-3n!c0de"),
+    );
+    let file = repo.path().join("secrets.enc.yaml");
+
+    assert_eq!(
+        age_cli_data_key(&file, &key).len(),
+        32,
+        "the age CLI unwraps a 32-byte data key"
+    );
+    let ours = decrypt(&file, &key);
+    let theirs = sops_age_decrypt(&file, &key);
+    assert_eq!(serde_json::to_value(&ours).expect("JSON"), theirs);
+    assert_eq!(theirs["API_TOKEN"], "tok-3n!c0de");
+    assert_eq!(theirs["DATABASE_URL"], "postgres://app:pa55@db:5432/app");
+}
+
+#[test]
+#[ignore = "needs ../shared and node; run by .ci/run"]
+fn the_example_repository_secrets_decrypt_with_sops_age() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = root.join("tenants/momcorp/apiserver/secrets.enc.yaml");
+    let ours = decrypt(&file, &common::demo_key());
+    assert_eq!(
+        serde_json::to_value(&ours).expect("JSON"),
+        sops_age_decrypt(&file, &common::demo_key())
+    );
+}
