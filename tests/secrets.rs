@@ -391,3 +391,126 @@ fn a_variable_set_in_env_and_secrets_is_an_error() {
         &["`STRIPE_API_KEY` is set both in env and in secrets.enc.yaml"],
     );
 }
+
+#[test]
+fn keys_are_found_where_sops_looks() {
+    let repo = repo_with_secrets();
+    let demo = std::fs::read_to_string(common::demo_key()).expect("demo key");
+    let wrong = {
+        use age::secrecy::ExposeSecret as _;
+        age::x25519::Identity::generate()
+            .to_string()
+            .expose_secret()
+            .to_owned()
+    };
+    // SOPS_AGE_KEY may hold several keys, one per line; any of them may match.
+    let both = format!("{wrong}\n{demo}");
+    repo.run_env(
+        &["render"],
+        &[("SOPS_AGE_KEY_FILE", None), ("SOPS_AGE_KEY", Some(&both))],
+    )
+    .ok();
+    // The default location: $XDG_CONFIG_HOME/sops/age/keys.txt.
+    let config = repo.path().join(".home/.config/sops/age");
+    std::fs::create_dir_all(&config).expect("mkdir");
+    std::fs::write(config.join("keys.txt"), &demo).expect("write");
+    repo.run_env(&["render"], &[("SOPS_AGE_KEY_FILE", None)])
+        .ok();
+}
+
+#[test]
+fn several_recipients_and_updatekeys() {
+    let second = age::x25519::Identity::generate();
+    let second_key = {
+        use age::secrecy::ExposeSecret as _;
+        second.to_string().expose_secret().to_owned()
+    };
+    let repo = Repo::new();
+    let file = "tenants/acme/api/secrets.enc.yaml";
+    let out = common::stencil(repo.path())
+        .current_dir(repo.path())
+        .args([
+            "secrets",
+            "set",
+            file,
+            "STRIPE_API_KEY",
+            STRIPE,
+            "--age",
+            &demo_recipient(),
+            "--age",
+            &second.to_public().to_string(),
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Either key alone decrypts.
+    repo.run(&["render"]).ok();
+    repo.run_env(
+        &["render"],
+        &[
+            ("SOPS_AGE_KEY_FILE", None),
+            ("SOPS_AGE_KEY", Some(&second_key)),
+        ],
+    )
+    .ok();
+
+    // updatekeys: drop the second recipient (per .sops.yaml); values and MAC stay byte-identical.
+    let before = repo.read(file);
+    let repo = repo.file(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - path_regex: secrets\\.enc\\.yaml$\n    age: {}\n",
+            demo_recipient()
+        ),
+    );
+    let out = common::stencil(repo.path())
+        .current_dir(repo.path())
+        .args(["secrets", "updatekeys", file])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = repo.read(file);
+    let values = |t: &str| {
+        t.lines()
+            .filter(|l| l.contains("ENC[") || l.contains("lastmodified"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(values(&before), values(&after));
+    assert!(!after.contains(&second.to_public().to_string()));
+    repo.run(&["render"]).ok();
+    let run = repo.run_env(
+        &["render"],
+        &[
+            ("SOPS_AGE_KEY_FILE", None),
+            ("SOPS_AGE_KEY", Some(&second_key)),
+        ],
+    );
+    fails_without_leaking(run, &["cannot be decrypted"]);
+}
+
+#[test]
+fn the_secret_store_is_configurable() {
+    let run = Repo::new()
+        .file(
+            "stencil.yaml",
+            format!("{}externalSecrets: {{ secretStore: ssm-eu, secretStoreKind: SecretStore, refreshInterval: 15m }}\n", common::STENCIL_YAML),
+        )
+        .file("tenants/acme/api/values.yaml", "ssmSecrets: { DB: /db }\n")
+        .run(&["render"])
+        .ok();
+    let ssm = run.object("ExternalSecret", "api-ssm");
+    assert_eq!(
+        ssm["spec"]["secretStoreRef"],
+        serde_json::json!({"name": "ssm-eu", "kind": "SecretStore"})
+    );
+    assert_eq!(ssm["spec"]["refreshInterval"], "15m");
+}
