@@ -24,22 +24,14 @@ fn repo_with_secrets() -> Repo {
 }
 
 fn set(repo: &Repo, key: &str, value: &str) {
-    let mut cmd = common::stencil(repo.path());
-    cmd.current_dir(repo.path())
-        .args([
-            "secrets",
-            "set",
-            "tenants/acme/api/secrets.enc.yaml",
-            key,
-            "--from-stdin",
-        ])
-        .write_stdin(value.to_owned());
-    let out = cmd.output().expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = [
+        "secrets",
+        "set",
+        "tenants/acme/api/secrets.enc.yaml",
+        key,
+        "--from-stdin",
+    ];
+    repo.run_stdin(&args, value).ok();
 }
 
 /// Fails like every bad input must, and leaks neither value anywhere.
@@ -359,24 +351,22 @@ fn nested_values_and_bad_names_are_refused() {
     let path = repo.path().join("tenants/acme/api/secrets.enc.yaml");
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
     std::fs::write(&path, nested).expect("write");
-    let out = common::stencil(repo.path())
-        .current_dir(repo.path())
-        .args(["secrets", "encrypt", "tenants/acme/api/secrets.enc.yaml"])
-        .output()
-        .expect("run");
-    assert!(out.status.success());
+    repo.run_in(
+        ".",
+        &["secrets", "encrypt", "tenants/acme/api/secrets.enc.yaml"],
+    )
+    .ok();
     fails_without_leaking(
         repo.run(&["render"]),
         &["the secret `STRIPE_API_KEY` is a list or mapping"],
     );
 
     std::fs::write(&path, format!("\"BAD=NAME\": {STRIPE}\n")).expect("write");
-    let out = common::stencil(repo.path())
-        .current_dir(repo.path())
-        .args(["secrets", "encrypt", "tenants/acme/api/secrets.enc.yaml"])
-        .output()
-        .expect("run");
-    assert!(out.status.success());
+    repo.run_in(
+        ".",
+        &["secrets", "encrypt", "tenants/acme/api/secrets.enc.yaml"],
+    )
+    .ok();
     fails_without_leaking(
         repo.run(&["render"]),
         &["`BAD=NAME` is not a valid environment variable name"],

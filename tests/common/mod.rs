@@ -113,6 +113,15 @@ impl Repo {
         Run::from(cmd.output().expect("run stencil"))
     }
 
+    /// Runs `stencil ARGS` in the repo root (no --repo), feeding `stdin`.
+    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        let mut cmd = stencil(self.dir.path());
+        cmd.current_dir(self.dir.path())
+            .args(args)
+            .write_stdin(stdin.to_owned());
+        Run::from(cmd.output().expect("run stencil"))
+    }
+
     /// Runs `stencil ARGS` with the repo as the current directory (no --repo).
     pub fn run_in(&self, cwd: &str, args: &[&str]) -> Run {
         let mut cmd = stencil(self.dir.path());
