@@ -7,6 +7,7 @@
 //! module per CLI command.
 
 pub mod build;
+pub mod bump;
 pub mod cli;
 pub mod commands;
 pub mod emit;

@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-mod yaml;
+pub mod yaml;
 
 use rayon::prelude::*;
 

@@ -148,8 +148,27 @@ fn write_block(out: &mut String, s: &str, level: usize) {
     }
 }
 
+/// Could a YAML 1.2 (core schema) or YAML 1.1 reader take this for a number or a date?
+fn looks_numeric(s: &str) -> bool {
+    use crate::node::{ScalarKind, resolve_plain};
+    if matches!(resolve_plain(s), Some(ScalarKind::Int | ScalarKind::Float)) {
+        return true;
+    }
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let digits_and = |extra: &str| {
+        body.chars()
+            .all(|c| c.is_ascii_digit() || extra.contains(c))
+    };
+    // 1.1: 1_000, sexagesimal 1:20, binary 0b101, 1.1-style floats with `_`.
+    (body.contains('_') && digits_and("_.")) || (body.contains(':') && digits_and(":._"))
+        || body.strip_prefix("0b").is_some_and(|b| !b.is_empty() && b.chars().all(|c| c == '0' || c == '1' || c == '_'))
+        // 1.1 timestamps: 2026-11-23, 2026-11-23T10:00:00Z.
+        || (body.len() >= 8 && body.as_bytes()[..4].iter().all(u8::is_ascii_digit) && body.as_bytes()[4] == b'-'
+            && body[5..].chars().next().is_some_and(|c| c.is_ascii_digit()))
+}
+
 /// Plain when it cannot be read as anything but this string, under YAML 1.1 or 1.2.
-fn is_plain_safe(s: &str) -> bool {
+pub fn is_plain_safe(s: &str) -> bool {
     let mut chars = s.chars();
     let Some(first) = chars.next() else {
         return false;
@@ -168,11 +187,7 @@ fn is_plain_safe(s: &str) -> bool {
         return false;
     }
     // Anything that could be a number, a date or a sexagesimal in some YAML version: quote.
-    let numeric_start = first.is_ascii_digit() || matches!(first, '.' | '+' | '-');
-    if numeric_start
-        && s.chars()
-            .all(|c| c.is_ascii_hexdigit() || "_:.+-xXoO".contains(c))
-    {
+    if (first.is_ascii_digit() || matches!(first, '.' | '+' | '-')) && looks_numeric(s) {
         return false;
     }
     let lower = s.to_ascii_lowercase();
