@@ -51,6 +51,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Check every input and render every tenant; report all problems
     Validate(ValidateArgs),
+    /// Set a service's image tag in version.yaml (CI, after an image push); commit and push
+    Bump(BumpArgs),
     /// Decrypt, encrypt and edit SOPS (age) secrets files without the sops binary
     #[command(subcommand)]
     Secrets(SecretsCommand),
@@ -101,6 +103,54 @@ pub struct ExplainArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub filter: Filter,
+}
+
+#[derive(Debug, Args)]
+pub struct BumpArgs {
+    /// The service (a folder under base/)
+    pub service: String,
+    /// The new image tag (never `latest`)
+    pub tag: String,
+    /// Pin the image digest too (sha256:...)
+    #[arg(long)]
+    pub digest: Option<String>,
+    /// Bump these tenants' pins instead of the base (glob, repeatable)
+    #[arg(long = "tenant", value_name = "GLOB")]
+    pub tenants: Vec<String>,
+    /// Bump this sidecar's image instead of the main one
+    #[arg(long)]
+    pub sidecar: Option<String>,
+    /// Print the diff that would be written (and committed) and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Commit the change on the current branch (only the version files)
+    #[arg(long)]
+    pub commit: bool,
+    /// Commit message template: {service}, {tag}, {digest}, {tenants}
+    #[arg(long, default_value = "chore({service}): bump image to {tag}")]
+    pub message: String,
+    /// Push the commit (implies --commit); retried on top of the new remote head if it moved
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "origin")]
+    pub push: Option<String>,
+    /// How many times to redo the bump and push again when the remote moved
+    #[arg(long, default_value_t = 5)]
+    pub retries: u32,
+    /// When someone else set this service to another tag meanwhile
+    #[arg(long, value_enum, default_value_t = OnConflict::Fail)]
+    pub on_conflict: OnConflict,
+    /// Environment variable holding a token for HTTPS pushes (never printed)
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnConflict {
+    /// Stop with an error; nothing is pushed
+    Fail,
+    /// Push our tag over theirs
+    Ours,
+    /// Keep their tag; exit 0 without pushing
+    Theirs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,6 +19,7 @@ pub mod node;
 pub mod origin;
 pub mod pipeline;
 pub mod policy;
+pub mod publish;
 pub mod resolve;
 pub mod secrets;
 pub mod source;

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Render(args) => commands::render::run(&cli.global, args, &keys),
         Command::Explain(args) => commands::explain::run(&cli.global, args, &keys),
         Command::Validate(args) => commands::validate::run(&cli.global, args, &keys),
+        Command::Bump(args) => commands::bump::run(&cli.global, args),
         Command::Secrets(command) => commands::secrets::run(command, &keys),
         Command::Schemas(args) => commands::schemas::run(args),
     };

@@ -1,0 +1,361 @@
+//! `stencil bump SERVICE TAG`: the CI step after an image push. Validates the tag, edits the
+//! version files byte-for-byte (only the value changes), and optionally commits and pushes,
+//! redoing the edit on top of the remote when another pipeline pushed first.
+
+use std::process::ExitCode;
+
+use globset::{Glob, GlobSetBuilder};
+use tracing::info;
+
+use super::{Outcome, find_root, write_stdout};
+use crate::bump::{self, Bump, Edit};
+use crate::cli::{BumpArgs, Global, OnConflict};
+use crate::error::{Diagnostic, Error, Result, did_you_mean};
+use crate::load::{Loader, Role, load_repo_lenient};
+use crate::names::{Digest, Tag};
+use crate::node::Node;
+use crate::origin::SourceFile;
+use crate::publish::{self, Checkout, PushError};
+use crate::source::{RepoPath, Source, Worktree};
+
+/// One version file to change.
+struct Target {
+    path: String,
+    /// Relative path from the file to schemas/version.schema.json, for new files.
+    schema: &'static str,
+}
+
+pub fn run(global: &Global, args: &BumpArgs) -> Outcome {
+    let root = find_root(global.repo.as_deref())?;
+    let source = Worktree::open(&root)?;
+    let loader = Loader::new(&source);
+    let tag = Tag::parse(&args.tag).map_err(|m| {
+        Diagnostic::new(format!("refusing tag: {m}"))
+            .hint("pass the immutable tag CI just pushed (a version or commit SHA)")
+    })?;
+    let digest = args
+        .digest
+        .as_deref()
+        .map(Digest::parse)
+        .transpose()
+        .map_err(|m| Diagnostic::new(format!("refusing digest: {m}")))?;
+    let (repo, _) = load_repo_lenient(&loader)?;
+    if !repo.services.contains(&args.service) {
+        let hint = match did_you_mean(&args.service, repo.services.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!(
+                "services under base/: {}",
+                repo.services
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        return Err(Diagnostic::new(format!("no service `{}`", args.service))
+            .hint(hint)
+            .into());
+    }
+    let bump = Bump {
+        tag,
+        digest,
+        sidecar: args.sidecar.clone(),
+    };
+
+    let targets = targets(args, &repo)?;
+    if !args.tenants.is_empty() && targets.is_empty() {
+        return Err(Diagnostic::new("--tenant matches no tenant that runs this service").into());
+    }
+    if args.tenants.is_empty() {
+        report_pins(&loader, &repo, args)?;
+    }
+
+    // Compute every edit before writing anything.
+    let mut edits: Vec<(String, String, String)> = Vec::new(); // path, old text, new text
+    for target in &targets {
+        let path = RepoPath::parse(&target.path).map_err(Diagnostic::new)?;
+        let old = match source.read(&path, crate::load::MAX_FILE_BYTES as u64)? {
+            Some(bytes) => Some(
+                String::from_utf8(bytes)
+                    .map_err(|_| Diagnostic::new(format!("{path} is not valid UTF-8")))?,
+            ),
+            None => None,
+        };
+        let new = match &old {
+            Some(text) => {
+                match bump::edit(&SourceFile::new(target.path.as_str(), text.as_str()), &bump)? {
+                    Edit::Unchanged => continue,
+                    Edit::Changed { text, .. } => text,
+                }
+            }
+            None => bump::new_file(target.schema, &bump),
+        };
+        edits.push((target.path.clone(), old.unwrap_or_default(), new));
+    }
+    if edits.is_empty() {
+        eprintln!("{} is already at {}; nothing to do", args.service, bump.tag);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.dry_run {
+        let mut out = String::new();
+        for (path, old, new) in &edits {
+            let diff = similar::TextDiff::from_lines(old.as_str(), new.as_str());
+            out.push_str(
+                &diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&format!("a/{path}"), &format!("b/{path}"))
+                    .to_string(),
+            );
+        }
+        write_stdout(&out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.commit && args.push.is_none() {
+        for (path, _, new) in &edits {
+            write_atomic(&root.join(path), new)?;
+            eprintln!("{path}: {} -> {}", args.service, bump.tag);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    commit_and_push(&root, args, &bump, &edits)
+}
+
+/// The version files to edit: the base's, or the pins of the selected tenants.
+fn targets(args: &BumpArgs, repo: &crate::load::Repo) -> Result<Vec<Target>> {
+    if args.tenants.is_empty() {
+        return Ok(vec![Target {
+            path: format!("base/{}/version.yaml", args.service),
+            schema: "../../schemas/version.schema.json",
+        }]);
+    }
+    let mut globs = GlobSetBuilder::new();
+    for g in &args.tenants {
+        globs.add(Glob::new(g).map_err(|e| Diagnostic::new(format!("invalid glob `{g}`: {e}")))?);
+    }
+    let globs = globs.build().map_err(|e| Diagnostic::new(e.to_string()))?;
+    Ok(repo
+        .tenants
+        .iter()
+        .filter(|t| globs.is_match(t.name.as_str()) && t.spec.services.contains(&args.service))
+        .map(|t| Target {
+            path: format!("tenants/{}/{}/version.yaml", t.name, args.service),
+            schema: "../../../schemas/version.schema.json",
+        })
+        .collect())
+}
+
+/// Tenants that pin their own version are not affected by a base bump: say so.
+fn report_pins(loader: &Loader<'_>, repo: &crate::load::Repo, args: &BumpArgs) -> Result<()> {
+    for tenant in repo
+        .tenants
+        .iter()
+        .filter(|t| t.spec.services.contains(&args.service))
+    {
+        let path = RepoPath::parse(&format!(
+            "tenants/{}/{}/version.yaml",
+            tenant.name, args.service
+        ))
+        .map_err(Diagnostic::new)?;
+        let Some(node) = loader.load(&path, Role::Version)? else {
+            continue;
+        };
+        let image = match &args.sidecar {
+            None => node.get("image"),
+            Some(name) => node
+                .get("sidecars")
+                .and_then(Node::as_seq)
+                .and_then(|s| {
+                    s.iter().find(|i| {
+                        i.get("name").and_then(Node::as_scalar_text) == Some(name.as_str())
+                    })
+                })
+                .and_then(|s| s.get("image")),
+        };
+        if let Some(pin) = image
+            .and_then(|i| i.get("tag"))
+            .and_then(Node::as_scalar_text)
+        {
+            eprintln!("not affected: tenants/{} pins {pin}", tenant.name);
+        }
+    }
+    Ok(())
+}
+
+fn message(args: &BumpArgs, bump: &Bump) -> String {
+    args.message
+        .replace("{service}", &args.service)
+        .replace("{tag}", bump.tag.as_str())
+        .replace("{digest}", bump.digest.as_ref().map_or("", Digest::as_str))
+        .replace("{tenants}", &args.tenants.join(","))
+}
+
+fn commit_and_push(
+    root: &std::path::Path,
+    args: &BumpArgs,
+    bump: &Bump,
+    edits: &[(String, String, String)],
+) -> Outcome {
+    let checkout = Checkout::open(root)?;
+    let git_paths: Vec<String> = edits.iter().map(|(p, _, _)| checkout.git_path(p)).collect();
+    checkout.ensure_clean(&git_paths)?;
+    let sig = checkout.signature()?;
+    let message = message(args, bump);
+    let files: Vec<(String, String)> = git_paths
+        .iter()
+        .cloned()
+        .zip(edits.iter().map(|(_, _, new)| new.clone()))
+        .collect();
+    let mut commit = checkout.commit_on(checkout.head, &files, &message, &sig)?;
+
+    if let Some(remote) = &args.push {
+        let token = args.token_env.as_deref();
+        let mut attempt = 0;
+        loop {
+            match publish::push(&checkout, remote, commit, token) {
+                Ok(()) => break,
+                Err(PushError::Failed(e)) => {
+                    return Err(
+                        e.with_note("nothing was committed or pushed; the repository is as it was")
+                    );
+                }
+                Err(PushError::Rejected(why)) => {
+                    attempt += 1;
+                    if attempt > args.retries {
+                        return Err(Diagnostic::new(format!(
+                            "push rejected {attempt} times ({why}); giving up"
+                        ))
+                        .hint("the remote moves faster than the retries; raise --retries")
+                        .note("nothing was committed locally; the repository is as it was")
+                        .into());
+                    }
+                    let pause = publish::backoff(attempt);
+                    info!(
+                        attempt,
+                        ?pause,
+                        "push rejected ({why}); redoing the bump on the new remote head"
+                    );
+                    std::thread::sleep(pause);
+                    let remote_head = publish::fetch(&checkout, remote, token)?;
+                    match redo(&checkout, remote_head, bump, edits, &git_paths, args)? {
+                        Redo::Commit(files) => {
+                            commit = checkout.commit_on(remote_head, &files, &message, &sig)?
+                        }
+                        Redo::AlreadyThere => {
+                            eprintln!(
+                                "the remote already has {} at {}; nothing to push",
+                                args.service, bump.tag
+                            );
+                            checkout.advance(remote_head)?;
+                            return Ok(ExitCode::SUCCESS);
+                        }
+                        Redo::KeepTheirs(theirs) => {
+                            eprintln!(
+                                "conflict: the remote has {} at {theirs}; keeping theirs (--on-conflict theirs)",
+                                args.service
+                            );
+                            checkout.advance(remote_head)?;
+                            return Ok(ExitCode::SUCCESS);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    checkout.advance(commit)?;
+    eprintln!(
+        "committed {} {} on {}{}",
+        args.service,
+        bump.tag,
+        checkout.branch,
+        if args.push.is_some() {
+            " and pushed"
+        } else {
+            ""
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+enum Redo {
+    Commit(Vec<(String, String)>),
+    AlreadyThere,
+    KeepTheirs(String),
+}
+
+/// The same bump on top of the remote's files. A file the remote changed from the tag we
+/// started from to a different one is a conflict, handled per `--on-conflict`.
+fn redo(
+    checkout: &Checkout,
+    remote_head: git2::Oid,
+    bump: &Bump,
+    edits: &[(String, String, String)],
+    git_paths: &[String],
+    args: &BumpArgs,
+) -> Result<Redo> {
+    let tag_of = |text: &str, path: &str| -> Option<String> {
+        let file = SourceFile::new(path, text);
+        let doc = crate::load::parse::parse(&file, crate::load::parse::Limits::default()).ok()?;
+        let image = match &bump.sidecar {
+            None => doc.get("image"),
+            Some(name) => doc
+                .get("sidecars")?
+                .as_seq()?
+                .iter()
+                .find(|s| s.get("name").and_then(Node::as_scalar_text) == Some(name.as_str()))?
+                .get("image"),
+        };
+        image?.get("tag")?.as_scalar_text().map(str::to_owned)
+    };
+    let mut files = Vec::new();
+    for ((path, ours_before, _), git_path) in edits.iter().zip(git_paths) {
+        let theirs = checkout
+            .read_at(remote_head, git_path)?
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        let before = tag_of(ours_before, path);
+        let now = theirs.as_deref().and_then(|t| tag_of(t, path));
+        if now.as_deref() != before.as_deref() && now.as_deref() != Some(bump.tag.as_str()) {
+            let now = now.unwrap_or_else(|| "(none)".into());
+            match args.on_conflict {
+                OnConflict::Fail => {
+                    return Err(Diagnostic::new(format!(
+                        "conflict: someone else set {path} to {now} after we read {}; not overwriting it with {}",
+                        before.as_deref().unwrap_or("(none)"),
+                        bump.tag
+                    ))
+                    .hint("re-run the pipeline if {tag} is still wanted, or pass --on-conflict ours|theirs")
+                    .note("nothing was committed locally; the repository is as it was")
+                    .into());
+                }
+                OnConflict::Theirs => return Ok(Redo::KeepTheirs(now)),
+                OnConflict::Ours => {}
+            }
+        }
+        let new = match &theirs {
+            Some(text) => match bump::edit(&SourceFile::new(path.as_str(), text.as_str()), bump)? {
+                Edit::Unchanged => continue,
+                Edit::Changed { text, .. } => text,
+            },
+            None => bump::new_file("../../schemas/version.schema.json", bump),
+        };
+        files.push((git_path.clone(), new));
+    }
+    if files.is_empty() {
+        return Ok(Redo::AlreadyThere);
+    }
+    Ok(Redo::Commit(files))
+}
+
+fn write_atomic(path: &std::path::Path, text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .ok_or_else(|| Diagnostic::new(format!("{} has no parent", path.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format_args!("cannot create {}", dir.display()), &e))?;
+    let io = |e: std::io::Error| Error::io(format_args!("cannot write {}", path.display()), &e);
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(text.as_bytes()).map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}

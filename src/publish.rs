@@ -1,0 +1,302 @@
+//! Committing and pushing file changes with git2, for `stencil bump`.
+//!
+//! Nothing local moves until the end: the commit is built as objects only (no ref, no index,
+//! no worktree touched), pushed if asked, and only then is the branch moved and the changed
+//! files checked out. On any failure the repository is left exactly as it was. When a push
+//! is rejected because the remote moved, the same change is made again on top of the new
+//! remote head (re-doing the edit, not a textual rebase) and pushed again, with jittered
+//! backoff.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use git2::{Commit, ErrorCode, Oid, Repository, Signature, Status};
+
+use crate::error::{Diagnostic, Error, Result};
+
+fn git(what: impl std::fmt::Display, e: &git2::Error) -> Error {
+    Diagnostic::new(format!("{what}: {}", e.message())).into()
+}
+
+/// The repository holding `root`, its current branch and the path of `root` inside it.
+pub struct Checkout {
+    pub repo: Repository,
+    pub branch: String,
+    pub head: Oid,
+    /// `root` relative to the repository's work tree (`""` when they are the same).
+    prefix: PathBuf,
+}
+
+impl Checkout {
+    pub fn open(root: &Path) -> Result<Checkout> {
+        let repo = Repository::discover(root).map_err(|e| {
+            Diagnostic::new(format!(
+                "{} is not in a git repository: {}",
+                root.display(),
+                e.message()
+            ))
+            .hint("--commit needs a git clone of the repository")
+        })?;
+        let (branch, head) = {
+            let head = repo.head().map_err(|e| git("cannot read HEAD", &e))?;
+            if !head.is_branch() {
+                return Err(Diagnostic::new("HEAD is detached: there is no branch to commit to")
+                    .hint("check out the branch first (CI systems often check out a bare commit: `git checkout -B main origin/main`)")
+                    .into());
+            }
+            let branch = head.shorthand().unwrap_or_default().to_owned();
+            let target = head
+                .target()
+                .ok_or_else(|| Diagnostic::new("HEAD points nowhere"))?;
+            (branch, target)
+        };
+        let workdir = repo.workdir().ok_or_else(|| {
+            Diagnostic::new("the repository is bare")
+                .hint("run stencil bump in a clone with a work tree")
+        })?;
+        let workdir = workdir
+            .canonicalize()
+            .map_err(|e| Error::io("cannot resolve the work tree", &e))?;
+        let root = root
+            .canonicalize()
+            .map_err(|e| Error::io("cannot resolve the repository root", &e))?;
+        let prefix = root
+            .strip_prefix(&workdir)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Ok(Checkout {
+            repo,
+            branch,
+            head,
+            prefix,
+        })
+    }
+
+    /// A path of the stencil repository as a path in git (`/`-separated).
+    pub fn git_path(&self, path: &str) -> String {
+        let full = self.prefix.join(path);
+        full.to_string_lossy().replace('\\', "/")
+    }
+
+    /// Refuses files with uncommitted changes: a bump must never clobber someone's edit.
+    pub fn ensure_clean(&self, paths: &[String]) -> Result<()> {
+        for path in paths {
+            let status = match self.repo.status_file(Path::new(path)) {
+                Ok(status) => status,
+                Err(e) if e.code() == ErrorCode::NotFound => continue,
+                Err(e) => return Err(git(format_args!("cannot read the status of {path}"), &e)),
+            };
+            if status != Status::CURRENT {
+                return Err(Diagnostic::new(format!(
+                    "{path} has uncommitted changes ({status:?})"
+                ))
+                .hint("commit or discard them first; stencil bump does not overwrite edits")
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The author: `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL`, else `user.name`/`user.email`.
+    pub fn signature(&self) -> Result<Signature<'static>> {
+        if let (Ok(name), Ok(email)) = (
+            std::env::var("GIT_AUTHOR_NAME"),
+            std::env::var("GIT_AUTHOR_EMAIL"),
+        ) {
+            return Signature::now(&name, &email)
+                .map_err(|e| git("invalid GIT_AUTHOR_NAME/EMAIL", &e));
+        }
+        self.repo.signature().map(|s| s.to_owned()).map_err(|_| {
+            Diagnostic::new("no author for the commit")
+                .hint("set GIT_AUTHOR_NAME and GIT_AUTHOR_EMAIL, or git config user.name and user.email")
+                .into()
+        })
+    }
+
+    /// The content of a file at a commit, if it exists there.
+    pub fn read_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>> {
+        let commit = self
+            .repo
+            .find_commit(commit)
+            .map_err(|e| git("cannot read a commit", &e))?;
+        let tree = commit.tree().map_err(|e| git("cannot read a tree", &e))?;
+        match tree.get_path(Path::new(path)) {
+            Ok(entry) => {
+                let blob = self
+                    .repo
+                    .find_blob(entry.id())
+                    .map_err(|e| git(format_args!("cannot read {path}"), &e))?;
+                Ok(Some(blob.content().to_vec()))
+            }
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(git(format_args!("cannot read {path}"), &e)),
+        }
+    }
+
+    /// A commit on `parent` that sets `files` (git path, content), made as objects only.
+    pub fn commit_on(
+        &self,
+        parent: Oid,
+        files: &[(String, String)],
+        message: &str,
+        sig: &Signature<'_>,
+    ) -> Result<Oid> {
+        let parent: Commit<'_> = self
+            .repo
+            .find_commit(parent)
+            .map_err(|e| git("cannot read a commit", &e))?;
+        let base = parent.tree().map_err(|e| git("cannot read a tree", &e))?;
+        let mut update = git2::build::TreeUpdateBuilder::new();
+        for (path, text) in files {
+            let blob = self
+                .repo
+                .blob(text.as_bytes())
+                .map_err(|e| git("cannot write a blob", &e))?;
+            update.upsert(path.as_str(), blob, git2::FileMode::Blob);
+        }
+        let tree = update
+            .create_updated(&self.repo, &base)
+            .map_err(|e| git("cannot write a tree", &e))?;
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .map_err(|e| git("cannot read a tree", &e))?;
+        self.repo
+            .commit(None, sig, sig, message, &tree, &[&parent])
+            .map_err(|e| git("cannot create the commit", &e))
+    }
+
+    /// Moves the branch to `commit` (only if it is still where we found it) and checks out
+    /// what changed, leaving every other file and index entry alone.
+    pub fn advance(&self, commit: Oid) -> Result<()> {
+        let target = self
+            .repo
+            .find_commit(commit)
+            .map_err(|e| git("cannot read a commit", &e))?;
+        let mut checkout = git2::build::CheckoutBuilder::new();
+        checkout.safe();
+        self.repo
+            .checkout_tree(target.as_object(), Some(&mut checkout))
+            .map_err(|e| git("cannot update the work tree (files changed meanwhile?)", &e))?;
+        self.repo
+            .reference_matching(
+                &format!("refs/heads/{}", self.branch),
+                commit,
+                true,
+                self.head,
+                "stencil bump",
+            )
+            .map_err(|e| {
+                git(
+                    "the branch moved while stencil was working; nothing was changed",
+                    &e,
+                )
+            })?;
+        Ok(())
+    }
+}
+
+/// Why a push did not land.
+pub enum PushError {
+    /// The remote has commits we do not: fetch and redo.
+    Rejected(String),
+    Failed(Error),
+}
+
+/// Credentials: a token from `token_env` (never printed), else ssh-agent for ssh, else git's
+/// credential helpers, else libgit2's default.
+fn callbacks<'a>(repo: &'a Repository, token_env: Option<&'a str>) -> git2::RemoteCallbacks<'a> {
+    let mut callbacks = git2::RemoteCallbacks::new();
+    let mut tries = 0;
+    callbacks.credentials(move |url, username, allowed| {
+        tries += 1;
+        if tries > 3 {
+            return Err(git2::Error::from_str(
+                "authentication failed (credentials were refused)",
+            ));
+        }
+        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
+            if let Some(token) = token_env.and_then(|name| std::env::var(name).ok()) {
+                return git2::Cred::userpass_plaintext(
+                    username.unwrap_or("x-access-token"),
+                    &token,
+                );
+            }
+            if let Ok(config) = repo.config() {
+                return git2::Cred::credential_helper(&config, url, username);
+            }
+        }
+        if allowed.contains(git2::CredentialType::SSH_KEY) {
+            return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
+        }
+        git2::Cred::default()
+    });
+    callbacks
+}
+
+/// Pushes `commit` to `refs/heads/<branch>` of `remote`.
+pub fn push(
+    checkout: &Checkout,
+    remote: &str,
+    commit: Oid,
+    token_env: Option<&str>,
+) -> std::result::Result<(), PushError> {
+    let repo = &checkout.repo;
+    let mut remote = repo
+        .find_remote(remote)
+        .map_err(|e| PushError::Failed(git(format_args!("no remote `{remote}`"), &e)))?;
+    let rejected = std::cell::RefCell::new(None::<String>);
+    let mut cb = callbacks(repo, token_env);
+    cb.push_update_reference(|_, status| {
+        if let Some(msg) = status {
+            *rejected.borrow_mut() = Some(msg.to_owned());
+        }
+        Ok(())
+    });
+    let mut options = git2::PushOptions::new();
+    options.remote_callbacks(cb);
+    let refspec = format!("{commit}:refs/heads/{}", checkout.branch);
+    let result = remote.push(&[refspec.as_str()], Some(&mut options));
+    drop(options);
+    match (result, rejected.into_inner()) {
+        (Ok(()), None) => Ok(()),
+        (Ok(()), Some(msg)) => Err(PushError::Rejected(msg)),
+        (Err(e), _)
+            if e.code() == ErrorCode::NotFastForward
+                || e.message().contains("non-fast")
+                || e.message().contains("fetch first") =>
+        {
+            Err(PushError::Rejected(e.message().to_owned()))
+        }
+        (Err(e), _) => Err(PushError::Failed(git("push failed", &e))),
+    }
+}
+
+/// Fetches `<branch>` from `remote` and returns its head.
+pub fn fetch(checkout: &Checkout, remote: &str, token_env: Option<&str>) -> Result<Oid> {
+    let repo = &checkout.repo;
+    let mut remote_handle = repo
+        .find_remote(remote)
+        .map_err(|e| git(format_args!("no remote `{remote}`"), &e))?;
+    let mut options = git2::FetchOptions::new();
+    options.remote_callbacks(callbacks(repo, token_env));
+    let tracking = format!("refs/remotes/{remote}/{}", checkout.branch);
+    let refspec = format!("+refs/heads/{}:{tracking}", checkout.branch);
+    remote_handle
+        .fetch(&[refspec.as_str()], Some(&mut options), None)
+        .map_err(|e| git("fetch failed", &e))?;
+    repo.refname_to_id(&tracking)
+        .map_err(|e| git("the remote branch is missing after fetch", &e))
+}
+
+/// Backoff before retry `attempt` (1-based): 100 ms doubling to 3.2 s, times 0.5-1.5 jitter.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = 100u64 << attempt.min(5);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let seed = u64::from(nanos) ^ (u64::from(std::process::id()) << 16);
+    let jitter = 50 + seed % 101; // 50..=150 percent
+    Duration::from_millis(base * jitter / 100)
+}
