@@ -215,9 +215,9 @@ fn commit_and_push(
             match publish::push(&checkout, remote, commit, token) {
                 Ok(()) => break,
                 Err(PushError::Failed(e)) => {
-                    return Err(
-                        e.with_note("nothing was committed or pushed; the repository is as it was")
-                    );
+                    return Err(e.with_note(
+                        "nothing was committed or pushed; the repository is as it was",
+                    ));
                 }
                 Err(PushError::Rejected(why)) => {
                     attempt += 1;
