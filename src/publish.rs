@@ -203,8 +203,8 @@ pub enum PushError {
     Failed(Error),
 }
 
-/// Credentials: a token from `token_env` (never printed), else ssh-agent for ssh, else git's
-/// credential helpers, else libgit2's default.
+/// Credentials: a token from `token_env` (never printed), else `GIT_ASKPASS`, else git's
+/// credential helpers for HTTPS; ssh-agent for SSH; else libgit2's default.
 fn callbacks<'a>(repo: &'a Repository, token_env: Option<&'a str>) -> git2::RemoteCallbacks<'a> {
     let mut callbacks = git2::RemoteCallbacks::new();
     let mut tries = 0;

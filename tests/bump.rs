@@ -399,3 +399,45 @@ fn bad_input_leaves_the_repository_as_it_was() {
     );
     assert_eq!(snapshot(&clone), detached);
 }
+
+#[test]
+fn two_simultaneous_bumps_of_one_service_exactly_one_lands() {
+    let remote = Remote::new(&["api"]);
+    let clones = [remote.clone("one"), remote.clone("two")];
+    let children: Vec<_> = clones
+        .iter()
+        .zip(["1.1.0", "1.2.0"])
+        .map(|(clone, tag)| {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin!("stencil"))
+                .current_dir(clone)
+                .args(["bump", "api", tag, "--push"])
+                .env("GIT_AUTHOR_NAME", "ci")
+                .env("GIT_AUTHOR_EMAIL", "ci@example.com")
+                .env("HOME", clone.join(".home"))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let outcomes: Vec<std::process::Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("wait"))
+        .collect();
+    let landed: Vec<bool> = outcomes.iter().map(|o| o.status.success()).collect();
+    assert_eq!(
+        landed.iter().filter(|ok| **ok).count(),
+        1,
+        "exactly one lands: {outcomes:?}"
+    );
+    let loser = outcomes
+        .iter()
+        .find(|o| !o.status.success())
+        .expect("a loser");
+    assert!(
+        String::from_utf8_lossy(&loser.stderr)
+            .contains("conflict: someone else set base/api/version.yaml"),
+        "{loser:?}"
+    );
+    assert_eq!(remote.log().lines().count(), 2);
+}
