@@ -67,7 +67,7 @@ fn scalar(text: &str) -> String {
 }
 
 /// The mapping that holds `tag`: `image`, or the named sidecar's `image`.
-fn image_map<'a>(doc: &'a Node, sidecar: Option<&str>) -> Option<&'a Node> {
+pub fn image_map<'a>(doc: &'a Node, sidecar: Option<&str>) -> Option<&'a Node> {
     match sidecar {
         None => doc.get("image"),
         Some(name) => doc

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use globset::{Glob, GlobSetBuilder};
 use tracing::info;
 
-use super::{Outcome, find_root, write_stdout};
+use super::{Outcome, find_root, write_atomic, write_stdout};
 use crate::bump::{self, Bump, Edit};
 use crate::cli::{BumpArgs, Global, OnConflict};
-use crate::error::{Diagnostic, Error, Result, did_you_mean};
+use crate::error::{Diagnostic, Result, did_you_mean};
 use crate::load::{Loader, Role, load_repo_lenient};
 use crate::names::{Digest, Tag};
 use crate::node::Node;
@@ -160,18 +160,7 @@ fn report_pins(loader: &Loader<'_>, repo: &crate::load::Repo, args: &BumpArgs) -
         let Some(node) = loader.load(&path, Role::Version)? else {
             continue;
         };
-        let image = match &args.sidecar {
-            None => node.get("image"),
-            Some(name) => node
-                .get("sidecars")
-                .and_then(Node::as_seq)
-                .and_then(|s| {
-                    s.iter().find(|i| {
-                        i.get("name").and_then(Node::as_scalar_text) == Some(name.as_str())
-                    })
-                })
-                .and_then(|s| s.get("image")),
-        };
+        let image = bump::image_map(&node, args.sidecar.as_deref());
         if let Some(pin) = image
             .and_then(|i| i.get("tag"))
             .and_then(Node::as_scalar_text)
@@ -296,16 +285,8 @@ fn redo(
     let tag_of = |text: &str, path: &str| -> Option<String> {
         let file = SourceFile::new(path, text);
         let doc = crate::load::parse::parse(&file, crate::load::parse::Limits::default()).ok()?;
-        let image = match &bump.sidecar {
-            None => doc.get("image"),
-            Some(name) => doc
-                .get("sidecars")?
-                .as_seq()?
-                .iter()
-                .find(|s| s.get("name").and_then(Node::as_scalar_text) == Some(name.as_str()))?
-                .get("image"),
-        };
-        image?.get("tag")?.as_scalar_text().map(str::to_owned)
+        let image = bump::image_map(&doc, bump.sidecar.as_deref())?;
+        image.get("tag")?.as_scalar_text().map(str::to_owned)
     };
     let mut files = Vec::new();
     for ((path, ours_before, _), git_path) in edits.iter().zip(git_paths) {
@@ -344,18 +325,4 @@ fn redo(
         return Ok(Redo::AlreadyThere);
     }
     Ok(Redo::Commit(files))
-}
-
-fn write_atomic(path: &std::path::Path, text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let dir = path
-        .parent()
-        .ok_or_else(|| Diagnostic::new(format!("{} has no parent", path.display())))?;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(format_args!("cannot create {}", dir.display()), &e))?;
-    let io = |e: std::io::Error| Error::io(format_args!("cannot write {}", path.display()), &e);
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(text.as_bytes()).map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
 }

@@ -29,6 +29,25 @@ pub fn write_stdout(text: &str) -> Result<()> {
         .map_err(|e| crate::error::Error::io("cannot write to stdout", &e))
 }
 
+/// Replaces a file atomically (a temp file beside it, then a rename), creating its folder.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| {
+        crate::error::Error::io(format_args!("cannot create {}", dir.display()), &e)
+    })?;
+    let io = |e: std::io::Error| {
+        crate::error::Error::io(format_args!("cannot write {}", path.display()), &e)
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(text.as_bytes()).map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
 /// The repository root: `--repo`, or the nearest directory upwards holding `stencil.yaml`.
 pub fn find_root(repo: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = repo {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use serde_yaml::Value;
 use zeroize::Zeroizing;
 
-use super::{Outcome, write_stdout};
+use super::{Outcome, write_atomic, write_stdout};
 use crate::cli::SecretsCommand;
 use crate::error::{Diagnostic, Error, Result};
 use crate::names::check_env_name;
@@ -72,11 +72,6 @@ pub fn run(command: &SecretsCommand, keys: &Keys) -> Outcome {
                 let options = sops::options_of(&doc).map_err(|e| fail(file, e))?;
                 (plain, options)
             } else {
-                if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        Error::io(format_args!("cannot create {}", dir.display()), &e)
-                    })?;
-                }
                 (
                     Value::Mapping(serde_yaml::Mapping::new()),
                     options(file, age)?,
@@ -156,18 +151,4 @@ fn options(file: &Path, age: &[String]) -> Result<EncryptOptions> {
         partial: None,
         mac_only_encrypted: false,
     })
-}
-
-/// Replaces a file atomically: a temp file beside it, then a rename.
-fn write_atomic(file: &Path, text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let dir = match file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let io = |e: std::io::Error| Error::io(format_args!("cannot write {}", file.display()), &e);
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(text.as_bytes()).map_err(io)?;
-    tmp.persist(file).map_err(|e| io(e.error))?;
-    Ok(())
 }
