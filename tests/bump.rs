@@ -138,6 +138,23 @@ fn bump(clone: &Path, args: &[&str]) -> Run {
     Run::from(cmd.output().expect("run stencil"))
 }
 
+/// Starts `stencil bump ARGS` in a clone without waiting, for simultaneous bumps.
+fn spawn_bump(clone: &Path, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin!("stencil"))
+        .current_dir(clone)
+        .arg("bump")
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "ci")
+        .env("GIT_AUTHOR_EMAIL", "ci@example.com")
+        .env("HOME", clone.join(".home"))
+        .env("XDG_CONFIG_HOME", clone.join(".home/.config"))
+        .env_remove("SOPS_AGE_KEY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn")
+}
+
 /// HEAD, index and work tree, to prove a failed bump left everything as it was.
 fn snapshot(clone: &Path) -> (String, String, String) {
     (
@@ -260,18 +277,7 @@ fn eight_concurrent_bumps_of_eight_services_all_land() {
     let children: Vec<_> = services
         .iter()
         .zip(&clones)
-        .map(|(service, clone)| {
-            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("stencil"));
-            cmd.current_dir(clone)
-                .args(["bump", service, "2.0.0", "--push", "--retries", "20"])
-                .env("GIT_AUTHOR_NAME", "ci")
-                .env("GIT_AUTHOR_EMAIL", "ci@example.com")
-                .env("HOME", clone.join(".home"))
-                .env_remove("SOPS_AGE_KEY")
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            cmd.spawn().expect("spawn")
-        })
+        .map(|(service, clone)| spawn_bump(clone, &[service, "2.0.0", "--push", "--retries", "20"]))
         .collect();
     for child in children {
         let out = child.wait_with_output().expect("wait");
@@ -407,18 +413,7 @@ fn two_simultaneous_bumps_of_one_service_exactly_one_lands() {
     let children: Vec<_> = clones
         .iter()
         .zip(["1.1.0", "1.2.0"])
-        .map(|(clone, tag)| {
-            std::process::Command::new(assert_cmd::cargo::cargo_bin!("stencil"))
-                .current_dir(clone)
-                .args(["bump", "api", tag, "--push"])
-                .env("GIT_AUTHOR_NAME", "ci")
-                .env("GIT_AUTHOR_EMAIL", "ci@example.com")
-                .env("HOME", clone.join(".home"))
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
+        .map(|(clone, tag)| spawn_bump(clone, &["api", tag, "--push"]))
         .collect();
     let outcomes: Vec<std::process::Output> = children
         .into_iter()

@@ -347,30 +347,27 @@ fn nested_values_and_bad_names_are_refused() {
         ".sops.yaml",
         format!("creation_rules:\n  - age: {}\n", demo_recipient()),
     );
-    let nested = format!("STRIPE_API_KEY:\n  nested: {STRIPE}\n");
     let path = repo.path().join("tenants/acme/api/secrets.enc.yaml");
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&path, nested).expect("write");
-    repo.run_in(
-        ".",
-        &["secrets", "encrypt", "tenants/acme/api/secrets.enc.yaml"],
-    )
-    .ok();
-    fails_without_leaking(
-        repo.run(&["render"]),
-        &["the secret `STRIPE_API_KEY` is a list or mapping"],
-    );
-
-    std::fs::write(&path, format!("\"BAD=NAME\": {STRIPE}\n")).expect("write");
-    repo.run_in(
-        ".",
-        &["secrets", "encrypt", "tenants/acme/api/secrets.enc.yaml"],
-    )
-    .ok();
-    fails_without_leaking(
-        repo.run(&["render"]),
-        &["`BAD=NAME` is not a valid environment variable name"],
-    );
+    let cases = [
+        (
+            format!("STRIPE_API_KEY:\n  nested: {STRIPE}\n"),
+            "the secret `STRIPE_API_KEY` is a list or mapping",
+        ),
+        (
+            format!("\"BAD=NAME\": {STRIPE}\n"),
+            "`BAD=NAME` is not a valid environment variable name",
+        ),
+    ];
+    for (plaintext, needle) in cases {
+        std::fs::write(&path, plaintext).expect("write");
+        repo.run_in(
+            ".",
+            &["secrets", "encrypt", "tenants/acme/api/secrets.enc.yaml"],
+        )
+        .ok();
+        fails_without_leaking(repo.run(&["render"]), &[needle]);
+    }
 }
 
 #[test]
