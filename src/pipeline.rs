@@ -19,12 +19,18 @@ use crate::secrets::{self, Keys};
 use crate::source::RepoPath;
 use crate::template::{self, Vars};
 
-/// Which tenant x services to render.
+/// Which tenants and tenant x services to render.
+///
+/// A tenant's own objects (its Namespace) belong to the tenant, not to any service: they are
+/// selected when no service filter is given, or alone with [`Selection::workspace_only`]. This
+/// is how Argo CD gets exactly one owner per object: one workspace Application per tenant and
+/// one Application per tenant x service.
 #[derive(Debug, Default)]
 pub struct Selection {
     tenants: Option<GlobSet>,
     services: Option<GlobSet>,
     environment: Option<String>,
+    workspace_only: bool,
 }
 
 fn globset(patterns: &[String]) -> Result<Option<GlobSet>> {
@@ -52,27 +58,51 @@ impl Selection {
             tenants: globset(tenants)?,
             services: globset(services)?,
             environment,
+            workspace_only: false,
         })
+    }
+
+    /// Only the tenants' own objects, no service.
+    #[must_use]
+    pub fn workspace_only(mut self) -> Self {
+        self.workspace_only = true;
+        self
+    }
+
+    /// Whether the tenants' own objects (the Namespace) are selected.
+    pub fn includes_tenant_objects(&self) -> bool {
+        self.workspace_only || self.services.is_none()
+    }
+
+    /// The selected tenants, by name.
+    pub fn tenants<'r>(&self, repo: &'r Repo) -> Vec<&'r Tenant> {
+        repo.tenants
+            .iter()
+            .filter(|tenant| {
+                self.tenants
+                    .as_ref()
+                    .is_none_or(|g| g.is_match(tenant.name.as_str()))
+                    && self
+                        .environment
+                        .as_ref()
+                        .is_none_or(|e| *e == tenant.spec.environment)
+            })
+            .collect()
+    }
+
+    /// Whether the selection renders nothing at all.
+    pub fn is_empty(&self, repo: &Repo) -> bool {
+        let tenants = self.tenants(repo);
+        tenants.is_empty() || (!self.includes_tenant_objects() && self.apps(repo).is_empty())
     }
 
     /// The selected (tenant, service) pairs, tenants by name then services by name.
     pub fn apps<'r>(&self, repo: &'r Repo) -> Vec<(&'r Tenant, &'r str)> {
         let mut out = Vec::new();
-        for tenant in &repo.tenants {
-            if self
-                .tenants
-                .as_ref()
-                .is_some_and(|g| !g.is_match(tenant.name.as_str()))
-            {
-                continue;
-            }
-            if self
-                .environment
-                .as_ref()
-                .is_some_and(|e| *e != tenant.spec.environment)
-            {
-                continue;
-            }
+        if self.workspace_only {
+            return out;
+        }
+        for tenant in self.tenants(repo) {
             let mut services: Vec<&str> = tenant.spec.services.iter().map(String::as_str).collect();
             services.sort_unstable();
             for service in services {
@@ -162,18 +192,22 @@ impl<'a> Renderer<'a> {
 
         let mut objects = Vec::new();
         let mut problems = Vec::new();
-        let mut current_tenant: Option<&str> = None;
-        for ((tenant, _), result) in apps.iter().zip(results) {
-            if current_tenant != Some(tenant.name.as_str()) {
-                current_tenant = Some(tenant.name.as_str());
+        let mut results = apps.iter().zip(results).peekable();
+        for tenant in selection.tenants(self.repo) {
+            if selection.includes_tenant_objects() {
                 match build::namespace(tenant, &self.repo.settings) {
                     Ok(ns) => objects.push(ns),
                     Err(e) => problems.push(e),
                 }
             }
-            match result {
-                Ok(mut app) => objects.append(&mut app),
-                Err(e) => problems.push(e),
+            // Apps come in tenant order: take this tenant's.
+            while let Some((_, result)) =
+                results.next_if(|((t, _), _)| t.name == tenant.name)
+            {
+                match result {
+                    Ok(mut app) => objects.append(&mut app),
+                    Err(e) => problems.push(e),
+                }
             }
         }
         if let Some(err) = duplicates(&objects) {

@@ -163,7 +163,7 @@ fn filters_select_tenants_services_and_environments() {
         ["mars-university/frontend", "slurm/frontend"]
     );
     repo.run(&["render", "--tenant", "nobody"])
-        .fails(&["matches no tenant service"]);
+        .fails(&["matches nothing to render"]);
 }
 
 #[test]

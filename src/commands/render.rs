@@ -19,13 +19,16 @@ pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
     let source = Worktree::open(&root)?;
     let loader = Loader::new(&source);
     let repo = load_repo(&loader)?;
-    let selection = Selection::new(
+    let mut selection = Selection::new(
         &args.filter.tenants,
         &args.filter.services,
         args.filter.environment.clone(),
     )?;
-    if selection.apps(&repo).is_empty() {
-        return Err(Diagnostic::new("the selection matches no tenant service")
+    if args.workspace {
+        selection = selection.workspace_only();
+    }
+    if selection.is_empty(&repo) {
+        return Err(Diagnostic::new("the selection matches nothing to render")
             .hint(
                 "check --tenant, --service and --environment; `stencil validate` lists the tenants",
             )

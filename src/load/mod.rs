@@ -210,25 +210,15 @@ pub fn load_repo(loader: &Loader<'_>) -> Result<Repo> {
 /// of the others, so that `validate` can go on checking everything else. Fails outright only
 /// when `stencil.yaml` itself is missing or broken.
 pub fn load_repo_lenient(loader: &Loader<'_>) -> Result<(Repo, Option<Error>)> {
-    let settings_path = RepoPath::parse("stencil.yaml").map_err(Diagnostic::new)?;
-    let settings_node = loader
-        .load(&settings_path, Role::Settings)?
-        .ok_or_else(|| {
-            Diagnostic::new(format!("no stencil.yaml in {}", loader.source().describe()))
-                .hint("run stencil in a stencil repository or pass --repo DIR")
-        })?;
-    let settings: RepoSettings =
-        de::from_node(&settings_node).map_err(|e| e.into_diagnostic(Role::Settings.describe()))?;
-
+    let (settings, settings_node) = load_settings(loader)?;
     let mut problems: Vec<Error> = Vec::new();
     let services = list_services(loader, &mut problems)?;
     let mut tenants = Vec::new();
-    let tenants_dir = RepoPath::parse("tenants").map_err(Diagnostic::new)?;
-    for (name, kind) in loader.source().list(&tenants_dir)? {
+    for (name, kind) in loader.source().list(&tenants_dir()?)? {
         if kind != EntryKind::Dir || name.starts_with('.') {
             continue;
         }
-        match load_tenant(loader, &tenants_dir, &name, &settings, &services) {
+        match load_tenant(loader, &name, &settings, Some(&services)) {
             Ok(tenant) => tenants.push(tenant),
             Err(e) => problems.push(e),
         }
@@ -241,6 +231,55 @@ pub fn load_repo_lenient(loader: &Loader<'_>) -> Result<(Repo, Option<Error>)> {
         tenants,
     };
     Ok((repo, Error::collect(problems)))
+}
+
+/// Reads `stencil.yaml` and one tenant only: what one Argo CD Application needs. Other
+/// tenants are not read, so a broken tenant never blocks another tenant's deploys, and the
+/// tenant's service names are not checked against `base/` (Argo CD may send only the files
+/// of one app). `services` holds the tenant's services.
+pub fn load_one_tenant(loader: &Loader<'_>, name: &str) -> Result<Repo> {
+    let (settings, settings_node) = load_settings(loader)?;
+    let dir = tenants_dir()?;
+    if loader.source().kind(&dir.join(name))? != Some(EntryKind::Dir) {
+        let known: Vec<String> = loader
+            .source()
+            .list(&dir)?
+            .into_iter()
+            .filter(|(n, k)| *k == EntryKind::Dir && !n.starts_with('.'))
+            .map(|(n, _)| n)
+            .collect();
+        let hint = match did_you_mean(name, known.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "tenants are the folders under tenants/".to_owned(),
+        };
+        return Err(Diagnostic::new(format!("no tenant `{name}` (no folder tenants/{name}/)"))
+            .hint(hint)
+            .into());
+    }
+    let tenant = load_tenant(loader, name, &settings, None)?;
+    Ok(Repo {
+        settings,
+        settings_node,
+        services: tenant.spec.services.iter().cloned().collect(),
+        tenants: vec![tenant],
+    })
+}
+
+fn tenants_dir() -> Result<RepoPath> {
+    Ok(RepoPath::parse("tenants").map_err(Diagnostic::new)?)
+}
+
+fn load_settings(loader: &Loader<'_>) -> Result<(RepoSettings, Arc<Node>)> {
+    let settings_path = RepoPath::parse("stencil.yaml").map_err(Diagnostic::new)?;
+    let settings_node = loader
+        .load(&settings_path, Role::Settings)?
+        .ok_or_else(|| {
+            Diagnostic::new(format!("no stencil.yaml in {}", loader.source().describe()))
+                .hint("run stencil in a stencil repository or pass --repo DIR")
+        })?;
+    let settings: RepoSettings =
+        de::from_node(&settings_node).map_err(|e| e.into_diagnostic(Role::Settings.describe()))?;
+    Ok((settings, settings_node))
 }
 
 fn list_services(loader: &Loader<'_>, problems: &mut Vec<Error>) -> Result<BTreeSet<String>> {
@@ -272,14 +311,15 @@ fn list_services(loader: &Loader<'_>, problems: &mut Vec<Error>) -> Result<BTree
     Ok(services)
 }
 
+/// Reads and checks `tenants/<name>/tenant.yaml`; with `services`, also that every service it
+/// names exists under `base/`.
 fn load_tenant(
     loader: &Loader<'_>,
-    tenants_dir: &RepoPath,
     name: &str,
     settings: &RepoSettings,
-    services: &BTreeSet<String>,
+    services: Option<&BTreeSet<String>>,
 ) -> Result<Tenant> {
-    let dir = tenants_dir.join(name);
+    let dir = tenants_dir()?.join(name);
     let path = dir.join("tenant.yaml");
     let node = loader.load(&path, Role::Tenant)?.ok_or_else(|| {
         Diagnostic::new(format!("{dir}/ has no tenant.yaml"))
@@ -382,7 +422,9 @@ fn load_tenant(
                     .at(&origin)
                     .into(),
             );
-        } else if !services.contains(service) {
+        } else if let Some(services) = services
+            && !services.contains(service)
+        {
             let hint = match did_you_mean(service, services.iter().map(String::as_str)) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!(

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -22,8 +23,9 @@ pub struct RepoSettings {
     pub domain: Option<String>,
     /// Container registry, available to templates as `repo.registry`.
     pub registry: Option<String>,
-    /// Environments by name (e.g. `dev`, `prod`); every tenant names one.
-    pub environments: BTreeMap<String, EnvironmentSpec>,
+    /// Environments by name (e.g. `dev`, `prod`); every tenant names one. Their order is
+    /// the rollout order (`stencil argocd apps --mode applicationset` steps through them).
+    pub environments: IndexMap<String, EnvironmentSpec>,
     /// Where External Secrets Operator reads `ssmSecrets` and `featureFlags` from.
     #[serde(default)]
     pub external_secrets: ExternalSecretsSettings,
@@ -33,9 +35,56 @@ pub struct RepoSettings {
     /// Guardrail exceptions: the only way to relax a guardrail.
     #[serde(default)]
     pub policy: PolicySettings,
+    /// Argo CD: where the Applications live and which repository they read.
+    #[serde(default)]
+    pub argocd: ArgoCdSettings,
     /// Free-form values for templates, as `repo.vars.<name>`.
     #[serde(default)]
     pub vars: BTreeMap<String, serde_json::Value>,
+}
+
+/// Argo CD settings, used by `stencil argocd apps`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ArgoCdSettings {
+    /// The Git URL Argo CD clones this repository from (required by `stencil argocd apps`).
+    #[serde(rename = "repoURL")]
+    pub repo_url: Option<String>,
+    /// The branch, tag or commit the Applications track.
+    #[serde(default = "default_revision")]
+    pub target_revision: String,
+    /// The namespace Argo CD runs in (its Applications and AppProjects live there).
+    #[serde(default = "default_argocd_namespace")]
+    pub namespace: String,
+    /// The AppProject of the root (app-of-apps) Application.
+    #[serde(default = "default_project")]
+    pub project: String,
+    /// Name of the root Application (default: `<name>-apps`).
+    pub root_app: Option<String>,
+}
+
+fn default_revision() -> String {
+    "HEAD".into()
+}
+
+fn default_argocd_namespace() -> String {
+    "argocd".into()
+}
+
+fn default_project() -> String {
+    "default".into()
+}
+
+impl Default for ArgoCdSettings {
+    fn default() -> Self {
+        ArgoCdSettings {
+            repo_url: None,
+            target_revision: default_revision(),
+            namespace: default_argocd_namespace(),
+            project: default_project(),
+            root_app: None,
+        }
+    }
 }
 
 /// One environment: where its tenants are deployed.
