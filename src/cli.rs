@@ -56,9 +56,57 @@ pub enum Command {
     /// Decrypt, encrypt and edit SOPS (age) secrets files without the sops binary
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Argo CD: the Config Management Plugin, its config, and the Applications that use it
+    #[command(subcommand)]
+    Argocd(ArgocdCommand),
     /// Write the JSON Schemas of the input files (used to refresh schemas/)
     #[command(hide = true)]
     Schemas(SchemasArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArgocdCommand {
+    /// Render one Application as Argo CD's cmp-server asks: run in the Application's source
+    /// folder; tenant and service come from ARGOCD_ENV_TENANT / ARGOCD_ENV_SERVICE, the
+    /// parameters in ARGOCD_APP_PARAMETERS, or the path tenants/<tenant>/<service>
+    Generate,
+    /// Print the sidecar's ConfigManagementPlugin (its plugin.yaml)
+    PluginConfig(PluginConfigArgs),
+    /// Print every tenant's AppProject and Applications (or one ApplicationSet)
+    Apps(AppsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PluginConfigArgs {
+    /// Add a discovery rule matching stencil.yaml (costs Argo CD a second copy of the
+    /// repository per request; Applications written by `argocd apps` name the plugin instead)
+    #[arg(long)]
+    pub with_discovery: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AppsArgs {
+    /// One Application per tenant x service, or one ApplicationSet generating them
+    #[arg(long, value_enum, default_value_t = AppsMode::Applications)]
+    pub mode: AppsMode,
+    /// Print only the root (app-of-apps) Application, which renders this output in Argo CD
+    #[arg(long)]
+    pub root: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AppsMode {
+    Applications,
+    Applicationset,
+}
+
+impl AppsMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            AppsMode::Applications => "applications",
+            AppsMode::Applicationset => "applicationset",
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(&cli.global, args, &keys),
         Command::Bump(args) => commands::bump::run(&cli.global, args),
         Command::Secrets(command) => commands::secrets::run(command, &keys),
+        Command::Argocd(command) => commands::argocd::run(&cli.global, command, &keys),
         Command::Schemas(args) => commands::schemas::run(args),
     };
     match outcome {

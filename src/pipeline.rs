@@ -201,9 +201,7 @@ impl<'a> Renderer<'a> {
                 }
             }
             // Apps come in tenant order: take this tenant's.
-            while let Some((_, result)) =
-                results.next_if(|((t, _), _)| t.name == tenant.name)
-            {
+            while let Some((_, result)) = results.next_if(|((t, _), _)| t.name == tenant.name) {
                 match result {
                     Ok(mut app) => objects.append(&mut app),
                     Err(e) => problems.push(e),

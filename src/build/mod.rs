@@ -4,6 +4,7 @@
 //! Objects are built as typed structs and only then turned into JSON, so a field that does
 //! not exist cannot be written by mistake. Maps are `BTreeMap`s: output is deterministic.
 
+pub mod argocd;
 mod external;
 mod extra;
 mod labels;
@@ -152,10 +153,17 @@ pub fn namespace(tenant: &Tenant, settings: &RepoSettings) -> Result<Object> {
             "restricted".into(),
         );
     }
+    // Under Argo CD, a tenant's Namespace (and everything in it) is never deleted by a sync:
+    // not when it leaves the output, not when its Application is deleted. A person does it.
+    let annotations = BTreeMap::from([(
+        "argocd.argoproj.io/sync-options".to_owned(),
+        "Prune=false,Delete=false".to_owned(),
+    )]);
     let ns = Namespace {
         metadata: ObjectMeta {
             name: Some(tenant.namespace.to_string()),
             labels: Some(labels),
+            annotations: Some(annotations),
             ..ObjectMeta::default()
         },
         ..Namespace::default()

@@ -32,20 +32,7 @@ pub fn run(global: &Global, args: &ExplainArgs, keys: &Keys) -> Outcome {
         };
         Diagnostic::new(format!("no tenant `{tenant_name}`")).hint(hint)
     })?;
-    if !tenant.spec.services.iter().any(|s| s == service) {
-        let hint = match did_you_mean(service, tenant.spec.services.iter().map(String::as_str)) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => format!(
-                "tenant `{tenant_name}` runs: {}",
-                tenant.spec.services.join(", ")
-            ),
-        };
-        return Err(
-            Diagnostic::new(format!("tenant `{tenant_name}` does not run `{service}`"))
-                .hint(hint)
-                .into(),
-        );
-    }
+    tenant.check_runs(service)?;
     let renderer = Renderer::new(&loader, &repo, keys)?;
     let (raw, templated) = renderer.resolve(tenant, service)?;
 

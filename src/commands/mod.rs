@@ -1,5 +1,6 @@
 //! One module per command: each orchestrates the pipeline stages and returns an exit code.
 
+pub mod argocd;
 pub mod bump;
 pub mod explain;
 pub mod render;

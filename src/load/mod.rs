@@ -179,6 +179,33 @@ pub struct Tenant {
     pub node: Arc<Node>,
 }
 
+impl Tenant {
+    /// Fails unless the tenant lists `service` in its `services:`.
+    pub fn check_runs(&self, service: &str) -> Result<()> {
+        if self.spec.services.iter().any(|s| s == service) {
+            return Ok(());
+        }
+        let hint = match did_you_mean(service, self.spec.services.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!(
+                "tenant `{}` runs: {}",
+                self.name,
+                self.spec.services.join(", ")
+            ),
+        };
+        let origin = self
+            .node
+            .get("services")
+            .map_or_else(|| self.node.origin.clone(), |n| n.origin.clone());
+        Err(
+            Diagnostic::new(format!("tenant `{}` does not run `{service}`", self.name))
+                .at(&origin)
+                .hint(hint)
+                .into(),
+        )
+    }
+}
+
 /// The repository skeleton: settings, services and tenants.
 #[derive(Debug)]
 pub struct Repo {
@@ -252,9 +279,11 @@ pub fn load_one_tenant(loader: &Loader<'_>, name: &str) -> Result<Repo> {
             Some(s) => format!("did you mean `{s}`?"),
             None => "tenants are the folders under tenants/".to_owned(),
         };
-        return Err(Diagnostic::new(format!("no tenant `{name}` (no folder tenants/{name}/)"))
-            .hint(hint)
-            .into());
+        return Err(
+            Diagnostic::new(format!("no tenant `{name}` (no folder tenants/{name}/)"))
+                .hint(hint)
+                .into(),
+        );
     }
     let tenant = load_tenant(loader, name, &settings, None)?;
     Ok(Repo {

@@ -88,6 +88,31 @@ pub fn resolve(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Re
     Ok(Resolved { tree, layers })
 }
 
+/// The repository paths whose content feeds one tenant x service's render, for Argo CD's
+/// `manifest-generate-paths`: `stencil.yaml`, the tenant's `tenant.yaml`, the tenant's service
+/// folder (every file in it, present or future), the base `version.yaml` and every file of the
+/// `extends` chain. Nothing else is read: a change anywhere else cannot change the render.
+pub fn inputs(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Vec<RepoPath>> {
+    let dir = path(&format!("tenants/{}/{service}", tenant.name))?;
+    let mut out = vec![
+        path("stencil.yaml")?,
+        path(&format!("tenants/{}/tenant.yaml", tenant.name))?,
+        dir.clone(),
+    ];
+    let resolved = resolve(loader, tenant, service)?;
+    let inside = format!("{dir}/");
+    let layers = resolved
+        .layers
+        .into_iter()
+        .chain([path(&format!("base/{service}/version.yaml"))?]);
+    for layer in layers {
+        if !layer.as_str().starts_with(&inside) && !out.contains(&layer) {
+            out.push(layer);
+        }
+    }
+    Ok(out)
+}
+
 /// A version pin for a sidecar the merged definition does not have (a tenant removed it)
 /// must not bring the sidecar back as a bare pin: drop it.
 fn drop_pins_of_absent_sidecars(tree: &Node, version: &mut Node) {
