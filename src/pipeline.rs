@@ -175,20 +175,22 @@ impl<'a> Renderer<'a> {
     /// stream order. Any problem anywhere fails the whole render, listing every problem.
     pub fn render(&self, selection: &Selection) -> Result<Vec<Object>> {
         let apps = selection.apps(self.repo);
-        let results: Vec<Result<Vec<Object>>> = apps
-            .par_iter()
-            .map(|(tenant, service)| {
-                let span = info_span!("render", tenant = tenant.name.as_str(), service = *service);
-                let _guard = span.enter();
-                let result = self.render_app(tenant, service);
-                match &result {
-                    Ok(objects) => debug!(objects = objects.len(), "rendered"),
-                    Err(e) => debug!(problems = e.diagnostics().len(), "failed"),
-                }
-                result
-                    .map_err(|e| e.with_note(format!("while rendering {}/{service}", tenant.name)))
-            })
-            .collect();
+        let one = |(tenant, service): &(&Tenant, &str)| {
+            let span = info_span!("render", tenant = tenant.name.as_str(), service = *service);
+            let _guard = span.enter();
+            let result = self.render_app(tenant, service);
+            match &result {
+                Ok(objects) => debug!(objects = objects.len(), "rendered"),
+                Err(e) => debug!(problems = e.diagnostics().len(), "failed"),
+            }
+            result.map_err(|e| e.with_note(format!("while rendering {}/{service}", tenant.name)))
+        };
+        // One app (an Argo CD generate) does not pay for starting the thread pool.
+        let results: Vec<Result<Vec<Object>>> = if apps.len() > 1 {
+            apps.par_iter().map(one).collect()
+        } else {
+            apps.iter().map(one).collect()
+        };
 
         let mut objects = Vec::new();
         let mut problems = Vec::new();

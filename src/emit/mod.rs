@@ -33,7 +33,12 @@ pub fn stream(objects: &[Object], format: Format) -> Result<String> {
         Format::Yaml => {
             // Serializing is the costliest step of a large render: do it in parallel, then
             // join in input order.
-            let docs: Vec<String> = objects.par_iter().map(yaml).collect();
+            // Below a few dozen objects, starting threads costs more than it saves.
+            let docs: Vec<String> = if objects.len() > 64 {
+                objects.par_iter().map(yaml).collect()
+            } else {
+                objects.iter().map(yaml).collect()
+            };
             let mut out = String::with_capacity(docs.iter().map(|d| d.len() + 4).sum());
             for doc in docs {
                 out.push_str("---\n");
