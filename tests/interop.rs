@@ -181,3 +181,154 @@ fn the_example_repository_secrets_decrypt_with_sops_age() {
         sops_age_decrypt(&file, &common::demo_key())
     );
 }
+
+/// Runs `../shared/tools/validate-manifests` on a YAML stream; fails unless it reports
+/// `N passed, 0 failed` with N the number of documents.
+fn validate_manifests(what: &str, stream: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("stream.yaml");
+    std::fs::write(&file, stream).expect("write");
+    let out = Command::new("python3")
+        .arg(shared().join("tools/validate-manifests"))
+        .arg(&file)
+        .output()
+        .expect("run validate-manifests");
+    let report = String::from_utf8_lossy(&out.stdout);
+    let docs = serde_yaml::Deserializer::from_str(stream).count();
+    assert!(
+        out.status.success() && report.contains(&format!("{docs} passed, 0 failed")),
+        "{what}: validate-manifests failed ({docs} documents):\n{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+#[ignore = "needs ../shared; run by .ci/run"]
+fn argocd_outputs_pass_the_upstream_crds() {
+    let repo = common::Repo::example();
+    for args in [
+        &["argocd", "apps"][..],
+        &["argocd", "apps", "--mode", "applicationset"],
+        &["argocd", "apps", "--root"],
+        &["argocd", "apps", "--root", "--mode", "applicationset"],
+    ] {
+        let run = repo.run(args).ok();
+        validate_manifests(&args.join(" "), &run.stdout);
+    }
+}
+
+#[test]
+#[ignore = "needs ../shared; run by .ci/run"]
+fn every_argocd_generate_of_the_example_passes_the_upstream_schemas() {
+    // As cmp-server runs it: a copy without .git, in the app's folder, the plugin env.
+    let repo = common::Repo::example();
+    let apps = repo.run(&["argocd", "apps"]).ok();
+    let mut checked = 0;
+    // One stream (the apps own disjoint objects), one validator run.
+    let mut all = String::new();
+    for app in apps.docs().iter().filter(|d| d["kind"] == "Application") {
+        let path = app["spec"]["source"]["path"].as_str().expect("path");
+        let mut cmd = common::stencil(repo.path());
+        cmd.current_dir(repo.path().join(path))
+            .env("ARGOCD_APP_SOURCE_PATH", path)
+            .env("KUBE_VERSION", "1.33.0")
+            .args(["argocd", "generate"]);
+        for entry in app["spec"]["source"]["plugin"]["env"]
+            .as_array()
+            .expect("env")
+        {
+            cmd.env(
+                format!("ARGOCD_ENV_{}", entry["name"].as_str().expect("name")),
+                entry["value"].as_str().expect("value"),
+            );
+        }
+        let run = common::Run::from(cmd.output().expect("run stencil")).ok();
+        assert!(!run.stdout.is_empty());
+        all.push_str(&run.stdout);
+        checked += 1;
+    }
+    assert_eq!(checked, 15);
+    validate_manifests("every generate", &all);
+}
+
+#[test]
+#[ignore = "needs ../shared and kubectl (../shared/tools/get-peers); run by .ci/run"]
+fn the_sidecar_component_patches_the_repo_server() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let peers = Command::new("bash")
+        .arg(shared().join("tools/get-peers"))
+        .arg(root.join("target/peers"))
+        .output()
+        .expect("get-peers");
+    assert!(
+        peers.status.success(),
+        "{}",
+        String::from_utf8_lossy(&peers.stderr)
+    );
+    let out = Command::new(root.join("target/peers/kubectl"))
+        .arg("kustomize")
+        .arg(root.join("tests/fixtures/argocd-install"))
+        .output()
+        .expect("kubectl kustomize");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stream = String::from_utf8(out.stdout).expect("utf-8");
+    validate_manifests("the sidecar install", &stream);
+    let docs: Vec<serde_json::Value> = serde_yaml::Deserializer::from_str(&stream)
+        .map(|d| serde::Deserialize::deserialize(d).expect("YAML"))
+        .collect();
+    let config = docs
+        .iter()
+        .find(|d| d["kind"] == "ConfigMap" && d["metadata"]["name"] == "stencil-plugin")
+        .expect("plugin ConfigMap");
+    let plugin = std::fs::read_to_string(root.join("deploy/argocd/plugin.yaml")).expect("plugin");
+    assert_eq!(config["data"]["plugin.yaml"], plugin.as_str());
+    let deployment = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment")
+        .expect("repo-server");
+    let containers = deployment["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .expect("containers");
+    assert_eq!(containers.len(), 2, "repo-server plus the sidecar");
+    let sidecar = containers
+        .iter()
+        .find(|c| c["name"] == "stencil")
+        .expect("stencil sidecar");
+    assert_eq!(
+        sidecar["command"],
+        serde_json::json!(["/var/run/argocd/argocd-cmp-server"])
+    );
+    assert_eq!(sidecar["securityContext"]["runAsUser"], 999);
+    assert_eq!(sidecar["securityContext"]["readOnlyRootFilesystem"], true);
+    let mounts: Vec<&str> = sidecar["volumeMounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .map(|m| m["mountPath"].as_str().expect("path"))
+        .collect();
+    for needed in [
+        "/var/run/argocd",
+        "/home/argocd/cmp-server/plugins",
+        "/home/argocd/cmp-server/config/plugin.yaml",
+        "/tmp",
+        "/var/run/stencil/age",
+    ] {
+        assert!(mounts.contains(&needed), "{needed} not mounted: {mounts:?}");
+    }
+    let key_file = sidecar["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .find(|e| e["name"] == "SOPS_AGE_KEY_FILE")
+        .expect("SOPS_AGE_KEY_FILE");
+    assert!(
+        key_file["value"]
+            .as_str()
+            .expect("value")
+            .starts_with("/var/run/stencil/age/")
+    );
+}
