@@ -235,37 +235,28 @@ fn agree<const N: usize>(
 /// The repository root: `--repo`; else, when Argo CD names the source path, the folder that
 /// many levels up (it must hold `stencil.yaml`); else the nearest folder upwards with one.
 fn repo_root(global: &Global, cwd: &Path, source_path: Option<&str>) -> Result<PathBuf> {
-    if global.repo.is_some() {
+    let Some(source_path) = source_path.filter(|_| global.repo.is_none()) else {
         return find_root(global.repo.as_deref());
-    }
-    let rel = source_path
-        .map(|p| {
-            Path::new(p)
-                .components()
-                .filter(|c| !matches!(c, std::path::Component::CurDir))
-                .count()
-        })
-        .unwrap_or(0);
-    if source_path.is_some() {
-        let root = cwd.ancestors().nth(rel).ok_or_else(|| {
-            Diagnostic::new(format!(
-                "ARGOCD_APP_SOURCE_PATH `{}` is deeper than the current directory {}",
-                source_path.unwrap_or_default(),
-                cwd.display()
-            ))
-        })?;
-        if root.join("stencil.yaml").is_file() {
-            return Ok(root.to_path_buf());
-        }
+    };
+    let depth = Path::new(source_path)
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .count();
+    let root = cwd.ancestors().nth(depth).ok_or_else(|| {
+        Diagnostic::new(format!(
+            "ARGOCD_APP_SOURCE_PATH `{source_path}` is deeper than the current directory {}",
+            cwd.display()
+        ))
+    })?;
+    if !root.join("stencil.yaml").is_file() {
         return Err(Diagnostic::new(format!(
-            "no stencil.yaml at the repository root {} (ARGOCD_APP_SOURCE_PATH `{}`)",
-            root.display(),
-            source_path.unwrap_or_default()
+            "no stencil.yaml at the repository root {} (ARGOCD_APP_SOURCE_PATH `{source_path}`)",
+            root.display()
         ))
         .hint("stencil.yaml must be at the root of the repository the Application points at; if Argo CD sends only manifest-generate-paths, they must include /stencil.yaml")
         .into());
     }
-    find_root(None)
+    Ok(root.to_path_buf())
 }
 
 /// Kubernetes minor versions before 1.23 lack `autoscaling/v2`.
