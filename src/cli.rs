@@ -51,6 +51,11 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Check every input and render every tenant; report all problems
     Validate(ValidateArgs),
+    /// Show what a change does to every tenant: rendered objects compared between two
+    /// revisions (default: the merge-base with upstream and the working tree)
+    Diff(DiffArgs),
+    /// List the tenant/service apps whose rendered output differs between two revisions
+    Affected(AffectedArgs),
     /// Set a service's image tag in version.yaml (CI, after an image push); commit and push
     Bump(BumpArgs),
     /// Decrypt, encrypt and edit SOPS (age) secrets files without the sops binary
@@ -139,6 +144,73 @@ pub struct RenderArgs {
     /// renders them. Without it, they are rendered unless --service is given.
     #[arg(long, conflicts_with = "services")]
     pub workspace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// The old side: a revision (default: the merge-base of HEAD and its upstream branch,
+    /// or HEAD when there is none)
+    #[arg(long, value_name = "REV")]
+    pub from: Option<String>,
+    /// The new side: a revision (default: the working tree, uncommitted changes included)
+    #[arg(long, value_name = "REV")]
+    pub to: Option<String>,
+    /// The old side: a plain folder instead of a revision (no git needed)
+    #[arg(long, value_name = "DIR", conflicts_with = "from")]
+    pub from_dir: Option<PathBuf>,
+    /// The new side: a plain folder instead of a revision or the working tree
+    #[arg(long, value_name = "DIR", conflicts_with = "to")]
+    pub to_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub filter: Filter,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Output: a unified diff per object, a PR comment, or machine-readable changes
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Color the text diff
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Exit 1 when there are differences, 0 when there are none
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Longest diff shown per app in markdown before it is cut
+    #[arg(long, default_value_t = 200, value_name = "LINES")]
+    pub max_lines: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// Only when stdout is a terminal and NO_COLOR is unset
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct AffectedArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// One app per line (TENANT/SERVICE, or TENANT for its namespace), or JSON
+    #[arg(long, short = 'o', value_enum, default_value_t = AffectedOutput::Text)]
+    pub output: AffectedOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AffectedOutput {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

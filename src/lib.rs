@@ -3,13 +3,14 @@
 //!
 //! The pipeline, one module per stage, data flowing one way:
 //! [`source`] -> [`load`] -> [`resolve`] -> [`template`] -> [`policy`] -> [`build`] -> [`emit`].
-//! [`pipeline`] runs the stages for a selection of tenant x services; [`commands`] hold one
-//! module per CLI command.
+//! [`pipeline`] runs the stages for a selection of tenant x services; [`compare`] compares two
+//! renders (for `diff` and `affected`); [`commands`] hold one module per CLI command.
 
 pub mod build;
 pub mod bump;
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod emit;
 pub mod error;
 pub mod load;

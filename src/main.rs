@@ -16,6 +16,8 @@ fn main() -> ExitCode {
         Command::Render(args) => commands::render::run(&cli.global, args, &keys),
         Command::Explain(args) => commands::explain::run(&cli.global, args, &keys),
         Command::Validate(args) => commands::validate::run(&cli.global, args, &keys),
+        Command::Diff(args) => commands::diff::run(&cli.global, args, &keys),
+        Command::Affected(args) => commands::affected::run(&cli.global, args, &keys),
         Command::Bump(args) => commands::bump::run(&cli.global, args),
         Command::Secrets(command) => commands::secrets::run(command, &keys),
         Command::Argocd(command) => commands::argocd::run(&cli.global, command, &keys),

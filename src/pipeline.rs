@@ -4,6 +4,7 @@
 //! run. Every failure is collected; any failure means no output.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use minijinja::Environment;
@@ -123,8 +124,15 @@ pub struct Renderer<'a> {
     pub engine: Environment<'static>,
     pub exceptions: Exceptions,
     pub keys: &'a Keys,
-    /// Replace Secret values with fingerprints.
+    /// Replace Secret values (and `sensitiveEnv` values) with fingerprints.
     pub redact_secrets: bool,
+    /// Key of those fingerprints: a per-run key for `diff`; `None` uses each secrets file's
+    /// data key (stable across runs, for `render --redact-secrets`).
+    pub fingerprint_key: Option<Vec<u8>>,
+    /// Read a secrets file no key can open as digests of its ciphertext instead of failing.
+    pub seal_secrets: bool,
+    sealed: AtomicBool,
+    sensitive: Option<GlobSet>,
 }
 
 impl<'a> Renderer<'a> {
@@ -134,6 +142,10 @@ impl<'a> Renderer<'a> {
             repo,
             keys,
             redact_secrets: false,
+            fingerprint_key: None,
+            seal_secrets: false,
+            sealed: AtomicBool::new(false),
+            sensitive: sensitive_env(repo)?,
             engine: template::engine(),
             exceptions: Exceptions::new(&repo.settings, &repo.settings_node)?,
         })
@@ -159,13 +171,31 @@ impl<'a> Renderer<'a> {
             tenant.name
         ))
         .map_err(Diagnostic::new)?;
-        let secrets = secrets::load(self.loader.source(), &secrets_path, self.keys)?;
+        let secrets = match secrets::load_or_seal(
+            self.loader.source(),
+            &secrets_path,
+            self.keys,
+            self.seal_secrets,
+        )? {
+            Some((secrets, sealed)) => {
+                if sealed {
+                    self.sealed.store(true, Ordering::Relaxed);
+                }
+                Some(secrets)
+            }
+            None => None,
+        };
         let workload =
             policy::check_spec(&resolved.tree, tenant, service, &self.exceptions, secrets)?;
         let mut objects = build::build_service(&workload, tenant, &self.repo.settings)?;
         policy::check_objects(&objects, tenant.name.as_str(), service, &self.exceptions)?;
         if self.redact_secrets {
-            build::redact_secrets(&mut objects, workload.secrets.as_ref());
+            build::redact(
+                &mut objects,
+                workload.secrets.as_ref(),
+                self.fingerprint_key.as_deref(),
+                self.sensitive.as_ref(),
+            );
         }
         build::sort(&mut objects);
         Ok(objects)
@@ -215,6 +245,24 @@ impl<'a> Renderer<'a> {
         }
         Error::unless(problems, objects)
     }
+}
+
+impl Renderer<'_> {
+    /// Whether some secrets file was read sealed (no key could open it).
+    pub fn sealed_secrets(&self) -> bool {
+        self.sealed.load(Ordering::Relaxed)
+    }
+}
+
+fn sensitive_env(repo: &Repo) -> Result<Option<GlobSet>> {
+    let at = repo
+        .settings_node
+        .get("sensitiveEnv")
+        .map_or_else(|| repo.settings_node.origin.clone(), |n| n.origin.clone());
+    globset(&repo.settings.sensitive_env).map_err(|e| match e.diagnostics().first() {
+        Some(d) => Diagnostic::new(d.message.clone()).at(&at).into(),
+        None => e,
+    })
 }
 
 /// Two objects with the same group, kind, namespace and name would overwrite each other in

@@ -216,30 +216,39 @@ pub fn build_service(
     Ok(objects)
 }
 
-/// Replaces the values of every Secret with a fingerprint, in `stringData` so a reviewer can
-/// read it: stencil's own Secrets get the keyed fingerprint of [`crate::secrets::Secrets`]
-/// (stable while the value and the file's data key stay the same), others a SHA-256 prefix
-/// (their values are in the repository in plain text anyway).
-pub fn redact_secrets(objects: &mut [Object], secrets: Option<&crate::secrets::Secrets>) {
+/// Replaces every Secret value with a fingerprint (`<redacted hmac-sha256:…>`), and the
+/// values of `sensitive` environment variables in ConfigMaps and container env likewise: a
+/// reviewer sees that a value changed, never the value. Fingerprints are keyed with `key`
+/// when given (a per-run key), else with the secrets file's data key; values stencil did not
+/// decrypt itself (from `extraObjects` or patches) get a plain SHA-256 prefix.
+pub fn redact(
+    objects: &mut [Object],
+    secrets: Option<&crate::secrets::Secrets>,
+    key: Option<&[u8]>,
+    sensitive: Option<&globset::GlobSet>,
+) {
     use base64::Engine as _;
-    use sha2::{Digest as _, Sha256};
-    for object in objects
-        .iter_mut()
-        .filter(|o| o.kind == "Secret" && o.api_version == "v1")
-    {
+    for object in objects.iter_mut() {
         let own = !object.extra && object.origin.is_none();
+        let is_secret = object.kind == "Secret" && object.api_version == "v1";
+        let is_config = object.kind == "ConfigMap" && object.api_version == "v1";
         let Some(map) = object.value.as_object_mut() else {
             continue;
         };
-        let mut redacted = serde_json::Map::new();
-        for field in ["data", "stringData"] {
-            let Some(serde_json::Value::Object(values)) = map.remove(field) else {
-                continue;
-            };
-            for (key, value) in values {
-                let fingerprint = match secrets.and_then(|s| s.fingerprint(&key)).filter(|_| own) {
-                    Some(f) => f,
-                    None => {
+        if is_secret {
+            let mut redacted = serde_json::Map::new();
+            for field in ["data", "stringData"] {
+                let Some(serde_json::Value::Object(values)) = map.remove(field) else {
+                    continue;
+                };
+                for (name, value) in values {
+                    let ours = secrets.filter(|_| own);
+                    let fingerprint = match (ours, key) {
+                        (Some(s), Some(k)) => s.fingerprint_with(k, &name),
+                        (Some(s), None) => s.fingerprint(&name),
+                        (None, _) => None,
+                    }
+                    .unwrap_or_else(|| {
                         let text = value.as_str().unwrap_or_default();
                         let bytes = if field == "data" {
                             base64::engine::general_purpose::STANDARD
@@ -248,19 +257,89 @@ pub fn redact_secrets(objects: &mut [Object], secrets: Option<&crate::secrets::S
                         } else {
                             text.as_bytes().to_vec()
                         };
-                        let digest = Sha256::digest(&bytes);
-                        let hex: String =
-                            digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-                        format!("sha256:{hex}")
+                        plain_fingerprint(key, &name, &bytes)
+                    });
+                    redacted.insert(
+                        name,
+                        serde_json::Value::String(format!("<redacted {fingerprint}>")),
+                    );
+                }
+            }
+            map.insert("stringData".into(), serde_json::Value::Object(redacted));
+            continue;
+        }
+        let Some(sensitive) = sensitive else {
+            continue;
+        };
+        if is_config {
+            if let Some(serde_json::Value::Object(data)) = map.get_mut("data") {
+                for (name, value) in data.iter_mut() {
+                    if sensitive.is_match(name.as_str()) {
+                        let text = value.as_str().unwrap_or_default();
+                        let fingerprint = plain_fingerprint(key, name, text.as_bytes());
+                        *value = serde_json::Value::String(format!("<redacted {fingerprint}>"));
                     }
-                };
-                redacted.insert(
-                    key,
-                    serde_json::Value::String(format!("<redacted {fingerprint}>")),
-                );
+                }
+            }
+            continue;
+        }
+        redact_container_env(&mut object.value, key, sensitive);
+    }
+}
+
+/// Redacts sensitive `env[].value`s of every container of a pod template.
+fn redact_container_env(
+    value: &mut serde_json::Value,
+    key: Option<&[u8]>,
+    sensitive: &globset::GlobSet,
+) {
+    let Some(spec) = value.pointer_mut("/spec/template/spec") else {
+        return;
+    };
+    for list in ["initContainers", "containers"] {
+        let Some(serde_json::Value::Array(containers)) = spec.get_mut(list) else {
+            continue;
+        };
+        for container in containers {
+            let Some(serde_json::Value::Array(env)) = container.get_mut("env") else {
+                continue;
+            };
+            for var in env {
+                let name = var
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                if !sensitive.is_match(name.as_str()) {
+                    continue;
+                }
+                if let Some(value) = var.get_mut("value") {
+                    let text = value.as_str().unwrap_or_default();
+                    let fingerprint = plain_fingerprint(key, &name, text.as_bytes());
+                    *value = serde_json::Value::String(format!("<redacted {fingerprint}>"));
+                }
             }
         }
-        map.insert("stringData".into(), serde_json::Value::Object(redacted));
+    }
+}
+
+/// HMAC-SHA256 with the per-run key when there is one, else SHA-256: 16 hex digits.
+fn plain_fingerprint(key: Option<&[u8]>, name: &str, bytes: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest as _, Sha256};
+    let hex =
+        |digest: &[u8]| -> String { digest.iter().take(8).map(|b| format!("{b:02x}")).collect() };
+    match key {
+        Some(key) => {
+            // HMAC takes keys of any length, so this cannot fail.
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+                .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+            mac.update(&(name.len() as u64).to_le_bytes());
+            mac.update(name.as_bytes());
+            mac.update(bytes);
+            format!("hmac-sha256:{}", hex(&mac.finalize().into_bytes()))
+        }
+        None => format!("sha256:{}", hex(&Sha256::digest(bytes))),
     }
 }
 

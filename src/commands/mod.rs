@@ -1,7 +1,10 @@
 //! One module per command: each orchestrates the pipeline stages and returns an exit code.
 
+pub mod affected;
 pub mod argocd;
 pub mod bump;
+mod compare;
+pub mod diff;
 pub mod explain;
 pub mod render;
 pub mod schemas;

@@ -32,6 +32,11 @@ pub struct RepoSettings {
     /// Namespaces no tenant may use, besides `default` and `kube-*` (e.g. `argocd`).
     #[serde(default)]
     pub reserved_namespaces: Vec<String>,
+    /// Environment variable names (globs, e.g. `*_TOKEN`) whose values are sensitive though
+    /// not secret: `diff` and `render --redact-secrets` show them as fingerprints, in
+    /// ConfigMaps and in container env.
+    #[serde(default)]
+    pub sensitive_env: Vec<String>,
     /// Guardrail exceptions: the only way to relax a guardrail.
     #[serde(default)]
     pub policy: PolicySettings,

@@ -79,6 +79,20 @@ impl Secrets {
         hex(&mac.finalize().into_bytes())
     }
 
+    /// A fingerprint of one value keyed with `key` (a per-run key for diffs: equal values
+    /// get equal fingerprints within the run, and nothing outside the run can test guesses).
+    pub fn fingerprint_with(&self, key: &[u8], name: &str) -> Option<String> {
+        let value = self.values.get(name)?;
+        // HMAC takes keys of any length, so this cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(&(name.len() as u64).to_le_bytes());
+        mac.update(name.as_bytes());
+        mac.update(value.expose().as_bytes());
+        let digest = hex(&mac.finalize().into_bytes());
+        Some(format!("hmac-sha256:{}", &digest[..16]))
+    }
+
     /// A stable fingerprint of one value for reviews: `hmac-sha256:` and 16 hex digits of
     /// the keyed HMAC of the name and value.
     pub fn fingerprint(&self, name: &str) -> Option<String> {
@@ -101,6 +115,19 @@ const MAX_SECRETS_BYTES: u64 = 1024 * 1024;
 
 /// Reads and decrypts a `secrets.enc.yaml`. `Ok(None)` when there is none.
 pub fn load(source: &dyn Source, path: &RepoPath, keys: &Keys) -> Result<Option<Secrets>> {
+    Ok(load_or_seal(source, path, keys, false)?.map(|(secrets, _)| secrets))
+}
+
+/// Like [`load`]; with `seal`, a file that none of our keys can open is read without
+/// decrypting: each value becomes `sealed:` and a digest of its ciphertext, which changes
+/// whenever the value is re-encrypted (so a diff without keys still shows which secrets
+/// were touched). The flag says whether that happened.
+pub fn load_or_seal(
+    source: &dyn Source,
+    path: &RepoPath,
+    keys: &Keys,
+    seal: bool,
+) -> Result<Option<(Secrets, bool)>> {
     let Some(bytes) = source.read(path, MAX_SECRETS_BYTES)? else {
         return Ok(None);
     };
@@ -109,8 +136,19 @@ pub fn load(source: &dyn Source, path: &RepoPath, keys: &Keys) -> Result<Option<
         Diagnostic::new(format!("{path} is not valid UTF-8")).hint("a SOPS file is UTF-8 YAML")
     })?;
     let doc = sops::parse(&text).map_err(fail)?;
-    let plain = sops::decrypt(&doc, keys).map_err(fail)?;
-    let data_key = sops::data_key(&doc, keys).map_err(fail)?;
+    let ours = keys.recipients();
+    let sealed = seal && !sops::recipients(&doc).iter().any(|r| ours.contains(r));
+    let (plain, data_key) = if sealed {
+        (
+            sops::sealed(&doc),
+            Zeroizing::new(b"stencil-sealed".to_vec()),
+        )
+    } else {
+        (
+            sops::decrypt(&doc, keys).map_err(fail)?,
+            sops::data_key(&doc, keys).map_err(fail)?,
+        )
+    };
     let serde_yaml::Value::Mapping(map) = plain else {
         return Err(Diagnostic::new(format!("{path} must hold a mapping of NAME: value")).into());
     };
@@ -143,5 +181,5 @@ pub fn load(source: &dyn Source, path: &RepoPath, keys: &Keys) -> Result<Option<
         };
         values.insert(name, SecretValue::new(text));
     }
-    Ok(Some(Secrets { values, data_key }))
+    Ok(Some((Secrets { values, data_key }, sealed)))
 }

@@ -175,6 +175,32 @@ pub fn data_key(doc: &Value, keys: &Keys) -> Result<zeroize::Zeroizing<Vec<u8>>,
     ))
 }
 
+/// The document without decrypting it: every encrypted string replaced by `sealed:` and 16
+/// hex digits of the SHA-256 of its ciphertext, the `sops` metadata dropped. Empty values
+/// stay empty; structure (lists, mappings) is kept for the caller to refuse.
+pub fn sealed(doc: &Value) -> Value {
+    use sha2::{Digest as _, Sha256};
+    fn seal(value: &Value) -> Value {
+        match value {
+            Value::String(s) if s.starts_with("ENC[") => {
+                let digest = Sha256::digest(s.as_bytes());
+                let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+                Value::String(format!("sealed:{hex}"))
+            }
+            Value::Mapping(map) => {
+                Value::Mapping(map.iter().map(|(k, v)| (k.clone(), seal(v))).collect())
+            }
+            Value::Sequence(items) => Value::Sequence(items.iter().map(seal).collect()),
+            other => other.clone(),
+        }
+    }
+    let mut out = seal(doc);
+    if let Value::Mapping(map) = &mut out {
+        map.remove("sops");
+    }
+    out
+}
+
 /// Decrypts a SOPS document with the keys exported to rops, verifying the MAC. Returns the
 /// plaintext document without the `sops` metadata.
 pub fn decrypt(doc: &Value, keys: &Keys) -> Result<Value, SopsError> {

@@ -1,6 +1,6 @@
-//! Where input files come from. A [`Source`] reads repository-relative paths; the worktree
-//! implementation reads a directory on disk, refusing anything that resolves outside the
-//! repository root. (A git-tree implementation arrives with `diff`.)
+//! Where input files come from. A [`Source`] reads repository-relative paths; [`Worktree`]
+//! reads a directory on disk, refusing anything that resolves outside the repository root;
+//! [`git::GitTree`] reads one revision from the git object database.
 //!
 //! Paths are [`RepoPath`]s: normalised, `/`-separated, never absolute, never containing `..`.
 
@@ -9,6 +9,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Diagnostic, Error, Result};
+
+pub mod git;
 
 /// A normalised repository-relative path. Construction refuses absolute paths, `..`, empty
 /// paths and backslashes, so a `RepoPath` can never name something outside the repository.
@@ -81,6 +83,10 @@ pub trait Source: Send + Sync {
     fn kind(&self, path: &RepoPath) -> Result<Option<EntryKind>>;
     /// Shown in messages, e.g. the directory or the revision.
     fn describe(&self) -> String;
+    /// The git blob id of a file, when the source is a git tree: equal ids, equal bytes.
+    fn blob_id(&self, _path: &RepoPath) -> Result<Option<::git2::Oid>> {
+        Ok(None)
+    }
 }
 
 /// A directory on disk.
@@ -163,7 +169,7 @@ impl Source for Worktree {
             .map_err(|e| Error::io(format_args!("cannot read {path}"), &e))?;
         // The file may grow between stat and read: never read more than the limit allows.
         let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-        file.take(max_bytes + 1)
+        file.take(max_bytes.saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(|e| Error::io(format_args!("cannot read {path}"), &e))?;
         if bytes.len() as u64 > max_bytes {
@@ -221,7 +227,7 @@ impl Source for Worktree {
     }
 }
 
-fn too_big(path: &RepoPath, len: u64, max: u64) -> Error {
+pub(crate) fn too_big(path: &RepoPath, len: u64, max: u64) -> Error {
     Diagnostic::new(format!("{path} is {len} bytes; input files are limited to {max} bytes"))
         .hint("stencil inputs are small configuration files; split the file or move data out of the repository")
         .into()

@@ -1,0 +1,322 @@
+//! A [`Source`] reading one revision straight from the git object database: no checkout, no
+//! temporary worktree, the user's files and index untouched. It sees the same repository a
+//! worktree would at that commit: symlinks inside the repository are followed, those that
+//! leave it are refused, and a stencil root below the git root (`deploy/` holding
+//! `stencil.yaml`) is read as the root.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use git2::{ErrorCode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+
+use super::{EntryKind, RepoPath, Source, too_big};
+use crate::error::{Diagnostic, Error, Result};
+
+fn git(what: impl std::fmt::Display, e: &git2::Error) -> Error {
+    Diagnostic::new(format!("{what}: {}", e.message())).into()
+}
+
+#[derive(Debug, Clone)]
+enum Entry {
+    File(Oid),
+    Dir,
+    Symlink(String),
+}
+
+/// The files of the stencil root at one commit.
+pub struct GitTree {
+    repo: Mutex<Repository>,
+    /// Paths relative to the stencil root (`""` is the root itself).
+    entries: BTreeMap<String, Entry>,
+    label: String,
+}
+
+/// Most symlinks followed while resolving one path.
+const MAX_SYMLINK_HOPS: usize = 32;
+
+impl GitTree {
+    /// Reads the tree of `commit` below `prefix` (the stencil root relative to the git root,
+    /// `""` for the git root itself). `label` names the revision in messages.
+    pub fn open(git_dir: &Path, commit: Oid, prefix: &str, label: String) -> Result<GitTree> {
+        let repo = Repository::open(git_dir)
+            .map_err(|e| git(format_args!("cannot open {}", git_dir.display()), &e))?;
+        let entries = {
+            let commit = repo
+                .find_commit(commit)
+                .map_err(|e| git(format_args!("cannot read commit {commit}"), &e))?;
+            let mut tree = commit
+                .tree()
+                .map_err(|e| git(format_args!("cannot read the tree of {label}"), &e))?;
+            if !prefix.is_empty() {
+                let entry = tree.get_path(Path::new(prefix)).map_err(|_| {
+                    Diagnostic::new(format!("{label} has no folder {prefix}/"))
+                        .hint("the stencil root did not exist at that revision; pick a later one")
+                })?;
+                tree = entry
+                    .to_object(&repo)
+                    .and_then(|o| o.peel_to_tree())
+                    .map_err(|e| git(format_args!("{prefix} at {label} is not a folder"), &e))?;
+            }
+            let mut entries = BTreeMap::from([(String::new(), Entry::Dir)]);
+            let mut failure = None;
+            tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+                let Some(name) = entry.name() else {
+                    return TreeWalkResult::Skip; // not UTF-8: cannot be named from YAML
+                };
+                let path = format!("{dir}{name}");
+                let kind = match (entry.kind(), entry.filemode()) {
+                    (Some(ObjectType::Tree), _) => Entry::Dir,
+                    (Some(ObjectType::Blob), 0o120_000) => match repo.find_blob(entry.id()) {
+                        Ok(blob) => {
+                            Entry::Symlink(String::from_utf8_lossy(blob.content()).into_owned())
+                        }
+                        Err(e) => {
+                            failure = Some(git(format_args!("cannot read {path} at {label}"), &e));
+                            return TreeWalkResult::Abort;
+                        }
+                    },
+                    (Some(ObjectType::Blob), _) => Entry::File(entry.id()),
+                    _ => return TreeWalkResult::Skip, // submodules
+                };
+                entries.insert(path, kind);
+                TreeWalkResult::Ok
+            })
+            .map_err(|e| git(format_args!("cannot read the tree of {label}"), &e))?;
+            if let Some(err) = failure {
+                return Err(err);
+            }
+            entries
+        };
+        Ok(GitTree {
+            repo: Mutex::new(repo),
+            entries,
+            label,
+        })
+    }
+
+    /// Follows symlinks component by component; `None` when the path does not exist.
+    fn resolve(&self, path: &str) -> Result<Option<(String, &Entry)>> {
+        let mut pending: Vec<String> = path.split('/').rev().map(str::to_owned).collect();
+        let mut done: Vec<String> = Vec::new();
+        let mut hops = 0;
+        while let Some(part) = pending.pop() {
+            match part.as_str() {
+                "" | "." => continue,
+                ".." => {
+                    if done.pop().is_none() {
+                        return Err(self.escape(path));
+                    }
+                    continue;
+                }
+                _ => done.push(part),
+            }
+            let current = done.join("/");
+            match self.entries.get(&current) {
+                None => return Ok(None),
+                Some(Entry::Symlink(target)) => {
+                    hops += 1;
+                    if hops > MAX_SYMLINK_HOPS {
+                        return Err(Diagnostic::new(format!(
+                            "{path} at {}: too many levels of symlinks",
+                            self.label
+                        ))
+                        .hint("remove the symlink loop; use `extends:` to share values")
+                        .into());
+                    }
+                    if target.starts_with('/') {
+                        return Err(self.escape(path));
+                    }
+                    done.pop();
+                    pending.extend(target.split('/').rev().map(str::to_owned));
+                }
+                Some(Entry::File(_)) if !pending.iter().all(|p| p.is_empty() || p == ".") => {
+                    return Ok(None);
+                }
+                Some(_) => {}
+            }
+        }
+        let real = done.join("/");
+        Ok(self.entries.get(&real).map(|e| (real.clone(), e)))
+    }
+
+    fn escape(&self, path: &str) -> Error {
+        Diagnostic::new(format!(
+            "{path} at {} resolves outside the repository",
+            self.label
+        ))
+        .hint("symlinks may not leave the repository root; replace the symlink with a file that uses `extends:`")
+        .into()
+    }
+}
+
+impl Source for GitTree {
+    fn read(&self, path: &RepoPath, max_bytes: u64) -> Result<Option<Vec<u8>>> {
+        let Some((_, Entry::File(oid))) = self.resolve(path.as_str())? else {
+            return Ok(None);
+        };
+        let repo = crate::load::lock(&self.repo);
+        let odb = repo
+            .odb()
+            .map_err(|e| git(format_args!("cannot read {path} at {}", self.label), &e))?;
+        let (size, _) = odb
+            .read_header(*oid)
+            .map_err(|e| git(format_args!("cannot read {path} at {}", self.label), &e))?;
+        if size as u64 > max_bytes {
+            return Err(too_big(path, size as u64, max_bytes));
+        }
+        let blob = repo
+            .find_blob(*oid)
+            .map_err(|e| git(format_args!("cannot read {path} at {}", self.label), &e))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+
+    fn list(&self, dir: &RepoPath) -> Result<Vec<(String, EntryKind)>> {
+        let Some((real, Entry::Dir)) = self.resolve(dir.as_str())? else {
+            return Ok(Vec::new());
+        };
+        let prefix = format!("{real}/");
+        let mut out = Vec::new();
+        for (path, _) in self.entries.range(prefix.clone()..) {
+            let Some(name) = path.strip_prefix(&prefix) else {
+                break;
+            };
+            if name.contains('/') {
+                continue;
+            }
+            if let Some(kind) = self.kind(&dir.join(name))? {
+                out.push((name.to_owned(), kind));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn kind(&self, path: &RepoPath) -> Result<Option<EntryKind>> {
+        // A dangling symlink is treated as missing, as on disk.
+        Ok(match self.resolve(path.as_str()) {
+            Ok(Some((_, Entry::Dir))) => Some(EntryKind::Dir),
+            Ok(Some((_, Entry::File(_)))) => Some(EntryKind::File),
+            Ok(Some((_, Entry::Symlink(_)))) | Ok(None) => None,
+            Err(e) => return Err(e),
+        })
+    }
+
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+
+    fn blob_id(&self, path: &RepoPath) -> Result<Option<Oid>> {
+        Ok(match self.resolve(path.as_str())? {
+            Some((_, Entry::File(oid))) => Some(*oid),
+            _ => None,
+        })
+    }
+}
+
+/// A git repository holding a stencil root.
+pub struct GitRepo {
+    pub repo: Repository,
+    /// The stencil root relative to the git work tree (`""` when they are the same).
+    pub prefix: String,
+}
+
+impl GitRepo {
+    /// Finds the git repository containing `root` (the folder holding `stencil.yaml`).
+    pub fn discover(root: &Path) -> Result<GitRepo> {
+        let repo = Repository::discover(root).map_err(|_| {
+            Diagnostic::new(format!("{} is not in a git repository", root.display()))
+                .hint("diff compares git revisions; to compare two folders use --from-dir DIR --to-dir DIR")
+        })?;
+        let workdir = repo
+            .workdir()
+            .ok_or_else(|| Diagnostic::new("the git repository is bare; run stencil in a clone"))?
+            .canonicalize()
+            .map_err(|e| Error::io("cannot resolve the git work tree", &e))?;
+        let root = root
+            .canonicalize()
+            .map_err(|e| Error::io(format_args!("cannot resolve {}", root.display()), &e))?;
+        let prefix = root
+            .strip_prefix(&workdir)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        Ok(GitRepo { repo, prefix })
+    }
+
+    /// Resolves a revision (branch, tag, sha, `HEAD~2`, `origin/main`) to a commit.
+    pub fn commit(&self, rev: &str) -> Result<Oid> {
+        let object = self.repo.revparse_single(rev).map_err(|e| {
+            let hint = if self.repo.is_shallow() {
+                "this is a shallow clone: fetch more history (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)"
+            } else {
+                "use a branch, tag or commit that exists here (`git fetch` first for a remote branch)"
+            };
+            Diagnostic::new(format!("unknown revision `{rev}`: {}", e.message())).hint(hint)
+        })?;
+        let commit = object
+            .peel_to_commit()
+            .map_err(|e| git(format_args!("`{rev}` is not a commit"), &e))?;
+        Ok(commit.id())
+    }
+
+    /// The default base of a comparison: the merge-base of HEAD with its upstream branch, or
+    /// HEAD when there is no upstream. Returns the commit and how it was chosen.
+    pub fn default_base(&self) -> Result<(Oid, String)> {
+        let head = self.repo.head().map_err(|e| {
+            Diagnostic::new(format!("cannot read HEAD: {}", e.message()))
+                .hint("make a first commit, or pass --from REV")
+        })?;
+        let head_id = head
+            .peel_to_commit()
+            .map_err(|e| git("HEAD is not a commit", &e))?
+            .id();
+        let upstream = head
+            .shorthand()
+            .filter(|_| head.is_branch())
+            .and_then(|name| self.repo.find_branch(name, git2::BranchType::Local).ok())
+            .and_then(|branch| branch.upstream().ok());
+        let Some(upstream) = upstream else {
+            return Ok((head_id, "HEAD".into()));
+        };
+        let name = upstream
+            .name()
+            .ok()
+            .flatten()
+            .unwrap_or("upstream")
+            .to_owned();
+        let Some(upstream_id) = upstream.get().target() else {
+            return Ok((head_id, "HEAD".into()));
+        };
+        match self.repo.merge_base(head_id, upstream_id) {
+            Ok(base) => Ok((base, format!("merge-base of HEAD and {name}"))),
+            Err(e) if e.code() == ErrorCode::NotFound => {
+                let hint = if self.repo.is_shallow() {
+                    "this is a shallow clone without the merge-base: fetch more history (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout), or pass --from REV"
+                } else {
+                    "HEAD and its upstream share no history; pass --from REV"
+                };
+                Err(Diagnostic::new(format!("no merge-base of HEAD and {name}"))
+                    .hint(hint)
+                    .into())
+            }
+            Err(e) => Err(git(
+                format_args!("cannot find the merge-base of HEAD and {name}"),
+                &e,
+            )),
+        }
+    }
+
+    /// A short label for messages: `abc1234 (REV)`.
+    pub fn label(&self, id: Oid, rev: &str) -> String {
+        let short = id.to_string()[..7].to_owned();
+        if rev.starts_with(&short) {
+            short
+        } else {
+            format!("{short} ({rev})")
+        }
+    }
+
+    pub fn tree(&self, id: Oid, rev: &str) -> Result<GitTree> {
+        GitTree::open(self.repo.path(), id, &self.prefix, self.label(id, rev))
+    }
+}
