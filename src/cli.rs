@@ -67,6 +67,9 @@ pub enum Command {
     /// Write the JSON Schemas of the input files (used to refresh schemas/)
     #[command(hide = true)]
     Schemas(SchemasArgs),
+    /// Write a synthetic repository of N tenants for benchmarks (bench/)
+    #[command(hide = true)]
+    BenchRepo(BenchRepoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,6 +214,16 @@ pub struct AffectedArgs {
 pub enum AffectedOutput {
     Text,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchRepoArgs {
+    /// The folder to create
+    #[arg(long)]
+    pub out: PathBuf,
+    /// How many tenants
+    #[arg(long, default_value_t = 1000)]
+    pub tenants: usize,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Secrets(command) => commands::secrets::run(command, &keys),
         Command::Argocd(command) => commands::argocd::run(&cli.global, command, &keys),
         Command::Schemas(args) => commands::schemas::run(args),
+        Command::BenchRepo(args) => commands::bench_repo::run(&cli.global, args, &keys),
     };
     match outcome {
         Ok(code) => code,

@@ -616,3 +616,56 @@ fn a_shallow_clone_without_the_merge_base_says_to_fetch_more() {
     ]);
     drop(run);
 }
+
+#[test]
+fn sensitive_env_values_show_as_fingerprints() {
+    let repo = committed_example();
+    let settings = repo.read("stencil.yaml");
+    let repo = repo.file(
+        "stencil.yaml",
+        format!("{settings}sensitiveEnv: [REPORTS_*]\n"),
+    );
+    commit(&repo, "reports bucket names are sensitive");
+    let old = "s3://ramparts-prod-momcorp-reports";
+    let new = "s3://ramparts-prod-momcorp-reports-v2";
+    let repo = edit(repo, "tenants/momcorp/apiserver/env.yaml", old, new);
+    let run = repo.run(&["diff", "--color", "never"]).ok();
+    assert!(
+        run.stdout
+            .contains("-  REPORTS_BUCKET: '<redacted hmac-sha256:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("+  REPORTS_BUCKET: '<redacted hmac-sha256:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("s3://ramparts-prod-momcorp"),
+        "{}",
+        run.stdout
+    );
+    // `render --redact-secrets` hides it too; plain `render` does not (it is the manifest).
+    let redacted = repo
+        .run(&[
+            "render",
+            "-t",
+            "momcorp",
+            "-s",
+            "apiserver",
+            "--redact-secrets",
+        ])
+        .ok();
+    assert!(!redacted.stdout.contains("s3://ramparts-prod-momcorp"));
+    assert!(
+        redacted
+            .stdout
+            .contains("REPORTS_BUCKET: '<redacted sha256:")
+    );
+    let plain = repo
+        .run(&["render", "-t", "momcorp", "-s", "apiserver"])
+        .ok();
+    assert!(plain.stdout.contains(new));
+}

@@ -2,6 +2,7 @@
 
 pub mod affected;
 pub mod argocd;
+pub mod bench_repo;
 pub mod bump;
 mod compare;
 pub mod diff;
