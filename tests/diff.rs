@@ -396,6 +396,8 @@ fn a_secret_change_shows_a_fingerprint_never_the_value() {
         .collect();
     assert_eq!(changed.len(), 2, "{}", run.stdout);
     assert_ne!(changed[0][1..], changed[1][1..], "the fingerprint changed");
+    assert_eq!(affected(&repo, &[]), set(&["slurm/apiserver"]));
+    assert_eq!(brute_force(&repo, "HEAD"), set(&["slurm/apiserver"]));
 
     // Without any key: compared by ciphertext, and said so.
     let run = repo
@@ -668,4 +670,59 @@ fn sensitive_env_values_show_as_fingerprints() {
         .run(&["render", "-t", "momcorp", "-s", "apiserver"])
         .ok();
     assert!(plain.stdout.contains(new));
+}
+
+#[test]
+fn a_stencil_root_below_the_git_root_reads_the_right_subtree() {
+    let outer = Repo::empty();
+    let example = Repo::example();
+    let deploy = outer.path().join("deploy");
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(example.path())
+        .arg(&deploy)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    let outer = outer.file("README.md", "not stencil\n");
+    git(outer.path(), &["init", "-q"]);
+    git(outer.path(), &["add", "-A"]);
+    git(outer.path(), &["commit", "-qm", "init"]);
+    let env = deploy.join("tenants/slurm/apiserver/env.yaml");
+    let text = std::fs::read_to_string(&env)
+        .expect("env")
+        .replace("WORKERS: 1", "WORKERS: 8");
+    std::fs::write(&env, text).expect("write");
+    let run = common::stencil(outer.path())
+        .current_dir(deploy.join("tenants"))
+        .args(["affected"])
+        .output()
+        .expect("run");
+    assert_eq!(Run::from(run).ok().stdout, "slurm/apiserver\n");
+}
+
+#[test]
+fn symlinks_in_a_revision_resolve_as_on_disk() {
+    // Inside the repository: followed, so the revision renders like the work tree.
+    let repo = committed_example()
+        .remove("tenants/slurm/apiserver/env.yaml")
+        .symlink(
+            "tenants/slurm/apiserver/env.yaml",
+            "../../planet-express/apiserver/env.yaml",
+        );
+    commit(&repo, "share an env file");
+    let run = repo.run(&["diff", "--from", "HEAD", "--exit-code"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        affected(&repo, &["--from", "HEAD~1", "--to", "HEAD"]),
+        set(&["slurm/apiserver"])
+    );
+    // Leaving the repository: refused, naming the revision.
+    let repo = repo.remove("tenants/slurm/apiserver/env.yaml").symlink(
+        "tenants/slurm/apiserver/env.yaml",
+        "../../../../../etc/hostname",
+    );
+    commit(&repo, "escape");
+    repo.run(&["diff", "--from", "HEAD~1", "--to", "HEAD"])
+        .fails(&["tenants/slurm/apiserver/env.yaml", "outside the repository"]);
 }
