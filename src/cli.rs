@@ -56,6 +56,9 @@ pub enum Command {
     Diff(DiffArgs),
     /// List the tenant/service apps whose rendered output differs between two revisions
     Affected(AffectedArgs),
+    /// Convert a symlinked "universal Helm chart" values layout to stencil's, proving with
+    /// --check that every tenant resolves to the values it had
+    Migrate(MigrateArgs),
     /// Set a service's image tag in version.yaml (CI, after an image push); commit and push
     Bump(BumpArgs),
     /// Decrypt, encrypt and edit SOPS (age) secrets files without the sops binary
@@ -214,6 +217,31 @@ pub struct AffectedArgs {
 pub enum AffectedOutput {
     Text,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The old layout: the folder holding prod/<base>/ and one folder per tenant (often helm/)
+    #[arg(long, value_name = "DIR")]
+    pub from: PathBuf,
+    /// Where to write the stencil layout
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub to: PathBuf,
+    /// The service name for the (single) base (default: the base folder without `-base`)
+    #[arg(long)]
+    pub service: Option<String>,
+    /// The platform name in stencil.yaml
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Write nothing; compare every tenant's old effective values with the new layout at --to
+    #[arg(long, conflicts_with_all = ["dry_run", "force"])]
+    pub check: bool,
+    /// List the files that would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Overwrite files that exist in --to
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

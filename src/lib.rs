@@ -14,6 +14,7 @@ pub mod compare;
 pub mod emit;
 pub mod error;
 pub mod load;
+pub mod migrate;
 pub mod model;
 pub mod names;
 pub mod node;

@@ -332,3 +332,28 @@ fn the_sidecar_component_patches_the_repo_server() {
             .starts_with("/var/run/stencil/age/")
     );
 }
+
+#[test]
+#[ignore = "needs ../shared; run by .ci/run"]
+fn a_migrated_helm_layout_renders_manifests_that_pass_the_upstream_schemas() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    common::legacy_layout(tmp.path());
+    common::Run::from(
+        common::stencil(tmp.path())
+            .current_dir(tmp.path())
+            .args(["migrate", "--from", "helm", "--to", "out"])
+            .output()
+            .expect("migrate"),
+    )
+    .ok();
+    let render = common::Run::from(
+        common::stencil(tmp.path())
+            .arg("--repo")
+            .arg(tmp.path().join("out"))
+            .arg("render")
+            .output()
+            .expect("render"),
+    )
+    .ok();
+    validate_manifests("the migrated layout", &render.stdout);
+}

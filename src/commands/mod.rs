@@ -7,6 +7,7 @@ pub mod bump;
 mod compare;
 pub mod diff;
 pub mod explain;
+pub mod migrate;
 pub mod render;
 pub mod schemas;
 pub mod secrets;

@@ -65,6 +65,9 @@ pub struct ServiceSpec {
     pub patches: Option<Vec<PatchSpec>>,
     /// Raw Kubernetes objects added to this service's output.
     pub extra_objects: Option<Vec<serde_json::Value>>,
+    /// Helm values `stencil migrate` could not map to this model, kept as they were for a
+    /// person to move. Not rendered.
+    pub helm_passthrough: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]

@@ -241,3 +241,133 @@ pub fn demo_recipient() -> String {
         .find_map(|l| l.strip_prefix("# public key: ").map(str::to_owned))
         .expect("public key line")
 }
+
+/// The legacy "universal Helm chart" values layout of seed 003, under `<dir>/helm`:
+/// `prod/devops-demo-base/` holds the base; `tenant-1` and `tenant-2` symlink their
+/// values.yaml and version.yaml to it and have their own env.yaml (a map, a list) and SOPS
+/// secrets; `tenant-3`'s values.yaml is a real file differing from the base in 2 keys, with
+/// a version of its own; `dev/devops-demo/` holds dev. Secrets are encrypted for the demo key
+/// by `stencil secrets encrypt`.
+pub fn legacy_layout(dir: &Path) -> PathBuf {
+    let helm = dir.join("helm");
+    let write = |path: &str, text: &str| {
+        let full = helm.join(path);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&full, text).expect("write");
+    };
+    let base = "\
+image:
+  repository: 012345678901.dkr.ecr.us-east-1.amazonaws.com/devops-demo
+  pullPolicy: IfNotPresent
+replicaCount: 2
+containerPort: 3000
+service:
+  type: ClusterIP
+  port: 80
+  targetPort: 3000
+resources:
+  requests: { cpu: 100m, memory: 128Mi }
+  limits: { memory: 256Mi }
+livenessProbe:
+  httpGet: { path: /healthz, port: 3000 }
+readinessProbe:
+  httpGet: { path: /ready, port: 3000 }
+  periodSeconds: 5
+ingress:
+  enabled: true
+  className: alb
+  hosts:
+    - host: devops-demo.chene-factory.com
+      paths: [{ path: /, pathType: Prefix }]
+autoscaling:
+  enabled: true
+  minReplicas: 2
+  maxReplicas: 6
+  targetCPUUtilizationPercentage: 75
+env:
+  - { name: NODE_ENV, value: production }
+  - { name: LOG_FORMAT, value: json }
+affinity:
+  podAntiAffinity:
+    preferredDuringSchedulingIgnoredDuringExecution: []
+";
+    write("prod/devops-demo-base/values.yaml", base);
+    write(
+        "prod/devops-demo-base/version.yaml",
+        "image:\n  tag: 2024.11.20-abc1234\n",
+    );
+    for tenant in ["tenant-1", "tenant-2"] {
+        let dir = helm.join(tenant);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::os::unix::fs::symlink(
+            "../prod/devops-demo-base/values.yaml",
+            dir.join("values.yaml"),
+        )
+        .expect("symlink");
+        std::os::unix::fs::symlink(
+            "../prod/devops-demo-base/version.yaml",
+            dir.join("version.yaml"),
+        )
+        .expect("symlink");
+    }
+    write(
+        "tenant-1/env.yaml",
+        "env:\n  - { name: NODE_ENV, value: production }\n  - { name: LOG_FORMAT, value: json }\n  - { name: TENANT_NAME, value: tenant-1 }\n",
+    );
+    // Helm replaces lists: tenant-2's list drops LOG_FORMAT.
+    write(
+        "tenant-2/env.yaml",
+        "env:\n  - { name: NODE_ENV, value: production }\n  - { name: TENANT_NAME, value: tenant-2 }\n  - { name: MAX_UPLOAD_MB, value: 50 }\n",
+    );
+    write(
+        "tenant-3/values.yaml",
+        &base
+            .replace("replicaCount: 2", "replicaCount: 4")
+            .replace("limits: { memory: 256Mi }", "limits: { memory: 512Mi }"),
+    );
+    write(
+        "tenant-3/version.yaml",
+        "image:\n  tag: 2024.11.02-0ddba11\n",
+    );
+    write(
+        "tenant-3/env.yaml",
+        "env:\n  - { name: NODE_ENV, value: production }\n  - { name: LOG_FORMAT, value: json }\n  - { name: TENANT_NAME, value: tenant-3 }\n",
+    );
+    write(
+        "dev/devops-demo/values.yaml",
+        &base
+            .replace("replicaCount: 2", "replicaCount: 1")
+            .replace(
+                "devops-demo.chene-factory.com",
+                "devops-demo.dev.chene-factory.com",
+            )
+            .replace("value: production", "value: development"),
+    );
+    write(
+        "dev/devops-demo/version.yaml",
+        "image:\n  tag: 2024.11.21-def5678\n",
+    );
+    for (tenant, value) in [
+        ("tenant-1", "t1-db-password"),
+        ("tenant-2", "t2-db-password"),
+        ("tenant-3", "t3-db-password"),
+        ("dev/devops-demo", "dev-db-password"),
+    ] {
+        let file = format!("{tenant}/secrets.enc.yaml");
+        write(
+            &file,
+            &format!("DB_PASSWORD: {value}\nAPI_KEY: key-{value}\n"),
+        );
+        let out = stencil(dir)
+            .args(["secrets", "encrypt", "--age", &demo_recipient()])
+            .arg(helm.join(&file))
+            .output()
+            .expect("encrypt");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    helm
+}

@@ -1,0 +1,744 @@
+//! `stencil migrate --from DIR [--to DIR]`: converts the symlinked "universal Helm chart"
+//! values layout (`prod/<base>/`, `<tenant>/` with symlinks to it, `dev/<service>/`) to
+//! stencil's, with `extends:` where there were symlinks; `--check` proves that every tenant
+//! resolves to the values it had. Symlinks that leave `--from`, dangle or loop are refused
+//! before anything is written; secrets files are copied byte for byte, never decrypted.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::process::ExitCode;
+
+use serde_json::{Map, Value};
+
+use super::{EXIT_FOUND, Outcome, write_atomic, write_stdout};
+use crate::cli::{Global, MigrateArgs};
+use crate::emit::yaml;
+use crate::error::{Diagnostic, Error, Result};
+use crate::load::{Loader, de, load_repo};
+use crate::migrate::{helm_merge, leaf_paths, map_env, map_values, overrides};
+use crate::model::ServiceSpec;
+use crate::names::DnsLabel;
+use crate::resolve;
+use crate::source::Worktree;
+
+/// A symlink found in the old layout, checked.
+struct Link {
+    /// Relative to `--from`.
+    path: String,
+    target: String,
+    /// What it resolves to, relative to `--from`.
+    resolved: String,
+}
+
+fn rel(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Every symlink under `root`, each checked: it must stay inside `root`, exist and not loop.
+fn check_links(root: &Path) -> Result<Vec<Link>> {
+    let mut links = Vec::new();
+    let mut problems = Vec::new();
+    walk_links(root, root, &mut links, &mut problems)?;
+    Error::unless(problems, links)
+}
+
+fn walk_links(
+    root: &Path,
+    dir: &Path,
+    links: &mut Vec<Link>,
+    problems: &mut Vec<Error>,
+) -> Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(format_args!("cannot list {}", dir.display()), &e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let meta = std::fs::symlink_metadata(&path)
+            .map_err(|e| Error::io(format_args!("cannot read {}", path.display()), &e))?;
+        if meta.file_type().is_symlink() {
+            let name = rel(root, &path);
+            let target = std::fs::read_link(&path)
+                .map_err(|e| Error::io(format_args!("cannot read the symlink {name}"), &e))?;
+            let target_text = target.to_string_lossy().into_owned();
+            // Lexically: does the target stay inside --from?
+            let mut resolved: Vec<String> = rel(root, path.parent().unwrap_or(root))
+                .split('/')
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let mut outside = target.is_absolute();
+            for part in target.components() {
+                match part {
+                    // The guard pops: `..` climbs one level, or leaves --from at the top.
+                    Component::ParentDir if resolved.pop().is_none() => outside = true,
+                    Component::Normal(p) => resolved.push(p.to_string_lossy().into_owned()),
+                    _ => {}
+                }
+            }
+            if outside {
+                problems.push(
+                    Diagnostic::new(format!("{name} -> {target_text} points outside {}", root.display()))
+                        .hint("the migration only follows symlinks inside --from (as Argo CD refuses out-of-bounds symlinks); copy the file in, or point --from at a folder that holds it")
+                        .into(),
+                );
+                continue;
+            }
+            match std::fs::metadata(&path) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    problems.push(
+                        Diagnostic::new(format!("{name} -> {target_text} is a dangling symlink: the target does not exist"))
+                            .hint("restore the target or remove the symlink before migrating")
+                            .into(),
+                    );
+                    continue;
+                }
+                // ELOOP (40 on Linux): too many levels of symbolic links.
+                Err(e) if e.raw_os_error() == Some(40) => {
+                    problems.push(
+                        Diagnostic::new(format!("{name} -> {target_text} is a symlink loop"))
+                            .hint("break the loop: one of the links must point at a real file")
+                            .into(),
+                    );
+                    continue;
+                }
+                Err(e) => return Err(Error::io(format_args!("cannot follow {name}"), &e)),
+            }
+            // Report the real file behind chains of links.
+            let real = path
+                .canonicalize()
+                .map_err(|e| Error::io(format_args!("cannot follow {name}"), &e))?;
+            let root_real = root
+                .canonicalize()
+                .map_err(|e| Error::io(format_args!("cannot resolve {}", root.display()), &e))?;
+            if !real.starts_with(&root_real) {
+                problems.push(
+                    Diagnostic::new(format!(
+                        "{name} -> {target_text} resolves outside {}",
+                        root.display()
+                    ))
+                    .hint("the migration only follows symlinks inside --from")
+                    .into(),
+                );
+                continue;
+            }
+            links.push(Link {
+                path: name,
+                target: target_text,
+                resolved: rel(&root_real, &real),
+            });
+        } else if meta.is_dir() {
+            walk_links(root, &path, links, problems)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_yaml(root: &Path, rel_path: &str) -> Result<Option<Value>> {
+    let path = root.join(rel_path);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(format_args!("cannot read {rel_path}"), &e)),
+    };
+    let value: Value = serde_yaml::from_str(&text).map_err(|e| {
+        let at = e
+            .location()
+            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .unwrap_or_default();
+        Diagnostic::new(format!("{rel_path}{at}: invalid YAML: {e}"))
+            .hint("the old layout's values files must be valid YAML (as Helm reads them)")
+    })?;
+    Ok(Some(if value.is_null() {
+        Value::Object(Map::new())
+    } else {
+        value
+    }))
+}
+
+/// One tenant x service of the old layout.
+struct OldApp {
+    tenant: String,
+    environment: &'static str,
+    service: String,
+    /// Folder relative to `--from`.
+    dir: String,
+    base: String,
+}
+
+/// The old layout, read.
+struct Old {
+    root: PathBuf,
+    /// Base folder (under `prod/`) -> service name.
+    bases: BTreeMap<String, String>,
+    apps: Vec<OldApp>,
+    links: Vec<Link>,
+}
+
+impl Old {
+    fn link(&self, path: &str) -> Option<&Link> {
+        self.links.iter().find(|l| l.path == path)
+    }
+
+    fn read(args: &MigrateArgs) -> Result<Old> {
+        let root = args.from.clone();
+        if !root.join("prod").is_dir() {
+            return Err(Diagnostic::new(format!(
+                "{} has no prod/ folder: not the universal-chart values layout",
+                root.display()
+            ))
+            .hint("--from is the folder holding prod/<base>/values.yaml and one folder per tenant (often helm/)")
+            .into());
+        }
+        let links = check_links(&root)?;
+        let mut bases = BTreeMap::new();
+        for dir in dirs(&root.join("prod"))? {
+            if root.join("prod").join(&dir).join("values.yaml").is_file() {
+                let service = match &args.service {
+                    Some(s) => s.clone(),
+                    None => dir.strip_suffix("-base").unwrap_or(&dir).to_owned(),
+                };
+                bases.insert(dir, service);
+            }
+        }
+        if bases.is_empty() {
+            return Err(Diagnostic::new("prod/ holds no <base>/values.yaml").into());
+        }
+        if args.service.is_some() && bases.len() > 1 {
+            return Err(Diagnostic::new("--service names one service, but prod/ holds several bases")
+                .hint("leave --service out: each base folder becomes a service (a `-base` suffix dropped)")
+                .into());
+        }
+        let mut old = Old {
+            root,
+            bases,
+            apps: Vec::new(),
+            links,
+        };
+        for dir in dirs(&old.root)? {
+            if dir == "prod" {
+                continue;
+            }
+            if dir == "dev" {
+                for service_dir in dirs(&old.root.join("dev"))? {
+                    let rel_dir = format!("dev/{service_dir}");
+                    let base = old
+                        .base_of(&rel_dir)
+                        .or_else(|| {
+                            old.bases
+                                .iter()
+                                .find(|(_, s)| **s == service_dir)
+                                .map(|(b, _)| b.clone())
+                        })
+                        .ok_or_else(|| {
+                            Diagnostic::new(format!("{rel_dir}/ matches no base under prod/"))
+                                .hint("name the dev folder after the service (the prod base folder without `-base`)")
+                        })?;
+                    let service = old.bases[&base].clone();
+                    old.apps.push(OldApp {
+                        tenant: "dev".into(),
+                        environment: "dev",
+                        service,
+                        dir: rel_dir,
+                        base,
+                    });
+                }
+                continue;
+            }
+            if !old.root.join(&dir).join("values.yaml").exists() {
+                continue;
+            }
+            DnsLabel::parse(&dir).map_err(|m| {
+                Diagnostic::new(format!("tenant folder {dir}/: {m}"))
+                    .hint("tenant names become namespaces; rename the folder before migrating")
+            })?;
+            let base = old.base_of(&dir).ok_or_else(|| {
+                Diagnostic::new(format!(
+                    "{dir}/values.yaml is not a symlink and prod/ holds several bases: which one does it build on?"
+                ))
+                .hint("make {dir}/version.yaml a symlink to its base, or migrate one base at a time")
+            })?;
+            let service = old.bases[&base].clone();
+            old.apps.push(OldApp {
+                tenant: dir.clone(),
+                environment: "prod",
+                service,
+                dir,
+                base,
+            });
+        }
+        Ok(old)
+    }
+
+    /// The base a folder builds on: where its values.yaml (or version.yaml) links to, or the
+    /// only base.
+    fn base_of(&self, dir: &str) -> Option<String> {
+        for file in ["values.yaml", "version.yaml"] {
+            if let Some(link) = self.link(&format!("{dir}/{file}"))
+                && let Some(base) = link
+                    .resolved
+                    .strip_prefix("prod/")
+                    .and_then(|r| r.split('/').next())
+                && self.bases.contains_key(base)
+            {
+                return Some(base.to_owned());
+            }
+        }
+        (self.bases.len() == 1)
+            .then(|| self.bases.keys().next().cloned())
+            .flatten()
+    }
+
+    fn values(&self, rel_path: &str) -> Result<Value> {
+        Ok(read_yaml(&self.root, rel_path)?.unwrap_or(Value::Object(Map::new())))
+    }
+
+    /// Helm's effective values of an app: values.yaml, then env.yaml, then version.yaml.
+    fn effective(&self, app: &OldApp) -> Result<Value> {
+        let mut values = self.values(&format!("{}/values.yaml", app.dir))?;
+        for file in ["env.yaml", "version.yaml"] {
+            helm_merge(&mut values, &self.values(&format!("{}/{file}", app.dir))?);
+        }
+        Ok(values)
+    }
+}
+
+fn dirs(path: &Path) -> Result<Vec<String>> {
+    let mut out: Vec<String> = std::fs::read_dir(path)
+        .map_err(|e| Error::io(format_args!("cannot list {}", path.display()), &e))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir() && !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The `image` pin of a values tree, as a stencil version file.
+fn version_of(values: &Value) -> Option<Value> {
+    let image = values.get("image")?;
+    let mut pin = Map::new();
+    for key in ["tag", "digest"] {
+        if let Some(v) = image.get(key) {
+            let text = match v {
+                Value::Number(n) => n.to_string(),
+                other => other.as_str()?.to_owned(),
+            };
+            pin.insert(key.into(), Value::String(text));
+        }
+    }
+    (!pin.is_empty()).then(|| serde_json::json!({ "image": pin }))
+}
+
+fn without_version(mut service: Map<String, Value>) -> Map<String, Value> {
+    if let Some(Value::Object(image)) = service.get_mut("image") {
+        image.remove("tag");
+        image.remove("digest");
+        if image.is_empty() {
+            service.remove("image");
+        }
+    }
+    service
+}
+
+fn doc(header: &str, value: Value) -> String {
+    format!("{header}{}", yaml::document(&value))
+}
+
+/// The files of the new layout, and what the migration reports.
+struct Plan {
+    files: Vec<(PathBuf, Vec<u8>)>,
+    report: String,
+}
+
+fn plan(old: &Old, args: &MigrateArgs) -> Result<Plan> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut report = String::new();
+    let mut add = |path: String, text: Vec<u8>| files.push((PathBuf::from(path), text));
+
+    // stencil.yaml: environments from the folders; what cannot be inferred is marked.
+    let first_base = old.bases.keys().next().cloned().unwrap_or_default();
+    let base_values = old.values(&format!("prod/{first_base}/values.yaml"))?;
+    let registry = base_values
+        .pointer("/image/repository")
+        .and_then(Value::as_str)
+        .and_then(|r| r.split_once('/'))
+        .map(|(host, _)| host.to_owned())
+        .filter(|h| h.contains('.'));
+    let name = args.name.clone().unwrap_or_else(|| "platform".into());
+    let mut environments = Map::new();
+    for env in ["dev", "prod"] {
+        if old.apps.iter().any(|a| a.environment == env) {
+            environments.insert(
+                env.into(),
+                serde_json::json!({ "cluster": "https://kubernetes.default.svc" }),
+            );
+        }
+    }
+    let mut settings = serde_json::json!({
+        "kind": "Stencil",
+        "name": name,
+        "environments": environments,
+    });
+    if let Some(registry) = registry {
+        settings["registry"] = Value::String(registry);
+    }
+    add(
+        "stencil.yaml".into(),
+        doc(
+            "# yaml-language-server: $schema=schemas/stencil.schema.json\n\
+             # Written by `stencil migrate`. PLACEHOLDERS to set before deploying:\n\
+             #   name: the platform's name (--name)\n\
+             #   environments.*.cluster: each environment's API server URL (in-cluster for now)\n\
+             #   argocd.repoURL: for `stencil argocd apps`\n",
+            settings,
+        )
+        .into_bytes(),
+    );
+
+    // Bases.
+    let mut mapped_bases: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+    for (base, service) in &old.bases {
+        let values = old.values(&format!("prod/{base}/values.yaml"))?;
+        let version = old.values(&format!("prod/{base}/version.yaml"))?;
+        let mut effective = values.clone();
+        helm_merge(&mut effective, &version);
+        let mapped = map_values(&effective);
+        for path in &mapped.unmapped {
+            let _ = writeln!(
+                report,
+                "unmapped: prod/{base}: {path} -> base/{service}/service.yaml helmPassthrough.{path} (not rendered; move it by hand)"
+            );
+        }
+        let service_map = without_version(mapped.service);
+        add(
+            format!("base/{service}/service.yaml"),
+            doc(
+                &format!("# yaml-language-server: $schema=../../schemas/service.schema.json\n# Migrated from prod/{base}/values.yaml by `stencil migrate`.\nkind: Service\nname: {service}\n"),
+                Value::Object(service_map.clone()),
+            )
+            .into_bytes(),
+        );
+        if let Some(pin) = version_of(&effective) {
+            add(
+                format!("base/{service}/version.yaml"),
+                doc(
+                    "# yaml-language-server: $schema=../../schemas/version.schema.json\n",
+                    pin,
+                )
+                .into_bytes(),
+            );
+        }
+        mapped_bases.insert(base.as_str(), service_map);
+    }
+
+    // Tenants.
+    let mut tenants: BTreeMap<&str, (&str, Vec<&str>)> = BTreeMap::new();
+    for app in &old.apps {
+        let entry = tenants
+            .entry(app.tenant.as_str())
+            .or_insert((app.environment, Vec::new()));
+        entry.1.push(app.service.as_str());
+    }
+    for (tenant, (environment, services)) in &tenants {
+        add(
+            format!("tenants/{tenant}/tenant.yaml"),
+            doc(
+                "# yaml-language-server: $schema=../../schemas/tenant.schema.json\n",
+                serde_json::json!({ "kind": "Tenant", "environment": environment, "services": services }),
+            )
+            .into_bytes(),
+        );
+    }
+    for app in &old.apps {
+        let base_map = &mapped_bases[app.base.as_str()];
+        let service = &app.service;
+        let out_dir = format!("tenants/{}/{service}", app.tenant);
+        // The tenant's values and env.yaml as Helm merges them (without the version).
+        let mut tenant_values = old.values(&format!("{}/values.yaml", app.dir))?;
+        let helm_env = old.values(&format!("{}/env.yaml", app.dir))?;
+        helm_merge(&mut tenant_values, &helm_env);
+        let mapped = map_values(&tenant_values);
+        let values_link = old.link(&format!("{}/values.yaml", app.dir));
+        let mut diff = overrides(base_map, &without_version(mapped.service));
+        // Values without a place that differ from the base's are the tenant's to move.
+        if let Some(Value::Object(pass)) = diff.get("helmPassthrough") {
+            for path in leaf_paths(pass) {
+                let _ = writeln!(
+                    report,
+                    "unmapped: {}: {path} -> {out_dir}/values.yaml helmPassthrough.{path} (not rendered; move it by hand)",
+                    app.dir
+                );
+            }
+        }
+        // env.yaml's own variables go to the new env.yaml; what stays in values.yaml are the
+        // deletions (Helm replaces lists, so base variables a tenant's env list lacks vanish).
+        let env = object(helm_env.clone())
+            .remove("env")
+            .map(|e| map_env(e).0)
+            .unwrap_or_default();
+        if let Some(Value::Object(diff_env)) = diff.get_mut("env") {
+            diff_env.retain(|k, v| env.get(k) != Some(v));
+            if diff_env.is_empty() {
+                diff.remove("env");
+            }
+        }
+        let diverging = leaf_paths(&diff);
+        let header = format!(
+            "# yaml-language-server: $schema=../../../schemas/service.schema.json\nextends: base/{service}\n"
+        );
+        let text = if diff.is_empty() {
+            header
+        } else {
+            doc(&header, Value::Object(diff))
+        };
+        add(format!("{out_dir}/values.yaml"), text.into_bytes());
+        match values_link {
+            Some(link) => {
+                let _ = writeln!(
+                    report,
+                    "symlink: {} -> {}: replaced by extends: base/{service}",
+                    link.path, link.target
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    report,
+                    "file: {}/values.yaml: extends: base/{service} plus {} diverging key{}{}",
+                    app.dir,
+                    diverging.len(),
+                    if diverging.len() == 1 { "" } else { "s" },
+                    if diverging.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", diverging.join(", "))
+                    }
+                );
+            }
+        }
+        if !env.is_empty() {
+            add(
+                format!("{out_dir}/env.yaml"),
+                doc(
+                    "# yaml-language-server: $schema=../../../schemas/env.schema.json\n",
+                    Value::Object(env),
+                )
+                .into_bytes(),
+            );
+        }
+        // A version of its own (a real file that differs from the base's) becomes a pin.
+        let version_path = format!("{}/version.yaml", app.dir);
+        match old.link(&version_path) {
+            Some(link) => {
+                let _ = writeln!(
+                    report,
+                    "symlink: {} -> {}: replaced by the base version",
+                    link.path, link.target
+                );
+            }
+            None => {
+                let own = version_of(&old.values(&version_path)?);
+                let base_version =
+                    version_of(&old.values(&format!("prod/{}/version.yaml", app.base))?);
+                if let Some(pin) = own.filter(|p| Some(p) != base_version.as_ref()) {
+                    add(
+                        format!("{out_dir}/version.yaml"),
+                        doc("# yaml-language-server: $schema=../../../schemas/version.schema.json\n", pin).into_bytes(),
+                    );
+                }
+            }
+        }
+        // Secrets: the same bytes, still SOPS, never decrypted.
+        let secrets = old.root.join(&app.dir).join("secrets.enc.yaml");
+        if secrets.exists() {
+            let bytes = std::fs::read(&secrets).map_err(|e| {
+                Error::io(format_args!("cannot read {}/secrets.enc.yaml", app.dir), &e)
+            })?;
+            add(format!("{out_dir}/secrets.enc.yaml"), bytes);
+        }
+    }
+    for link in &old.links {
+        let known = old.apps.iter().any(|a| {
+            link.path == format!("{}/values.yaml", a.dir)
+                || link.path == format!("{}/version.yaml", a.dir)
+        });
+        if !known {
+            let _ = writeln!(
+                report,
+                "symlink: {} -> {}: not migrated (not a values or version file)",
+                link.path, link.target
+            );
+        }
+    }
+    Ok(Plan { files, report })
+}
+
+/// `--check`: every tenant of the old layout against the resolved values of the new one.
+fn check(old: &Old, to: &Path) -> Outcome {
+    let source = Worktree::open(to)?;
+    let loader = Loader::new(&source);
+    let repo = load_repo(&loader)?;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<24} {:<12} {:<24} result",
+        "tenant", "environment", "service"
+    );
+    let mut differences = 0;
+    for app in &old.apps {
+        let expected: Result<ServiceSpec> = serde_json::from_value(Value::Object(without_meta(
+            map_values(&old.effective(app)?).service,
+        )))
+        .map_err(|e| {
+            Diagnostic::new(format!(
+                "{}: the old values do not fit the service model: {e}",
+                app.dir
+            ))
+            .into()
+        });
+        let actual: Result<ServiceSpec> = match repo.tenant(&app.tenant) {
+            None => {
+                Err(Diagnostic::new(format!("no tenant {} in {}", app.tenant, to.display())).into())
+            }
+            Some(tenant) => resolve::resolve(&loader, tenant, &app.service).and_then(|r| {
+                de::from_node::<ServiceSpec>(&r.tree)
+                    .map_err(|e| e.into_diagnostic("invalid service definition").into())
+            }),
+        };
+        let result = match (expected, actual) {
+            (Ok(a), Ok(b)) => {
+                let (a, b) = (
+                    serde_json::to_value(a).unwrap_or_default(),
+                    serde_json::to_value(b).unwrap_or_default(),
+                );
+                let mut paths = Vec::new();
+                differing(&a, &b, String::new(), &mut paths);
+                if paths.is_empty() {
+                    "OK".to_owned()
+                } else {
+                    differences += 1;
+                    format!("DIFF {}", paths.join(", "))
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                differences += 1;
+                format!("DIFF {}", e.to_string().lines().next().unwrap_or_default())
+            }
+        };
+        let _ = writeln!(
+            out,
+            "{:<24} {:<12} {:<24} {result}",
+            app.tenant, app.environment, app.service
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} of {} tenant services resolve to the values they had",
+        old.apps.len() - differences,
+        old.apps.len()
+    );
+    write_stdout(&out)?;
+    Ok(if differences == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FOUND)
+    })
+}
+
+fn without_meta(mut map: Map<String, Value>) -> Map<String, Value> {
+    map.remove("kind");
+    map.remove("name");
+    map
+}
+
+fn differing(a: &Value, b: &Value, at: String, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for key in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                let path = if at.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{at}.{key}")
+                };
+                differing(
+                    x.get(key).unwrap_or(&Value::Null),
+                    y.get(key).unwrap_or(&Value::Null),
+                    path,
+                    out,
+                );
+            }
+        }
+        _ if a != b => out.push(at),
+        _ => {}
+    }
+}
+
+pub fn run(_global: &Global, args: &MigrateArgs) -> Outcome {
+    let old = Old::read(args)?;
+    if args.check {
+        return check(&old, &args.to);
+    }
+    let plan = plan(&old, args)?;
+    let existing: Vec<String> = plan
+        .files
+        .iter()
+        .filter(|(p, _)| args.to.join(p).exists())
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    if args.dry_run {
+        let mut out = String::new();
+        for (path, _) in &plan.files {
+            let note = if existing.contains(&path.display().to_string()) {
+                " (exists)"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "would write {}{note}", args.to.join(path).display());
+        }
+        out.push_str(&plan.report);
+        write_stdout(&out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !existing.is_empty() && !args.force {
+        return Err(Diagnostic::new(format!(
+            "{} of the files to write exist in {}: {}",
+            existing.len(),
+            args.to.display(),
+            existing.join(", ")
+        ))
+        .hint("migrate into a new folder, or pass --force to overwrite them")
+        .into());
+    }
+    for (path, bytes) in &plan.files {
+        write_bytes(&args.to.join(path), bytes)?;
+    }
+    eprint!("{}", plan.report);
+    eprintln!(
+        "wrote {} files to {}; prove it with `stencil migrate --from {} --to {} --check`",
+        plan.files.len(),
+        args.to.display(),
+        args.from.display(),
+        args.to.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => write_atomic(path, text),
+        Err(_) => Err(Diagnostic::new(format!("{} is not UTF-8", path.display())).into()),
+    }
+}
