@@ -131,6 +131,9 @@ pub struct Renderer<'a> {
     pub fingerprint_key: Option<Vec<u8>>,
     /// Read a secrets file no key can open as digests of its ciphertext instead of failing.
     pub seal_secrets: bool,
+    /// Emit each object as YAML as soon as its app is rendered, keeping only the text (for
+    /// YAML output: a large render then needs a fraction of the memory).
+    pub yaml_only: bool,
     sealed: AtomicBool,
     sensitive: Option<GlobSet>,
 }
@@ -144,6 +147,7 @@ impl<'a> Renderer<'a> {
             redact_secrets: false,
             fingerprint_key: None,
             seal_secrets: false,
+            yaml_only: false,
             sealed: AtomicBool::new(false),
             sensitive: sensitive_env(repo)?,
             engine: template::engine(),
@@ -208,7 +212,9 @@ impl<'a> Renderer<'a> {
         let one = |(tenant, service): &(&Tenant, &str)| {
             let span = info_span!("render", tenant = tenant.name.as_str(), service = *service);
             let _guard = span.enter();
-            let result = self.render_app(tenant, service);
+            let result = self
+                .render_app(tenant, service)
+                .map(|objects| self.finish(objects));
             match &result {
                 Ok(objects) => debug!(objects = objects.len(), "rendered"),
                 Err(e) => debug!(problems = e.diagnostics().len(), "failed"),
@@ -228,7 +234,7 @@ impl<'a> Renderer<'a> {
         for tenant in selection.tenants(self.repo) {
             if selection.includes_tenant_objects() {
                 match build::namespace(tenant, &self.repo.settings) {
-                    Ok(ns) => objects.push(ns),
+                    Ok(ns) => objects.append(&mut self.finish(vec![ns])),
                     Err(e) => problems.push(e),
                 }
             }
@@ -248,6 +254,14 @@ impl<'a> Renderer<'a> {
 }
 
 impl Renderer<'_> {
+    fn finish(&self, objects: Vec<Object>) -> Vec<Object> {
+        if self.yaml_only {
+            objects.into_iter().map(Object::into_yaml).collect()
+        } else {
+            objects
+        }
+    }
+
     /// Whether some secrets file was read sealed (no key could open it).
     pub fn sealed_secrets(&self) -> bool {
         self.sealed.load(Ordering::Relaxed)

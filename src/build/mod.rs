@@ -43,6 +43,9 @@ pub struct Object {
     pub origin: Option<Origin>,
     /// From `extraObjects:`.
     pub extra: bool,
+    /// The object as a YAML document, once emitted early (see [`Object::into_yaml`]); `value`
+    /// is then `null`.
+    pub yaml: Option<String>,
 }
 
 impl Object {
@@ -84,7 +87,18 @@ impl Object {
             service: service.map(str::to_owned),
             origin,
             extra,
+            yaml: None,
         })
+    }
+
+    /// Serializes the object to YAML now and drops its JSON tree: a large render then holds
+    /// text (a few KB per object) instead of trees (several times that).
+    pub fn into_yaml(mut self) -> Object {
+        if self.yaml.is_none() {
+            self.yaml = Some(crate::emit::yaml::document(&self.value));
+            self.value = serde_json::Value::Null;
+        }
+        self
     }
 
     /// `Kind namespace/name`, for messages.

@@ -36,6 +36,7 @@ pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
     }
     let mut renderer = Renderer::new(&loader, &repo, keys)?;
     renderer.redact_secrets = args.redact_secrets;
+    renderer.yaml_only = args.output == emit::Format::Yaml;
     let objects = renderer.render(&selection)?;
     info!(objects = objects.len(), "rendered");
     match &args.out_dir {

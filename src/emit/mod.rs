@@ -23,8 +23,11 @@ pub enum Format {
     Json,
 }
 
-fn yaml(object: &Object) -> String {
-    yaml::document(&object.value)
+fn yaml(object: &Object) -> std::borrow::Cow<'_, str> {
+    match &object.yaml {
+        Some(text) => std::borrow::Cow::Borrowed(text),
+        None => std::borrow::Cow::Owned(yaml::document(&object.value)),
+    }
 }
 
 /// The whole stream as one string.
@@ -34,7 +37,7 @@ pub fn stream(objects: &[Object], format: Format) -> Result<String> {
             // Serializing is the costliest step of a large render: do it in parallel, then
             // join in input order.
             // Below a few dozen objects, starting threads costs more than it saves.
-            let docs: Vec<String> = if objects.len() > 64 {
+            let docs: Vec<std::borrow::Cow<'_, str>> = if objects.len() > 64 {
                 objects.par_iter().map(yaml).collect()
             } else {
                 objects.iter().map(yaml).collect()
@@ -47,6 +50,12 @@ pub fn stream(objects: &[Object], format: Format) -> Result<String> {
             Ok(out)
         }
         Format::Json => {
+            if objects.iter().any(|o| o.yaml.is_some()) {
+                return Err(Diagnostic::new(
+                    "internal: objects were emitted as YAML before a JSON render",
+                )
+                .into());
+            }
             let values: Vec<&serde_json::Value> = objects.iter().map(|o| &o.value).collect();
             let mut out = serde_json::to_string_pretty(&values)
                 .map_err(|e| Diagnostic::new(format!("cannot write JSON: {e}")))?;
