@@ -38,6 +38,44 @@ pub fn plugin_ref() -> String {
     format!("{PLUGIN_NAME}-{PLUGIN_VERSION}")
 }
 
+/// `managed-by` and `part-of`: on every Argo CD object stencil writes.
+fn stencil_labels(settings: &RepoSettings) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "app.kubernetes.io/managed-by".to_owned(),
+            "stencil".to_owned(),
+        ),
+        (
+            "app.kubernetes.io/part-of".to_owned(),
+            settings.name.clone(),
+        ),
+    ])
+}
+
+/// [`stencil_labels`] plus the tenant and its environment.
+fn tenant_labels(
+    settings: &RepoSettings,
+    tenant: &str,
+    environment: &str,
+) -> BTreeMap<String, String> {
+    let mut labels = stencil_labels(settings);
+    labels.insert(super::labels::TENANT.to_owned(), tenant.to_owned());
+    labels.insert(
+        super::labels::ENVIRONMENT.to_owned(),
+        environment.to_owned(),
+    );
+    labels
+}
+
+/// A `manifest-generate-paths` value: the paths made absolute (repository-rooted), `;`-joined.
+fn generate_paths<S: AsRef<str>>(paths: &[S]) -> String {
+    paths
+        .iter()
+        .map(|p| format!("/{}", p.as_ref()))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 /// One Argo CD Application stencil manages: a tenant's workspace (`service` is `None`) or
 /// one tenant x service.
 #[derive(Debug, Clone)]
@@ -64,35 +102,17 @@ impl App {
     }
 
     fn labels(&self, settings: &RepoSettings) -> BTreeMap<String, String> {
-        let mut labels = BTreeMap::from([
-            (
-                "app.kubernetes.io/managed-by".to_owned(),
-                "stencil".to_owned(),
-            ),
-            (
-                "app.kubernetes.io/part-of".to_owned(),
-                settings.name.clone(),
-            ),
-            (super::labels::TENANT.to_owned(), self.tenant.clone()),
-            (
-                super::labels::ENVIRONMENT.to_owned(),
-                self.environment.clone(),
-            ),
-            ("stencil.dev/component".to_owned(), self.component().into()),
-        ]);
+        let mut labels = tenant_labels(settings, &self.tenant, &self.environment);
+        labels.insert("stencil.dev/component".to_owned(), self.component().into());
         if let Some(service) = &self.service {
             labels.insert(super::labels::SERVICE.to_owned(), service.clone());
         }
         labels
     }
 
-    /// The `manifest-generate-paths` value: absolute (repository-rooted) paths.
+    /// The `manifest-generate-paths` value.
     fn generate_paths(&self) -> String {
-        self.inputs
-            .iter()
-            .map(|p| format!("/{p}"))
-            .collect::<Vec<_>>()
-            .join(";")
+        generate_paths(&self.inputs)
     }
 }
 
@@ -231,15 +251,17 @@ fn object<S: Serialize>(typed: &Typed<S>, tenant: &str) -> Result<Object> {
     Object::from_typed(typed, tenant, None)
 }
 
-/// The tenant's AppProject: sources from this repository only, destinations only the
+/// The tenant's AppProject (from its workspace app): sources from this repository only, destinations only the
 /// tenant's namespace on its environment's cluster, no cluster-scoped kind but Namespace.
-pub fn app_project(
-    settings: &RepoSettings,
-    tenant: &str,
-    environment: &str,
-    cluster: &str,
-    namespace: &str,
-) -> Result<Object> {
+pub fn app_project(settings: &RepoSettings, workspace: &App) -> Result<Object> {
+    let App {
+        tenant,
+        environment,
+        cluster,
+        namespace,
+        ..
+    } = workspace;
+    let (tenant, environment) = (tenant.as_str(), environment.as_str());
     if tenant == settings.argocd.project || tenant == "default" {
         return Err(Diagnostic::new(format!(
             "tenant `{tenant}` would replace the Argo CD project `{tenant}`"
@@ -260,21 +282,7 @@ pub fn app_project(
         group: &'static str,
         kind: &'static str,
     }
-    let labels = BTreeMap::from([
-        (
-            "app.kubernetes.io/managed-by".to_owned(),
-            "stencil".to_owned(),
-        ),
-        (
-            "app.kubernetes.io/part-of".to_owned(),
-            settings.name.clone(),
-        ),
-        (super::labels::TENANT.to_owned(), tenant.to_owned()),
-        (
-            super::labels::ENVIRONMENT.to_owned(),
-            environment.to_owned(),
-        ),
-    ]);
+    let labels = tenant_labels(settings, tenant, environment);
     let annotations = BTreeMap::from([(SYNC_WAVE.to_owned(), "-2".to_owned())]);
     let typed = Typed {
         api_version: API_VERSION,
@@ -486,16 +494,7 @@ pub fn application_set(settings: &RepoSettings, apps: &[App]) -> Result<Object> 
         metadata: meta(
             &settings.name,
             &settings.argocd.namespace,
-            BTreeMap::from([
-                (
-                    "app.kubernetes.io/managed-by".to_owned(),
-                    "stencil".to_owned(),
-                ),
-                (
-                    "app.kubernetes.io/part-of".to_owned(),
-                    settings.name.clone(),
-                ),
-            ]),
+            stencil_labels(settings),
             BTreeMap::new(),
             None,
         ),
@@ -531,24 +530,8 @@ pub fn root_application(settings: &RepoSettings, mode: &str) -> Result<Object> {
         .root_app
         .clone()
         .unwrap_or_else(|| format!("{}-apps", settings.name));
-    let annotations = BTreeMap::from([(
-        GENERATE_PATHS.to_owned(),
-        ROOT_INPUTS
-            .iter()
-            .map(|p| format!("/{p}"))
-            .collect::<Vec<_>>()
-            .join(";"),
-    )]);
-    let labels = BTreeMap::from([
-        (
-            "app.kubernetes.io/managed-by".to_owned(),
-            "stencil".to_owned(),
-        ),
-        (
-            "app.kubernetes.io/part-of".to_owned(),
-            settings.name.clone(),
-        ),
-    ]);
+    let annotations = BTreeMap::from([(GENERATE_PATHS.to_owned(), generate_paths(&ROOT_INPUTS))]);
+    let labels = stencil_labels(settings);
     let mut sync_policy = SyncPolicy::automated();
     sync_policy.sync_options = Vec::new();
     let typed = Typed {

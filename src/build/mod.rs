@@ -337,23 +337,19 @@ fn redact_container_env(
     }
 }
 
-/// HMAC-SHA256 with the per-run key when there is one, else SHA-256: 16 hex digits.
+/// The per-run keyed fingerprint when there is a key, else a SHA-256 prefix (16 hex digits).
 fn plain_fingerprint(key: Option<&[u8]>, name: &str, bytes: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
     use sha2::{Digest as _, Sha256};
-    let hex =
-        |digest: &[u8]| -> String { digest.iter().take(8).map(|b| format!("{b:02x}")).collect() };
     match key {
-        Some(key) => {
-            // HMAC takes keys of any length, so this cannot fail.
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-                .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
-            mac.update(&(name.len() as u64).to_le_bytes());
-            mac.update(name.as_bytes());
-            mac.update(bytes);
-            format!("hmac-sha256:{}", hex(&mac.finalize().into_bytes()))
+        Some(key) => crate::secrets::keyed_fingerprint(key, name, bytes),
+        None => {
+            let hex: String = Sha256::digest(bytes)
+                .iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("sha256:{hex}")
         }
-        None => format!("sha256:{}", hex(&Sha256::digest(bytes))),
     }
 }
 

@@ -51,13 +51,7 @@ pub fn resolve(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Re
     let dir = path(&format!("tenants/{}/{service}", tenant.name))?;
     check_tenant_service_files(loader, &dir)?;
 
-    let values = dir.join("values.yaml");
-    let start = if loader.source().kind(&values)? == Some(EntryKind::File) {
-        values
-    } else {
-        base_dir.join("service.yaml")
-    };
-    let chain = resolve_chain(loader, &start, &[])?;
+    let chain = resolve_chain(loader, &start(loader, &dir, &base_dir)?, &[])?;
     let mut tree = chain.tree.clone();
     let mut layers = chain.layers.clone();
 
@@ -88,23 +82,36 @@ pub fn resolve(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Re
     Ok(Resolved { tree, layers })
 }
 
+/// Where a tenant x service's `extends` chain starts: its `values.yaml`, or the base.
+fn start(loader: &Loader<'_>, dir: &RepoPath, base_dir: &RepoPath) -> Result<RepoPath> {
+    let values = dir.join("values.yaml");
+    Ok(if loader.source().kind(&values)? == Some(EntryKind::File) {
+        values
+    } else {
+        base_dir.join("service.yaml")
+    })
+}
+
 /// The repository paths whose content feeds one tenant x service's render, for Argo CD's
 /// `manifest-generate-paths`: `stencil.yaml`, the tenant's `tenant.yaml`, the tenant's service
 /// folder (every file in it, present or future), the base `version.yaml` and every file of the
 /// `extends` chain. Nothing else is read: a change anywhere else cannot change the render.
 pub fn inputs(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Vec<RepoPath>> {
+    let base_dir = path(&format!("base/{service}"))?;
     let dir = path(&format!("tenants/{}/{service}", tenant.name))?;
     let mut out = vec![
         path("stencil.yaml")?,
         path(&format!("tenants/{}/tenant.yaml", tenant.name))?,
         dir.clone(),
     ];
-    let resolved = resolve(loader, tenant, service)?;
+    // The chain's files (cached); the folder covers values, env, version and secrets.
+    let chain = resolve_chain(loader, &start(loader, &dir, &base_dir)?, &[])?;
     let inside = format!("{dir}/");
-    let layers = resolved
+    let layers = chain
         .layers
-        .into_iter()
-        .chain([path(&format!("base/{service}/version.yaml"))?]);
+        .iter()
+        .cloned()
+        .chain([base_dir.join("version.yaml")]);
     for layer in layers {
         if !layer.as_str().starts_with(&inside) && !out.contains(&layer) {
             out.push(layer);

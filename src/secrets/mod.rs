@@ -59,17 +59,11 @@ impl fmt::Debug for Secrets {
 }
 
 impl Secrets {
-    fn mac(&self) -> Hmac<Sha256> {
-        // HMAC takes keys of any length, so this cannot fail.
-        <Hmac<Sha256> as Mac>::new_from_slice(&self.data_key)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
-    }
-
     /// `checksum/secrets`: HMAC-SHA256, keyed with the file's SOPS data key, over every
     /// name and value (length-prefixed). It changes when any value changes, and without the
     /// data key it cannot be used to test guesses of a value.
     pub fn checksum(&self) -> String {
-        let mut mac = self.mac();
+        let mut mac = hmac(&self.data_key);
         for (name, value) in &self.values {
             for part in [name.as_str(), value.expose()] {
                 mac.update(&(part.len() as u64).to_le_bytes());
@@ -83,27 +77,31 @@ impl Secrets {
     /// get equal fingerprints within the run, and nothing outside the run can test guesses).
     pub fn fingerprint_with(&self, key: &[u8], name: &str) -> Option<String> {
         let value = self.values.get(name)?;
-        // HMAC takes keys of any length, so this cannot fail.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
-        mac.update(&(name.len() as u64).to_le_bytes());
-        mac.update(name.as_bytes());
-        mac.update(value.expose().as_bytes());
-        let digest = hex(&mac.finalize().into_bytes());
-        Some(format!("hmac-sha256:{}", &digest[..16]))
+        Some(keyed_fingerprint(key, name, value.expose().as_bytes()))
     }
 
     /// A stable fingerprint of one value for reviews: `hmac-sha256:` and 16 hex digits of
     /// the keyed HMAC of the name and value.
     pub fn fingerprint(&self, name: &str) -> Option<String> {
-        let value = self.values.get(name)?;
-        let mut mac = self.mac();
-        mac.update(&(name.len() as u64).to_le_bytes());
-        mac.update(name.as_bytes());
-        mac.update(value.expose().as_bytes());
-        let digest = hex(&mac.finalize().into_bytes());
-        Some(format!("hmac-sha256:{}", &digest[..16]))
+        self.fingerprint_with(&self.data_key, name)
     }
+}
+
+fn hmac(key: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes keys of any length, so this cannot fail.
+    <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
+}
+
+/// `hmac-sha256:` and 16 hex digits of HMAC-SHA256 under `key` of the length-prefixed name
+/// and the value: how every value shown in a review is fingerprinted.
+pub fn keyed_fingerprint(key: &[u8], name: &str, value: &[u8]) -> String {
+    let mut mac = hmac(key);
+    mac.update(&(name.len() as u64).to_le_bytes());
+    mac.update(name.as_bytes());
+    mac.update(value);
+    let digest = hex(&mac.finalize().into_bytes());
+    format!("hmac-sha256:{}", &digest[..16])
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -119,23 +119,13 @@ pub fn objects(loader: &Loader<'_>, repo: &Repo, mode: AppsMode) -> Result<Vec<O
     let apps = list(loader, repo)?;
     let settings = &repo.settings;
     let mut objects = Vec::new();
-    for tenant in &repo.tenants {
-        let cluster = settings
-            .environments
-            .get(&tenant.spec.environment)
-            .map(|e| e.cluster.as_str())
-            .unwrap_or_default();
-        objects.push(argocd::app_project(
-            settings,
-            tenant.name.as_str(),
-            &tenant.spec.environment,
-            cluster,
-            tenant.namespace.as_str(),
-        )?);
+    // Each tenant's workspace comes first among its apps: its AppProject goes before it.
+    for app in &apps {
+        if app.service.is_none() {
+            objects.push(argocd::app_project(settings, app)?);
+        }
         if mode == AppsMode::Applications {
-            for app in apps.iter().filter(|a| a.tenant == tenant.name.as_str()) {
-                objects.push(argocd::application(settings, app)?);
-            }
+            objects.push(argocd::application(settings, app)?);
         }
     }
     if mode == AppsMode::Applicationset {

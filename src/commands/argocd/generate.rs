@@ -70,10 +70,12 @@ impl CmpEnv {
                 "ARGOCD_APP_REVISION" => &mut env.revision,
                 "KUBE_VERSION" => &mut env.kube_version,
                 "ARGOCD_APP_PARAMETERS" => &mut env.parameters,
-                k if k == format!("ARGOCD_ENV_{ENV_TENANT}") => &mut env.tenant,
-                k if k == format!("ARGOCD_ENV_{ENV_SERVICE}") => &mut env.service,
-                k if k == format!("ARGOCD_ENV_{ENV_APPS}") => &mut env.apps,
-                _ => continue,
+                other => match other.strip_prefix("ARGOCD_ENV_") {
+                    Some(ENV_TENANT) => &mut env.tenant,
+                    Some(ENV_SERVICE) => &mut env.service,
+                    Some(ENV_APPS) => &mut env.apps,
+                    _ => continue,
+                },
             };
             *slot = Some(value);
         }
