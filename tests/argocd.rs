@@ -197,15 +197,7 @@ fn generate_in_a_copy_without_git_equals_render_for_every_app() {
 #[test]
 fn generate_in_a_git_clone_reads_the_files_not_git() {
     let repo = Repo::example();
-    let git = |args: &[&str]| {
-        let status = std::process::Command::new("git")
-            .current_dir(repo.path())
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .status()
-            .expect("git");
-        assert!(status.success(), "git {args:?}");
-    };
+    let git = |args: &[&str]| common::git(repo.path(), args);
     git(&["init", "-q"]);
     git(&["add", "-A"]);
     git(&["commit", "-qm", "example"]);

@@ -6,33 +6,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Repo, Run};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "protocol.file.allow=always",
-        ])
-        .args(args)
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::{Repo, Run, git};
 
 /// The example repository, committed on `main`.
 fn committed_example() -> Repo {
     let repo = Repo::example();
-    git(repo.path(), &["init", "-q"]);
+    git(repo.path(), &["init", "-q", "-b", "main"]);
     git(repo.path(), &["add", "-A"]);
     git(repo.path(), &["commit", "-qm", "example"]);
     repo
@@ -685,7 +664,7 @@ fn a_stencil_root_below_the_git_root_reads_the_right_subtree() {
         .expect("cp");
     assert!(status.success());
     let outer = outer.file("README.md", "not stencil\n");
-    git(outer.path(), &["init", "-q"]);
+    git(outer.path(), &["init", "-q", "-b", "main"]);
     git(outer.path(), &["add", "-A"]);
     git(outer.path(), &["commit", "-qm", "init"]);
     let env = deploy.join("tenants/slurm/apiserver/env.yaml");

@@ -130,6 +130,27 @@ impl Repo {
     }
 }
 
+/// Runs the git CLI in `dir` with a fixed identity (and file-URL transport allowed, for
+/// clones of temp repositories); fails the test with git's stderr. Returns stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "protocol.file.allow=always"])
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The project's public demo age key (the example repository's secrets are encrypted for it).
 pub fn demo_key() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/demo-age-key.txt")
