@@ -252,6 +252,9 @@ pub struct BenchRepoArgs {
     /// How many tenants
     #[arg(long, default_value_t = 1000)]
     pub tenants: usize,
+    /// Also write the same tenants for kustomize (DIR/kustomize) and Helm (DIR/helm)
+    #[arg(long, value_name = "DIR")]
+    pub peers: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

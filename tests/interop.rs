@@ -251,21 +251,28 @@ fn every_argocd_generate_of_the_example_passes_the_upstream_schemas() {
     validate_manifests("every generate", &all);
 }
 
+/// The folder holding the real `kubectl` and `helm` (`../shared/tools/get-peers`, installed
+/// into target/peers once).
+fn peers() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/peers");
+    let out = Command::new("bash")
+        .arg(shared().join("tools/get-peers"))
+        .arg(&dir)
+        .output()
+        .expect("get-peers");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
 #[test]
 #[ignore = "needs ../shared and kubectl (../shared/tools/get-peers); run by .ci/run"]
 fn the_sidecar_component_patches_the_repo_server() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let peers = Command::new("bash")
-        .arg(shared().join("tools/get-peers"))
-        .arg(root.join("target/peers"))
-        .output()
-        .expect("get-peers");
-    assert!(
-        peers.status.success(),
-        "{}",
-        String::from_utf8_lossy(&peers.stderr)
-    );
-    let out = Command::new(root.join("target/peers/kubectl"))
+    let out = Command::new(peers().join("kubectl"))
         .arg("kustomize")
         .arg(root.join("tests/fixtures/argocd-install"))
         .output()
@@ -356,4 +363,150 @@ fn a_migrated_helm_layout_renders_manifests_that_pass_the_upstream_schemas() {
     )
     .ok();
     validate_manifests("the migrated layout", &render.stdout);
+}
+
+/// Runs a peer binary, failing the test with its stderr; returns stdout.
+fn run_peer(dir: &Path, program: &Path, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run peer");
+    assert!(
+        out.status.success(),
+        "{} {args:?}: {}",
+        program.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The objects of a stream by identity (apiVersion, kind, namespace, name).
+fn by_identity(
+    stream: &str,
+) -> std::collections::BTreeMap<(String, String, String, String), serde_json::Value> {
+    let mut out = std::collections::BTreeMap::new();
+    for doc in serde_yaml::Deserializer::from_str(stream) {
+        let doc: serde_json::Value = serde::Deserialize::deserialize(doc).expect("YAML");
+        if doc.is_null() {
+            continue;
+        }
+        let field = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+        let id = (
+            field(&doc["apiVersion"]),
+            field(&doc["kind"]),
+            field(&doc["metadata"]["namespace"]),
+            field(&doc["metadata"]["name"]),
+        );
+        assert!(out.insert(id.clone(), doc).is_none(), "{id:?} twice");
+    }
+    out
+}
+
+/// The values that must agree between the three renders: container images, env ConfigMap
+/// data, Secret data, Ingress hosts, SSM keys, HPA bounds and PDB minimum.
+fn essentials(doc: &serde_json::Value) -> serde_json::Value {
+    let spec = &doc["spec"];
+    match doc["kind"].as_str().unwrap_or_default() {
+        "Deployment" => {
+            let pod = &spec["template"]["spec"];
+            let containers = pod["containers"].as_array().expect("containers");
+            serde_json::json!({
+                "images": containers.iter().map(|c| c["image"].clone()).collect::<Vec<_>>(),
+                "resources": containers[0]["resources"],
+                "serviceAccount": pod["serviceAccountName"],
+            })
+        }
+        "ConfigMap" | "Secret" => doc["data"].clone(),
+        "Ingress" => serde_json::json!({
+            "host": spec["rules"][0]["host"],
+            "paths": spec["rules"][0]["http"]["paths"],
+        }),
+        "ExternalSecret" => serde_json::json!([spec["data"], spec["dataFrom"][0]["find"]["path"]]),
+        "HorizontalPodAutoscaler" => serde_json::json!([spec["minReplicas"], spec["maxReplicas"]]),
+        "PodDisruptionBudget" => serde_json::json!([spec["minAvailable"], spec["maxUnavailable"]]),
+        "ServiceAccount" => doc["metadata"]["annotations"].clone(),
+        _ => serde_json::Value::Null,
+    }
+}
+
+#[test]
+#[ignore = "needs ../shared, kubectl and helm (../shared/tools/get-peers); run by .ci/run"]
+fn the_benchmark_peers_render_the_objects_stencil_renders() {
+    let bin = peers();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (out, peer_dir) = (tmp.path().join("stencil"), tmp.path().join("peers"));
+    let repo = common::Repo::example();
+    repo.run(&[
+        "bench-repo",
+        "--tenants",
+        "4",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--peers",
+        peer_dir.to_str().expect("utf-8"),
+    ])
+    .ok();
+    let stencil = common::Run::from(
+        common::stencil(tmp.path())
+            .arg("--repo")
+            .arg(&out)
+            .arg("render")
+            .output()
+            .expect("run stencil"),
+    )
+    .ok()
+    .stdout;
+
+    // kustomize: each overlay as the benchmark loop runs it, and the aggregate build.
+    let kustomize_dir = peer_dir.join("kustomize");
+    let overlays = std::fs::read_to_string(kustomize_dir.join("apps.txt")).expect("apps.txt");
+    let mut kustomize = String::new();
+    for overlay in overlays.lines() {
+        kustomize.push_str("---\n");
+        kustomize.push_str(&run_peer(
+            &kustomize_dir,
+            &bin.join("kubectl"),
+            &["kustomize", overlay],
+        ));
+    }
+    let aggregate = run_peer(&kustomize_dir, &bin.join("kubectl"), &["kustomize", "all"]);
+
+    // helm: one `helm template` per line of apps.txt, as the benchmark loop runs it.
+    let helm_dir = peer_dir.join("helm");
+    let apps = std::fs::read_to_string(helm_dir.join("apps.txt")).expect("apps.txt");
+    let mut helm = String::new();
+    for line in apps.lines() {
+        let mut args = vec!["template"];
+        args.extend(line.split_whitespace());
+        helm.push_str(&run_peer(&helm_dir, &bin.join("helm"), &args));
+    }
+
+    let expected = by_identity(&stencil);
+    // 4 tenants: 4 Namespaces, 3 services x 7 objects each, plus the apiserver's HPA and
+    // 2 ExternalSecrets.
+    assert_eq!(expected.len(), 4 + 4 * (3 * 7 + 3), "{:?}", expected.keys());
+    assert_eq!(overlays.lines().count(), 16);
+    assert_eq!(apps.lines().count(), 16);
+    for (tool, stream) in [
+        ("kustomize loop", &kustomize),
+        ("kustomize all", &aggregate),
+        ("helm loop", &helm),
+    ] {
+        let got = by_identity(stream);
+        let missing: Vec<_> = expected.keys().filter(|k| !got.contains_key(*k)).collect();
+        let extra: Vec<_> = got.keys().filter(|k| !expected.contains_key(*k)).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{tool}: missing {missing:?}, extra {extra:?}"
+        );
+        for (id, doc) in &expected {
+            assert_eq!(
+                essentials(&got[id]),
+                essentials(doc),
+                "{tool}: {id:?} differs from stencil's"
+            );
+        }
+        validate_manifests(tool, stream);
+    }
 }
