@@ -20,7 +20,7 @@ pub fn run(command: &SecretsCommand, keys: &Keys) -> Outcome {
     match command {
         SecretsCommand::Decrypt { file } => {
             let doc = read_encrypted(file)?;
-            let plain = sops::decrypt(&doc, keys).map_err(|e| fail(file, e))?;
+            let (plain, _) = sops::open(&doc, keys).map_err(|e| fail(file, e))?;
             let text = Zeroizing::new(
                 serde_yaml::to_string(&plain).map_err(|_| Diagnostic::new("cannot write YAML"))?,
             );

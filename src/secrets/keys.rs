@@ -14,6 +14,8 @@ use zeroize::Zeroizing;
 /// Where keys came from and what they are, without the secret parts in `Debug`.
 pub struct Keys {
     identities: Vec<age::x25519::Identity>,
+    /// The identities' public recipients, computed once (a scalar multiplication each).
+    recipients: Vec<String>,
     /// Secret key strings, kept to hand to rops; zeroized on drop.
     secrets: Vec<Zeroizing<String>>,
     /// `SOPS_AGE_KEY (1 key)`, `~/.config/sops/age/keys.txt (2 keys)`, for messages.
@@ -36,6 +38,7 @@ impl Keys {
     pub fn discover() -> Keys {
         let mut keys = Keys {
             identities: Vec::new(),
+            recipients: Vec::new(),
             secrets: Vec::new(),
             sources: Vec::new(),
             problems: Vec::new(),
@@ -75,6 +78,7 @@ impl Keys {
             }
             match line.parse::<age::x25519::Identity>() {
                 Ok(identity) => {
+                    self.recipients.push(identity.to_public().to_string());
                     self.identities.push(identity);
                     self.secrets.push(Zeroizing::new(line.to_owned()));
                     found += 1;
@@ -91,16 +95,27 @@ impl Keys {
         ));
     }
 
+    /// Keys from the text of a keys file (tests).
+    #[cfg(test)]
+    pub(crate) fn from_text(text: &str) -> Keys {
+        let mut keys = Keys {
+            identities: Vec::new(),
+            recipients: Vec::new(),
+            secrets: Vec::new(),
+            sources: Vec::new(),
+            problems: Vec::new(),
+        };
+        keys.add_text(text, "test");
+        keys
+    }
+
     pub fn identities(&self) -> &[age::x25519::Identity] {
         &self.identities
     }
 
     /// Public recipients of the keys held.
-    pub fn recipients(&self) -> Vec<String> {
-        self.identities
-            .iter()
-            .map(|i| i.to_public().to_string())
-            .collect()
+    pub fn recipients(&self) -> &[String] {
+        &self.recipients
     }
 
     pub fn is_empty(&self) -> bool {

@@ -142,10 +142,7 @@ pub fn load_or_seal(
             Zeroizing::new(b"stencil-sealed".to_vec()),
         )
     } else {
-        (
-            sops::decrypt(&doc, keys).map_err(fail)?,
-            sops::data_key(&doc, keys).map_err(fail)?,
-        )
+        sops::open(&doc, keys).map_err(fail)?
     };
     let serde_yaml::Value::Mapping(map) = plain else {
         return Err(Diagnostic::new(format!("{path} must hold a mapping of NAME: value")).into());

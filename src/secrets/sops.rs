@@ -270,6 +270,124 @@ pub fn decrypt(doc: &Value, keys: &Keys) -> Result<Value, SopsError> {
     Ok(restore(doc, &plain))
 }
 
+/// Decrypts a SOPS document and returns it with its data key (the key of the keyed
+/// checksums), unwrapping the data key once.
+///
+/// Unwrapping is an X25519 agreement per file, the largest cost of a large render (rops
+/// unwraps the key itself and does not hand it out, so decrypting through rops and then
+/// reading the key would unwrap twice). For the files stencil reads (a flat mapping of
+/// string values, fully encrypted, no partial-encryption settings) the values and the MAC are
+/// checked here with the unwrapped key; anything else, and any file that does not check out
+/// here, goes through rops, whose verdict (and error message) is the one reported.
+pub fn open(doc: &Value, keys: &Keys) -> Result<(Value, zeroize::Zeroizing<Vec<u8>>), SopsError> {
+    if keys
+        .recipients()
+        .iter()
+        .any(|r| recipients(doc).contains(r))
+    {
+        if let Ok(key) = data_key(doc, keys) {
+            if let Some(plain) = decrypt_flat(doc, &key) {
+                return Ok((plain, key));
+            }
+        }
+    }
+    Ok((decrypt(doc, keys)?, data_key(doc, keys)?))
+}
+
+/// One `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` value, decoded.
+struct Sealed {
+    data: Vec<u8>,
+    iv: Vec<u8>,
+    tag: Vec<u8>,
+    kind: String,
+}
+
+fn parse_enc(text: &str) -> Option<Sealed> {
+    use base64::Engine as _;
+    let body = text.strip_prefix("ENC[AES256_GCM,")?.strip_suffix(']')?;
+    let (mut data, mut iv, mut tag, mut kind) = (None, None, None, None);
+    for part in body.split(',') {
+        let (name, value) = part.split_once(':')?;
+        let decode = || base64::engine::general_purpose::STANDARD.decode(value).ok();
+        match name {
+            "data" => data = decode(),
+            "iv" => iv = decode(),
+            "tag" => tag = decode(),
+            "type" => kind = Some(value.to_owned()),
+            _ => return None,
+        }
+    }
+    Some(Sealed {
+        data: data?,
+        iv: iv?,
+        tag: tag?,
+        kind: kind?,
+    })
+}
+
+/// AES-256-GCM with sops' 32-byte nonces; `None` when the tag does not verify.
+fn open_value(key: &[u8], sealed: Sealed, aad: &[u8]) -> Option<Vec<u8>> {
+    use aes_gcm::aead::consts::U32;
+    use aes_gcm::aead::generic_array::GenericArray;
+    use aes_gcm::{AeadInPlace as _, AesGcm, KeyInit as _, aes::Aes256};
+    if sealed.iv.len() != 32 || sealed.tag.len() != 16 {
+        return None;
+    }
+    let cipher = AesGcm::<Aes256, U32>::new_from_slice(key).ok()?;
+    let mut buffer = sealed.data;
+    cipher
+        .decrypt_in_place_detached(
+            GenericArray::from_slice(&sealed.iv),
+            aad,
+            &mut buffer,
+            GenericArray::from_slice(&sealed.tag),
+        )
+        .ok()?;
+    Some(buffer)
+}
+
+/// The fast path of [`open`]: `None` unless the document is a flat mapping of non-empty
+/// `type:str` values without partial-encryption settings whose values and MAC all verify.
+fn decrypt_flat(doc: &Value, key: &[u8]) -> Option<Value> {
+    use sha2::{Digest as _, Sha512};
+    let map = doc.as_mapping()?;
+    let sops = doc.get("sops")?.as_mapping()?;
+    let partial = PARTIAL_KEYS
+        .iter()
+        .chain(&["mac_only_encrypted"])
+        .any(|k| sops.get(*k).is_some_and(|v| !v.is_null()));
+    if partial {
+        return None;
+    }
+    let mut hasher = Sha512::new();
+    let mut plain = serde_yaml::Mapping::with_capacity(map.len());
+    for (name, value) in map {
+        let name = name.as_str()?;
+        if name == "sops" {
+            continue;
+        }
+        let sealed = parse_enc(value.as_str()?)?;
+        if sealed.kind != "str" {
+            return None;
+        }
+        let text = open_value(key, sealed, format!("{name}:").as_bytes())?;
+        hasher.update(&text);
+        plain.insert(
+            Value::String(name.to_owned()),
+            Value::String(String::from_utf8(text).ok()?),
+        );
+    }
+    let last_modified = sops.get("lastmodified")?.as_str()?;
+    let mac = parse_enc(sops.get("mac")?.as_str()?)?;
+    let stored = open_value(key, mac, last_modified.as_bytes())?;
+    let computed: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    (stored == computed.as_bytes()).then_some(Value::Mapping(plain))
+}
+
 /// How to encrypt: recipients and sops' partial-encryption settings.
 pub struct EncryptOptions {
     pub recipients: Vec<age::x25519::Recipient>,
@@ -421,4 +539,100 @@ pub fn update_keys(
         meta.insert(Value::from("age"), Value::Sequence(units));
     }
     serde_yaml::to_string(&out).map_err(|_| error("could not be written", "report this as a bug"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo_keys() -> Keys {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/keys/demo-age-key.txt");
+        Keys::from_text(&std::fs::read_to_string(path).expect("demo key"))
+    }
+
+    fn encrypted(keys: &Keys, plain: &str) -> Value {
+        let options = EncryptOptions {
+            recipients: keys.identities().iter().map(|i| i.to_public()).collect(),
+            partial: None,
+            mac_only_encrypted: false,
+        };
+        let plain: Value = serde_yaml::from_str(plain).expect("YAML");
+        parse(&encrypt(&plain, &options).expect("encrypt")).expect("parse")
+    }
+
+    /// Replaces the `field:` part of the ENC value under `key` with the one under `other`.
+    fn swap_field(doc: &mut Value, key: &str, other: &str, field: &str) {
+        let get = |doc: &Value, k: &str| {
+            let text = doc[k].as_str().expect("ENC").to_owned();
+            let start = text.find(&format!("{field}:")).expect("field");
+            let end = text[start..]
+                .find(',')
+                .map_or(text.len() - 1, |e| start + e);
+            (text.clone(), start, end)
+        };
+        let (mine, s1, e1) = get(doc, key);
+        let (theirs, s2, e2) = get(doc, other);
+        let swapped = format!("{}{}{}", &mine[..s1], &theirs[s2..e2], &mine[e1..]);
+        doc[key] = Value::String(swapped);
+    }
+
+    #[test]
+    fn the_fast_path_decrypts_what_rops_encrypted_and_checks_the_mac() {
+        let keys = demo_keys();
+        let doc = encrypted(&keys, "A: one\nB: 'two: with colon'\nC: '3'\n");
+        let key = data_key(&doc, &keys).expect("data key");
+        let plain = decrypt_flat(&doc, &key).expect("fast path applies");
+        let expected: Value =
+            serde_yaml::from_str("A: one\nB: 'two: with colon'\nC: '3'\n").expect("YAML");
+        assert_eq!(plain, expected);
+        let (opened, opened_key) = open(&doc, &keys).expect("open");
+        assert_eq!(opened, expected);
+        assert_eq!(*opened_key, *key);
+    }
+
+    #[test]
+    fn the_fast_path_refuses_anything_it_cannot_prove() {
+        let keys = demo_keys();
+        let doc = encrypted(&keys, "A: one\nB: two\n");
+        let key = data_key(&doc, &keys).expect("data key");
+        assert!(decrypt_flat(&doc, &key).is_some());
+
+        // A value moved under another name: its AES-GCM tag binds it to `A:`.
+        let mut moved = doc.clone();
+        let a = moved["A"].clone();
+        moved["B"] = a;
+        assert!(decrypt_flat(&moved, &key).is_none());
+        // A ciphertext changed.
+        let mut changed = doc.clone();
+        swap_field(&mut changed, "A", "B", "data");
+        assert!(decrypt_flat(&changed, &key).is_none());
+        // A value removed: the MAC no longer matches.
+        let mut removed = doc.clone();
+        removed.as_mapping_mut().expect("map").remove("B");
+        assert!(decrypt_flat(&removed, &key).is_none());
+        // The MAC of another file.
+        let other = encrypted(&keys, "A: one\n");
+        let mut foreign = doc.clone();
+        foreign["sops"]["mac"] = other["sops"]["mac"].clone();
+        assert!(decrypt_flat(&foreign, &key).is_none());
+        // lastmodified changed: the MAC is bound to it.
+        let mut stamped = doc.clone();
+        stamped["sops"]["lastmodified"] = Value::String("2001-01-01T00:00:00Z".into());
+        assert!(decrypt_flat(&stamped, &key).is_none());
+        // Another key.
+        assert!(decrypt_flat(&doc, &[7u8; 32]).is_none());
+        // Shapes left to rops: partial encryption, non-string types, nesting, plaintext.
+        let mut partial = doc.clone();
+        partial["sops"]["unencrypted_suffix"] = Value::String("_unencrypted".into());
+        assert!(decrypt_flat(&partial, &key).is_none());
+        let typed = encrypted(&keys, "A: 1\n");
+        let typed_key = data_key(&typed, &keys).expect("data key");
+        assert!(decrypt_flat(&typed, &typed_key).is_none());
+        let nested = encrypted(&keys, "A: { B: one }\n");
+        let nested_key = data_key(&nested, &keys).expect("data key");
+        assert!(decrypt_flat(&nested, &nested_key).is_none());
+        let mut plaintext = doc.clone();
+        plaintext["A"] = Value::String("one".into());
+        assert!(decrypt_flat(&plaintext, &key).is_none());
+    }
 }
