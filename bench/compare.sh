@@ -40,7 +40,7 @@ apt_install() {
 }
 command -v hyperfine >/dev/null 2>&1 || apt_install hyperfine
 [ -x /usr/bin/time ] || apt_install time
-[ -x ../shared/tools/get-peers ] || [ -f ../shared/tools/get-peers ] || {
+[ -f ../shared/tools/get-peers ] || {
   echo "bench/compare.sh: ../shared/tools/get-peers not found (the peers come from it)" >&2; exit 1; }
 peers=$(bash ../shared/tools/get-peers "$root/target/peers")
 kubectl=$peers/kubectl
@@ -59,9 +59,10 @@ results=$tmp/results.tsv # kind, N, name, median seconds, peak KiB, note
 median() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"; }
 # peak_kib CMD...: peak RSS in KiB of one run (for a pipeline, its largest process).
 peak_kib() { /usr/bin/time -f '%M' -o "$tmp/rss" "$@" > /dev/null 2>&1; cat "$tmp/rss"; }
-# measure KIND N NAME RUNS CMD: hyperfine median + one peak RSS run, appended to results.
+# measure KIND N NAME RUNS CMD [NOTE [SCALE]]: hyperfine median (times SCALE, for a sampled
+# loop) + one peak RSS run, appended to results.
 measure() {
-  local kind=$1 n=$2 name=$3 runs=$4 cmd=$5 note=${6:-}
+  local kind=$1 n=$2 name=$3 runs=$4 cmd=$5 note=${6:-} scale=${7:-1}
   echo "== N=$n $name" >&2
   local rss secs
   if [ "$runs" = 1 ]; then
@@ -75,6 +76,7 @@ measure() {
     secs=$(median "$tmp/h.json")
     rss=$(peak_kib bash -c "$cmd")
   fi
+  [ "$scale" = 1 ] || secs=$(python3 -c "print($secs * $scale)")
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$n" "$name" "$secs" "$rss" "$note" >> "$results"
 }
 
@@ -97,21 +99,9 @@ for n in "${sizes[@]}"; do
     note="extrapolated x$scale from $((sample * 4)) apps"
   fi
   measure whole "$n" "kustomize loop" "$runs_slow" \
-    "cd $peer/kustomize && xargs -P $cores -n 1 $kubectl kustomize < $list_k > /dev/null" "$note"
+    "cd $peer/kustomize && xargs -P $cores -n 1 $kubectl kustomize < $list_k > /dev/null" "$note" "$scale"
   measure whole "$n" "helm loop" "$runs_slow" \
-    "cd $peer/helm && xargs -P $cores -L 1 $helm template < $list_h > /dev/null" "$note"
-  if [ "$scale" != 1 ]; then
-    # Scale the sampled loops' medians to every app.
-    python3 - "$results" "$n" "$scale" <<'PY'
-import sys
-path, n, scale = sys.argv[1], sys.argv[2], float(sys.argv[3])
-rows = [l.rstrip("\n").split("\t") for l in open(path)]
-for r in rows:
-    if r[1] == n and r[2] in ("kustomize loop", "helm loop"):
-        r[3] = str(float(r[3]) * scale)
-open(path, "w").write("".join("\t".join(r) + "\n" for r in rows))
-PY
-  fi
+    "cd $peer/helm && xargs -P $cores -L 1 $helm template < $list_h > /dev/null" "$note" "$scale"
   if [ "$n" -le "$loop_max" ]; then
     # One build of every overlay grows faster than linearly (24 s at N=100, over 15 min at
     # N=1,000 here): bounded by AGGREGATE_TIMEOUT seconds, reported as "> limit" beyond it.
@@ -211,7 +201,7 @@ if len(ns) > 1:
     out.append("|---|---|---|---|")
     for a, b in zip(ns, ns[1:]):
         ta, tb = float(get("whole", a, "stencil render")[3]), float(get("whole", b, "stencil render")[3])
-        out.append(f"| {int(a):,} | {int(b):,} | {tb / ta:.1f}x | {int(b) // int(a)}x |")
+        out.append(f"| {int(a):,} | {int(b):,} | {tb / ta:.1f}x | {int(b) / int(a):g}x |")
 apps = [r for r in rows if r[0] == "app"]
 if apps:
     n = apps[0][1]

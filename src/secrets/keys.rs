@@ -34,15 +34,19 @@ impl std::fmt::Debug for Keys {
 }
 
 impl Keys {
-    /// Reads keys from the sops locations in the environment.
-    pub fn discover() -> Keys {
-        let mut keys = Keys {
+    fn empty() -> Keys {
+        Keys {
             identities: Vec::new(),
             recipients: Vec::new(),
             secrets: Vec::new(),
             sources: Vec::new(),
             problems: Vec::new(),
-        };
+        }
+    }
+
+    /// Reads keys from the sops locations in the environment.
+    pub fn discover() -> Keys {
+        let mut keys = Keys::empty();
         if let Ok(text) = std::env::var("SOPS_AGE_KEY") {
             keys.add_text(&Zeroizing::new(text), "SOPS_AGE_KEY");
         }
@@ -98,13 +102,7 @@ impl Keys {
     /// Keys from the text of a keys file (tests).
     #[cfg(test)]
     pub(crate) fn from_text(text: &str) -> Keys {
-        let mut keys = Keys {
-            identities: Vec::new(),
-            recipients: Vec::new(),
-            secrets: Vec::new(),
-            sources: Vec::new(),
-            problems: Vec::new(),
-        };
+        let mut keys = Keys::empty();
         keys.add_text(text, "test");
         keys
     }

@@ -280,18 +280,21 @@ pub fn decrypt(doc: &Value, keys: &Keys) -> Result<Value, SopsError> {
 /// checked here with the unwrapped key; anything else, and any file that does not check out
 /// here, goes through rops, whose verdict (and error message) is the one reported.
 pub fn open(doc: &Value, keys: &Keys) -> Result<(Value, zeroize::Zeroizing<Vec<u8>>), SopsError> {
-    if keys
-        .recipients()
-        .iter()
-        .any(|r| recipients(doc).contains(r))
-    {
-        if let Ok(key) = data_key(doc, keys) {
-            if let Some(plain) = decrypt_flat(doc, &key) {
-                return Ok((plain, key));
-            }
-        }
+    let theirs = recipients(doc);
+    // Unwrapping fails (after a costly attempt) unless one of our keys is a recipient; then
+    // rops' decrypt below reports it.
+    let key = if keys.recipients().iter().any(|r| theirs.contains(r)) {
+        data_key(doc, keys).ok()
+    } else {
+        None
+    };
+    match key {
+        Some(key) => match decrypt_flat(doc, &key) {
+            Some(plain) => Ok((plain, key)),
+            None => Ok((decrypt(doc, keys)?, key)),
+        },
+        None => Ok((decrypt(doc, keys)?, data_key(doc, keys)?)),
     }
-    Ok((decrypt(doc, keys)?, data_key(doc, keys)?))
 }
 
 /// One `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` value, decoded.
