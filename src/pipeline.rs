@@ -159,17 +159,22 @@ impl<'a> Renderer<'a> {
     /// checks. Also returns the tree before templating.
     pub fn resolve(&self, tenant: &Tenant, service: &str) -> Result<(Resolved, Resolved)> {
         let resolved = resolve::resolve(self.loader, tenant, service)?;
-        let mut templated = resolved.clone();
+        let templated = self.template(tenant, service, resolved.clone())?;
+        Ok((resolved, templated))
+    }
+
+    fn template(&self, tenant: &Tenant, service: &str, mut tree: Resolved) -> Result<Resolved> {
         let vars = Vars::new(&self.repo.settings, tenant, service).ok_or_else(|| {
             Diagnostic::new(format!("unknown environment `{}`", tenant.spec.environment))
         })?;
-        template::render_tree(&self.engine, &vars, &mut templated.tree)?;
-        Ok((resolved, templated))
+        template::render_tree(&self.engine, &vars, &mut tree.tree)?;
+        Ok(tree)
     }
 
     /// All objects of one tenant x service, checked.
     pub fn render_app(&self, tenant: &Tenant, service: &str) -> Result<Vec<Object>> {
-        let (_, resolved) = self.resolve(tenant, service)?;
+        let resolved = resolve::resolve(self.loader, tenant, service)?;
+        let resolved = self.template(tenant, service, resolved)?;
         let secrets_path = RepoPath::parse(&format!(
             "tenants/{}/{service}/secrets.enc.yaml",
             tenant.name

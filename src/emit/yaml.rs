@@ -168,54 +168,127 @@ fn looks_numeric(s: &str) -> bool {
 }
 
 /// Plain when it cannot be read as anything but this string, under YAML 1.1 or 1.2.
+///
+/// One pass over the bytes: this runs for every string of every object.
 pub fn is_plain_safe(s: &str) -> bool {
-    let mut chars = s.chars();
-    let Some(first) = chars.next() else {
+    let bytes = s.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    let second = chars.next();
     let starts_ok = first.is_ascii_alphanumeric()
-        || matches!(first, '/' | '_' | '.' | '+')
-        || (first == '-' && second.is_some_and(|c| c != ' '));
-    if !starts_ok || s.ends_with([' ', ':']) || s.contains(": ") || s.contains(" #") {
+        || matches!(first, b'/' | b'_' | b'.' | b'+')
+        || (first == b'-' && bytes.get(1).is_some_and(|&c| c != b' '));
+    if !starts_ok || matches!(last, b' ' | b':') {
         return false;
     }
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./@+,:=()~% ".contains(c))
-    {
-        return false;
+    let mut previous = 0u8;
+    for &c in bytes {
+        let allowed = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'_'
+                    | b'.'
+                    | b'/'
+                    | b'@'
+                    | b'+'
+                    | b','
+                    | b':'
+                    | b'='
+                    | b'('
+                    | b')'
+                    | b'~'
+                    | b'%'
+                    | b' '
+            );
+        // `: ` starts a mapping value (`#` is never allowed, so ` #` cannot occur).
+        if !allowed || (previous == b':' && c == b' ') {
+            return false;
+        }
+        previous = c;
     }
     // Anything that could be a number, a date or a sexagesimal in some YAML version: quote.
-    if (first.is_ascii_digit() || matches!(first, '.' | '+' | '-')) && looks_numeric(s) {
+    if (first.is_ascii_digit() || matches!(first, b'.' | b'+' | b'-')) && looks_numeric(s) {
         return false;
     }
-    let lower = s.to_ascii_lowercase();
-    !matches!(
-        lower.as_str(),
-        "y" | "n"
-            | "yes"
-            | "no"
-            | "true"
-            | "false"
-            | "on"
-            | "off"
-            | "null"
-            | "nan"
-            | "inf"
-            | ".inf"
-            | "+.inf"
-            | "-.inf"
-            | ".nan"
-            | "---"
-            | "..."
-    )
+    const KEYWORDS: [&str; 17] = [
+        "y", "n", "yes", "no", "true", "false", "on", "off", "null", "nan", "inf", ".inf", "+.inf",
+        "-.inf", ".nan", "---", "...",
+    ];
+    bytes.len() > 5 || !KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(s))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The straightforward form `is_plain_safe` was optimized from; they must agree.
+    fn reference_is_plain_safe(s: &str) -> bool {
+        let mut chars = s.chars();
+        let Some(first) = chars.next() else {
+            return false;
+        };
+        let second = chars.next();
+        let starts_ok = first.is_ascii_alphanumeric()
+            || matches!(first, '/' | '_' | '.' | '+')
+            || (first == '-' && second.is_some_and(|c| c != ' '));
+        if !starts_ok || s.ends_with([' ', ':']) || s.contains(": ") || s.contains(" #") {
+            return false;
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./@+,:=()~% ".contains(c))
+        {
+            return false;
+        }
+        // Anything that could be a number, a date or a sexagesimal in some YAML version: quote.
+        if (first.is_ascii_digit() || matches!(first, '.' | '+' | '-')) && looks_numeric(s) {
+            return false;
+        }
+        let lower = s.to_ascii_lowercase();
+        !matches!(
+            lower.as_str(),
+            "y" | "n"
+                | "yes"
+                | "no"
+                | "true"
+                | "false"
+                | "on"
+                | "off"
+                | "null"
+                | "nan"
+                | "inf"
+                | ".inf"
+                | "+.inf"
+                | "-.inf"
+                | ".nan"
+                | "---"
+                | "..."
+        )
+    }
+
+    #[test]
+    fn is_plain_safe_agrees_with_its_reference_on_every_short_string() {
+        let alphabet = [
+            "a", "Y", "1", "0", " ", ":", "#", "-", ".", "+", "e", "x", "_", "/", "~", "é", "n",
+            "o", "\t",
+        ];
+        let mut strings = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = strings
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(longer);
+            strings.sort();
+            strings.dedup();
+        }
+        strings.extend(["yes", "No", "TRUE", "off", "+.inf", "..."].map(String::from));
+        assert!(strings.len() > 100_000);
+        for s in &strings {
+            assert_eq!(is_plain_safe(s), reference_is_plain_safe(s), "{s:?}");
+        }
+    }
 
     fn roundtrip(value: &Value) {
         let text = document(value);
