@@ -14,6 +14,7 @@ use tracing::{debug, info_span};
 use crate::build::{self, Object};
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::{Loader, Repo, Tenant};
+use crate::origin::Origin;
 use crate::policy::{self, Exceptions};
 use crate::resolve::{self, Resolved};
 use crate::secrets::{self, Keys};
@@ -213,6 +214,25 @@ impl<'a> Renderer<'a> {
     /// Renders the selection: the tenants' Namespaces and every selected tenant-service, in
     /// stream order. Any problem anywhere fails the whole render, listing every problem.
     pub fn render(&self, selection: &Selection) -> Result<Vec<Object>> {
+        let mut objects = Vec::new();
+        self.render_each(selection, |mut batch| {
+            objects.append(&mut batch);
+            Ok(())
+        })?;
+        Ok(objects)
+    }
+
+    /// Renders the selection in batches of tenants, handing each batch's objects to `sink` in
+    /// stream order as soon as it is checked, and keeping nothing of it but object identities:
+    /// memory does not grow with the repository. Once a problem is found, nothing more goes
+    /// to `sink`, but rendering goes on to report every problem; the caller must discard what
+    /// it was given when this returns an error.
+    pub fn render_each(
+        &self,
+        selection: &Selection,
+        mut sink: impl FnMut(Vec<Object>) -> Result<()> + Send,
+    ) -> Result<()> {
+        let tenants = selection.tenants(self.repo);
         let apps = selection.apps(self.repo);
         let one = |(tenant, service): &(&Tenant, &str)| {
             let span = info_span!("render", tenant = tenant.name.as_str(), service = *service);
@@ -220,43 +240,87 @@ impl<'a> Renderer<'a> {
             let result = self
                 .render_app(tenant, service)
                 .map(|objects| self.finish(objects));
+            if apps.len() > 1 {
+                // Nothing else reads this app's own files.
+                resolve::forget(self.loader, tenant, service)?;
+            }
             match &result {
                 Ok(objects) => debug!(objects = objects.len(), "rendered"),
                 Err(e) => debug!(problems = e.diagnostics().len(), "failed"),
             }
             result.map_err(|e| e.with_note(format!("while rendering {}/{service}", tenant.name)))
         };
-        // One app (an Argo CD generate) does not pay for starting the thread pool.
-        let results: Vec<Result<Vec<Object>>> = if apps.len() > 1 {
-            apps.par_iter().map(one).collect()
-        } else {
-            apps.iter().map(one).collect()
-        };
 
-        let mut objects = Vec::new();
+        let mut seen = Identities::default();
         let mut problems = Vec::new();
-        let mut results = apps.iter().zip(results).peekable();
-        for tenant in selection.tenants(self.repo) {
-            if selection.includes_tenant_objects() {
-                match build::namespace(tenant, &self.repo.settings) {
-                    Ok(ns) => objects.append(&mut self.finish(vec![ns])),
-                    Err(e) => problems.push(e),
+        let mut rest = apps.as_slice();
+        let mut groups = tenants.chunks(TENANTS_PER_BATCH);
+        // The objects of the batch before, passed on while this batch renders.
+        let mut previous: Option<Vec<Object>> = None;
+        loop {
+            let group = groups.next().unwrap_or(&[]);
+            // Apps come in tenant order: this group's are the next ones.
+            let mut count = 0;
+            for tenant in group {
+                while rest.get(count).is_some_and(|(t, _)| t.name == tenant.name) {
+                    count += 1;
                 }
             }
-            // Apps come in tenant order: take this tenant's.
-            while let Some((_, result)) = results.next_if(|((t, _), _)| t.name == tenant.name) {
-                match result {
-                    Ok(mut app) => objects.append(&mut app),
-                    Err(e) => problems.push(e),
+            let (batch, later) = rest.split_at(count);
+            rest = later;
+            let clean = problems.is_empty();
+            let (results, found) = rayon::join(
+                || -> Vec<Result<Vec<Object>>> {
+                    // One app (an Argo CD generate) does not pay for the thread pool.
+                    if batch.len() > 1 {
+                        batch.par_iter().map(one).collect()
+                    } else {
+                        batch.iter().map(one).collect()
+                    }
+                },
+                || -> Vec<Error> {
+                    let Some(objects) = previous.take() else {
+                        return Vec::new();
+                    };
+                    let mut found = seen.check(&objects);
+                    if clean && found.is_empty() {
+                        if let Err(e) = sink(objects) {
+                            found.push(e);
+                        }
+                    }
+                    found
+                },
+            );
+            problems.extend(found);
+            if group.is_empty() {
+                break;
+            }
+
+            let mut objects = Vec::new();
+            let mut results = batch.iter().zip(results).peekable();
+            for tenant in group {
+                if selection.includes_tenant_objects() {
+                    match build::namespace(tenant, &self.repo.settings) {
+                        Ok(ns) => objects.append(&mut self.finish(vec![ns])),
+                        Err(e) => problems.push(e),
+                    }
+                }
+                while let Some((_, result)) = results.next_if(|((t, _), _)| t.name == tenant.name) {
+                    match result {
+                        Ok(mut app) => objects.append(&mut app),
+                        Err(e) => problems.push(e),
+                    }
                 }
             }
+            previous = Some(objects);
         }
-        if let Some(err) = duplicates(&objects) {
-            problems.push(err);
-        }
-        Error::unless(problems, objects)
+        Error::unless(problems, ())
     }
 }
+
+/// How many tenants are rendered together before their objects go on: enough apps to keep
+/// every core busy, few enough that a batch's objects stay a few megabytes.
+const TENANTS_PER_BATCH: usize = 128;
 
 impl Renderer<'_> {
     fn finish(&self, objects: Vec<Object>) -> Vec<Object> {
@@ -284,26 +348,73 @@ fn sensitive_env(repo: &Repo) -> Result<Option<GlobSet>> {
     })
 }
 
-/// Two objects with the same group, kind, namespace and name would overwrite each other in
-/// the cluster; refuse.
-fn duplicates(objects: &[Object]) -> Option<Error> {
-    let mut seen: HashMap<(String, String, String, String), &Object> = HashMap::new();
-    let mut problems = Vec::new();
-    for object in objects {
-        if let Some(first) = seen.insert(object.identity(), object) {
-            let producer = |o: &Object| match (&o.service, &o.origin) {
-                (_, Some(origin)) => format!("{origin}"),
-                (Some(s), None) => format!("tenant {} service {s}", o.tenant),
-                (None, None) => format!("tenant {}", o.tenant),
+/// Who made an object, for the message when another object takes its identity.
+struct Producer {
+    tenant: String,
+    service: Option<String>,
+    origin: Option<Origin>,
+}
+
+impl Producer {
+    fn of(object: &Object) -> Producer {
+        Producer {
+            tenant: object.tenant.clone(),
+            service: object.service.clone(),
+            origin: object.origin.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Producer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.service, &self.origin) {
+            (_, Some(origin)) => write!(f, "{origin}"),
+            (Some(s), None) => write!(f, "tenant {} service {s}", self.tenant),
+            (None, None) => write!(f, "tenant {}", self.tenant),
+        }
+    }
+}
+
+/// The identities of the objects rendered so far, as 128-bit hashes of group, kind,
+/// namespace and name (two different identities colliding is not a practical concern), with
+/// who made each: a render passes its objects on in batches, and must still refuse two
+/// objects with the same identity, which would overwrite each other in the cluster.
+#[derive(Default)]
+struct Identities {
+    seen: HashMap<u128, Producer>,
+}
+
+impl Identities {
+    fn check(&mut self, objects: &[Object]) -> Vec<Error> {
+        let mut problems = Vec::new();
+        for object in objects {
+            let producer = Producer::of(object);
+            let Some(first) = self.seen.get(&identity_hash(object)) else {
+                self.seen.insert(identity_hash(object), producer);
+                continue;
             };
             problems.push(Error::from(
                 Diagnostic::new(format!("two objects are both {}", object.describe()))
                     .at_opt(object.origin.as_ref().or(first.origin.as_ref()))
-                    .note(format!("one from {}", producer(first)))
-                    .note(format!("one from {}", producer(object)))
+                    .note(format!("one from {first}"))
+                    .note(format!("one from {producer}"))
                     .hint("object names must be unique per kind and namespace; rename the extra object"),
             ));
         }
+        problems
     }
-    Error::collect(problems)
+}
+
+fn identity_hash(object: &Object) -> u128 {
+    use std::hash::{DefaultHasher, Hash as _, Hasher as _};
+    let (group, kind, namespace, name) = object.identity();
+    let (mut low, mut high) = (DefaultHasher::new(), DefaultHasher::new());
+    // Two hashers with different states: a 128-bit hash. `str`'s hash ends each field, so
+    // ("ab", "c") and ("a", "bc") differ.
+    high.write_u8(1);
+    for part in [&group, &kind, &namespace, &name] {
+        part.hash(&mut low);
+        part.hash(&mut high);
+    }
+    (u128::from(high.finish()) << 64) | u128::from(low.finish())
 }

@@ -205,6 +205,29 @@ fn a_symlinked_values_file_leaving_the_repo() {
 }
 
 #[test]
+fn symlinked_folders_leaving_the_repo() {
+    // The files are no symlinks; a folder on their way is.
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::write(outside.path().join("values.yaml"), "replicas: 1\n").expect("write");
+    Repo::new()
+        .symlink("tenants/acme/api", outside.path())
+        .run(&["render"])
+        .fails(&["tenants/acme/api", "resolves to", "outside the repository"]);
+    Repo::new()
+        .symlink("profiles/linked", outside.path())
+        .file(
+            "tenants/acme/api/values.yaml",
+            "extends: profiles/linked/values.yaml\n",
+        )
+        .run(&["render"])
+        .fails(&[
+            "profiles/linked/values.yaml resolves to",
+            "outside the repository",
+            "tenants/acme/api/values.yaml:1:1",
+        ]);
+}
+
+#[test]
 fn latest_tag_names_the_file_that_set_it() {
     fails(
         "latest",

@@ -8,6 +8,7 @@ use tracing::info;
 use super::{Outcome, find_root, write_stdout};
 use crate::cli::{Global, RenderArgs};
 use crate::emit;
+use crate::emit::spool::Spool;
 use crate::error::Diagnostic;
 use crate::load::{Loader, load_repo};
 use crate::pipeline::{Renderer, Selection};
@@ -37,12 +38,28 @@ pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
     let mut renderer = Renderer::new(&loader, &repo, keys)?;
     renderer.redact_secrets = args.redact_secrets;
     renderer.yaml_only = args.output == emit::Format::Yaml;
-    let objects = renderer.render(&selection)?;
-    info!(objects = objects.len(), "rendered");
-    match &args.out_dir {
-        Some(dir) => emit::write_dir(&objects, dir)?,
-        None => {
-            write_stdout(&emit::stream(&objects, args.output)?)?;
+    match (&args.out_dir, args.output) {
+        (None, emit::Format::Yaml) => {
+            // The stream goes to a spool batch by batch, not into one large vector: memory
+            // stays flat however many tenants there are. stdout gets it once all succeeded.
+            let mut spool = Spool::default();
+            let mut count = 0;
+            renderer.render_each(&selection, |objects| {
+                count += objects.len();
+                spool.push(&objects)
+            })?;
+            info!(objects = count, spilled = spool.spilled(), "rendered");
+            spool.write_to(&mut std::io::stdout().lock())?;
+        }
+        (Some(dir), _) => {
+            let objects = renderer.render(&selection)?;
+            info!(objects = objects.len(), "rendered");
+            emit::write_dir(&objects, dir)?;
+        }
+        (None, format) => {
+            let objects = renderer.render(&selection)?;
+            info!(objects = objects.len(), "rendered");
+            write_stdout(&emit::stream(&objects, format)?)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -7,6 +7,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+pub mod spool;
 pub mod yaml;
 
 use rayon::prelude::*;

@@ -85,6 +85,24 @@ impl<'s> Loader<'s> {
         (*cached).clone()
     }
 
+    /// Drops what is cached for `path` (in every role, and its resolved `extends` chain). A
+    /// tenant's own files are read by one app only: a large render need not keep them. A
+    /// file read again after this is simply read and parsed again.
+    pub fn forget(&self, path: &RepoPath) {
+        let mut files = lock(&self.files);
+        for role in [
+            Role::Settings,
+            Role::Tenant,
+            Role::ServiceLayer,
+            Role::Version,
+            Role::Env,
+        ] {
+            files.remove(&(path.clone(), role));
+        }
+        drop(files);
+        lock(&self.chains).remove(path);
+    }
+
     fn load_uncached(&self, path: &RepoPath, role: Role) -> Result<Option<Arc<Node>>> {
         let Some(bytes) = self.source.read(path, MAX_FILE_BYTES as u64)? else {
             return Ok(None);

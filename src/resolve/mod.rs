@@ -82,6 +82,15 @@ pub fn resolve(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Re
     Ok(Resolved { tree, layers })
 }
 
+/// Drops the loader's cache of one tenant x service's own files, once its app is rendered.
+pub fn forget(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<()> {
+    let dir = path(&format!("tenants/{}/{service}", tenant.name))?;
+    for name in TENANT_SERVICE_FILES {
+        loader.forget(&dir.join(name));
+    }
+    Ok(())
+}
+
 /// Where a tenant x service's `extends` chain starts: its `values.yaml`, or the base.
 fn start(loader: &Loader<'_>, dir: &RepoPath, base_dir: &RepoPath) -> Result<RepoPath> {
     let values = dir.join("values.yaml");

@@ -4,9 +4,11 @@
 //!
 //! Paths are [`RepoPath`]s: normalised, `/`-separated, never absolute, never containing `..`.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::{Diagnostic, Error, Result};
 
@@ -93,6 +95,9 @@ pub trait Source: Send + Sync {
 #[derive(Debug)]
 pub struct Worktree {
     root: PathBuf,
+    /// Folders (repository-relative) found to be real folders, not symlinks, as is every
+    /// folder above them: a file in one that is not a symlink itself is where it seems to be.
+    real_dirs: Mutex<HashSet<String>>,
 }
 
 impl Worktree {
@@ -103,7 +108,10 @@ impl Worktree {
                 &e,
             )
         })?;
-        Ok(Worktree { root })
+        Ok(Worktree {
+            root,
+            real_dirs: Mutex::new(HashSet::new()),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -120,7 +128,16 @@ impl Worktree {
             }
             Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(None),
             Err(e) => return Err(Error::io(format_args!("cannot read {path}"), &e)),
-            Ok(_) => {}
+            Ok(meta) => {
+                // Most files: no symlink anywhere on the way, nothing to resolve.
+                let folder = path
+                    .as_str()
+                    .rsplit_once('/')
+                    .map_or("", |(folder, _)| folder);
+                if !meta.file_type().is_symlink() && self.is_real_dir(folder) {
+                    return Ok(Some(full));
+                }
+            }
         }
         let real = match full.canonicalize() {
             Ok(real) => real,
@@ -140,6 +157,31 @@ impl Worktree {
             .into());
         }
         Ok(Some(real))
+    }
+
+    /// Whether `dir` (repository-relative, `""` for the root) is a real folder reached
+    /// through real folders only. Each folder is checked once.
+    fn is_real_dir(&self, dir: &str) -> bool {
+        let known = |dirs: &Mutex<HashSet<String>>| {
+            dirs.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(dir)
+        };
+        if dir.is_empty() || known(&self.real_dirs) {
+            return true;
+        }
+        let parent = dir.rsplit_once('/').map_or("", |(parent, _)| parent);
+        if !self.is_real_dir(parent) {
+            return false;
+        }
+        let real = std::fs::symlink_metadata(self.root.join(dir)).is_ok_and(|m| m.is_dir());
+        if real {
+            self.real_dirs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(dir.to_owned());
+        }
+        real
     }
 }
 

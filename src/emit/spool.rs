@@ -1,0 +1,273 @@
+//! A render's YAML stream on its way to stdout, with memory that does not grow with the
+//! repository.
+//!
+//! Nothing reaches stdout before the whole render succeeded, so the stream has to be held
+//! somewhere until then. Up to a limit it is held in memory; past it, each full buffer moves
+//! to an anonymous temporary file (unlinked at creation, gone when the process ends),
+//! encrypted with AES-256-GCM under a key that exists only in this process: rendered Secrets
+//! never reach the disk in the clear, and a file changed underneath fails to decrypt instead
+//! of being printed.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+
+use aes_gcm::aead::generic_array::GenericArray;
+use aes_gcm::{AeadInPlace as _, Aes256Gcm, KeyInit as _};
+use zeroize::Zeroizing;
+
+use crate::build::Object;
+use crate::error::{Diagnostic, Error, Result};
+
+/// Bytes kept in memory before the stream moves to a temporary file.
+pub const MEMORY_LIMIT: usize = 64 << 20;
+/// Once it has moved, the stream goes to the file in segments of about this size.
+const SEGMENT: usize = 4 << 20;
+
+const TAG_LEN: usize = 16;
+
+pub struct Spool {
+    buffer: Vec<u8>,
+    limit: usize,
+    segment: usize,
+    file: Option<Spill>,
+}
+
+/// The encrypted part of the stream: segments of `length (u64 LE) || ciphertext || tag`,
+/// segment `n` sealed with nonce `n`, so segments cannot be reordered either.
+struct Spill {
+    file: File,
+    cipher: Aes256Gcm,
+    segments: u64,
+}
+
+fn nonce(segment: u64) -> GenericArray<u8, aes_gcm::aead::consts::U12> {
+    let mut bytes = [0u8; 12];
+    bytes[4..].copy_from_slice(&segment.to_be_bytes());
+    GenericArray::from(bytes)
+}
+
+fn io(what: &str, e: &std::io::Error) -> Error {
+    Error::io(what, e)
+}
+
+impl Default for Spool {
+    fn default() -> Self {
+        Spool::with_limits(MEMORY_LIMIT, SEGMENT)
+    }
+}
+
+impl Spool {
+    fn with_limits(limit: usize, segment: usize) -> Spool {
+        Spool {
+            buffer: Vec::new(),
+            limit,
+            segment: segment.clamp(1, limit.max(1)),
+            file: None,
+        }
+    }
+
+    /// Appends objects as YAML documents.
+    pub fn push(&mut self, objects: &[Object]) -> Result<()> {
+        for object in objects {
+            self.buffer.extend_from_slice(b"---\n");
+            self.buffer
+                .extend_from_slice(super::yaml(object).as_bytes());
+            let full = if self.file.is_some() {
+                self.segment
+            } else {
+                self.limit
+            };
+            if self.buffer.len() >= full {
+                self.spill()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether part of the stream is in the temporary file.
+    pub fn spilled(&self) -> bool {
+        self.file.is_some()
+    }
+
+    fn spill(&mut self) -> Result<()> {
+        let spill = match &mut self.file {
+            Some(spill) => spill,
+            None => {
+                let file = tempfile::tempfile()
+                    .map_err(|e| io("cannot create a temporary file for the output", &e))?;
+                let mut key = Zeroizing::new([0u8; 32]);
+                getrandom::getrandom(key.as_mut_slice()).map_err(|e| {
+                    Diagnostic::new(format!("cannot get random bytes for a key: {e}"))
+                })?;
+                let cipher = Aes256Gcm::new(GenericArray::from_slice(key.as_slice()));
+                self.file.insert(Spill {
+                    file,
+                    cipher,
+                    segments: 0,
+                })
+            }
+        };
+        for chunk in self.buffer.chunks_mut(self.segment) {
+            let tag = spill
+                .cipher
+                .encrypt_in_place_detached(&nonce(spill.segments), b"", chunk)
+                .map_err(|_| Diagnostic::new("cannot encrypt the output for its temporary file"))?;
+            spill.segments += 1;
+            let length = chunk.len() as u64;
+            spill
+                .file
+                .write_all(&length.to_le_bytes())
+                .and_then(|()| spill.file.write_all(chunk))
+                .and_then(|()| spill.file.write_all(&tag))
+                .map_err(|e| io("cannot write the output's temporary file", &e))?;
+        }
+        // From here on the buffer holds one segment at a time: give the rest back.
+        self.buffer.clear();
+        self.buffer.shrink_to(self.segment * 2);
+        Ok(())
+    }
+
+    /// Writes the whole stream to `out`, in order. The temporary file is read twice: every
+    /// segment is checked before the first byte is written, so a damaged file writes nothing.
+    pub fn write_to(self, out: &mut dyn Write) -> Result<()> {
+        let Spool { buffer, file, .. } = self;
+        let write = |out: &mut dyn Write, bytes: &[u8]| {
+            out.write_all(bytes)
+                .map_err(|e| io("cannot write to stdout", &e))
+        };
+        if let Some(mut spill) = file {
+            let mut segment = Vec::new();
+            for pass in [Pass::Check, Pass::Write] {
+                spill
+                    .file
+                    .seek(SeekFrom::Start(0))
+                    .map_err(|e| io("cannot read the output's temporary file", &e))?;
+                for n in 0..spill.segments {
+                    spill.read_segment(n, &mut segment)?;
+                    if pass == Pass::Write {
+                        write(out, &segment)?;
+                    }
+                }
+            }
+        }
+        write(out, &buffer)?;
+        out.flush().map_err(|e| io("cannot write to stdout", &e))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Pass {
+    Check,
+    Write,
+}
+
+impl Spill {
+    /// Reads and decrypts segment `n`, the next one in the file, into `segment`.
+    fn read_segment(&mut self, n: u64, segment: &mut Vec<u8>) -> Result<()> {
+        let damaged = || {
+            Error::from(
+                Diagnostic::new("the output's temporary file was changed while rendering")
+                    .hint("nothing was written; run the render again"),
+            )
+        };
+        let read_error = |e: std::io::Error| io("cannot read the output's temporary file", &e);
+        let mut length = [0u8; 8];
+        self.file.read_exact(&mut length).map_err(read_error)?;
+        let size = self.file.metadata().map_err(read_error)?.len();
+        let length = u64::from_le_bytes(length);
+        if length > size {
+            return Err(damaged());
+        }
+        let length = usize::try_from(length).map_err(|_| damaged())?;
+        segment.resize(length, 0);
+        self.file.read_exact(segment).map_err(read_error)?;
+        let mut tag = [0u8; TAG_LEN];
+        self.file.read_exact(&mut tag).map_err(read_error)?;
+        self.cipher
+            .decrypt_in_place_detached(&nonce(n), b"", segment, GenericArray::from_slice(&tag))
+            .map_err(|_| damaged())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn objects(count: usize) -> Vec<Object> {
+        (0..count)
+            .map(|i| {
+                let value = json!({
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "metadata": {"name": format!("s{i}"), "namespace": "acme"},
+                    "stringData": {"password": format!("hunter2-{i}")},
+                });
+                Object::from_value(value, "acme", Some("api"), None, false)
+                    .unwrap_or_else(|e| panic!("{e}"))
+            })
+            .collect()
+    }
+
+    fn expected(objects: &[Object]) -> String {
+        objects
+            .iter()
+            .map(|o| format!("---\n{}", super::super::yaml(o)))
+            .collect()
+    }
+
+    #[test]
+    fn a_small_stream_stays_in_memory() {
+        let objects = objects(3);
+        let mut spool = Spool::default();
+        spool.push(&objects).unwrap();
+        assert!(!spool.spilled());
+        let mut out = Vec::new();
+        spool.write_to(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), expected(&objects));
+    }
+
+    #[test]
+    fn a_large_stream_goes_through_the_encrypted_file_in_order() {
+        let objects = objects(200);
+        let mut spool = Spool::with_limits(4000, 700);
+        spool.push(&objects[..120]).unwrap();
+        spool.push(&objects[120..]).unwrap();
+        assert!(spool.spilled());
+        let spill = spool.file.as_mut().unwrap();
+        assert!(spill.segments > 5, "{} segments", spill.segments);
+
+        // What is on disk holds none of the secret values.
+        let mut on_disk = Vec::new();
+        spill.file.seek(SeekFrom::Start(0)).unwrap();
+        spill.file.read_to_end(&mut on_disk).unwrap();
+        assert!(on_disk.len() > 1000);
+        assert!(!on_disk.windows(7).any(|w| w == b"hunter2"));
+
+        let mut out = Vec::new();
+        spool.write_to(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), expected(&objects));
+    }
+
+    #[test]
+    fn a_changed_temporary_file_is_refused() {
+        let objects = objects(50);
+        let mut spool = Spool::with_limits(500, 500);
+        spool.push(&objects).unwrap();
+        let spill = spool.file.as_mut().unwrap();
+        assert!(spill.segments > 2);
+        // Flip one byte of the last segment's tag: the segments before it are sound, and
+        // must not be written either.
+        let end = spill.file.seek(SeekFrom::End(0)).unwrap();
+        spill.file.seek(SeekFrom::Start(end - 1)).unwrap();
+        let mut byte = [0u8; 1];
+        spill.file.read_exact(&mut byte).unwrap();
+        spill.file.seek(SeekFrom::Start(end - 1)).unwrap();
+        spill.file.write_all(&[byte[0] ^ 1]).unwrap();
+
+        let mut out = Vec::new();
+        let err = spool.write_to(&mut out).unwrap_err();
+        assert!(err.to_string().contains("was changed"), "{err}");
+        assert!(out.is_empty(), "nothing may be written from a damaged file");
+    }
+}
