@@ -418,3 +418,39 @@ fn identity_hash(object: &Object) -> u128 {
     }
     (u128::from(high.finish()) << 64) | u128::from(low.finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(api_version: &str, kind: &str, name: &str, tenant: &str) -> Object {
+        let value = json!({
+            "apiVersion": api_version,
+            "kind": kind,
+            "metadata": {"name": name, "namespace": "shared"},
+        });
+        Object::from_value(value, tenant, Some("api"), None, false)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn identities_are_remembered_across_batches() {
+        let mut seen = Identities::default();
+        let first = [object("v1", "ConfigMap", "settings", "acme")];
+        assert!(seen.check(&first).is_empty());
+        // Another group, another kind or another name is another identity.
+        let others = [
+            object("example.com/v1", "ConfigMap", "settings", "globex"),
+            object("v1", "Secret", "settings", "globex"),
+            object("v1", "ConfigMap", "settings-2", "globex"),
+        ];
+        assert!(seen.check(&others).is_empty());
+        // The same identity in a later batch, from another tenant.
+        let problems = seen.check(&[object("v1", "ConfigMap", "settings", "initech")]);
+        let text = Error::collect(problems).map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("two objects are both ConfigMap shared/settings"), "{text}");
+        assert!(text.contains("one from tenant acme service api"), "{text}");
+        assert!(text.contains("one from tenant initech service api"), "{text}");
+    }
+}
