@@ -158,7 +158,7 @@ pub fn data_key(doc: &Value, keys: &Keys) -> Result<zeroize::Zeroizing<Vec<u8>>,
         {
             continue;
         }
-        let Ok(decryptor) = age::Decryptor::new(wrapped.as_slice()) else {
+        let Ok(decryptor) = age::Decryptor::new_buffered(wrapped.as_slice()) else {
             continue;
         };
         let identities = keys.identities().iter().map(|i| i as &dyn age::Identity);
