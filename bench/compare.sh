@@ -80,6 +80,20 @@ measure() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$n" "$name" "$secs" "$rss" "$note" >> "$results"
 }
 
+# measure_direct KIND N NAME RUNS CMD...: as measure, for one short command run without a
+# shell (hyperfine -N): a shell's start would be a large part of a few milliseconds.
+measure_direct() {
+  local kind=$1 n=$2 name=$3 runs=$4
+  shift 4
+  echo "== N=$n $name" >&2
+  hyperfine -N --warmup 3 --runs "$runs" --output=null --export-json "$tmp/h.json" \
+    --style basic "$(printf '%q ' "$@")" >&2
+  local secs rss
+  secs=$(median "$tmp/h.json")
+  rss=$(peak_kib "$@")
+  printf '%s\t%s\t%s\t%s\t%s\t\n' "$kind" "$n" "$name" "$secs" "$rss" >> "$results"
+}
+
 for n in "${sizes[@]}"; do
   repo=$tmp/stencil-$n
   peer=$tmp/peers-$n
@@ -126,12 +140,14 @@ for n in "${sizes[@]}"; do
     # One app, as Argo CD's cmp-server runs it: the middle tenant's API server.
     t=$(sed -n "$((apps / 2))p" "$peer/kustomize/apps.txt" | cut -d/ -f2)
     app_dir=$repo/tenants/$t/apiserver
-    measure app "$n" "stencil argocd generate" 30 \
-      "cd $app_dir && ARGOCD_APP_SOURCE_PATH=tenants/$t/apiserver ARGOCD_ENV_TENANT=$t ARGOCD_ENV_SERVICE=apiserver KUBE_VERSION=1.33.0 $bin argocd generate > /dev/null"
-    measure app "$n" "kubectl kustomize (one overlay)" 10 \
-      "cd $peer/kustomize && $kubectl kustomize tenants/$t/apiserver > /dev/null"
+    measure_direct app "$n" "stencil argocd generate" 30 env -C "$app_dir" \
+      ARGOCD_APP_SOURCE_PATH="tenants/$t/apiserver" ARGOCD_ENV_TENANT="$t" \
+      ARGOCD_ENV_SERVICE=apiserver KUBE_VERSION=1.33.0 "$bin" argocd generate
+    measure_direct app "$n" "kubectl kustomize (one overlay)" 10 \
+      "$kubectl" kustomize "$peer/kustomize/tenants/$t/apiserver"
     line=$(grep "^$t-apiserver " "$peer/helm/apps.txt")
-    measure app "$n" "helm template (one app)" 10 "cd $peer/helm && $helm template $line > /dev/null"
+    # shellcheck disable=SC2086 # the line is helm's arguments, split on purpose
+    measure_direct app "$n" "helm template (one app)" 10 env -C "$peer/helm" "$helm" template $line
 
     # stencil diff between two commits: a base change that touches every tenant's API server.
     ( cd "$repo" && git init -q -b main . && git add -A \
