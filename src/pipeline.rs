@@ -269,28 +269,31 @@ impl<'a> Renderer<'a> {
             let (batch, later) = rest.split_at(count);
             rest = later;
             let clean = problems.is_empty();
-            let (results, found) = rayon::join(
-                || -> Vec<Result<Vec<Object>>> {
-                    // One app (an Argo CD generate) does not pay for the thread pool.
-                    if batch.len() > 1 {
-                        batch.par_iter().map(one).collect()
-                    } else {
-                        batch.iter().map(one).collect()
+            let render_batch = || -> Vec<Result<Vec<Object>>> {
+                if batch.len() > 1 {
+                    batch.par_iter().map(one).collect()
+                } else {
+                    batch.iter().map(one).collect()
+                }
+            };
+            let mut pass_on = || -> Vec<Error> {
+                let Some(objects) = previous.take() else {
+                    return Vec::new();
+                };
+                let mut found = seen.check(&objects);
+                if clean && found.is_empty() {
+                    if let Err(e) = sink(objects) {
+                        found.push(e);
                     }
-                },
-                || -> Vec<Error> {
-                    let Some(objects) = previous.take() else {
-                        return Vec::new();
-                    };
-                    let mut found = seen.check(&objects);
-                    if clean && found.is_empty() {
-                        if let Err(e) = sink(objects) {
-                            found.push(e);
-                        }
-                    }
-                    found
-                },
-            );
+                }
+                found
+            };
+            // One app (an Argo CD generate) does not pay for starting the thread pool.
+            let (results, found) = if batch.len() > 1 {
+                rayon::join(render_batch, pass_on)
+            } else {
+                (render_batch(), pass_on())
+            };
             problems.extend(found);
             if group.is_empty() {
                 break;
@@ -448,9 +451,17 @@ mod tests {
         assert!(seen.check(&others).is_empty());
         // The same identity in a later batch, from another tenant.
         let problems = seen.check(&[object("v1", "ConfigMap", "settings", "initech")]);
-        let text = Error::collect(problems).map(|e| e.to_string()).unwrap_or_default();
-        assert!(text.contains("two objects are both ConfigMap shared/settings"), "{text}");
+        let text = Error::collect(problems)
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            text.contains("two objects are both ConfigMap shared/settings"),
+            "{text}"
+        );
         assert!(text.contains("one from tenant acme service api"), "{text}");
-        assert!(text.contains("one from tenant initech service api"), "{text}");
+        assert!(
+            text.contains("one from tenant initech service api"),
+            "{text}"
+        );
     }
 }
