@@ -6,6 +6,9 @@
 //! [`pipeline`] runs the stages for a selection of tenant x services; [`compare`] compares two
 //! renders (for `diff` and `affected`); [`commands`] hold one module per CLI command.
 
+// Library and binary code must not panic on input: no unwrap/expect outside tests.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod build;
 pub mod bump;
 pub mod cli;
@@ -13,6 +16,8 @@ pub mod commands;
 pub mod compare;
 pub mod emit;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod load;
 pub mod migrate;
 pub mod model;

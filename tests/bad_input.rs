@@ -1,15 +1,94 @@
 //! Bad input: every case exits 3 with nothing on stdout and a located, hinted error on
-//! stderr. The messages are UI: each is pinned by a snapshot.
+//! stderr. The messages are UI: each is pinned by a snapshot. Every case is then run again
+//! with real secrets beside it, through `render -vv` and through `argocd generate` as Argo CD
+//! runs it: both fail with nothing on stdout, and no secret value appears in what they print.
 
 mod common;
 
-use common::{Repo, SERVICE_YAML};
+use std::sync::OnceLock;
 
-/// Renders, checks the failure contract, snapshots stderr.
+use common::{Repo, SERVICE_YAML, demo_recipient};
+
+const SECRET: &str = "sk_live_CORPUS_VALUE_THAT_MUST_NOT_LEAK";
+const OTHER_SECRET: &str = "corpus-session-VALUE-THAT-MUST-NOT-LEAK";
+
+/// A SOPS file holding two secrets for tenant acme's `api`, encrypted (once per test run)
+/// with `stencil secrets set` for the demo key.
+fn secrets_file() -> &'static str {
+    static FILE: OnceLock<String> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let repo = Repo::new().file(
+            ".sops.yaml",
+            format!(
+                "creation_rules:\n  - path_regex: secrets\\.enc\\.yaml$\n    age: {}\n",
+                demo_recipient()
+            ),
+        );
+        for (key, value) in [("API_TOKEN", SECRET), ("SESSION_SECRET", OTHER_SECRET)] {
+            let args = [
+                "secrets",
+                "set",
+                "tenants/acme/api/secrets.enc.yaml",
+                key,
+                "--from-stdin",
+            ];
+            repo.run_stdin(&args, value).ok();
+        }
+        repo.read("tenants/acme/api/secrets.enc.yaml")
+    })
+}
+
+/// Renders, checks the failure contract, snapshots stderr; then the same with secrets, also
+/// through `argocd generate`.
 #[track_caller]
 fn fails(name: &str, repo: Repo, needles: &[&str]) {
-    let run = repo.run(&["render"]).fails(needles);
+    let run = repo.refused(needles);
     insta::assert_snapshot!(name, run.stderr);
+}
+
+trait Corpus {
+    /// `render` fails (exit 3, nothing on stdout, every needle on stderr); with secrets
+    /// added, `render -vv` and `argocd generate` of `acme/api` fail too, print nothing on
+    /// stdout and no secret value anywhere. Returns the first render.
+    fn refused(self, needles: &[&str]) -> common::Run;
+    /// [`Corpus::refused`], with `argocd generate` run for the broken app `tenant/service`
+    /// (a generate reads one tenant: a broken tenant does not block the others' apps).
+    fn refused_app(self, needles: &[&str], tenant: &str, service: &str) -> common::Run;
+}
+
+impl Corpus for Repo {
+    #[track_caller]
+    fn refused(self, needles: &[&str]) -> common::Run {
+        self.refused_app(needles, "acme", "api")
+    }
+
+    #[track_caller]
+    fn refused_app(self, needles: &[&str], tenant: &str, service: &str) -> common::Run {
+        let first = self.run(&["render"]).fails(needles);
+        let repo = self.file("tenants/acme/api/secrets.enc.yaml", secrets_file());
+        let render = repo.run(&["-vv", "render"]);
+        let generate = repo.generate(tenant, service);
+        for (command, run) in [("render -vv", &render), ("argocd generate", &generate)] {
+            assert_ne!(
+                run.code, 0,
+                "{command} succeeded on a broken repository; stderr:\n{}",
+                run.stderr
+            );
+            assert!(
+                run.stdout.is_empty(),
+                "{command} printed on stdout although it failed:\n{}",
+                run.stdout
+            );
+            for secret in [SECRET, OTHER_SECRET] {
+                assert!(
+                    !run.stderr.contains(secret),
+                    "{command} leaked a secret value:\n{}",
+                    run.stderr
+                );
+            }
+        }
+        first
+    }
 }
 
 #[test]
@@ -178,7 +257,7 @@ fn extends_through_a_symlink_leaving_the_repo() {
             "tenants/acme/api/values.yaml",
             "extends: base/api/evil.yaml\n",
         );
-    let run = repo.run(&["render"]).fails(&[
+    let run = repo.refused(&[
         "outside the repository",
         "tenants/acme/api/values.yaml:1:1",
         "extends chain",
@@ -196,8 +275,7 @@ fn a_symlinked_values_file_leaving_the_repo() {
             "tenants/acme/api/values.yaml",
             outside.path().join("values.yaml"),
         )
-        .run(&["render"])
-        .fails(&[
+        .refused(&[
             "tenants/acme/api/values.yaml resolves to",
             "outside the repository",
             "hint:",
@@ -211,16 +289,14 @@ fn symlinked_folders_leaving_the_repo() {
     std::fs::write(outside.path().join("values.yaml"), "replicas: 1\n").expect("write");
     Repo::new()
         .symlink("tenants/acme/api", outside.path())
-        .run(&["render"])
-        .fails(&["tenants/acme/api", "resolves to", "outside the repository"]);
+        .refused(&["tenants/acme/api", "resolves to", "outside the repository"]);
     Repo::new()
         .symlink("profiles/linked", outside.path())
         .file(
             "tenants/acme/api/values.yaml",
             "extends: profiles/linked/values.yaml\n",
         )
-        .run(&["render"])
-        .fails(&[
+        .refused(&[
             "profiles/linked/values.yaml resolves to",
             "outside the repository",
             "tenants/acme/api/values.yaml:1:1",
@@ -272,19 +348,23 @@ fn invalid_digest() {
 
 #[test]
 fn tenant_names_a_missing_service() {
-    fails(
-        "missing_service",
-        Repo::new().file(
+    let run = Repo::new()
+        .file(
             "tenants/acme/tenant.yaml",
             "environment: dev\nservices: [api, apx-gateway, aip]\n",
-        ),
-        &[
-            "names service `aip`, which does not exist",
-            "tenants/acme/tenant.yaml:2:30",
-            "did you mean `api`?",
-            "names service `apx-gateway`",
-        ],
-    );
+        )
+        // The app of the missing service; acme/api itself is fine and renders.
+        .refused_app(
+            &[
+                "names service `aip`, which does not exist",
+                "tenants/acme/tenant.yaml:2:30",
+                "did you mean `api`?",
+                "names service `apx-gateway`",
+            ],
+            "acme",
+            "aip",
+        );
+    insta::assert_snapshot!("missing_service", run.stderr);
 }
 
 #[test]
@@ -301,17 +381,21 @@ fn duplicate_object_names() {
 
 #[test]
 fn two_tenants_render_the_same_namespace() {
-    fails(
-        "same_namespace",
-        Repo::new().file(
+    let run = Repo::new()
+        .file(
             "tenants/zeta/tenant.yaml",
             "environment: dev\nnamespace: acme\nservices: [api]\n",
-        ),
-        &[
-            "tenants `acme` and `zeta` both render namespace `acme`",
-            "tenants/zeta/tenant.yaml:2:1",
-        ],
-    );
+        )
+        // zeta's own app finds acme's namespace taken without reading every tenant.
+        .refused_app(
+            &[
+                "tenants `acme` and `zeta` both render namespace `acme`",
+                "tenants/zeta/tenant.yaml:2:1",
+            ],
+            "zeta",
+            "api",
+        );
+    insta::assert_snapshot!("same_namespace", run.stderr);
 }
 
 #[test]
@@ -376,13 +460,16 @@ fn tenant_name_not_dns() {
             "tenants/Tenant_One/tenant.yaml",
             "environment: dev\nnamespace: tenant-one\nservices: [api]\n",
         )
-        .run(&["render"])
-        .fails(&[
-            "invalid tenant name",
-            "`Tenant_One` is not a valid Kubernetes name",
-            "`tenant-one` would be",
-            "tenants/Tenant_One/tenant.yaml:1:1",
-        ]);
+        .refused_app(
+            &[
+                "invalid tenant name",
+                "`Tenant_One` is not a valid Kubernetes name",
+                "`tenant-one` would be",
+                "tenants/Tenant_One/tenant.yaml:1:1",
+            ],
+            "Tenant_One",
+            "api",
+        );
     insta::assert_snapshot!("tenant_name", run.stderr);
 }
 
@@ -394,8 +481,11 @@ fn name_too_long() {
             &format!("tenants/{long}/tenant.yaml"),
             "environment: dev\nnamespace: short\nservices: [api]\n",
         )
-        .run(&["render"])
-        .fails(&["is 64 characters long; Kubernetes allows at most 63"]);
+        .refused_app(
+            &["is 64 characters long; Kubernetes allows at most 63"],
+            &long,
+            "api",
+        );
 }
 
 #[test]
@@ -492,8 +582,7 @@ fn deeply_nested_document() {
     );
     Repo::new()
         .file("tenants/acme/api/values.yaml", text)
-        .run(&["render"])
-        .fails(&[
+        .refused(&[
             "nests too deeply",
             "tenants/acme/api/values.yaml:1:",
             "hint: flatten",
@@ -505,8 +594,7 @@ fn oversized_file() {
     let big = format!("env:\n{}", "  K: vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv\n".repeat(60_000));
     Repo::new()
         .file("tenants/acme/api/values.yaml", big)
-        .run(&["render"])
-        .fails(&["input files are limited to"]);
+        .refused(&["input files are limited to"]);
 }
 
 #[test]
@@ -551,7 +639,7 @@ fn missing_resources() {
 #[test]
 fn no_stencil_yaml() {
     let repo = Repo::empty().file("base/api/service.yaml", SERVICE_YAML);
-    repo.run(&["render"]).fails(&["no stencil.yaml"]);
+    repo.refused(&["no stencil.yaml"]);
 }
 
 #[test]
@@ -607,8 +695,7 @@ fn a_fifo_is_refused_not_waited_on() {
         .status()
         .expect("mkfifo");
     assert!(status.success());
-    repo.run(&["render"])
-        .fails(&["tenants/acme/api/values.yaml is not a regular file"]);
+    repo.refused(&["tenants/acme/api/values.yaml is not a regular file"]);
 }
 
 #[test]
@@ -618,8 +705,7 @@ fn a_huge_sparse_file_is_refused_before_reading() {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
     let file = std::fs::File::create(&path).expect("create");
     file.set_len(3 << 30).expect("sparse 3 GiB");
-    repo.run(&["render"])
-        .fails(&["is 3221225472 bytes; input files are limited to 4194304 bytes"]);
+    repo.refused(&["is 3221225472 bytes; input files are limited to 4194304 bytes"]);
 }
 
 #[test]
@@ -702,10 +788,7 @@ fn values_the_api_server_would_reject() {
         ),
     ];
     for (file, text, needle) in cases {
-        Repo::new()
-            .file(file, *text)
-            .run(&["render"])
-            .fails(&[needle]);
+        Repo::new().file(file, *text).refused(&[needle]);
     }
     // stencil.yaml can reserve more namespaces.
     Repo::new()
@@ -717,8 +800,7 @@ fn values_the_api_server_would_reject() {
             "tenants/acme/tenant.yaml",
             "environment: dev\nservices: [api]\nnamespace: argocd\n",
         )
-        .run(&["render"])
-        .fails(&["reserved namespace `argocd`"]);
+        .refused(&["reserved namespace `argocd`"]);
     // Explicit core tags that agree with the value are fine.
     Repo::new()
         .file("tenants/acme/api/values.yaml", "replicas: !!int \"3\"\n")

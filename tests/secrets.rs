@@ -47,6 +47,22 @@ fn fails_without_leaking(run: common::Run, needles: &[&str]) {
     }
 }
 
+/// The same repository through `argocd generate` as Argo CD runs it: it fails as well, with
+/// nothing on stdout and neither value in its (debug) log.
+#[track_caller]
+fn generate_fails_without_leaking(repo: &Repo, env: &[(&str, Option<&str>)]) {
+    let run = repo.generate_env("acme", "api", env);
+    assert_ne!(run.code, 0, "generate succeeded; stderr:\n{}", run.stderr);
+    assert!(run.stdout.is_empty(), "stdout on error:\n{}", run.stdout);
+    for secret in [STRIPE, SESSION] {
+        assert!(
+            !run.stderr.contains(secret),
+            "secret leaked:\n{}",
+            run.stderr
+        );
+    }
+}
+
 #[test]
 fn set_writes_no_plaintext_and_decrypt_reads_it_back() {
     let repo = repo_with_secrets();
@@ -260,6 +276,7 @@ fn no_key_names_the_recipients() {
             "SOPS_AGE_KEY",
         ],
     );
+    generate_fails_without_leaking(&repo, &[("SOPS_AGE_KEY_FILE", None)]);
 }
 
 #[test]
@@ -285,6 +302,11 @@ fn a_wrong_key_names_both_sides() {
         &[("SOPS_AGE_KEY_FILE", None), ("SOPS_AGE_KEY", Some(&key))],
     );
     assert!(!run.stderr.contains(&key), "a private key leaked");
+    let env = [
+        ("SOPS_AGE_KEY_FILE", None),
+        ("SOPS_AGE_KEY", Some(key.as_str())),
+    ];
+    generate_fails_without_leaking(&repo, &env);
 }
 
 /// Flips the first character of the base64 `data:` of one ENC value (or of the MAC).
@@ -315,10 +337,12 @@ fn flipping_any_encrypted_byte_or_the_mac_fails_the_mac_check() {
     let original = repo.read("tenants/acme/api/secrets.enc.yaml");
     let mut cases = 0;
     while let Some(tampered) = flip(&original, cases) {
-        let run = Repo::new()
-            .file("tenants/acme/api/secrets.enc.yaml", &tampered)
-            .run(&["render"]);
-        fails_without_leaking(run, &["tenants/acme/api/secrets.enc.yaml", "MAC"]);
+        let repo = Repo::new().file("tenants/acme/api/secrets.enc.yaml", &tampered);
+        fails_without_leaking(
+            repo.run(&["render"]),
+            &["tenants/acme/api/secrets.enc.yaml", "MAC"],
+        );
+        generate_fails_without_leaking(&repo, &[]);
         cases += 1;
     }
     assert_eq!(cases, 3, "two values and the MAC");
@@ -326,19 +350,18 @@ fn flipping_any_encrypted_byte_or_the_mac_fails_the_mac_check() {
 
 #[test]
 fn a_plaintext_secrets_file_is_a_loud_error() {
-    let run = Repo::new()
-        .file(
-            "tenants/acme/api/secrets.enc.yaml",
-            format!("STRIPE_API_KEY: {STRIPE}\n"),
-        )
-        .run(&["render"]);
+    let repo = Repo::new().file(
+        "tenants/acme/api/secrets.enc.yaml",
+        format!("STRIPE_API_KEY: {STRIPE}\n"),
+    );
     fails_without_leaking(
-        run,
+        repo.run(&["render"]),
         &[
             "tenants/acme/api/secrets.enc.yaml is not encrypted",
             "stencil secrets encrypt",
         ],
     );
+    generate_fails_without_leaking(&repo, &[]);
 }
 
 #[test]
@@ -367,6 +390,7 @@ fn nested_values_and_bad_names_are_refused() {
         )
         .ok();
         fails_without_leaking(repo.run(&["render"]), &[needle]);
+        generate_fails_without_leaking(&repo, &[]);
     }
 }
 
@@ -377,6 +401,7 @@ fn a_variable_set_in_env_and_secrets_is_an_error() {
         repo.run(&["render"]),
         &["`STRIPE_API_KEY` is set both in env and in secrets.enc.yaml"],
     );
+    generate_fails_without_leaking(&repo, &[]);
 }
 
 #[test]

@@ -48,8 +48,29 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     let io = |e: std::io::Error| {
         crate::error::Error::io(format_args!("cannot write {}", path.display()), &e)
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    // Named after the target, so a leftover from a killed run says what it was.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.stencil-"))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    // The temporary file is private (0600); the file it replaces keeps its mode, a new
+    // file gets the usual 0644.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(io)?;
+    }
     tmp.write_all(text.as_bytes()).map_err(io)?;
+    // On disk before the rename: after a crash the target is the old file or the new one.
+    tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }

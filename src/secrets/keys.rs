@@ -99,9 +99,8 @@ impl Keys {
         ));
     }
 
-    /// Keys from the text of a keys file (tests).
-    #[cfg(test)]
-    pub(crate) fn from_text(text: &str) -> Keys {
+    /// Keys from the text of a keys file (tests and fuzzing).
+    pub fn from_text(text: &str) -> Keys {
         let mut keys = Keys::empty();
         keys.add_text(text, "test");
         keys

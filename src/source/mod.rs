@@ -269,7 +269,7 @@ impl Source for Worktree {
     }
 }
 
-pub(crate) fn too_big(path: &RepoPath, len: u64, max: u64) -> Error {
+pub fn too_big(path: &RepoPath, len: u64, max: u64) -> Error {
     Diagnostic::new(format!("{path} is {len} bytes; input files are limited to {max} bytes"))
         .hint("stencil inputs are small configuration files; split the file or move data out of the repository")
         .into()

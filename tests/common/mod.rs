@@ -113,6 +113,39 @@ impl Repo {
         Run::from(cmd.output().expect("run stencil"))
     }
 
+    /// Runs `stencil -vv argocd generate` as Argo CD's cmp-server does for tenant x service:
+    /// in the app's source folder (made if missing), no `--repo`, the build environment set.
+    pub fn generate(&self, tenant: &str, service: &str) -> Run {
+        self.generate_env(tenant, service, &[])
+    }
+
+    /// [`Repo::generate`] with extra environment (`None` removes a variable).
+    pub fn generate_env(&self, tenant: &str, service: &str, env: &[(&str, Option<&str>)]) -> Run {
+        let path = format!("tenants/{tenant}/{service}");
+        std::fs::create_dir_all(self.dir.path().join(&path)).expect("mkdir");
+        let mut cmd = stencil(self.dir.path());
+        cmd.current_dir(self.dir.path().join(&path))
+            .env_remove("STENCIL_REPO")
+            .env("ARGOCD_APP_NAME", format!("{tenant}-{service}"))
+            .env("ARGOCD_APP_NAMESPACE", tenant)
+            .env("ARGOCD_APP_SOURCE_PATH", &path)
+            .env(
+                "ARGOCD_APP_REVISION",
+                "0123456789abcdef0123456789abcdef01234567",
+            )
+            .env("KUBE_VERSION", "1.33.1")
+            .env("ARGOCD_ENV_TENANT", tenant)
+            .env("ARGOCD_ENV_SERVICE", service)
+            .args(["-vv", "argocd", "generate"]);
+        for (key, value) in env {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
+        Run::from(cmd.output().expect("run stencil"))
+    }
+
     /// Runs `stencil ARGS` in the repo root (no --repo), feeding `stdin`.
     pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
         let mut cmd = stencil(self.dir.path());
