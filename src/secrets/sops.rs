@@ -233,6 +233,45 @@ pub fn decrypt(doc: &Value, keys: &Keys) -> Result<Value, SopsError> {
             "provide a private key for one of those recipients in SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or ask a holder to add yours with `stencil secrets updatekeys`",
         ));
     }
+    check_enc_shapes(doc)?;
+    // rops is handed only documents whose ENC values have the shape sops writes (it panics
+    // on others, see `check_enc_shapes`); should it still panic, that is this file's error,
+    // not a crash.
+    let outcome = std::panic::catch_unwind(|| decrypt_with_rops(doc, &for_whom));
+    outcome.unwrap_or_else(|_| {
+        Err(error(
+            "could not be read: the SOPS library failed on it",
+            "re-encrypt the file with `stencil secrets encrypt` or `sops -e`; never edit ENC[...] values by hand",
+        ))
+    })
+}
+
+/// Refuses `ENC[...]` values (the MAC's included) that rops would panic on: sops writes a
+/// 32-byte IV and a 16-byte tag, in base64, and rops decodes them into buffers of exactly
+/// that size without checking.
+fn check_enc_shapes(doc: &Value) -> Result<(), SopsError> {
+    fn sound(value: &Value) -> bool {
+        match value {
+            Value::String(s) if s.starts_with("ENC[") => {
+                parse_enc(s).is_some_and(|enc| enc.iv.len() == 32 && enc.tag.len() == 16)
+            }
+            Value::Mapping(map) => map.values().all(sound),
+            Value::Sequence(items) => items.iter().all(sound),
+            Value::Tagged(tagged) => sound(&tagged.value),
+            _ => true,
+        }
+    }
+    if sound(doc) {
+        Ok(())
+    } else {
+        Err(error(
+            "holds a malformed ENC[...] value (sops writes a 32-byte IV and a 16-byte tag, in base64)",
+            "restore the file from git, or re-create the value with `stencil secrets set`; never edit ENC[...] values by hand",
+        ))
+    }
+}
+
+fn decrypt_with_rops(doc: &Value, for_whom: &str) -> Result<Value, SopsError> {
     let file: EncryptedYaml = serde_yaml::from_value(strip_empty(doc)).map_err(|e| {
         let detail = e.to_string();
         let what = if detail.contains("ENC prefix") {
@@ -591,6 +630,42 @@ mod tests {
         let (opened, opened_key) = open(&doc, &keys).expect("open");
         assert_eq!(opened, expected);
         assert_eq!(*opened_key, *key);
+    }
+
+    #[test]
+    fn malformed_ivs_and_tags_are_errors_not_panics() {
+        // Found by fuzzing: rops panics on an IV that decodes to more than 32 bytes.
+        let keys = demo_keys();
+        let doc = encrypted(&keys, "A: one\nB: two\n");
+        let long = base64_of(&[7u8; 40]);
+        let short_tag = base64_of(&[7u8; 8]);
+        let cases = [
+            ("A", "iv", long.clone()),
+            ("A", "tag", short_tag),
+            ("A", "iv", base64_of(&[7u8; 12])),
+        ];
+        for (key, field, value) in cases {
+            let mut bad = doc.clone();
+            let text = bad[key].as_str().expect("ENC").to_owned();
+            let start = text.find(&format!("{field}:")).expect("field") + field.len() + 1;
+            let end = start + text[start..].find(',').expect("comma");
+            bad[key] = Value::String(format!("{}{value}{}", &text[..start], &text[end..]));
+            let err = open(&bad, &keys).expect_err("refused");
+            assert!(err.message.contains("malformed ENC[...] value"), "{err:?}");
+        }
+        // The MAC's IV too.
+        let mut bad = doc.clone();
+        let mac = bad["sops"]["mac"].as_str().expect("mac").to_owned();
+        let start = mac.find("iv:").expect("iv") + 3;
+        let end = start + mac[start..].find(',').expect("comma");
+        bad["sops"]["mac"] = Value::String(format!("{}{long}{}", &mac[..start], &mac[end..]));
+        let err = open(&bad, &keys).expect_err("refused");
+        assert!(err.message.contains("malformed ENC[...] value"), "{err:?}");
+    }
+
+    fn base64_of(bytes: &[u8]) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(bytes)
     }
 
     #[test]
