@@ -254,18 +254,25 @@ fn every_argocd_generate_of_the_example_passes_the_upstream_schemas() {
 /// The folder holding the real `kubectl` and `helm` (`../shared/tools/get-peers`, installed
 /// into target/peers once).
 fn peers() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/peers");
-    let out = Command::new("bash")
-        .arg(shared().join("tools/get-peers"))
-        .arg(&dir)
-        .output()
-        .expect("get-peers");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
+    // Once per test binary: tests run in parallel, and get-peers rewriting a binary another
+    // test is executing fails that test with "Text file busy".
+    static PEERS: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PEERS
+        .get_or_init(|| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/peers");
+            let out = Command::new("bash")
+                .arg(shared().join("tools/get-peers"))
+                .arg(&dir)
+                .output()
+                .expect("get-peers");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            dir
+        })
+        .clone()
 }
 
 #[test]

@@ -351,12 +351,23 @@ fn parse_enc(text: &str) -> Option<Sealed> {
     for part in body.split(',') {
         let (name, value) = part.split_once(':')?;
         let decode = || base64::engine::general_purpose::STANDARD.decode(value).ok();
+        // Each part once: a repeated part would be read one way here and another way by
+        // rops (fuzzing found a MAC with two `iv:` parts).
+        let slot_empty = match name {
+            "data" => data.is_none(),
+            "iv" => iv.is_none(),
+            "tag" => tag.is_none(),
+            "type" => kind.is_none(),
+            _ => false,
+        };
+        if !slot_empty {
+            return None;
+        }
         match name {
-            "data" => data = decode(),
-            "iv" => iv = decode(),
-            "tag" => tag = decode(),
-            "type" => kind = Some(value.to_owned()),
-            _ => return None,
+            "data" => data = Some(decode()?),
+            "iv" => iv = Some(decode()?),
+            "tag" => tag = Some(decode()?),
+            _ => kind = Some(value.to_owned()),
         }
     }
     Some(Sealed {
@@ -653,6 +664,13 @@ mod tests {
             let err = open(&bad, &keys).expect_err("refused");
             assert!(err.message.contains("malformed ENC[...] value"), "{err:?}");
         }
+        // A part given twice (found by fuzzing in a MAC): refused, whichever is sound.
+        let mut twice = doc.clone();
+        let text = twice["A"].as_str().expect("ENC").to_owned();
+        let iv_at = text.find(",iv:").expect("iv");
+        twice["A"] = Value::String(format!("{},iv:{long}{}", &text[..iv_at], &text[iv_at..]));
+        let err = open(&twice, &keys).expect_err("refused");
+        assert!(err.message.contains("malformed ENC[...] value"), "{err:?}");
         // The MAC's IV too.
         let mut bad = doc.clone();
         let mac = bad["sops"]["mac"].as_str().expect("mac").to_owned();
