@@ -8,7 +8,8 @@
 # seal). Not part of .ci/run. Needs the nightly toolchain (rustup) and cargo-fuzz, which is
 # installed from crates.io when missing. The corpus starts from fuzz/seeds/<target>/ (plus,
 # for sops, ../shared's sops reference files when present) and grows in fuzz/corpus/.
-# A crash is saved in fuzz/artifacts/<target>/; add it to tests/fuzz_regressions.rs.
+# A crash is saved in fuzz/artifacts/<target>/; once fixed, commit it in
+# fuzz/regressions/<target>/, which tests/fuzz_regressions.rs replays.
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}
