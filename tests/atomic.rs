@@ -12,7 +12,7 @@ use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{Repo, demo_key, demo_recipient, legacy_layout};
+use common::{Repo, demo_key, legacy_layout};
 
 /// SIGXFSZ on Linux: "file size limit exceeded".
 const SIGXFSZ: i32 = 25;
@@ -84,21 +84,8 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 fn repo_with_a_secret() -> Repo {
-    let repo = Repo::new().file(
-        ".sops.yaml",
-        format!(
-            "creation_rules:\n  - path_regex: secrets\\.enc\\.yaml$\n    age: {}\n",
-            demo_recipient()
-        ),
-    );
-    let args = [
-        "secrets",
-        "set",
-        "tenants/acme/api/secrets.enc.yaml",
-        "TOKEN",
-        "--from-stdin",
-    ];
-    repo.run_stdin(&args, "short").ok();
+    let repo = Repo::new().with_sops_rule();
+    repo.set_secret("tenants/acme/api/secrets.enc.yaml", "TOKEN", "short");
     repo
 }
 

@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::{Repo, SERVICE_YAML, demo_recipient};
+use common::{Repo, SERVICE_YAML};
 
 const SECRET: &str = "sk_live_CORPUS_VALUE_THAT_MUST_NOT_LEAK";
 const OTHER_SECRET: &str = "corpus-session-VALUE-THAT-MUST-NOT-LEAK";
@@ -17,22 +17,9 @@ const OTHER_SECRET: &str = "corpus-session-VALUE-THAT-MUST-NOT-LEAK";
 fn secrets_file() -> &'static str {
     static FILE: OnceLock<String> = OnceLock::new();
     FILE.get_or_init(|| {
-        let repo = Repo::new().file(
-            ".sops.yaml",
-            format!(
-                "creation_rules:\n  - path_regex: secrets\\.enc\\.yaml$\n    age: {}\n",
-                demo_recipient()
-            ),
-        );
+        let repo = Repo::new().with_sops_rule();
         for (key, value) in [("API_TOKEN", SECRET), ("SESSION_SECRET", OTHER_SECRET)] {
-            let args = [
-                "secrets",
-                "set",
-                "tenants/acme/api/secrets.enc.yaml",
-                key,
-                "--from-stdin",
-            ];
-            repo.run_stdin(&args, value).ok();
+            repo.set_secret("tenants/acme/api/secrets.enc.yaml", key, value);
         }
         repo.read("tenants/acme/api/secrets.enc.yaml")
     })

@@ -28,38 +28,25 @@ fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
 // must not happen while another test thread of this binary runs.
 #[test]
 fn fuzz_inputs_never_panic() {
-    render_inputs_never_panic();
-    sops_inputs_never_panic();
+    replay("render", 5, stencil::fuzzing::render);
+    replay("sops", 4, stencil::fuzzing::sops);
 }
 
-fn render_inputs_never_panic() {
-    let inputs = inputs("render");
-    assert!(inputs.len() >= 5, "the seeds are missing");
+/// Runs every input of `target` (at least `seeds` of them) through `entry`: none may panic,
+/// and at least two must go all the way through (the harness really renders or decrypts).
+fn replay(target: &str, seeds: usize, entry: fn(&[u8]) -> bool) {
+    let inputs = inputs(target);
+    assert!(inputs.len() >= seeds, "the {target} seeds are missing");
     let mut succeeded = 0;
     for (name, bytes) in inputs {
-        let outcome = std::panic::catch_unwind(|| stencil::fuzzing::render(&bytes));
-        match outcome {
+        match std::panic::catch_unwind(|| entry(&bytes)) {
             Ok(true) => succeeded += 1,
             Ok(false) => {}
             Err(_) => panic!("{name} panicked"),
         }
     }
-    // The harness really renders/decrypts: the valid seeds go all the way through.
-    assert!(succeeded >= 2, "only {succeeded} inputs went through");
-}
-
-fn sops_inputs_never_panic() {
-    let inputs = inputs("sops");
-    assert!(inputs.len() >= 4, "the seeds are missing");
-    let mut succeeded = 0;
-    for (name, bytes) in inputs {
-        let outcome = std::panic::catch_unwind(|| stencil::fuzzing::sops(&bytes));
-        match outcome {
-            Ok(true) => succeeded += 1,
-            Ok(false) => {}
-            Err(_) => panic!("{name} panicked"),
-        }
-    }
-    // The harness really renders/decrypts: the valid seeds go all the way through.
-    assert!(succeeded >= 2, "only {succeeded} inputs went through");
+    assert!(
+        succeeded >= 2,
+        "only {succeeded} {target} inputs went through"
+    );
 }

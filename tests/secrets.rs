@@ -24,14 +24,7 @@ fn repo_with_secrets() -> Repo {
 }
 
 fn set(repo: &Repo, key: &str, value: &str) {
-    let args = [
-        "secrets",
-        "set",
-        "tenants/acme/api/secrets.enc.yaml",
-        key,
-        "--from-stdin",
-    ];
-    repo.run_stdin(&args, value).ok();
+    repo.set_secret("tenants/acme/api/secrets.enc.yaml", key, value);
 }
 
 /// Fails like every bad input must, and leaks neither value anywhere.

@@ -113,6 +113,22 @@ impl Repo {
         Run::from(cmd.output().expect("run stencil"))
     }
 
+    /// Adds a `.sops.yaml` whose one rule encrypts every `secrets.enc.yaml` for the demo key.
+    pub fn with_sops_rule(self) -> Repo {
+        let rule = format!(
+            "creation_rules:\n  - path_regex: secrets\\.enc\\.yaml$\n    age: {}\n",
+            demo_recipient()
+        );
+        self.file(".sops.yaml", rule)
+    }
+
+    /// Sets one secret with `stencil secrets set FILE KEY --from-stdin` (the repo needs a
+    /// `.sops.yaml` rule for FILE).
+    pub fn set_secret(&self, file: &str, key: &str, value: &str) {
+        self.run_stdin(&["secrets", "set", file, key, "--from-stdin"], value)
+            .ok();
+    }
+
     /// Runs `stencil -vv argocd generate` as Argo CD's cmp-server does for tenant x service:
     /// in the app's source folder (made if missing), no `--repo`, the build environment set.
     pub fn generate(&self, tenant: &str, service: &str) -> Run {
