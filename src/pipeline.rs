@@ -4,6 +4,7 @@
 //! run. Every failure is collected; any failure means no output.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -392,9 +393,12 @@ impl Identities {
         let mut problems = Vec::new();
         for object in objects {
             let producer = Producer::of(object);
-            let Some(first) = self.seen.get(&identity_hash(object)) else {
-                self.seen.insert(identity_hash(object), producer);
-                continue;
+            let first = match self.seen.entry(identity_hash(object)) {
+                Entry::Vacant(slot) => {
+                    slot.insert(producer);
+                    continue;
+                }
+                Entry::Occupied(slot) => slot.into_mut(),
             };
             problems.push(Error::from(
                 Diagnostic::new(format!("two objects are both {}", object.describe()))
