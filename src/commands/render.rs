@@ -51,15 +51,13 @@ pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
             info!(objects = count, spilled = spool.spilled(), "rendered");
             spool.write_to(&mut std::io::stdout().lock())?;
         }
-        (Some(dir), _) => {
+        (out_dir, format) => {
             let objects = renderer.render(&selection)?;
             info!(objects = objects.len(), "rendered");
-            emit::write_dir(&objects, dir)?;
-        }
-        (None, format) => {
-            let objects = renderer.render(&selection)?;
-            info!(objects = objects.len(), "rendered");
-            write_stdout(&emit::stream(&objects, format)?)?;
+            match out_dir {
+                Some(dir) => emit::write_dir(&objects, dir)?,
+                None => write_stdout(&emit::stream(&objects, format)?)?,
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

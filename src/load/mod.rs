@@ -307,7 +307,9 @@ pub fn load_one_tenant(loader: &Loader<'_>, name: &str) -> Result<Repo> {
     // A namespace that is another tenant's name is most likely that tenant's namespace too:
     // read that one tenant to be sure (the whole-repository load checks every pair).
     let namespace = tenant.namespace.as_str();
-    if namespace != name && loader.source().kind(&dir.join(namespace))? == Some(EntryKind::Dir) {
+    let tenant = if namespace != name
+        && loader.source().kind(&dir.join(namespace))? == Some(EntryKind::Dir)
+    {
         let pair = [load_tenant(loader, namespace, &settings, None)?, tenant];
         let mut problems = Vec::new();
         check_namespaces(&pair, &mut problems);
@@ -315,18 +317,16 @@ pub fn load_one_tenant(loader: &Loader<'_>, name: &str) -> Result<Repo> {
             return Err(err);
         }
         let [_, tenant] = pair;
-        return Ok(one_tenant_repo(settings, settings_node, tenant));
-    }
-    Ok(one_tenant_repo(settings, settings_node, tenant))
-}
-
-fn one_tenant_repo(settings: RepoSettings, settings_node: Arc<Node>, tenant: Tenant) -> Repo {
-    Repo {
+        tenant
+    } else {
+        tenant
+    };
+    Ok(Repo {
         settings,
         settings_node,
         services: tenant.spec.services.iter().cloned().collect(),
         tenants: vec![tenant],
-    }
+    })
 }
 
 fn tenants_dir() -> Result<RepoPath> {
