@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
-use crate::build::{self, Object};
+use crate::build::Object;
 use crate::emit;
 use crate::error::{Error, Result};
 use crate::load::{Repo, Tenant};
@@ -208,12 +208,12 @@ fn inputs(side: &Side<'_>, tenant: &Tenant, service: Option<&str>) -> Option<Vec
 fn render(side: &Side<'_>, tenant: &Tenant, service: Option<&str>) -> Result<Vec<Object>> {
     let objects = match service {
         Some(service) => side.renderer.render_app(tenant, service),
-        None => build::namespace(tenant, &side.renderer.repo.settings).map(|ns| vec![ns]),
+        None => side.renderer.render_workspace(tenant),
     };
     objects.map_err(|e| {
         let what = match service {
             Some(s) => format!("{}/{s}", tenant.name),
-            None => format!("the namespace of {}", tenant.name),
+            None => format!("the workspace of {}", tenant.name),
         };
         e.with_note(format!("while rendering {what} in {}", side.label))
     })

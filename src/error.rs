@@ -15,6 +15,8 @@ pub struct Diagnostic {
     /// Extra context lines, e.g. the `extends` chain that led here.
     pub notes: Vec<String>,
     pub hint: Option<String>,
+    /// The policy rule this violates (see `stencil policy list`), if it is a guardrail.
+    pub rule: Option<&'static str>,
 }
 
 impl Diagnostic {
@@ -24,7 +26,15 @@ impl Diagnostic {
             origin: None,
             notes: Vec::new(),
             hint: None,
+            rule: None,
         }
+    }
+
+    /// Marks the diagnostic as a violation of a policy rule: it is then headed
+    /// `POLICY-ID file:line message`.
+    pub fn rule(mut self, id: &'static str) -> Self {
+        self.rule = Some(id);
+        self
     }
 
     pub fn at(mut self, origin: &Origin) -> Self {
@@ -51,7 +61,23 @@ impl Diagnostic {
     /// one source line it points at, notes and the hint.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "error: {}", self.message);
+        match (self.rule, &self.origin) {
+            (Some(rule), Some(origin)) => {
+                let _ = writeln!(
+                    out,
+                    "error: {rule} {}:{} {}",
+                    origin.path(),
+                    origin.line,
+                    self.message
+                );
+            }
+            (Some(rule), None) => {
+                let _ = writeln!(out, "error: {rule} {}", self.message);
+            }
+            (None, _) => {
+                let _ = writeln!(out, "error: {}", self.message);
+            }
+        }
         if let Some(origin) = &self.origin {
             let _ = writeln!(out, "  --> {origin}");
             if let Some(line) = origin.file.line(origin.line) {

@@ -16,7 +16,7 @@ use crate::build::{self, Object};
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::{Loader, Repo, Tenant};
 use crate::origin::Origin;
-use crate::policy::{self, Exceptions};
+use crate::policy::{self, Platform};
 use crate::resolve::{self, Resolved};
 use crate::secrets::{self, Keys};
 use crate::source::RepoPath;
@@ -124,7 +124,7 @@ pub struct Renderer<'a> {
     pub loader: &'a Loader<'a>,
     pub repo: &'a Repo,
     pub engine: Environment<'static>,
-    pub exceptions: Exceptions,
+    pub platform: Platform,
     pub keys: &'a Keys,
     /// Replace Secret values (and `sensitiveEnv` values) with fingerprints.
     pub redact_secrets: bool,
@@ -153,7 +153,7 @@ impl<'a> Renderer<'a> {
             sealed: AtomicBool::new(false),
             sensitive: sensitive_env(repo)?,
             engine: template::engine(),
-            exceptions: Exceptions::new(&repo.settings, &repo.settings_node)?,
+            platform: Platform::new(&repo.settings, &repo.settings_node)?,
         })
     }
 
@@ -196,10 +196,21 @@ impl<'a> Renderer<'a> {
             }
             None => None,
         };
-        let workload =
-            policy::check_spec(&resolved.tree, tenant, service, &self.exceptions, secrets)?;
+        let workload = policy::check_spec(
+            &resolved.tree,
+            tenant,
+            service,
+            &self.repo.settings,
+            &self.platform,
+            secrets,
+        )?;
         let mut objects = build::build_service(&workload, tenant, &self.repo.settings)?;
-        policy::check_objects(&objects, tenant.name.as_str(), service, &self.exceptions)?;
+        policy::check_objects(
+            &objects,
+            tenant.name.as_str(),
+            service,
+            &self.platform.exceptions,
+        )?;
         if self.redact_secrets {
             build::redact(
                 &mut objects,
@@ -208,6 +219,18 @@ impl<'a> Renderer<'a> {
                 self.sensitive.as_ref(),
             );
         }
+        build::sort(&mut objects);
+        Ok(objects)
+    }
+
+    /// A tenant's workspace kit (Namespace, quota, limits, network policies, role bindings,
+    /// metric templates), checked against the platform's ceilings.
+    pub fn render_workspace(&self, tenant: &Tenant) -> Result<Vec<Object>> {
+        let plan =
+            policy::check_workspace(tenant, &self.repo.settings, &self.platform).map_err(|e| {
+                e.with_note(format!("while rendering the workspace of {}", tenant.name))
+            })?;
+        let mut objects = build::workspace(tenant, &self.repo.settings, &plan)?;
         build::sort(&mut objects);
         Ok(objects)
     }
@@ -304,8 +327,8 @@ impl<'a> Renderer<'a> {
             let mut results = batch.iter().zip(results).peekable();
             for tenant in group {
                 if selection.includes_tenant_objects() {
-                    match build::namespace(tenant, &self.repo.settings) {
-                        Ok(ns) => objects.append(&mut self.finish(vec![ns])),
+                    match self.render_workspace(tenant) {
+                        Ok(kit) => objects.append(&mut self.finish(kit)),
                         Err(e) => problems.push(e),
                     }
                 }

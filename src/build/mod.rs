@@ -5,6 +5,7 @@
 //! not exist cannot be written by mistake. Maps are `BTreeMap`s: output is deterministic.
 
 pub mod argocd;
+mod canary;
 mod external;
 mod extra;
 mod labels;
@@ -12,6 +13,7 @@ mod network;
 mod patch;
 mod scaling;
 mod workload;
+mod workspace;
 
 use std::collections::BTreeMap;
 
@@ -27,6 +29,7 @@ use crate::policy::Workload;
 
 pub use labels::Labels;
 pub use workload::sidecar_port_name;
+pub use workspace::workspace;
 
 /// A rendered Kubernetes object and what produced it.
 #[derive(Debug, Clone)]
@@ -37,7 +40,7 @@ pub struct Object {
     pub namespace: Option<String>,
     pub value: serde_json::Value,
     pub tenant: String,
-    /// `None` for tenant-level objects (the Namespace).
+    /// `None` for tenant-level objects (the workspace kit).
     pub service: Option<String>,
     /// Set for objects from `extraObjects:` and objects changed by `patches:`.
     pub origin: Option<Origin>,
@@ -198,9 +201,16 @@ pub fn build_service(
     let mut objects = vec![
         Object::from_typed(&workload::service_account(workload, ns, &labels), t, s)?,
         Object::from_typed(&workload::config_map(workload, ns, &labels), t, s)?,
-        Object::from_typed(&network::service(workload, ns, &labels), t, s)?,
         Object::from_typed(&workload::deployment(workload, ns, &labels)?, t, s)?,
     ];
+    // With a canary, Flagger owns the Services (it generates them from the Canary).
+    if workload.canary.is_none() {
+        objects.push(Object::from_typed(
+            &network::service(workload, ns, &labels),
+            t,
+            s,
+        )?);
+    }
     if let Some(secrets) = &workload.secrets {
         objects.push(Object::from_typed(
             &workload::secret(workload, secrets, ns, &labels),
@@ -216,13 +226,32 @@ pub fn build_service(
     for external in synced.into_iter().flatten() {
         objects.push(Object::from_typed(&external, t, s)?);
     }
-    if let Some(hpa) = scaling::autoscaler(workload, ns, &labels) {
+    let hpa = scaling::autoscaler(workload, ns, &labels);
+    let ingress = network::ingress(workload, ns, &labels);
+    // Under a Gateway API canary, Flagger's HTTPRoute serves the host instead.
+    let gateway_canary = workload
+        .canary
+        .as_ref()
+        .is_some_and(|c| c.provider.is_gateway_api());
+    if let (Some(plan), Some(platform)) = (&workload.canary, &settings.canary) {
+        let canary = canary::canary(
+            workload,
+            plan,
+            platform,
+            ns,
+            &labels,
+            hpa.is_some(),
+            ingress.is_some(),
+        );
+        objects.push(Object::from_typed(&canary, t, s)?);
+    }
+    if let Some(hpa) = hpa {
         objects.push(Object::from_typed(&hpa, t, s)?);
     }
     if let Some(pdb) = scaling::disruption_budget(workload, ns, &labels) {
         objects.push(Object::from_typed(&pdb, t, s)?);
     }
-    if let Some(ingress) = network::ingress(workload, ns, &labels) {
+    if let Some(ingress) = ingress.filter(|_| !gateway_canary) {
         objects.push(Object::from_typed(&ingress, t, s)?);
     }
     patch::apply(&mut objects, &workload.patches, ns)?;

@@ -8,6 +8,7 @@
 mod repo;
 mod service;
 mod tenant;
+mod workspace;
 
 pub use repo::{
     EnvironmentSpec, Exception, ExternalSecretsSettings, PolicySettings, RepoKind, RepoSettings,
@@ -20,6 +21,10 @@ pub use service::{
     ServiceSpec, SidecarPin, SidecarSpec, StrategySpec, VersionKind, VersionSpec, env_strings,
 };
 pub use tenant::{TenantKind, TenantSpec};
+pub use workspace::{
+    CanaryProvider, CanaryQueries, CanarySettings, CanarySpec, GatewayRef, IngressFromSettings,
+    LimitRangeSettings, QuotaSettings, SmokeTestSettings, WorkspaceSettings, duration_ms,
+};
 
 /// Every input kind with a JSON Schema, by schema file stem.
 pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {

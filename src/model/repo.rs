@@ -6,6 +6,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::workspace::{CanarySettings, WorkspaceSettings};
+
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 pub enum RepoKind {
     Stencil,
@@ -37,12 +39,19 @@ pub struct RepoSettings {
     /// ConfigMaps and in container env.
     #[serde(default)]
     pub sensitive_env: Vec<String>,
-    /// Guardrail exceptions: the only way to relax a guardrail.
+    /// Exceptions: the only way to relax a guardrail (`stencil policy list` lists them).
     #[serde(default)]
     pub policy: PolicySettings,
     /// Argo CD: where the Applications live and which repository they read.
     #[serde(default)]
     pub argocd: ArgoCdSettings,
+    /// What every tenant's namespace gets: quota (and its ceiling), LimitRange, network
+    /// isolation, RoleBindings.
+    #[serde(default)]
+    pub workspace: WorkspaceSettings,
+    /// Progressive delivery with Flagger: the provider and the analysis minimums every
+    /// service's `canary:` gets.
+    pub canary: Option<CanarySettings>,
     /// Free-form values for templates, as `repo.vars.<name>`.
     #[serde(default)]
     pub vars: BTreeMap<String, serde_json::Value>,
@@ -168,7 +177,7 @@ pub struct Exception {
     pub reason: String,
 }
 
-/// A guardrail that an [`Exception`] can relax.
+/// A guardrail: a policy rule of the `policy` stage. An [`Exception`] can relax one.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
@@ -188,9 +197,32 @@ pub enum Rule {
     Resources,
     /// The main container must have a startup probe.
     StartupProbe,
+    /// A tenant's quota may not exceed the ceiling in `stencil.yaml`.
+    QuotaCeiling,
+    /// A canary may not analyse for less than the platform minimum.
+    CanaryMinimum,
+    /// A tenant's workspace objects (quota, limits, network policy) come
+    /// from the platform only, not from `extraObjects`.
+    WorkspaceObjects,
 }
 
 impl Rule {
+    /// Every rule, in the order `stencil policy list` prints them.
+    pub const ALL: [Rule; 11] = [
+        Rule::MutableImageTag,
+        Rule::NoPrivilegeEscalation,
+        Rule::ReadOnlyRootFilesystem,
+        Rule::RunAsNonRoot,
+        Rule::DropAllCapabilities,
+        Rule::SeccompRuntimeDefault,
+        Rule::Resources,
+        Rule::StartupProbe,
+        Rule::QuotaCeiling,
+        Rule::CanaryMinimum,
+        Rule::WorkspaceObjects,
+    ];
+
+    /// The rule's id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
     pub fn name(self) -> &'static str {
         match self {
             Rule::MutableImageTag => "mutable-image-tag",
@@ -201,6 +233,75 @@ impl Rule {
             Rule::SeccompRuntimeDefault => "seccomp-runtime-default",
             Rule::Resources => "resources",
             Rule::StartupProbe => "startup-probe",
+            Rule::QuotaCeiling => "quota-ceiling",
+            Rule::CanaryMinimum => "canary-minimum",
+            Rule::WorkspaceObjects => "workspace-objects",
+        }
+    }
+
+    /// What the rule requires, in one line.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Rule::MutableImageTag => {
+                "every image has an immutable tag: never empty, never `latest`"
+            }
+            Rule::NoPrivilegeEscalation => {
+                "allowPrivilegeEscalation: false and not privileged, on every container"
+            }
+            Rule::ReadOnlyRootFilesystem => "readOnlyRootFilesystem: true on every container",
+            Rule::RunAsNonRoot => "runAsNonRoot: true and a non-zero uid on every container",
+            Rule::DropAllCapabilities => "capabilities drop ALL and add nothing",
+            Rule::SeccompRuntimeDefault => "seccomp profile RuntimeDefault (or Localhost)",
+            Rule::Resources => "requests.cpu, requests.memory and limits.memory on every container",
+            Rule::StartupProbe => "the main container has a startup probe",
+            Rule::QuotaCeiling => {
+                "a tenant's quota stays within workspace.quota.ceiling in stencil.yaml"
+            }
+            Rule::CanaryMinimum => {
+                "a canary analyses at least canary.minInterval x canary.minIterations, with the platform's step weight, threshold and smoke test"
+            }
+            Rule::WorkspaceObjects => {
+                "ResourceQuota, LimitRange and NetworkPolicy come from the workspace kit, not extraObjects"
+            }
+        }
+    }
+
+    /// Why the rule exists.
+    pub fn rationale(self) -> &'static str {
+        match self {
+            Rule::MutableImageTag => {
+                "a mutable tag makes a render mean different things on different days; rollbacks and diffs need the exact image"
+            }
+            Rule::NoPrivilegeEscalation => {
+                "a compromised process must not gain more privileges than it started with"
+            }
+            Rule::ReadOnlyRootFilesystem => {
+                "an attacker cannot drop tools into the image; writable paths are explicit emptyDirs"
+            }
+            Rule::RunAsNonRoot => {
+                "root in a container is one kernel bug away from root on the node"
+            }
+            Rule::DropAllCapabilities => {
+                "no service needs raw sockets or kernel capabilities; Pod Security `restricted` requires it"
+            }
+            Rule::SeccompRuntimeDefault => {
+                "blocks the syscalls most container escapes use; Pod Security `restricted` requires it"
+            }
+            Rule::Resources => {
+                "without requests the scheduler overpacks nodes; without a memory limit one pod can starve its neighbours"
+            }
+            Rule::StartupProbe => {
+                "a slow start is not a failure: without it, liveness kills pods that are still starting"
+            }
+            Rule::QuotaCeiling => {
+                "one tenant must not be able to take the cluster's capacity from the others"
+            }
+            Rule::CanaryMinimum => {
+                "a short analysis promotes a bad release before the SLOs can see it; every service gets the same rollback safety"
+            }
+            Rule::WorkspaceObjects => {
+                "a tenant overlay must not widen its own quota, network or access; those are platform decisions"
+            }
         }
     }
 }

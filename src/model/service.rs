@@ -54,6 +54,9 @@ pub struct ServiceSpec {
     /// Extra containers in the pod; merged by `name` across layers.
     pub sidecars: Option<Vec<SidecarSpec>>,
     pub autoscaling: Option<AutoscalingSpec>,
+    /// Progressive delivery with Flagger: the service's SLOs. How the analysis runs is set
+    /// by the platform (`canary:` in stencil.yaml).
+    pub canary: Option<super::workspace::CanarySpec>,
     pub pod_disruption_budget: Option<PdbSpec>,
     pub strategy: Option<StrategySpec>,
     /// Extra annotations on the pod template.

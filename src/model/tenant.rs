@@ -26,6 +26,17 @@ pub struct TenantSpec {
     pub domain: Option<String>,
     /// Services this tenant runs, by folder name under `base/`.
     pub services: Vec<String>,
+    /// The group (from the cluster's identity provider) that owns the tenant: bound to
+    /// `workspace.teamRole` in its namespace, and the role `team` of its Argo CD project.
+    pub team: Option<String>,
+    /// More groups, by role (a key of `workspace.roles` in stencil.yaml): e.g.
+    /// `viewer: [support]`.
+    #[serde(default)]
+    pub groups: BTreeMap<String, Vec<String>>,
+    /// ResourceQuota overrides over `workspace.quota.default` (e.g. `requests.cpu: "16"`),
+    /// up to `workspace.quota.ceiling`.
+    #[serde(default)]
+    pub quota: BTreeMap<String, String>,
     /// Extra labels on every object of this tenant.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,

@@ -29,7 +29,8 @@ pub(super) fn check_resources(
         problem(
             Diagnostic::new(format!("container `{container}` must declare {}", missing.join(", ")))
                 .at(&origin_of(tree, &["resources"]))
-                .hint("resources are required (guardrail `resources`): the scheduler and the autoscaler need them"),
+                .rule(crate::model::Rule::Resources.name())
+                .hint("the scheduler and the autoscaler need them; an exception needs a reason under policy.exceptions in stencil.yaml"),
         );
     }
 }

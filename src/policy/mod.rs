@@ -6,8 +6,10 @@
 //! patched objects, so a patch or an extra object cannot switch a guardrail off unless
 //! `stencil.yaml` grants a named exception with a reason.
 
+mod canary;
 mod fields;
 mod objects;
+mod platform;
 
 use std::collections::BTreeMap;
 
@@ -20,10 +22,12 @@ use crate::model::{ImageSpec, PatchSpec, RepoSettings, Rule, ServiceSpec};
 use crate::names::{Digest, Tag, check_dns_label, check_env_name};
 use crate::node::Node;
 use crate::origin::Origin;
+pub use canary::CanaryPlan;
 use fields::{
     check_int_or_percent, check_metadata_map, check_probes, check_quantities, check_resources,
 };
 pub use objects::check_objects;
+pub use platform::{Platform, WorkspacePlan, check_workspace, quantity_value};
 
 /// A tenant x service that passed the guardrails and can be built.
 #[derive(Debug, Clone)]
@@ -38,6 +42,8 @@ pub struct Workload {
     pub extra_objects: Vec<(serde_json::Value, Origin)>,
     /// Decrypted `secrets.enc.yaml`, if the tenant has one.
     pub secrets: Option<crate::secrets::Secrets>,
+    /// The canary analysis, when the service declares `canary:` (and it is not disabled).
+    pub canary: Option<CanaryPlan>,
     /// Where the service is defined, for hints.
     pub origin: Origin,
 }
@@ -80,9 +86,11 @@ pub fn check_spec(
     tree: &Node,
     tenant: &Tenant,
     service: &str,
-    exceptions: &Exceptions,
+    settings: &RepoSettings,
+    platform: &Platform,
     secrets: Option<crate::secrets::Secrets>,
 ) -> Result<Workload> {
+    let exceptions = &platform.exceptions;
     let spec: ServiceSpec =
         from_node(tree).map_err(|e| e.into_diagnostic("invalid service definition"))?;
     let mut problems: Vec<Error> = Vec::new();
@@ -301,6 +309,33 @@ pub fn check_spec(
         }
     }
 
+    let canary = match &spec.canary {
+        Some(c) if c.enabled != Some(false) => {
+            let relaxed = exceptions.allows(Rule::CanaryMinimum, tenant.name.as_str(), service);
+            canary::check(tree, c, settings, platform, relaxed, &mut problem)
+        }
+        _ => None,
+    };
+
+    if canary.as_ref().is_some_and(|c| c.provider.is_gateway_api()) {
+        for (i, sidecar) in spec.sidecars.iter().flatten().enumerate() {
+            if sidecar.ingress_path.is_some() {
+                problem(
+                    Diagnostic::new(format!(
+                        "sidecar `{}` has an ingressPath, but with a Gateway API canary Flagger's HTTPRoute routes only the main port",
+                        sidecar.name
+                    ))
+                    .at(&tree
+                        .get("sidecars")
+                        .and_then(Node::as_seq)
+                        .and_then(|s| s.get(i))
+                        .map_or_else(|| tree.origin.clone(), |n| n.origin.clone()))
+                    .hint("serve that path from the main container, or set `canary.enabled: false` for this service"),
+                );
+            }
+        }
+    }
+
     let mut sidecar_images = Vec::new();
     let sidecar_nodes = tree.get("sidecars").and_then(Node::as_seq).unwrap_or(&[]);
     let mut seen_names = vec![service.to_owned()];
@@ -446,6 +481,7 @@ pub fn check_spec(
             patches,
             extra_objects,
             secrets,
+            canary,
             origin: tree.origin.clone(),
         }),
         // Each `None` pushed a problem, so `problems` was not empty and we returned above.
@@ -503,6 +539,7 @@ fn check_image(
                 problem(
                     Diagnostic::new(format!("refusing image tag of `{container}`: {msg}"))
                         .at(&origin)
+                        .rule(Rule::MutableImageTag.name())
                         .hint(format!(
                             "set an immutable tag (a version or commit SHA) in {}",
                             origin.path()
@@ -558,6 +595,13 @@ impl Exceptions {
 
     pub fn none() -> Exceptions {
         Exceptions { rules: Vec::new() }
+    }
+
+    /// For rules about a tenant as a whole (its quota): the exception's tenant globs only.
+    pub fn allows_tenant(&self, rule: Rule, tenant: &str) -> bool {
+        self.rules
+            .iter()
+            .any(|(r, t, _)| *r == rule && t.is_match(tenant))
     }
 
     pub fn allows(&self, rule: Rule, tenant: &str, service: &str) -> bool {

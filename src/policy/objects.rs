@@ -19,6 +19,9 @@ pub fn check_objects(
 ) -> Result<()> {
     let mut problems = Vec::new();
     for object in objects {
+        if let Some(problem) = platform_owned(object, tenant, service, exceptions) {
+            problems.push(Error::from(problem));
+        }
         let Some(pod) = pod_spec(object) else {
             continue;
         };
@@ -44,10 +47,9 @@ pub fn check_objects(
             ))
             .at_opt(object.origin.as_ref());
             d = match rule {
-                Some(rule) => d.hint(format!(
-                    "guardrail `{}`; if this is really needed, grant an exception with a reason under policy.exceptions in stencil.yaml",
-                    rule.name()
-                )),
+                Some(rule) => d.rule(rule.name()).hint(
+                    "if this is really needed, grant an exception with a reason under policy.exceptions in stencil.yaml",
+                ),
                 None => d.hint("every container needs an image with an immutable tag"),
             };
             problems.push(Error::from(d));
@@ -192,6 +194,53 @@ fn check_container(
             "must have a startup probe".into(),
         );
     }
+}
+
+/// Kinds only the platform renders into a tenant namespace: an `extraObjects` entry could
+/// otherwise widen the tenant's quota, network or analysis (group, kind, rule).
+const PLATFORM_KINDS: [(&str, &str, Rule); 5] = [
+    ("", "ResourceQuota", Rule::WorkspaceObjects),
+    ("", "LimitRange", Rule::WorkspaceObjects),
+    ("networking.k8s.io", "NetworkPolicy", Rule::WorkspaceObjects),
+    ("flagger.app", "Canary", Rule::CanaryMinimum),
+    ("flagger.app", "MetricTemplate", Rule::CanaryMinimum),
+];
+
+/// An extra object of a platform-owned kind, or stencil's own Canary changed by a patch.
+fn platform_owned(
+    object: &Object,
+    tenant: &str,
+    service: &str,
+    exceptions: &Exceptions,
+) -> Option<Diagnostic> {
+    let group = object.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let (_, _, rule) = PLATFORM_KINDS
+        .iter()
+        .find(|(g, k, _)| *g == group && *k == object.kind)?;
+    if exceptions.allows(*rule, tenant, service) {
+        return None;
+    }
+    let message = if object.extra {
+        format!(
+            "{}: a tenant's {} comes from the platform, not from extraObjects",
+            object.describe(),
+            object.kind
+        )
+    } else if object.origin.is_some() {
+        format!(
+            "{}: a patch may not change the {} stencil renders",
+            object.describe(),
+            object.kind
+        )
+    } else {
+        return None;
+    };
+    Some(
+        Diagnostic::new(message)
+            .at_opt(object.origin.as_ref())
+            .rule(rule.name())
+            .hint("the platform sets these in stencil.yaml (workspace:, canary:); an exception needs a reason under policy.exceptions in stencil.yaml"),
+    )
 }
 
 /// Checks that an image reference carries an immutable tag or a digest.

@@ -1,0 +1,218 @@
+//! A tenant's workspace kit: what every tenant namespace gets besides its services. A
+//! ResourceQuota and a LimitRange, a default-deny-ingress NetworkPolicy with one allow rule
+//! (same namespace plus the platform's sources), a RoleBinding per role the tenant's groups
+//! have, and, with canaries, the platform's Flagger MetricTemplates.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    LimitRange, LimitRangeItem, LimitRangeSpec, ResourceQuota, ResourceQuotaSpec,
+};
+use k8s_openapi::api::networking::v1::{
+    IPBlock, NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicySpec,
+};
+use k8s_openapi::api::rbac::v1::{RoleBinding, RoleRef, Subject};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use serde::Serialize;
+
+use super::{Labels, Object};
+use crate::error::Result;
+use crate::load::Tenant;
+use crate::model::{CanarySettings, RepoSettings};
+use crate::policy::WorkspacePlan;
+
+/// Names of the kit's objects.
+pub const QUOTA: &str = "tenant-quota";
+pub const LIMITS: &str = "tenant-limits";
+pub const DENY_INGRESS: &str = "default-deny-ingress";
+pub const ALLOW_INGRESS: &str = "allow-ingress";
+pub const ERROR_RATE: &str = "stencil-error-rate";
+pub const LATENCY_P99: &str = "stencil-latency-p99";
+
+/// The whole kit, the Namespace first.
+pub fn workspace(
+    tenant: &Tenant,
+    settings: &RepoSettings,
+    plan: &WorkspacePlan,
+) -> Result<Vec<Object>> {
+    let t = tenant.name.as_str();
+    let ns = tenant.namespace.as_str();
+    let labels = Labels::tenant(tenant, settings).into_map();
+    let meta = |name: &str| ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: Some(ns.to_owned()),
+        labels: Some(labels.clone()),
+        ..ObjectMeta::default()
+    };
+    let mut objects = vec![super::namespace(tenant, settings)?];
+
+    if !plan.quota.is_empty() {
+        let quota = ResourceQuota {
+            metadata: meta(QUOTA),
+            spec: Some(ResourceQuotaSpec {
+                hard: Some(quantities(&plan.quota)),
+                ..ResourceQuotaSpec::default()
+            }),
+            ..ResourceQuota::default()
+        };
+        objects.push(Object::from_typed(&quota, t, None)?);
+    }
+
+    let lr = &settings.workspace.limit_range;
+    if !(lr.default.is_empty() && lr.default_request.is_empty() && lr.max.is_empty()) {
+        let some = |m: &BTreeMap<String, String>| (!m.is_empty()).then(|| quantities(m));
+        let limits = LimitRange {
+            metadata: meta(LIMITS),
+            spec: Some(LimitRangeSpec {
+                limits: vec![LimitRangeItem {
+                    type_: "Container".into(),
+                    default: some(&lr.default),
+                    default_request: some(&lr.default_request),
+                    max: some(&lr.max),
+                    ..LimitRangeItem::default()
+                }],
+            }),
+        };
+        objects.push(Object::from_typed(&limits, t, None)?);
+    }
+
+    // Every pod of the namespace: no ingress unless a policy allows it.
+    let deny = NetworkPolicy {
+        metadata: meta(DENY_INGRESS),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector::default()),
+            policy_types: Some(vec!["Ingress".into()]),
+            ingress: None,
+            egress: None,
+        }),
+    };
+    objects.push(Object::from_typed(&deny, t, None)?);
+    let from = &settings.workspace.ingress_from;
+    let mut peers = vec![NetworkPolicyPeer {
+        pod_selector: Some(LabelSelector::default()),
+        ..NetworkPolicyPeer::default()
+    }];
+    for namespace in &from.namespaces {
+        peers.push(NetworkPolicyPeer {
+            namespace_selector: Some(LabelSelector {
+                match_labels: Some(BTreeMap::from([(
+                    "kubernetes.io/metadata.name".to_owned(),
+                    namespace.clone(),
+                )])),
+                ..LabelSelector::default()
+            }),
+            ..NetworkPolicyPeer::default()
+        });
+    }
+    for cidr in &from.cidrs {
+        peers.push(NetworkPolicyPeer {
+            ip_block: Some(IPBlock {
+                cidr: cidr.clone(),
+                except: None,
+            }),
+            ..NetworkPolicyPeer::default()
+        });
+    }
+    let allow = NetworkPolicy {
+        metadata: meta(ALLOW_INGRESS),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector::default()),
+            policy_types: Some(vec!["Ingress".into()]),
+            ingress: Some(vec![NetworkPolicyIngressRule {
+                from: Some(peers),
+                ports: None,
+            }]),
+            egress: None,
+        }),
+    };
+    objects.push(Object::from_typed(&allow, t, None)?);
+
+    for (role, (cluster_role, groups)) in &plan.bindings {
+        if groups.is_empty() {
+            continue;
+        }
+        let binding = RoleBinding {
+            metadata: meta(&format!("tenant-{role}")),
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".into(),
+                kind: "ClusterRole".into(),
+                name: cluster_role.clone(),
+            },
+            subjects: Some(
+                groups
+                    .iter()
+                    .map(|g| Subject {
+                        api_group: Some("rbac.authorization.k8s.io".into()),
+                        kind: "Group".into(),
+                        name: g.clone(),
+                        namespace: None,
+                    })
+                    .collect(),
+            ),
+        };
+        objects.push(Object::from_typed(&binding, t, None)?);
+    }
+
+    if let Some(canary) = &settings.canary {
+        for (name, query) in [
+            (ERROR_RATE, &canary.queries.error_rate),
+            (LATENCY_P99, &canary.queries.latency_p99),
+        ] {
+            objects.push(Object::from_typed(
+                &metric_template(meta(name), canary, query),
+                t,
+                None,
+            )?);
+        }
+    }
+    Ok(objects)
+}
+
+fn quantities(map: &BTreeMap<String, String>) -> BTreeMap<String, Quantity> {
+    map.iter()
+        .map(|(k, v)| (k.clone(), Quantity(v.clone())))
+        .collect()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MetricTemplate<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    spec: MetricTemplateSpec<'a>,
+}
+
+#[derive(Serialize)]
+struct MetricTemplateSpec<'a> {
+    provider: MetricProvider<'a>,
+    query: &'a str,
+}
+
+#[derive(Serialize)]
+struct MetricProvider<'a> {
+    #[serde(rename = "type")]
+    type_: &'static str,
+    address: &'a str,
+}
+
+/// A Flagger MetricTemplate querying the platform's Prometheus.
+fn metric_template<'a>(
+    metadata: ObjectMeta,
+    canary: &'a CanarySettings,
+    query: &'a str,
+) -> MetricTemplate<'a> {
+    MetricTemplate {
+        api_version: "flagger.app/v1beta1",
+        kind: "MetricTemplate",
+        metadata,
+        spec: MetricTemplateSpec {
+            provider: MetricProvider {
+                type_: "prometheus",
+                address: &canary.metrics_server,
+            },
+            query,
+        },
+    }
+}

@@ -1,0 +1,412 @@
+//! The platform's own settings, checked once per render: quota defaults within their
+//! ceiling, valid quantities, roles, network sources and canary minimums. And per tenant:
+//! the tenant's quota within the ceiling, its groups bound to roles the platform defines.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{Exceptions, origin_of};
+use crate::error::{Diagnostic, Error, Result, did_you_mean};
+use crate::load::Tenant;
+use crate::model::{CanarySettings, RepoSettings, Rule, duration_ms};
+use crate::names::{check_dns_label, check_quantity};
+use crate::node::Node;
+use crate::origin::Origin;
+
+/// Everything `stencil.yaml` says about guardrails, checked: exceptions, and the minimums
+/// the canary checks compare against.
+pub struct Platform {
+    pub exceptions: Exceptions,
+    /// `canary.minInterval` in milliseconds, when `canary:` is set.
+    pub(super) min_interval_ms: Option<u64>,
+    settings_node: Arc<Node>,
+}
+
+impl Platform {
+    /// Checks the platform settings: every problem in `stencil.yaml` at once.
+    pub fn new(settings: &RepoSettings, node: &Arc<Node>) -> Result<Platform> {
+        let mut problems: Vec<Error> = Vec::new();
+        let exceptions = match Exceptions::new(settings, node) {
+            Ok(e) => e,
+            Err(e) => {
+                problems.push(e);
+                Exceptions::none()
+            }
+        };
+        let mut problem = |d: Diagnostic| problems.push(d.into());
+        let ws = &settings.workspace;
+        let lists = [
+            (&ws.quota.default, "quota", "default"),
+            (&ws.quota.ceiling, "quota", "ceiling"),
+            (
+                &ws.limit_range.default_request,
+                "limitRange",
+                "defaultRequest",
+            ),
+            (&ws.limit_range.default, "limitRange", "default"),
+            (&ws.limit_range.max, "limitRange", "max"),
+        ];
+        for (list, group, field) in lists {
+            for (name, value) in list {
+                if let Err(msg) = check_quantity(value) {
+                    problem(
+                        Diagnostic::new(msg)
+                            .at(&origin_of(node, &["workspace", group, field, name])),
+                    );
+                }
+            }
+        }
+        for (name, value) in &ws.quota.default {
+            if let Some(ceiling) = ws.quota.ceiling.get(name)
+                && exceeds(value, ceiling)
+            {
+                problem(
+                    Diagnostic::new(format!(
+                        "the default quota `{name}: {value}` is above its ceiling {ceiling}"
+                    ))
+                    .at(&origin_of(node, &["workspace", "quota", "default", name]))
+                    .rule(Rule::QuotaCeiling.name())
+                    .note(format!(
+                        "ceiling set at {}",
+                        origin_of(node, &["workspace", "quota", "ceiling", name])
+                    ))
+                    .hint("raise the ceiling or lower the default"),
+                );
+            }
+        }
+        for (role, cluster_role) in &ws.roles {
+            let at = origin_of(node, &["workspace", "roles", role]);
+            if let Err(msg) = check_dns_label(role, 55) {
+                problem(Diagnostic::new(format!("role name {msg}")).at(&at));
+            }
+            if cluster_role.trim().is_empty() {
+                problem(Diagnostic::new(format!("role `{role}` names no ClusterRole")).at(&at));
+            }
+        }
+        if let Some(team_role) = &ws.team_role
+            && !ws.roles.contains_key(team_role)
+        {
+            problem(
+                Diagnostic::new(format!(
+                    "workspace.teamRole `{team_role}` is not one of workspace.roles"
+                ))
+                .at(&origin_of(node, &["workspace", "teamRole"]))
+                .hint(role_hint(team_role, &ws.roles)),
+            );
+        }
+        for (i, ns) in ws.ingress_from.namespaces.iter().enumerate() {
+            if let Err(msg) = check_dns_label(ns, 63) {
+                problem(Diagnostic::new(format!("namespace {msg}")).at(&item_origin(
+                    node,
+                    &["workspace", "ingressFrom", "namespaces"],
+                    i,
+                )));
+            }
+        }
+        for (i, cidr) in ws.ingress_from.cidrs.iter().enumerate() {
+            if !is_cidr(cidr) {
+                problem(
+                    Diagnostic::new(format!("`{cidr}` is not a CIDR block (e.g. 10.0.0.0/16)")).at(
+                        &item_origin(node, &["workspace", "ingressFrom", "cidrs"], i),
+                    ),
+                );
+            }
+        }
+        let min_interval_ms = settings
+            .canary
+            .as_ref()
+            .and_then(|c| check_canary_settings(c, node, &mut problem));
+        Error::unless(
+            problems,
+            Platform {
+                exceptions,
+                min_interval_ms,
+                settings_node: Arc::clone(node),
+            },
+        )
+    }
+
+    /// Where a setting is in `stencil.yaml` (its nearest parent present when it is a default).
+    pub fn setting(&self, path: &[&str]) -> Origin {
+        origin_of(&self.settings_node, path)
+    }
+}
+
+/// Checks `canary:` and returns the minimum interval in milliseconds.
+fn check_canary_settings(
+    canary: &CanarySettings,
+    node: &Node,
+    problem: &mut impl FnMut(Diagnostic),
+) -> Option<u64> {
+    let at = |key: &str| origin_of(node, &["canary", key]);
+    if canary.provider.is_gateway_api() && canary.gateway.is_none() {
+        problem(
+            Diagnostic::new(format!(
+                "canary provider `{}` needs `canary.gateway` (name and namespace)",
+                canary.provider.as_str()
+            ))
+            .at(&at("provider")),
+        );
+    }
+    if !(1..=100).contains(&canary.step_weight) {
+        problem(
+            Diagnostic::new("canary.stepWeight must be between 1 and 100 (percent)")
+                .at(&at("stepWeight")),
+        );
+    }
+    if canary.min_iterations == 0 || canary.max_threshold == 0 {
+        problem(
+            Diagnostic::new("canary.minIterations and canary.maxThreshold must be at least 1")
+                .at(&at("minIterations")),
+        );
+    }
+    if canary.metrics_server.trim().is_empty() || canary.smoke_test.url.trim().is_empty() {
+        problem(
+            Diagnostic::new("canary.metricsServer and canary.smokeTest.url must be URLs")
+                .at(&at("metricsServer")),
+        );
+    }
+    if duration_ms(&canary.smoke_test.timeout).is_none() {
+        problem(
+            Diagnostic::new(format!(
+                "`{}` is not a duration (e.g. 30s, 1m)",
+                canary.smoke_test.timeout
+            ))
+            .at(&origin_of(node, &["canary", "smokeTest", "timeout"])),
+        );
+    }
+    match duration_ms(&canary.min_interval) {
+        Some(ms) if ms > 0 => Some(ms),
+        _ => {
+            problem(
+                Diagnostic::new(format!(
+                    "`{}` is not a duration (e.g. 30s, 1m)",
+                    canary.min_interval
+                ))
+                .at(&at("minInterval")),
+            );
+            None
+        }
+    }
+}
+
+/// The tenant's workspace, checked: its ResourceQuota and RoleBindings.
+#[derive(Debug, Clone, Default)]
+pub struct WorkspacePlan {
+    /// `hard` of the ResourceQuota: the platform default with the tenant's values over it.
+    pub quota: BTreeMap<String, String>,
+    /// Role name -> (ClusterRole, groups).
+    pub bindings: BTreeMap<String, (String, Vec<String>)>,
+}
+
+/// Checks a tenant's `quota`, `team` and `groups` against the platform's settings.
+pub fn check_workspace(
+    tenant: &Tenant,
+    settings: &RepoSettings,
+    platform: &Platform,
+) -> Result<WorkspacePlan> {
+    let ws = &settings.workspace;
+    let mut problems: Vec<Error> = Vec::new();
+    let mut problem = |d: Diagnostic| problems.push(d.into());
+    let tree = &tenant.node;
+    let name = tenant.name.as_str();
+    let relaxed = platform.exceptions.allows_tenant(Rule::QuotaCeiling, name);
+    let mut quota = ws.quota.default.clone();
+    for (resource, value) in &tenant.spec.quota {
+        let at = origin_of(tree, &["quota", resource]);
+        if let Err(msg) = check_quantity(value) {
+            problem(Diagnostic::new(msg).at(&at));
+            continue;
+        }
+        match ws.quota.ceiling.get(resource) {
+            Some(ceiling) if exceeds(value, ceiling) && !relaxed => problem(
+                Diagnostic::new(format!(
+                    "quota `{resource}: {value}` is above the platform ceiling {ceiling}"
+                ))
+                .at(&at)
+                .rule(Rule::QuotaCeiling.name())
+                .note(format!(
+                    "ceiling set at {}",
+                    platform.setting(&["workspace", "quota", "ceiling", resource])
+                ))
+                .hint(format!(
+                    "ask for at most {ceiling}; only the platform can raise the ceiling (workspace.quota.ceiling in stencil.yaml)"
+                )),
+            ),
+            None if !relaxed => problem(
+                Diagnostic::new(format!(
+                    "quota `{resource}` has no ceiling, so a tenant cannot set it"
+                ))
+                .at(&at)
+                .rule(Rule::QuotaCeiling.name())
+                .note(format!(
+                    "the ceilings are set at {}",
+                    platform.setting(&["workspace", "quota", "ceiling"])
+                ))
+                .hint(match did_you_mean(resource, ws.quota.ceiling.keys().map(String::as_str)) {
+                    Some(known) => format!("did you mean `{known}`?"),
+                    None => "the platform adds a ceiling for it under workspace.quota.ceiling in stencil.yaml".into(),
+                }),
+            ),
+            _ => {}
+        }
+        quota.insert(resource.clone(), value.clone());
+    }
+
+    let mut bindings: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    if let Some(team) = &tenant.spec.team {
+        match ws.team_role.as_ref().and_then(|r| Some((r, ws.roles.get(r)?))) {
+            Some((role, cluster_role)) => bindings
+                .entry(role.clone())
+                .or_insert_with(|| (cluster_role.clone(), Vec::new()))
+                .1
+                .push(team.clone()),
+            None => problem(
+                Diagnostic::new(format!(
+                    "tenant `{name}` names team `{team}`, but stencil.yaml sets no workspace.teamRole"
+                ))
+                .at(&origin_of(tree, &["team"]))
+                .note(format!("workspace settings at {}", platform.setting(&["workspace"])))
+                .hint("the platform sets workspace.roles and workspace.teamRole in stencil.yaml"),
+            ),
+        }
+        if team.trim().is_empty() {
+            problem(Diagnostic::new("`team` is empty").at(&origin_of(tree, &["team"])));
+        }
+    }
+    for (role, groups) in &tenant.spec.groups {
+        let at = origin_of(tree, &["groups", role]);
+        let Some(cluster_role) = ws.roles.get(role) else {
+            problem(
+                Diagnostic::new(format!("`{role}` is not a role the platform defines"))
+                    .at(&at)
+                    .note(format!(
+                        "roles are set at {}",
+                        platform.setting(&["workspace", "roles"])
+                    ))
+                    .hint(role_hint(role, &ws.roles)),
+            );
+            continue;
+        };
+        let entry = bindings
+            .entry(role.clone())
+            .or_insert_with(|| (cluster_role.clone(), Vec::new()));
+        for group in groups {
+            if group.trim().is_empty() {
+                problem(Diagnostic::new("a group name is empty").at(&at));
+            } else if !entry.1.contains(group) {
+                entry.1.push(group.clone());
+            }
+        }
+    }
+    for (_, groups) in bindings.values_mut() {
+        groups.sort();
+    }
+    Error::unless(problems, WorkspacePlan { quota, bindings })
+}
+
+fn role_hint(role: &str, roles: &BTreeMap<String, String>) -> String {
+    match did_you_mean(role, roles.keys().map(String::as_str)) {
+        Some(known) => format!("did you mean `{known}`?"),
+        None if roles.is_empty() => "stencil.yaml defines no workspace.roles".into(),
+        None => format!(
+            "the roles are: {}",
+            roles.keys().cloned().collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+fn item_origin(node: &Node, path: &[&str], i: usize) -> Origin {
+    let mut parent = node;
+    for key in path {
+        match parent.get(key) {
+            Some(n) => parent = n,
+            None => return parent.origin.clone(),
+        }
+    }
+    parent
+        .as_seq()
+        .and_then(|s| s.get(i))
+        .map_or_else(|| parent.origin.clone(), |n| n.origin.clone())
+}
+
+/// Whether quantity `value` is above `ceiling` (both valid quantities; unparseable ones
+/// were reported already and compare as not above).
+fn exceeds(value: &str, ceiling: &str) -> bool {
+    match (quantity_value(value), quantity_value(ceiling)) {
+        (Some(v), Some(c)) => v > c,
+        _ => false,
+    }
+}
+
+/// The numeric value of a Kubernetes quantity (`250m` = 0.25, `2Gi` = 2^31).
+pub fn quantity_value(text: &str) -> Option<f64> {
+    let body = text.trim();
+    let end = body
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(body.len());
+    let (number, suffix) = body.split_at(end);
+    let number: f64 = number.parse().ok()?;
+    let scale = match suffix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0_f64.powi(2),
+        "Gi" => 1024.0_f64.powi(3),
+        "Ti" => 1024.0_f64.powi(4),
+        "Pi" => 1024.0_f64.powi(5),
+        "Ei" => 1024.0_f64.powi(6),
+        e => {
+            let exp: i32 = e.strip_prefix(['e', 'E'])?.parse().ok()?;
+            10f64.powi(exp)
+        }
+    };
+    Some(number * scale)
+}
+
+fn is_cidr(text: &str) -> bool {
+    let Some((ip, prefix)) = text.split_once('/') else {
+        return false;
+    };
+    let Ok(prefix) = prefix.parse::<u8>() else {
+        return false;
+    };
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => prefix <= 32,
+        Ok(std::net::IpAddr::V6(_)) => prefix <= 128,
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_compare_by_value() {
+        assert!(exceeds("64", "32"));
+        assert!(exceeds("33Gi", "32Gi"));
+        assert!(exceeds("2Gi", "2G"));
+        assert!(!exceeds("1500m", "2"));
+        assert!(!exceeds("2000m", "2"));
+        assert!(exceeds("2001m", "2"));
+        assert!(!exceeds("1e3", "1k"));
+        assert_eq!(quantity_value("250m"), Some(0.25));
+        assert_eq!(quantity_value("x"), None);
+    }
+
+    #[test]
+    fn cidrs() {
+        assert!(is_cidr("10.0.0.0/16"));
+        assert!(is_cidr("fd00::/8"));
+        for bad in ["10.0.0.0", "10.0.0.0/33", "x/8", "10.0.0/8"] {
+            assert!(!is_cidr(bad), "{bad}");
+        }
+    }
+}
