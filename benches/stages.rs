@@ -276,16 +276,20 @@ fn bench_build(c: &mut Criterion, example: &Fixture, keys: &Keys) {
     let secrets_path = repo_path(&format!("tenants/{TENANT}/{SERVICE}/secrets.enc.yaml"));
     let secrets = secrets::load(&example.source, &secrets_path, keys).unwrap();
     assert!(secrets.is_some(), "{secrets_path} holds the app's secrets");
-    let exceptions = &renderer.exceptions;
+    let platform = &renderer.platform;
+    let exceptions = &platform.exceptions;
     let settings = &repo.settings;
-    let workload = policy::check_spec(tree, tenant, SERVICE, exceptions, secrets.clone()).unwrap();
+    let workload =
+        policy::check_spec(tree, tenant, SERVICE, settings, platform, secrets.clone()).unwrap();
     let objects = build::build_service(&workload, tenant, settings).unwrap();
 
     let mut group = c.benchmark_group("build");
     group.bench_function("check_spec", |b| {
         b.iter_batched(
             || secrets.clone(),
-            |secrets| policy::check_spec(tree, tenant, SERVICE, exceptions, secrets).unwrap(),
+            |secrets| {
+                policy::check_spec(tree, tenant, SERVICE, settings, platform, secrets).unwrap()
+            },
             BatchSize::SmallInput,
         );
     });
@@ -301,7 +305,7 @@ fn bench_build(c: &mut Criterion, example: &Fixture, keys: &Keys) {
             || secrets.clone(),
             |secrets| {
                 let workload =
-                    policy::check_spec(tree, tenant, SERVICE, exceptions, secrets).unwrap();
+                    policy::check_spec(tree, tenant, SERVICE, settings, platform, secrets).unwrap();
                 let mut objects = build::build_service(&workload, tenant, settings).unwrap();
                 policy::check_objects(&objects, TENANT, SERVICE, exceptions).unwrap();
                 build::sort(&mut objects);

@@ -176,9 +176,19 @@ fn generate_in_a_copy_without_git_equals_render_for_every_app() {
             .map(|d| d["kind"].as_str().unwrap_or_default().to_owned())
             .collect();
         match app.service() {
+            // The workspace kit, and nothing of a service.
             None => assert_eq!(
                 kinds,
-                BTreeSet::from(["Namespace".to_owned()]),
+                [
+                    "LimitRange",
+                    "MetricTemplate",
+                    "Namespace",
+                    "NetworkPolicy",
+                    "ResourceQuota",
+                    "RoleBinding"
+                ]
+                .map(str::to_owned)
+                .into(),
                 "{}",
                 app.name
             ),

@@ -666,7 +666,7 @@ fn validate_passes_a_good_repo() {
     let run = Repo::new().run(&["validate"]).ok();
     assert!(
         run.stderr
-            .contains("ok: 1 tenants, 1 tenant services, 6 objects"),
+            .contains("ok: 1 tenants, 1 tenant services, 8 objects"),
         "{}",
         run.stderr
     );

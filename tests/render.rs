@@ -93,6 +93,14 @@ fn the_stream_is_in_documented_order() {
         .collect();
     let expected = [
         "Namespace tenant-momcorp",
+        "ResourceQuota tenant-quota",
+        "LimitRange tenant-limits",
+        "NetworkPolicy allow-ingress",
+        "NetworkPolicy default-deny-ingress",
+        "RoleBinding tenant-developer",
+        "RoleBinding tenant-viewer",
+        "MetricTemplate stencil-error-rate",
+        "MetricTemplate stencil-latency-p99",
         "ServiceAccount apiserver",
         "ConfigMap apiserver-env",
         "Secret apiserver-secrets",
@@ -244,8 +252,8 @@ patches:
         .run(&["render"])
         .fails(&[
             "Deployment acme/api: container `api`: must set readOnlyRootFilesystem: true",
+            "error: read-only-root-filesystem tenants/acme/api/values.yaml:2 Deployment acme/api",
             "tenants/acme/api/values.yaml:2:5",
-            "guardrail `read-only-root-filesystem`",
         ]);
 
     let exception = format!(
@@ -555,7 +563,7 @@ fn guardrails_cover_every_pod_template_and_added_capabilities() {
         .run(&["render"])
         .fails(&[
             "container `api`: must not add capabilities",
-            "guardrail `drop-all-capabilities`",
+            "error: drop-all-capabilities tenants/acme/api/values.yaml:2 ",
         ]);
     let store = "extraObjects:\n  - { apiVersion: external-secrets.io/v1, kind: ClusterSecretStore, metadata: { name: s }, spec: {} }\n";
     Repo::new()
