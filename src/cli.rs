@@ -67,6 +67,13 @@ pub enum Command {
     /// Argo CD: the Config Management Plugin, its config, and the Applications that use it
     #[command(subcommand)]
     Argocd(ArgocdCommand),
+    /// Add a tenant (scaffolded so it renders as it is) or list the tenants
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// The guardrails: every policy rule with its id and rationale, and the exceptions
+    /// stencil.yaml grants
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Write the JSON Schemas of the input files (used to refresh schemas/)
     #[command(hide = true)]
     Schemas(SchemasArgs),
@@ -359,4 +366,59 @@ pub struct SchemasArgs {
     /// Directory to write <kind>.schema.json files to
     #[arg(long, value_name = "DIR", default_value = "schemas")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Scaffold tenants/NAME (tenant.yaml; per service values.yaml, env.yaml and an empty
+    /// encrypted secrets.enc.yaml), check that it renders, and print what was created
+    Add(TenantAddArgs),
+    /// List tenants with their environment, namespace, team, and each service's image tag
+    List(TenantListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TenantAddArgs {
+    /// The tenant name (a DNS-1123 label); becomes the folder and the namespace
+    pub name: String,
+    /// An environment named in stencil.yaml
+    #[arg(short, long)]
+    pub environment: String,
+    /// A service (a folder under base/) the tenant runs (repeatable; default: --from's)
+    #[arg(short, long = "service", value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Start from this tenant: its services, labels, and each service's values.yaml and
+    /// env.yaml (not its secrets, version pins or team)
+    #[arg(long, value_name = "TENANT")]
+    pub from: Option<String>,
+    /// The group bound to the platform's team role (workspace.teamRole)
+    #[arg(long, value_name = "GROUP")]
+    pub team: Option<String>,
+    /// The tenant's DNS domain (default: NAME.<environment domain>)
+    #[arg(long)]
+    pub domain: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantListArgs {
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+    pub output: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Every policy rule: id, what it requires, why; and the exceptions in stencil.yaml
+    List(PolicyListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyListArgs {
+    #[arg(short, long, value_enum, default_value_t = ListFormat::Table)]
+    pub output: ListFormat,
 }

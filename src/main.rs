@@ -25,6 +25,8 @@ fn main() -> ExitCode {
         Command::Bump(args) => commands::bump::run(&cli.global, args),
         Command::Secrets(command) => commands::secrets::run(command, &keys),
         Command::Argocd(command) => commands::argocd::run(&cli.global, command, &keys),
+        Command::Tenant(command) => commands::tenant::run(&cli.global, command, &keys),
+        Command::Policy(command) => commands::policy::run(&cli.global, command),
         Command::Schemas(args) => commands::schemas::run(args),
         Command::BenchRepo(args) => commands::bench_repo::run(&cli.global, args, &keys),
     };

@@ -8,9 +8,11 @@ mod compare;
 pub mod diff;
 pub mod explain;
 pub mod migrate;
+pub mod policy;
 pub mod render;
 pub mod schemas;
 pub mod secrets;
+pub mod tenant;
 pub mod validate;
 
 use std::path::{Path, PathBuf};

@@ -29,6 +29,10 @@ pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
         }
         Ok((repo, repo_problems)) => {
             problems.extend(repo_problems);
+            // Every relaxed guardrail is visible in every validate run, with its reason.
+            for granted in crate::policy::granted(&repo.settings, &repo.settings_node) {
+                eprintln!("relaxed: {granted}");
+            }
             let selection = Selection::new(
                 &args.filter.tenants,
                 &args.filter.services,

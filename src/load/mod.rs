@@ -333,7 +333,8 @@ fn tenants_dir() -> Result<RepoPath> {
     Ok(RepoPath::parse("tenants").map_err(Diagnostic::new)?)
 }
 
-fn load_settings(loader: &Loader<'_>) -> Result<(RepoSettings, Arc<Node>)> {
+/// Reads and checks `stencil.yaml`.
+pub fn load_settings(loader: &Loader<'_>) -> Result<(RepoSettings, Arc<Node>)> {
     let settings_path = RepoPath::parse("stencil.yaml").map_err(Diagnostic::new)?;
     let settings_node = loader
         .load(&settings_path, Role::Settings)?

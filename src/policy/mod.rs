@@ -625,3 +625,60 @@ fn globs(patterns: &[String], at: &Origin) -> Result<GlobSet> {
         .build()
         .map_err(|e| Diagnostic::new(format!("invalid globs: {e}")).at(at).into())
 }
+
+/// An exception `stencil.yaml` grants, for `validate` and `stencil policy list`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Granted {
+    pub rule: &'static str,
+    pub tenants: Vec<String>,
+    pub services: Vec<String>,
+    pub reason: String,
+    /// Where it is granted (`stencil.yaml:line:col`).
+    pub at: String,
+}
+
+impl std::fmt::Display for Granted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let all = |v: &[String]| {
+            if v.is_empty() {
+                "*".to_owned()
+            } else {
+                v.join(",")
+            }
+        };
+        write!(
+            f,
+            "{} relaxed for tenants {} services {} at {}: {}",
+            self.rule,
+            all(&self.tenants),
+            all(&self.services),
+            self.at,
+            self.reason
+        )
+    }
+}
+
+/// Every exception `stencil.yaml` grants, in file order.
+pub fn granted(settings: &RepoSettings, node: &Node) -> Vec<Granted> {
+    let items = node
+        .get("policy")
+        .and_then(|p| p.get("exceptions"))
+        .and_then(Node::as_seq)
+        .unwrap_or(&[]);
+    settings
+        .policy
+        .exceptions
+        .iter()
+        .enumerate()
+        .map(|(i, e)| Granted {
+            rule: e.rule.name(),
+            tenants: e.tenants.clone(),
+            services: e.services.clone(),
+            reason: e.reason.clone(),
+            at: items
+                .get(i)
+                .map_or_else(|| node.origin.clone(), |n| n.origin.clone())
+                .to_string(),
+        })
+        .collect()
+}

@@ -1,0 +1,74 @@
+//! `stencil policy list`: every guardrail with its id, what it requires and why, and the
+//! exceptions the repository's `stencil.yaml` grants (when run inside a repository).
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::cli::{Global, ListFormat, PolicyCommand};
+use crate::error::{Diagnostic, Result};
+use crate::load::{Loader, load_settings};
+use crate::model::Rule;
+use crate::policy::{Granted, granted};
+use crate::source::Worktree;
+
+use super::{Outcome, find_root, write_stdout};
+
+#[derive(Serialize)]
+struct RuleRow {
+    id: &'static str,
+    requires: &'static str,
+    rationale: &'static str,
+    exceptions: Vec<Granted>,
+}
+
+pub fn run(global: &Global, command: &PolicyCommand) -> Outcome {
+    let PolicyCommand::List(args) = command;
+    let exceptions = exceptions(global)?;
+    let rows: Vec<RuleRow> = Rule::ALL
+        .iter()
+        .map(|rule| RuleRow {
+            id: rule.name(),
+            requires: rule.summary(),
+            rationale: rule.rationale(),
+            exceptions: exceptions
+                .iter()
+                .filter(|g| g.rule == rule.name())
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    let out = match args.output {
+        ListFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&rows)
+                .map_err(|e| Diagnostic::new(format!("cannot write JSON: {e}")))?;
+            text.push('\n');
+            text
+        }
+        ListFormat::Table => {
+            let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            let mut out = String::new();
+            for row in &rows {
+                out.push_str(&format!("{:<width$}  {}\n", row.id, row.requires));
+                out.push_str(&format!("{:<width$}  why: {}\n", "", row.rationale));
+                for g in &row.exceptions {
+                    out.push_str(&format!("{:<width$}  relaxed: {g}\n", ""));
+                }
+            }
+            out
+        }
+    };
+    write_stdout(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The exceptions of the repository, if the command runs in one.
+fn exceptions(global: &Global) -> Result<Vec<Granted>> {
+    let Ok(root) = find_root(global.repo.as_deref()) else {
+        return Ok(Vec::new());
+    };
+    let source = Worktree::open(&root)?;
+    let loader = Loader::new(&source);
+    let (settings, node) = load_settings(&loader)?;
+    Ok(granted(&settings, &node))
+}
