@@ -517,3 +517,67 @@ fn the_benchmark_peers_render_the_objects_stencil_renders() {
         validate_manifests(tool, stream);
     }
 }
+
+#[test]
+#[ignore = "needs ../shared; run by .ci/run"]
+fn the_workspace_kit_and_canaries_pass_the_upstream_schemas() {
+    // The example: every tenant's kit, the frontend's Gateway API canaries.
+    let repo = common::Repo::example();
+    let run = repo.run(&["render"]).ok();
+    let count = |kind: &str| run.docs().iter().filter(|d| d["kind"] == kind).count();
+    assert_eq!(count("Namespace"), 4);
+    assert_eq!(count("ResourceQuota"), 4);
+    assert_eq!(count("LimitRange"), 4);
+    assert_eq!(
+        count("NetworkPolicy"),
+        4 * 2 + 1,
+        "the kit's two, and planet-express's own"
+    );
+    assert_eq!(
+        count("RoleBinding"),
+        4 + 1,
+        "each team, and momcorp's viewers"
+    );
+    assert_eq!(count("MetricTemplate"), 4 * 2);
+    assert_eq!(count("Canary"), 4, "every tenant's frontend");
+    validate_manifests("example render", &run.stdout);
+
+    // Each kind of provider stencil shapes differently.
+    for provider in ["nginx", "kubernetes", "gatewayapi:v1"] {
+        let settings = std::fs::read_to_string(repo.path().join("stencil.yaml"))
+            .expect("read")
+            .replace("provider: gatewayapi:v1", &format!("provider: {provider}"));
+        let variant = common::Repo::example().file("stencil.yaml", settings);
+        let run = variant
+            .run(&["render", "-t", "momcorp", "-s", "frontend"])
+            .ok();
+        let canary = run.object("Canary", "frontend");
+        assert_eq!(canary["spec"]["provider"], provider);
+        validate_manifests(&format!("canary with {provider}"), &run.stdout);
+    }
+
+    // A tenant from `stencil tenant add`, as it is; its secrets open with another SOPS tool.
+    repo.run(&[
+        "tenant",
+        "add",
+        "kif",
+        "-e",
+        "prod",
+        "-s",
+        "apiserver",
+        "-s",
+        "frontend",
+        "--team",
+        "kif-devs",
+    ])
+    .ok();
+    let run = repo.run(&["render", "-t", "kif"]).ok();
+    validate_manifests("tenant add", &run.stdout);
+    assert_eq!(
+        sops_age_decrypt(
+            &repo.path().join("tenants/kif/apiserver/secrets.enc.yaml"),
+            &common::demo_key()
+        ),
+        serde_json::json!({})
+    );
+}
