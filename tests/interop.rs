@@ -490,9 +490,14 @@ fn the_benchmark_peers_render_the_objects_stencil_renders() {
     }
 
     let expected = by_identity(&stencil);
-    // 4 tenants: 4 Namespaces, 3 services x 7 objects each, plus the apiserver's HPA and
-    // 2 ExternalSecrets.
-    assert_eq!(expected.len(), 4 + 4 * (3 * 7 + 3), "{:?}", expected.keys());
+    // 4 tenants: 4 Namespaces with 2 NetworkPolicies each, 3 services x 7 objects each,
+    // plus the apiserver's HPA and 2 ExternalSecrets.
+    assert_eq!(
+        expected.len(),
+        4 * 3 + 4 * (3 * 7 + 3),
+        "{:?}",
+        expected.keys()
+    );
     assert_eq!(overlays.lines().count(), 16);
     assert_eq!(apps.lines().count(), 16);
     for (tool, stream) in [

@@ -125,11 +125,23 @@ pub fn run(global: &Global, args: &BenchRepoArgs, keys: &Keys) -> Outcome {
         partial: None,
         mac_only_encrypted: false,
     };
-    for file in ["stencil.yaml", ".sops.yaml"] {
-        if let Ok(text) = std::fs::read_to_string(root.join(file)) {
-            write(&out.join(file), &text)?;
-        }
+    if let Ok(text) = std::fs::read_to_string(root.join(".sops.yaml")) {
+        write(&out.join(".sops.yaml"), &text)?;
     }
+    // The peers have no counterpart of the kit's quota, limits and metric templates, nor of
+    // canaries: the synthetic repository leaves those settings out. (The network policies
+    // every tenant gets are in the peers.)
+    let settings = std::fs::read_to_string(root.join("stencil.yaml"))
+        .map_err(|e| Error::io("cannot read stencil.yaml", &e))?;
+    let mut settings: serde_yaml::Value = serde_yaml::from_str(&settings)
+        .map_err(|e| Diagnostic::new(format!("stencil.yaml: {e}")))?;
+    if let serde_yaml::Value::Mapping(map) = &mut settings {
+        map.remove("workspace");
+        map.remove("canary");
+    }
+    let settings = serde_yaml::to_string(&settings)
+        .map_err(|e| Diagnostic::new(format!("cannot write stencil.yaml: {e}")))?;
+    write(&out.join("stencil.yaml"), &settings)?;
     copy_tree(&root.join("base"), &out.join("base"))?;
     let mut services: Vec<String> = std::fs::read_dir(root.join("base"))
         .map_err(|e| Error::io("cannot list base/", &e))?
@@ -209,6 +221,11 @@ fn write_stencil_tenant(
             values.push_str(&format!("resources:\n  limits: {{ memory: {memory} }}\n"));
         }
         values.push_str(&format!("labels:\n  example.com/team: {}\n", tenant.team));
+        // As the peers run it: no canary, and the frontend at a fixed replica count.
+        values.push_str("canary: { enabled: false }\n");
+        if service == "frontend" {
+            values.push_str("autoscaling: { enabled: false }\n");
+        }
         write(&dir.join("values.yaml"), &values)?;
         let env: String = app.env.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
         write(&dir.join("env.yaml"), &env)?;

@@ -363,7 +363,14 @@ fn write_kustomize_tenant(dir: &Path, tenant: &Tenant) -> Result<()> {
     let base = dir.join(format!("kustomize/tenants/{}", tenant.name));
     write(
         &base.join("workspace/kustomization.yaml"),
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - namespace.yaml\n",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - namespace.yaml\n  - network-policies.yaml\n",
+    )?;
+    write(
+        &base.join("workspace/network-policies.yaml"),
+        &format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny-ingress\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes: [Ingress]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-ingress\n  namespace: {ns}\nspec:\n  podSelector: {{}}\n  policyTypes: [Ingress]\n  ingress:\n    - from:\n        - podSelector: {{}}\n",
+            ns = tenant.namespace
+        ),
     )?;
     write(
         &base.join("workspace/namespace.yaml"),
