@@ -720,3 +720,24 @@ fn tenant_list_shows_environments_services_and_pins() {
     assert_eq!(slurm["services"][0]["pinned"], false);
     assert!(slurm["services"][0]["tag"].as_str().is_some());
 }
+
+#[test]
+fn the_team_gets_a_role_in_the_tenants_argocd_project() {
+    let run = Repo::example().run(&["argocd", "apps"]).ok();
+    let project = run.object("AppProject", "momcorp");
+    let role = &project["spec"]["roles"][0];
+    assert_eq!(role["name"], "team");
+    assert_eq!(role["groups"], serde_json::json!(["momcorp-devs"]));
+    assert_eq!(
+        role["policies"],
+        serde_json::json!([
+            "p, proj:momcorp:team, applications, get, momcorp/*, allow",
+            "p, proj:momcorp:team, applications, sync, momcorp/*, allow",
+        ])
+    );
+    // Still only the tenant's namespace as destination.
+    assert_eq!(
+        project["spec"]["destinations"],
+        serde_json::json!([{ "namespace": "tenant-momcorp", "server": "https://prod.eks.ramparts.example.com" }])
+    );
+}

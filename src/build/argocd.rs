@@ -253,7 +253,9 @@ fn object<S: Serialize>(typed: &Typed<S>, tenant: &str) -> Result<Object> {
 
 /// The tenant's AppProject (from its workspace app): sources from this repository only, destinations only the
 /// tenant's namespace on its environment's cluster, no cluster-scoped kind but Namespace.
-pub fn app_project(settings: &RepoSettings, workspace: &App) -> Result<Object> {
+/// With a `team`, the project role `team` lets that group see and sync the tenant's
+/// Applications (and nothing else).
+pub fn app_project(settings: &RepoSettings, workspace: &App, team: Option<&str>) -> Result<Object> {
     let App {
         tenant,
         environment,
@@ -276,6 +278,15 @@ pub fn app_project(settings: &RepoSettings, workspace: &App) -> Result<Object> {
         source_repos: Vec<String>,
         destinations: Vec<Destination>,
         cluster_resource_whitelist: Vec<GroupKind>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        roles: Vec<ProjectRole>,
+    }
+    #[derive(Debug, Serialize)]
+    struct ProjectRole {
+        name: &'static str,
+        description: String,
+        groups: Vec<String>,
+        policies: Vec<String>,
     }
     #[derive(Debug, Serialize)]
     struct GroupKind {
@@ -305,6 +316,22 @@ pub fn app_project(settings: &RepoSettings, workspace: &App) -> Result<Object> {
                 group: "",
                 kind: "Namespace",
             }],
+            roles: team
+                .map(|team| ProjectRole {
+                    name: "team",
+                    description: format!("{team} sees and syncs the Applications of {tenant}"),
+                    groups: vec![team.to_owned()],
+                    policies: ["get", "sync"]
+                        .iter()
+                        .map(|action| {
+                            format!(
+                                "p, proj:{tenant}:team, applications, {action}, {tenant}/*, allow"
+                            )
+                        })
+                        .collect(),
+                })
+                .into_iter()
+                .collect(),
         },
     };
     object(&typed, tenant)

@@ -122,7 +122,10 @@ pub fn objects(loader: &Loader<'_>, repo: &Repo, mode: AppsMode) -> Result<Vec<O
     // Each tenant's workspace comes first among its apps: its AppProject goes before it.
     for app in &apps {
         if app.service.is_none() {
-            objects.push(argocd::app_project(settings, app)?);
+            let team = repo
+                .tenant(&app.tenant)
+                .and_then(|t| t.spec.team.as_deref());
+            objects.push(argocd::app_project(settings, app, team)?);
         }
         if mode == AppsMode::Applications {
             objects.push(argocd::application(settings, app)?);
