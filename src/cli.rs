@@ -153,7 +153,7 @@ pub struct RenderArgs {
     /// Replace Secret values with stable fingerprints (for reviews and CI logs)
     #[arg(long)]
     pub redact_secrets: bool,
-    /// Only the tenants' own objects (the Namespace), as each tenant's workspace Application
+    /// Only the tenants' own objects (the workspace kit: Namespace, quota, limits, network policies, role bindings), as each tenant's workspace Application
     /// renders them. Without it, they are rendered unless --service is given.
     #[arg(long, conflicts_with = "services")]
     pub workspace: bool,

@@ -24,7 +24,7 @@ use crate::template::{self, Vars};
 
 /// Which tenants and tenant x services to render.
 ///
-/// A tenant's own objects (its Namespace) belong to the tenant, not to any service: they are
+/// A tenant's own objects (its workspace kit) belong to the tenant, not to any service: they are
 /// selected when no service filter is given, or alone with [`Selection::workspace_only`]. This
 /// is how Argo CD gets exactly one owner per object: one workspace Application per tenant and
 /// one Application per tenant x service.
@@ -72,7 +72,7 @@ impl Selection {
         self
     }
 
-    /// Whether the tenants' own objects (the Namespace) are selected.
+    /// Whether the tenants' own objects (the workspace kit) are selected.
     pub fn includes_tenant_objects(&self) -> bool {
         self.workspace_only || self.services.is_none()
     }
@@ -235,7 +235,7 @@ impl<'a> Renderer<'a> {
         Ok(objects)
     }
 
-    /// Renders the selection: the tenants' Namespaces and every selected tenant-service, in
+    /// Renders the selection: the tenants' workspace kits and every selected tenant-service, in
     /// stream order. Any problem anywhere fails the whole render, listing every problem.
     pub fn render(&self, selection: &Selection) -> Result<Vec<Object>> {
         let mut objects = Vec::new();
