@@ -741,3 +741,28 @@ fn the_team_gets_a_role_in_the_tenants_argocd_project() {
         serde_json::json!([{ "namespace": "tenant-momcorp", "server": "https://prod.eks.ramparts.example.com" }])
     );
 }
+
+#[test]
+fn tenant_add_without_a_sops_rule_writes_no_secrets_file() {
+    let repo = Repo::new();
+    let run = repo
+        .run(&["tenant", "add", "beta", "-e", "dev", "-s", "api"])
+        .ok();
+    assert_eq!(
+        run.stdout,
+        "created tenants/beta/tenant.yaml\ncreated tenants/beta/api/values.yaml\ncreated tenants/beta/api/env.yaml\n"
+    );
+    assert!(
+        run.stderr
+            .contains("no .sops.yaml creation rule matches tenants/beta/api/secrets.enc.yaml"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        repo.read("tenants/beta/tenant.yaml")
+            .contains("domain: beta.dev.example.com")
+    );
+    repo.run(&["validate"]).ok();
+    let run = repo.run(&["render", "-t", "beta"]).ok();
+    run.object("Deployment", "api");
+}

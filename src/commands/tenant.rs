@@ -56,6 +56,8 @@ fn add(global: &Global, args: &TenantAddArgs, keys: &Keys) -> Outcome {
 
     // Built beside its final place, then renamed in: the tenant appears whole or not at all.
     let tenants = root.join("tenants");
+    std::fs::create_dir_all(&tenants)
+        .map_err(|e| Error::io(format_args!("cannot create {}", tenants.display()), &e))?;
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{name}.stencil-"))
         .tempdir_in(&tenants)
