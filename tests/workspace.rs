@@ -29,8 +29,19 @@ canary:
   smokeTest: { url: http://flagger-loadtester.test/ }
 ";
 
+/// A service a canary can roll out: an ingress (the nginx provider shifts its traffic) and
+/// an autoscaler (Flagger scales the primary).
+fn canary_base() -> String {
+    format!(
+        "{}ingress: {{ host: api.example.com }}\nautoscaling: {{ maxReplicas: 4 }}\n",
+        common::SERVICE_YAML
+    )
+}
+
 fn platform_repo() -> Repo {
-    Repo::new().file("stencil.yaml", format!("{STENCIL_YAML}{PLATFORM}"))
+    Repo::new()
+        .file("stencil.yaml", format!("{STENCIL_YAML}{PLATFORM}"))
+        .file("base/api/service.yaml", canary_base())
 }
 
 /// `validate` found problems: exit 1, nothing on stdout, every needle in stderr.
@@ -269,11 +280,13 @@ canary:
 
 #[test]
 fn a_canary_gets_the_platform_analysis() {
-    let repo = platform_repo()
-        .file(
-            "base/api/service.yaml",
-            format!("{}ingress: {{ host: api.example.com }}\nautoscaling: {{ maxReplicas: 4 }}\nprobes: {{ readiness: {{ path: /ready }} }}\n{CANARY}", common::SERVICE_YAML),
-        );
+    let repo = platform_repo().file(
+        "base/api/service.yaml",
+        format!(
+            "{}probes: {{ readiness: {{ path: /ready }} }}\n{CANARY}",
+            canary_base()
+        ),
+    );
     let run = repo.run(&["render", "-s", "api"]).ok();
     let canary = run.object("Canary", "api");
     assert_eq!(canary["apiVersion"], "flagger.app/v1beta1");
@@ -316,7 +329,7 @@ fn a_canary_gets_the_platform_analysis() {
     let run = platform_repo()
         .file(
             "base/api/service.yaml",
-            format!("{}{longer}", common::SERVICE_YAML),
+            format!("{}{longer}", canary_base()),
         )
         .run(&["render", "-s", "api"])
         .ok();
@@ -384,46 +397,224 @@ fn a_canary_needs_slos_and_platform_settings() {
         .file(
             "base/api/service.yaml",
             format!(
-                "{}canary: {{ maxErrorRate: 120, maxLatencyP99: fast }}\n",
-                common::SERVICE_YAML
+                "{}canary: {{ maxErrorRate: -1, maxLatencyP99: fast }}\n",
+                canary_base()
             ),
         )
         .run(&["render"])
         .fails(&[
-            "maxErrorRate 120 is not a percentage between 0 and 100",
+            "maxErrorRate -1 is not a percentage between 0 and 100",
             "maxLatencyP99 `fast` is not a duration",
         ]);
     platform_repo()
         .file(
             "base/api/service.yaml",
-            format!("{}canary: {{ maxErrorRate: 1 }}\n", common::SERVICE_YAML),
+            format!("{}canary: {{ maxErrorRate: 1 }}\n", canary_base()),
         )
         .run(&["render"])
         .fails(&["a canary needs its SLOs: maxLatencyP99 is missing"]);
-    // `enabled: false` in an overlay turns it off (and the Service is back).
-    let run = platform_repo()
+    // Switching declared SLOs off in an overlay loosens the rollout: a policy violation.
+    let off = platform_repo()
         .file(
             "base/api/service.yaml",
-            format!("{}{CANARY}", common::SERVICE_YAML),
+            format!("{}{CANARY}", canary_base()),
         )
         .file(
             "tenants/acme/api/values.yaml",
             "extends: base/api/service.yaml\ncanary: { enabled: false }\n",
+        );
+    off.run(&["render"]).fails(&[
+        "canary-minimum tenants/acme/api/values.yaml:2 `canary.enabled: false` switches off the canary analysis of `api`",
+    ]);
+    // With a reason in stencil.yaml it is off, and the Service is back.
+    let exception = "policy:\n  exceptions:\n    - rule: canary-minimum\n      tenants: [acme]\n      reason: internal tool, no traffic to analyse (PLAT-8)\n";
+    let run = off
+        .file(
+            "stencil.yaml",
+            format!("{STENCIL_YAML}{PLATFORM}{exception}"),
         )
         .run(&["render", "-s", "api"])
         .ok();
     assert!(!run.docs().iter().any(|d| d["kind"] == "Canary"));
     run.object("Service", "api");
+    // SLOs looser than the platform allows.
+    platform_repo()
+        .file(
+            "base/api/service.yaml",
+            format!("{}canary: {{ maxErrorRate: 50, maxLatencyP99: 10s }}\n", canary_base()),
+        )
+        .run(&["render"])
+        .fails(&[
+            "canary-minimum base/api/service.yaml:12 maxErrorRate 50% is looser than the platform's loosest SLO 5%",
+            "canary-minimum base/api/service.yaml:12 maxLatencyP99 10s is looser than the platform's loosest SLO 2s",
+            "platform setting canary.maxErrorRate at stencil.yaml:",
+        ]);
+}
+
+#[test]
+fn a_canary_needs_what_flagger_needs() {
+    // The nginx provider shifts the ingress's traffic: no ingress, no canary. And Flagger
+    // scales the primary through an autoscaler.
+    platform_repo()
+        .file(
+            "base/api/service.yaml",
+            format!("{}{CANARY}", common::SERVICE_YAML),
+        )
+        .run(&["render"])
+        .fails(&[
+            "a `nginx` canary shifts the traffic of the service's ingress, and `api` has none",
+            "a canary needs `autoscaling`",
+        ]);
+    // A Gateway API canary routes only the main port.
+    let gateway = PLATFORM.replace(
+        "provider: nginx",
+        "provider: gatewayapi:v1\n  gateway: { name: public, namespace: gateways }",
+    );
+    let sidecar = "sidecars:\n  - name: web\n    image: { repository: r/web, tag: '1' }\n    port: 3000\n    ingressPath: /web\n    resources: { requests: { cpu: 1m, memory: 1Mi }, limits: { memory: 2Mi } }\n";
+    let run = Repo::new()
+        .file("stencil.yaml", format!("{STENCIL_YAML}{gateway}"))
+        .file(
+            "base/api/service.yaml",
+            format!("{}{CANARY}", canary_base()),
+        )
+        .run(&["render", "-s", "api"])
+        .ok();
+    let canary = run.object("Canary", "api");
+    assert_eq!(
+        canary["spec"]["service"]["gatewayRefs"][0]["name"],
+        "public"
+    );
+    assert_eq!(canary["spec"]["service"]["hosts"][0], "api.example.com");
+    // Flagger's HTTPRoute serves the host: no Ingress.
+    assert!(!run.docs().iter().any(|d| d["kind"] == "Ingress"));
+    // The PDB protects the primary's pods, which Flagger labels <service>-primary.
+    let pdb = run.object("PodDisruptionBudget", "api");
+    assert_eq!(
+        pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"],
+        "api-primary"
+    );
+    Repo::new()
+        .file("stencil.yaml", format!("{STENCIL_YAML}{gateway}"))
+        .file("base/api/service.yaml", format!("{}{CANARY}{sidecar}", canary_base()))
+        .run(&["render"])
+        .fails(&["sidecar `web` has an ingressPath, but with a Gateway API canary Flagger's HTTPRoute routes only the main port"]);
+}
+
+#[test]
+fn canaries_run_only_in_the_platforms_environments() {
+    let prod_only = PLATFORM.replace("provider: nginx", "environments: [prod]\n  provider: nginx");
+    let repo = Repo::new()
+        .file("stencil.yaml", format!("{STENCIL_YAML}{prod_only}"))
+        .file(
+            "base/api/service.yaml",
+            format!("{}{CANARY}", canary_base()),
+        )
+        .file(
+            "tenants/live/tenant.yaml",
+            "kind: Tenant\nenvironment: prod\nservices: [api]\n",
+        );
+    let run = repo.run(&["render"]).ok();
+    let docs = run.docs();
+    let canaries: Vec<&str> = docs
+        .iter()
+        .filter(|d| d["kind"] == "Canary")
+        .filter_map(|d| d["metadata"]["namespace"].as_str())
+        .collect();
+    assert_eq!(canaries, ["live"]);
+    // The dev tenant gets its Service and no metric templates.
+    let templates: Vec<&str> = docs
+        .iter()
+        .filter(|d| d["kind"] == "MetricTemplate")
+        .filter_map(|d| d["metadata"]["namespace"].as_str())
+        .collect();
+    assert_eq!(templates, ["live", "live"]);
+    assert!(
+        run.docs()
+            .iter()
+            .any(|d| d["kind"] == "Service" && d["metadata"]["namespace"] == "acme")
+    );
+    let typo = PLATFORM.replace("provider: nginx", "environments: [prd]\n  provider: nginx");
+    Repo::new()
+        .file("stencil.yaml", format!("{STENCIL_YAML}{typo}"))
+        .run(&["render"])
+        .fails(&[
+            "canary.environments names unknown environment `prd`",
+            "did you mean `prod`?",
+        ]);
+}
+
+#[test]
+fn access_goes_through_the_platform() {
+    // A tenant's own Role bound to its own service account is fine.
+    let own = "extends: base/api/service.yaml\nextraObjects:\n  - { apiVersion: rbac.authorization.k8s.io/v1, kind: Role, metadata: { name: leader }, rules: [{ apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get, update] }] }\n  - { apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: { name: leader }, roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: leader }, subjects: [{ kind: ServiceAccount, name: api }] }\n";
+    platform_repo()
+        .file("tenants/acme/api/values.yaml", own)
+        .run(&["render"])
+        .ok();
+    // A ClusterRole, or people, are the platform's to grant.
+    let admin = "extends: base/api/service.yaml\nextraObjects:\n  - { apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: { name: all }, roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin }, subjects: [{ kind: Group, apiGroup: rbac.authorization.k8s.io, name: everyone }] }\n";
+    platform_repo()
+        .file("tenants/acme/api/values.yaml", admin)
+        .run(&["render"])
+        .fails(&["platform-objects tenants/acme/api/values.yaml:3 RoleBinding acme/all: an extra RoleBinding may bind only a Role to the namespace's service accounts"]);
+    // Kubernetes' own groups are never a tenant's.
+    platform_repo()
+        .file(
+            "tenants/acme/tenant.yaml",
+            "kind: Tenant\nenvironment: dev\nservices: [api]\ngroups: { developer: [system:authenticated] }\n",
+        )
+        .run(&["render"])
+        .fails(&["`system:authenticated` is a Kubernetes system group"]);
+}
+
+#[test]
+fn platform_settings_the_api_server_would_refuse_are_errors() {
+    let limits = PLATFORM
+        .replace(
+            "defaultRequest: { cpu: 50m, memory: 64Mi }",
+            "defaultRequest: { cpu: 50m, memory: 8Gi }",
+        )
+        .replace(
+            "default: { requests.cpu: '4', limits.memory: 8Gi }",
+            "default: { requests.cpu: '4', limits.memory: 8Gi, limits.cpu: '8', pods: '-5' }",
+        )
+        .replace("stepWeight: 10", "stepWeight: 25");
+    Repo::new()
+        .file("stencil.yaml", format!("{STENCIL_YAML}{limits}"))
+        .run(&["render"])
+        .fails(&[
+            "limitRange.defaultRequest `memory: 8Gi` is above limitRange.max 4Gi",
+            "`pods: -5` is not a usable amount",
+            "the quota limits `limits.cpu`, but limitRange.default sets no cpu",
+            "canary.minIterations 5 steps of canary.stepWeight 25% go past 100%",
+        ]);
+    // A quota exception is per tenant.
+    let exception = "policy:\n  exceptions:\n    - rule: quota-ceiling\n      services: [api]\n      reason: because\n";
+    Repo::new()
+        .file(
+            "stencil.yaml",
+            format!("{STENCIL_YAML}{PLATFORM}{exception}"),
+        )
+        .run(&["render"])
+        .fails(&["a quota-ceiling exception is per tenant: `services` does not apply"]);
+    // An amount that is no finite number fails closed.
+    platform_repo()
+        .file(
+            "tenants/acme/tenant.yaml",
+            "kind: Tenant\nenvironment: dev\nservices: [api]\nquota: { requests.cpu: 1e99999999999 }\n",
+        )
+        .run(&["render"])
+        .fails(&["quota `requests.cpu: 1e99999999999` is not a usable amount"]);
 }
 
 #[test]
 fn neither_extra_objects_nor_patches_get_round_the_platform() {
     for (kind, api, rule) in [
-        ("ResourceQuota", "v1", "workspace-objects"),
-        ("LimitRange", "v1", "workspace-objects"),
-        ("NetworkPolicy", "networking.k8s.io/v1", "workspace-objects"),
-        ("Canary", "flagger.app/v1beta1", "canary-minimum"),
-        ("MetricTemplate", "flagger.app/v1beta1", "canary-minimum"),
+        ("ResourceQuota", "v1", "platform-objects"),
+        ("LimitRange", "v1", "platform-objects"),
+        ("NetworkPolicy", "networking.k8s.io/v1", "platform-objects"),
+        ("Canary", "flagger.app/v1beta1", "platform-objects"),
+        ("MetricTemplate", "flagger.app/v1beta1", "platform-objects"),
     ] {
         let values = format!(
             "extends: base/api/service.yaml\nextraObjects:\n  - {{ apiVersion: {api}, kind: {kind}, metadata: {{ name: mine }}, spec: {{}} }}\n"
@@ -441,7 +632,7 @@ fn neither_extra_objects_nor_patches_get_round_the_platform() {
     platform_repo()
         .file("tenants/acme/api/values.yaml", patch)
         .run(&["render"])
-        .fails(&["canary-minimum tenants/acme/api/values.yaml:6 Canary acme/api: a patch may not change the Canary stencil renders"]);
+        .fails(&["platform-objects tenants/acme/api/values.yaml:6 Canary acme/api: a patch may not change the Canary stencil renders"]);
 }
 
 #[test]
@@ -458,7 +649,7 @@ fn policy_list_names_every_rule_with_its_rationale() {
         "startup-probe",
         "quota-ceiling",
         "canary-minimum",
-        "workspace-objects",
+        "platform-objects",
     ] {
         assert!(
             run.stdout.lines().any(|l| l.starts_with(&format!("{id} "))),
@@ -660,6 +851,30 @@ fn tenant_add_refuses_bad_requests_and_writes_nothing() {
             vec!["kif", "-e", "prod", "--from", "momcrop"],
             vec!["unknown tenant `momcrop`", "did you mean `momcorp`?"],
         ),
+        (
+            vec![
+                "kif",
+                "-e",
+                "prod",
+                "-s",
+                "apiserver",
+                "--team",
+                "system:masters",
+            ],
+            vec!["--team: `system:masters` is a Kubernetes system group"],
+        ),
+        (
+            vec![
+                "kif",
+                "-e",
+                "prod",
+                "-s",
+                "apiserver",
+                "--domain",
+                "Kif Corp",
+            ],
+            vec!["--domain `Kif Corp` is not a DNS name"],
+        ),
         // Renders badly (the instance label would be 64 characters): taken out again.
         (
             vec![
@@ -765,4 +980,31 @@ fn tenant_add_without_a_sops_rule_writes_no_secrets_file() {
     repo.run(&["validate"]).ok();
     let run = repo.run(&["render", "-t", "beta"]).ok();
     run.object("Deployment", "api");
+}
+
+#[test]
+fn tenant_add_quotes_what_yaml_would_misread() {
+    let repo = platform_repo();
+    repo.run(&[
+        "tenant", "add", "beta", "-e", "dev", "-s", "api", "--team", "#ops",
+    ])
+    .ok();
+    assert!(
+        repo.read("tenants/beta/tenant.yaml")
+            .contains("team: \"#ops\"")
+    );
+    let run = repo.run(&["tenant", "list", "-o", "json"]).ok();
+    assert!(run.stdout.contains("\"team\": \"#ops\""), "{}", run.stdout);
+}
+
+#[test]
+fn a_failed_tenant_add_leaves_no_tenants_folder_it_made() {
+    let repo = Repo::empty()
+        .file("stencil.yaml", STENCIL_YAML)
+        .file("base/api/service.yaml", common::SERVICE_YAML)
+        .file("base/api/version.yaml", common::VERSION_YAML);
+    let name = "a-tenant-name-that-is-long-enough-to-overflow-the-label-xxxxx";
+    repo.run(&["tenant", "add", name, "-e", "dev", "-s", "api"])
+        .fails(&["was not created: the new tenant does not render"]);
+    assert!(!repo.path().join("tenants").exists());
 }

@@ -155,14 +155,15 @@ pub fn canary(
     #[allow(clippy::cast_precision_loss)]
     let latency = plan.max_latency_ms as f64;
     let probes = workload.spec.probes.as_ref();
+    // The readiness (else liveness) probe's path, when it is served on the main port: the
+    // `-canary` Service Flagger generates exposes the container's declared ports only.
+    let port = workload.port;
     let path = probes
         .and_then(|p| p.readiness.as_ref().or(p.liveness.as_ref()))
-        .and_then(|p: &ProbeSpec| p.path.clone())
+        .filter(|p: &&ProbeSpec| p.port.is_none_or(|p| p == port))
+        .and_then(|p| p.path.clone())
         .unwrap_or_else(|| "/".to_owned());
-    let smoke = format!(
-        "curl -fsS --max-time 10 http://{name}-canary.{ns}:{}{path}",
-        workload.port
-    );
+    let smoke = format!("curl -fsS --max-time 10 http://{name}-canary.{ns}:{port}{path}");
     let shifts = provider.shifts_traffic();
     Canary {
         api_version: "flagger.app/v1beta1",

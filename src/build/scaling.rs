@@ -78,11 +78,20 @@ pub fn disruption_budget(w: &Workload, ns: &str, labels: &Labels) -> Option<PodD
                 .map(|m| int_or_string(Some(m), IntOrString::Int(1))),
         ),
     };
+    // With a canary, the pods serving traffic are Flagger's primary: it copies the
+    // Deployment with `app.kubernetes.io/name: <service>-primary`.
+    let mut selector = labels.selector.clone();
+    if w.canary.is_some() {
+        selector.insert(
+            "app.kubernetes.io/name".to_owned(),
+            format!("{}-primary", w.service),
+        );
+    }
     Some(PodDisruptionBudget {
         metadata: meta(&w.service, ns, labels),
         spec: Some(PodDisruptionBudgetSpec {
             selector: Some(LabelSelector {
-                match_labels: Some(labels.selector.clone()),
+                match_labels: Some(selector),
                 ..LabelSelector::default()
             }),
             min_available,

@@ -1,7 +1,8 @@
 //! A tenant's workspace kit: what every tenant namespace gets besides its services. A
 //! ResourceQuota and a LimitRange, a default-deny-ingress NetworkPolicy with one allow rule
 //! (same namespace plus the platform's sources), a RoleBinding per role the tenant's groups
-//! have, and, with canaries, the platform's Flagger MetricTemplates.
+//! have, and, where the tenant's environment runs canaries, the platform's Flagger
+//! MetricTemplates.
 
 use std::collections::BTreeMap;
 
@@ -154,7 +155,11 @@ pub fn workspace(
         objects.push(Object::from_typed(&binding, t, None)?);
     }
 
-    if let Some(canary) = &settings.canary {
+    if let Some(canary) = settings
+        .canary
+        .as_ref()
+        .filter(|c| c.environments.is_empty() || c.environments.contains(&tenant.spec.environment))
+    {
         for (name, query) in [
             (ERROR_RATE, &canary.queries.error_rate),
             (LATENCY_P99, &canary.queries.latency_p99),

@@ -38,6 +38,21 @@ fn add(global: &Global, args: &TenantAddArgs, keys: &Keys) -> Outcome {
         Diagnostic::new(format!("tenant name {msg}"))
             .hint("a tenant name is a DNS-1123 label: lowercase letters, digits and `-`, e.g. `acme-corp`")
     })?;
+    if let Some(team) = &args.team {
+        crate::policy::check_group(team)
+            .map_err(|msg| Diagnostic::new(format!("--team: {msg}")))?;
+    }
+    if let Some(domain) = &args.domain
+        && !domain
+            .split('.')
+            .all(|label| check_dns_label(label, 63).is_ok())
+    {
+        return Err(
+            Diagnostic::new(format!("--domain `{domain}` is not a DNS name"))
+                .hint("lowercase labels of letters, digits and `-`, joined by dots")
+                .into(),
+        );
+    }
     let dir = root.join("tenants").join(name);
     if dir.symlink_metadata().is_ok() {
         return Err(
@@ -56,6 +71,7 @@ fn add(global: &Global, args: &TenantAddArgs, keys: &Keys) -> Outcome {
 
     // Built beside its final place, then renamed in: the tenant appears whole or not at all.
     let tenants = root.join("tenants");
+    let made_tenants = !tenants.exists();
     std::fs::create_dir_all(&tenants)
         .map_err(|e| Error::io(format_args!("cannot create {}", tenants.display()), &e))?;
     let staging = tempfile::Builder::new()
@@ -89,6 +105,10 @@ fn add(global: &Global, args: &TenantAddArgs, keys: &Keys) -> Outcome {
         Ok(n) => n,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
+            if made_tenants {
+                // Only if still empty: nothing but this run's tenant was ever in it.
+                let _ = std::fs::remove_dir(&tenants);
+            }
             return Err(e.with_note(format!(
                 "tenants/{name} was not created: the new tenant does not render"
             )));
@@ -186,11 +206,11 @@ fn scaffold(
     );
     tenant.push_str(&format!("environment: {environment}\n"));
     if let Some(domain) = &domain {
-        tenant.push_str(&format!("domain: {domain}\n"));
+        tenant.push_str(&format!("domain: {}\n", yaml_scalar(domain)));
     }
     // Never copied with --from: that would give the other tenant's team this one too.
     if let Some(team) = &args.team {
-        tenant.push_str(&format!("team: {team}\n"));
+        tenant.push_str(&format!("team: {}\n", yaml_scalar(team)));
     }
     tenant.push_str(&format!("services: [{}]\n", services.join(", ")));
     if let Some(from) = from

@@ -201,9 +201,9 @@ pub enum Rule {
     QuotaCeiling,
     /// A canary may not analyse for less than the platform minimum.
     CanaryMinimum,
-    /// A tenant's workspace objects (quota, limits, network policy) come
-    /// from the platform only, not from `extraObjects`.
-    WorkspaceObjects,
+    /// What the platform renders (quota, limits, network policies, access, canaries)
+    /// comes from the platform only, not from `extraObjects` or patches.
+    PlatformObjects,
 }
 
 impl Rule {
@@ -219,7 +219,7 @@ impl Rule {
         Rule::StartupProbe,
         Rule::QuotaCeiling,
         Rule::CanaryMinimum,
-        Rule::WorkspaceObjects,
+        Rule::PlatformObjects,
     ];
 
     /// The rule's id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
@@ -235,7 +235,7 @@ impl Rule {
             Rule::StartupProbe => "startup-probe",
             Rule::QuotaCeiling => "quota-ceiling",
             Rule::CanaryMinimum => "canary-minimum",
-            Rule::WorkspaceObjects => "workspace-objects",
+            Rule::PlatformObjects => "platform-objects",
         }
     }
 
@@ -260,8 +260,8 @@ impl Rule {
             Rule::CanaryMinimum => {
                 "a canary analyses at least canary.minInterval x canary.minIterations, with the platform's step weight, threshold and smoke test"
             }
-            Rule::WorkspaceObjects => {
-                "ResourceQuota, LimitRange and NetworkPolicy come from the workspace kit, not extraObjects"
+            Rule::PlatformObjects => {
+                "no ResourceQuota, LimitRange, NetworkPolicy, Canary or MetricTemplate in extraObjects, no RoleBinding but of a Role to the namespace's service accounts, no patch of the Canary"
             }
         }
     }
@@ -299,8 +299,8 @@ impl Rule {
             Rule::CanaryMinimum => {
                 "a short analysis promotes a bad release before the SLOs can see it; every service gets the same rollback safety"
             }
-            Rule::WorkspaceObjects => {
-                "a tenant overlay must not widen its own quota, network or access; those are platform decisions"
+            Rule::PlatformObjects => {
+                "a tenant overlay must not widen its own quota, network, access or rollout analysis; those are platform decisions"
             }
         }
     }

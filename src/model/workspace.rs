@@ -77,6 +77,10 @@ pub struct IngressFromSettings {
 pub struct CanarySettings {
     /// Flagger's traffic provider (one the upstream Canary CRD lists).
     pub provider: CanaryProvider,
+    /// Environments whose tenants roll out through canaries (default: all). Elsewhere a
+    /// service's `canary:` is ignored.
+    #[serde(default)]
+    pub environments: Vec<String>,
     /// The Gateway that routes tenant traffic (required for `gatewayapi:v1`).
     pub gateway: Option<GatewayRef>,
     /// Prometheus URL the metric templates query.
@@ -93,6 +97,12 @@ pub struct CanarySettings {
     /// Failed checks before a rollback: the most a service may allow.
     #[serde(default = "default_threshold")]
     pub max_threshold: u32,
+    /// The loosest error-rate SLO a service may declare, in percent.
+    #[serde(default = "default_max_error_rate")]
+    pub max_error_rate: f64,
+    /// The loosest p99 latency SLO a service may declare (e.g. `2s`).
+    #[serde(default = "default_max_latency")]
+    pub max_latency_p99: String,
     /// The pre-rollout smoke test every canary runs before any traffic shifts.
     pub smoke_test: SmokeTestSettings,
     /// The Prometheus queries of the metric templates (Flagger template variables:
@@ -115,6 +125,14 @@ fn default_step_weight() -> u32 {
 
 fn default_threshold() -> u32 {
     5
+}
+
+fn default_max_error_rate() -> f64 {
+    5.0
+}
+
+fn default_max_latency() -> String {
+    "2s".into()
 }
 
 /// Flagger providers, as the upstream Canary CRD lists them.

@@ -4,7 +4,8 @@
 
 use super::{Platform, origin_of};
 use crate::error::Diagnostic;
-use crate::model::{CanaryProvider, CanarySpec, RepoSettings, Rule, duration_ms};
+use crate::load::Tenant;
+use crate::model::{CanaryProvider, CanarySpec, RepoSettings, Rule, ServiceSpec, duration_ms};
 use crate::node::Node;
 
 /// A service's canary analysis, checked against the platform minimums.
@@ -23,7 +24,109 @@ pub struct CanaryPlan {
 
 const DEFAULT_MAX_WEIGHT: u32 = 50;
 
-pub(super) fn check(
+/// The canary of one tenant x service, if it has one: checked against the platform's
+/// settings (`None` also when the tenant's environment runs no canaries).
+pub(super) fn check_service(
+    tree: &Node,
+    spec: &ServiceSpec,
+    tenant: &Tenant,
+    service: &str,
+    settings: &RepoSettings,
+    platform: &Platform,
+    problem: &mut impl FnMut(Diagnostic),
+) -> Option<CanaryPlan> {
+    let canary = spec.canary.as_ref()?;
+    // Without platform settings there is nothing a disabled canary could loosen; an
+    // enabled one is reported by `check`.
+    let in_environment = settings.canary.as_ref().is_some_and(|c| {
+        c.environments.is_empty() || c.environments.contains(&tenant.spec.environment)
+    });
+    if settings.canary.is_some() && !in_environment {
+        return None;
+    }
+    if settings.canary.is_none() && canary.enabled == Some(false) {
+        return None;
+    }
+    let relaxed = platform
+        .exceptions
+        .allows(Rule::CanaryMinimum, tenant.name.as_str(), service);
+    if canary.enabled == Some(false) {
+        // Declared SLOs switched off: as much a loosening as a shorter analysis.
+        let declared = canary.max_error_rate.is_some() || canary.max_latency_p99.is_some();
+        if declared && !relaxed {
+            problem(
+                Diagnostic::new(format!(
+                    "`canary.enabled: false` switches off the canary analysis of `{service}`"
+                ))
+                .at(&origin_of(tree, &["canary", "enabled"]))
+                .rule(Rule::CanaryMinimum.name())
+                .note(format!(
+                    "canaries run in {} (canary.environments at {})",
+                    match settings.canary.as_ref().map(|c| &c.environments) {
+                        Some(e) if !e.is_empty() => e.join(", "),
+                        _ => "every environment".to_owned(),
+                    },
+                    platform.setting(&["canary", "environments"])
+                ))
+                .hint("a service with SLOs rolls out through its canary; an exception needs a reason under policy.exceptions in stencil.yaml"),
+            );
+        }
+        return None;
+    }
+    let plan = check(tree, canary, settings, platform, relaxed, problem)?;
+    let mut ok = true;
+    let ingress_host = spec.ingress.as_ref().is_some_and(|i| {
+        i.enabled.unwrap_or(i.host.is_some()) && i.host.as_deref().is_some_and(|h| !h.is_empty())
+    });
+    let routed = plan.provider.is_gateway_api() || plan.provider == CanaryProvider::Nginx;
+    if routed && !ingress_host {
+        problem(
+            Diagnostic::new(format!(
+                "a `{}` canary shifts the traffic of the service's ingress, and `{service}` has none",
+                plan.provider.as_str()
+            ))
+            .at(&origin_of(tree, &["canary"]))
+            .hint("set `ingress.host`, or `canary.enabled: false` for a service nothing outside the namespace calls"),
+        );
+        ok = false;
+    }
+    let autoscaled = spec
+        .autoscaling
+        .as_ref()
+        .is_some_and(|a| a.enabled != Some(false));
+    if !autoscaled {
+        problem(
+            Diagnostic::new(format!(
+                "a canary needs `autoscaling`: Flagger scales `{service}` to zero once promoted, and a fixed `replicas` has Argo CD scale it back"
+            ))
+            .at(&origin_of(tree, &["canary"]))
+            .hint("set `autoscaling: { minReplicas: …, maxReplicas: … }`; Flagger gives the primary its own autoscaler"),
+        );
+        ok = false;
+    }
+    if plan.provider.is_gateway_api() {
+        for (i, sidecar) in spec.sidecars.iter().flatten().enumerate() {
+            if sidecar.ingress_path.is_some() {
+                problem(
+                    Diagnostic::new(format!(
+                        "sidecar `{}` has an ingressPath, but with a Gateway API canary Flagger's HTTPRoute routes only the main port",
+                        sidecar.name
+                    ))
+                    .at(&tree
+                        .get("sidecars")
+                        .and_then(Node::as_seq)
+                        .and_then(|s| s.get(i))
+                        .map_or_else(|| tree.origin.clone(), |n| n.origin.clone()))
+                    .hint("serve that path from the main container, or set `canary.enabled: false` for this service"),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(plan)
+}
+
+fn check(
     tree: &Node,
     spec: &CanarySpec,
     settings: &RepoSettings,
@@ -56,6 +159,18 @@ pub(super) fn check(
     let mut ok = true;
 
     let max_error_rate = match spec.max_error_rate {
+        Some(rate) if rate > platform_canary.max_error_rate && !relaxed => {
+            problem(minimum(
+                "maxErrorRate",
+                format!(
+                    "maxErrorRate {rate}% is looser than the platform's loosest SLO {}%",
+                    platform_canary.max_error_rate
+                ),
+                "maxErrorRate",
+            ));
+            ok = false;
+            rate
+        }
         Some(rate) if (0.0..=100.0).contains(&rate) => rate,
         Some(rate) => {
             problem(
@@ -77,7 +192,20 @@ pub(super) fn check(
             0.0
         }
     };
+    let loosest_latency = duration_ms(&platform_canary.max_latency_p99).unwrap_or(u64::MAX);
     let max_latency_ms = match spec.max_latency_p99.as_deref().map(|t| (t, duration_ms(t))) {
+        Some((text, Some(ms))) if ms > loosest_latency && !relaxed => {
+            problem(minimum(
+                "maxLatencyP99",
+                format!(
+                    "maxLatencyP99 {text} is looser than the platform's loosest SLO {}",
+                    platform_canary.max_latency_p99
+                ),
+                "maxLatencyP99",
+            ));
+            ok = false;
+            ms
+        }
         Some((_, Some(ms))) if ms > 0 => ms,
         Some((text, _)) => {
             problem(

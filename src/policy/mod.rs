@@ -27,7 +27,7 @@ use fields::{
     check_int_or_percent, check_metadata_map, check_probes, check_quantities, check_resources,
 };
 pub use objects::check_objects;
-pub use platform::{Platform, WorkspacePlan, check_workspace, quantity_value};
+pub use platform::{Platform, WorkspacePlan, check_group, check_workspace, quantity_value};
 
 /// A tenant x service that passed the guardrails and can be built.
 #[derive(Debug, Clone)]
@@ -309,32 +309,15 @@ pub fn check_spec(
         }
     }
 
-    let canary = match &spec.canary {
-        Some(c) if c.enabled != Some(false) => {
-            let relaxed = exceptions.allows(Rule::CanaryMinimum, tenant.name.as_str(), service);
-            canary::check(tree, c, settings, platform, relaxed, &mut problem)
-        }
-        _ => None,
-    };
-
-    if canary.as_ref().is_some_and(|c| c.provider.is_gateway_api()) {
-        for (i, sidecar) in spec.sidecars.iter().flatten().enumerate() {
-            if sidecar.ingress_path.is_some() {
-                problem(
-                    Diagnostic::new(format!(
-                        "sidecar `{}` has an ingressPath, but with a Gateway API canary Flagger's HTTPRoute routes only the main port",
-                        sidecar.name
-                    ))
-                    .at(&tree
-                        .get("sidecars")
-                        .and_then(Node::as_seq)
-                        .and_then(|s| s.get(i))
-                        .map_or_else(|| tree.origin.clone(), |n| n.origin.clone()))
-                    .hint("serve that path from the main container, or set `canary.enabled: false` for this service"),
-                );
-            }
-        }
-    }
+    let canary = canary::check_service(
+        tree,
+        &spec,
+        tenant,
+        service,
+        settings,
+        platform,
+        &mut problem,
+    );
 
     let mut sidecar_images = Vec::new();
     let sidecar_nodes = tree.get("sidecars").and_then(Node::as_seq).unwrap_or(&[]);
@@ -587,6 +570,14 @@ impl Exceptions {
                     .at(&at)
                     .hint("say why the exception is needed in `reason:`")
                     .into());
+            }
+            if e.rule == Rule::QuotaCeiling && !e.services.is_empty() {
+                return Err(Diagnostic::new(
+                    "a quota-ceiling exception is per tenant: `services` does not apply",
+                )
+                .at(&at)
+                .hint("remove `services:`; name the tenants it is for in `tenants:`")
+                .into());
             }
             rules.push((e.rule, globs(&e.tenants, &at)?, globs(&e.services, &at)?));
         }

@@ -197,16 +197,17 @@ fn check_container(
 }
 
 /// Kinds only the platform renders into a tenant namespace: an `extraObjects` entry could
-/// otherwise widen the tenant's quota, network or analysis (group, kind, rule).
-const PLATFORM_KINDS: [(&str, &str, Rule); 5] = [
-    ("", "ResourceQuota", Rule::WorkspaceObjects),
-    ("", "LimitRange", Rule::WorkspaceObjects),
-    ("networking.k8s.io", "NetworkPolicy", Rule::WorkspaceObjects),
-    ("flagger.app", "Canary", Rule::CanaryMinimum),
-    ("flagger.app", "MetricTemplate", Rule::CanaryMinimum),
+/// otherwise widen the tenant's quota, network, access or analysis (group, kind).
+const PLATFORM_KINDS: [(&str, &str); 5] = [
+    ("", "ResourceQuota"),
+    ("", "LimitRange"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("flagger.app", "Canary"),
+    ("flagger.app", "MetricTemplate"),
 ];
 
-/// An extra object of a platform-owned kind, or stencil's own Canary changed by a patch.
+/// An extra object of a platform-owned kind (or a RoleBinding granting more than a Role to
+/// the namespace's service accounts), or stencil's own Canary changed by a patch.
 fn platform_owned(
     object: &Object,
     tenant: &str,
@@ -214,19 +215,25 @@ fn platform_owned(
     exceptions: &Exceptions,
 ) -> Option<Diagnostic> {
     let group = object.api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    let (_, _, rule) = PLATFORM_KINDS
+    let owned = PLATFORM_KINDS
         .iter()
-        .find(|(g, k, _)| *g == group && *k == object.kind)?;
-    if exceptions.allows(*rule, tenant, service) {
-        return None;
-    }
-    let message = if object.extra {
+        .any(|(g, k)| *g == group && *k == object.kind);
+    let message = if object.extra && owned {
         format!(
             "{}: a tenant's {} comes from the platform, not from extraObjects",
             object.describe(),
             object.kind
         )
-    } else if object.origin.is_some() {
+    } else if object.extra
+        && group == "rbac.authorization.k8s.io"
+        && object.kind == "RoleBinding"
+        && !binds_own_role_to_own_accounts(object)
+    {
+        format!(
+            "{}: an extra RoleBinding may bind only a Role to the namespace's service accounts; people get access through the tenant's team and groups",
+            object.describe()
+        )
+    } else if !object.extra && object.origin.is_some() && owned {
         format!(
             "{}: a patch may not change the {} stencil renders",
             object.describe(),
@@ -235,12 +242,32 @@ fn platform_owned(
     } else {
         return None;
     };
+    if exceptions.allows(Rule::PlatformObjects, tenant, service) {
+        return None;
+    }
     Some(
         Diagnostic::new(message)
             .at_opt(object.origin.as_ref())
-            .rule(rule.name())
+            .rule(Rule::PlatformObjects.name())
             .hint("the platform sets these in stencil.yaml (workspace:, canary:); an exception needs a reason under policy.exceptions in stencil.yaml"),
     )
+}
+
+/// A RoleBinding of a (namespaced) Role to ServiceAccounts of its own namespace only.
+fn binds_own_role_to_own_accounts(object: &Object) -> bool {
+    let v = &object.value;
+    let own_namespace = object.namespace.as_deref();
+    let role_ok = v.pointer("/roleRef/kind").and_then(|k| k.as_str()) == Some("Role");
+    let subjects = v.get("subjects").and_then(|s| s.as_array());
+    let subjects_ok = subjects.is_none_or(|subjects| {
+        subjects.iter().all(|s| {
+            s.get("kind").and_then(|k| k.as_str()) == Some("ServiceAccount")
+                && s.get("namespace")
+                    .and_then(|n| n.as_str())
+                    .is_none_or(|n| Some(n) == own_namespace)
+        })
+    });
+    role_ok && subjects_ok
 }
 
 /// Checks that an image reference carries an immutable tag or a digest.

@@ -9,7 +9,7 @@ use super::{Exceptions, origin_of};
 use crate::error::{Diagnostic, Error, Result, did_you_mean};
 use crate::load::Tenant;
 use crate::model::{CanarySettings, RepoSettings, Rule, duration_ms};
-use crate::names::{check_dns_label, check_quantity};
+use crate::names::{check_dns_label, check_qualified_name, check_quantity};
 use crate::node::Node;
 use crate::origin::Origin;
 
@@ -48,11 +48,19 @@ impl Platform {
         ];
         for (list, group, field) in lists {
             for (name, value) in list {
+                let at = origin_of(node, &["workspace", group, field, name]);
                 if let Err(msg) = check_quantity(value) {
+                    problem(Diagnostic::new(msg).at(&at));
+                } else if !quantity_value(value).is_some_and(|v| v.is_finite() && v >= 0.0) {
                     problem(
-                        Diagnostic::new(msg)
-                            .at(&origin_of(node, &["workspace", group, field, name])),
+                        Diagnostic::new(format!(
+                            "`{name}: {value}` is not a usable amount (negative or too large)"
+                        ))
+                        .at(&at),
                     );
+                }
+                if let Err(msg) = check_qualified_name(name) {
+                    problem(Diagnostic::new(format!("resource name {msg}")).at(&at));
                 }
             }
         }
@@ -73,6 +81,48 @@ impl Platform {
                     .hint("raise the ceiling or lower the default"),
                 );
             }
+        }
+        // The API server refuses a LimitRange whose defaults are above its maximum.
+        let lr = &ws.limit_range;
+        for (name, request) in &lr.default_request {
+            let limit = lr.default.get(name).map(|l| ("default", l));
+            let max = lr.max.get(name).map(|m| ("max", m));
+            for (field, bound) in limit.into_iter().chain(max) {
+                if exceeds(request, bound) {
+                    problem(
+                        Diagnostic::new(format!(
+                            "limitRange.defaultRequest `{name}: {request}` is above limitRange.{field} {bound}"
+                        ))
+                        .at(&origin_of(node, &["workspace", "limitRange", "defaultRequest", name])),
+                    );
+                }
+            }
+        }
+        for (name, limit) in &lr.default {
+            if let Some(max) = lr.max.get(name)
+                && exceeds(limit, max)
+            {
+                problem(
+                    Diagnostic::new(format!(
+                        "limitRange.default `{name}: {limit}` is above limitRange.max {max}"
+                    ))
+                    .at(&origin_of(
+                        node,
+                        &["workspace", "limitRange", "default", name],
+                    )),
+                );
+            }
+        }
+        // Under a `limits.cpu` quota every container needs a CPU limit, which stencil's pods
+        // only get from the LimitRange (they declare requests and a memory limit).
+        let quotas_cpu_limits = ws.quota.default.contains_key("limits.cpu")
+            || ws.quota.ceiling.contains_key("limits.cpu");
+        if quotas_cpu_limits && !lr.default.contains_key("cpu") {
+            problem(
+                Diagnostic::new("the quota limits `limits.cpu`, but limitRange.default sets no cpu: every pod would be refused admission")
+                    .at(&origin_of(node, &["workspace", "quota"]))
+                    .hint("add `cpu` to workspace.limitRange.default, or drop limits.cpu from the quota"),
+            );
         }
         for (role, cluster_role) in &ws.roles {
             let at = origin_of(node, &["workspace", "roles", role]);
@@ -109,6 +159,27 @@ impl Platform {
                     Diagnostic::new(format!("`{cidr}` is not a CIDR block (e.g. 10.0.0.0/16)")).at(
                         &item_origin(node, &["workspace", "ingressFrom", "cidrs"], i),
                     ),
+                );
+            }
+        }
+        for (i, env) in settings
+            .canary
+            .iter()
+            .flat_map(|c| c.environments.iter())
+            .enumerate()
+        {
+            if !settings.environments.contains_key(env) {
+                let hint = match did_you_mean(env, settings.environments.keys().map(String::as_str))
+                {
+                    Some(e) => format!("did you mean `{e}`?"),
+                    None => "list environments defined under `environments:`".into(),
+                };
+                problem(
+                    Diagnostic::new(format!(
+                        "canary.environments names unknown environment `{env}`"
+                    ))
+                    .at(&item_origin(node, &["canary", "environments"], i))
+                    .hint(hint),
                 );
             }
         }
@@ -152,6 +223,32 @@ fn check_canary_settings(
         problem(
             Diagnostic::new("canary.stepWeight must be between 1 and 100 (percent)")
                 .at(&at("stepWeight")),
+        );
+    }
+    if canary.provider.shifts_traffic()
+        && canary.step_weight.saturating_mul(canary.min_iterations) > 100
+    {
+        problem(
+            Diagnostic::new(format!(
+                "canary.minIterations {} steps of canary.stepWeight {}% go past 100%: no service could meet them",
+                canary.min_iterations, canary.step_weight
+            ))
+            .at(&at("minIterations")),
+        );
+    }
+    if !(0.0..=100.0).contains(&canary.max_error_rate) {
+        problem(
+            Diagnostic::new("canary.maxErrorRate must be a percentage between 0 and 100")
+                .at(&at("maxErrorRate")),
+        );
+    }
+    if duration_ms(&canary.max_latency_p99).is_none_or(|ms| ms == 0) {
+        problem(
+            Diagnostic::new(format!(
+                "`{}` is not a duration (e.g. 500ms, 2s)",
+                canary.max_latency_p99
+            ))
+            .at(&at("maxLatencyP99")),
         );
     }
     if canary.min_iterations == 0 || canary.max_threshold == 0 {
@@ -218,6 +315,15 @@ pub fn check_workspace(
             problem(Diagnostic::new(msg).at(&at));
             continue;
         }
+        if !quantity_value(value).is_some_and(|v| v.is_finite() && v >= 0.0) {
+            problem(
+                Diagnostic::new(format!(
+                    "quota `{resource}: {value}` is not a usable amount (negative or too large)"
+                ))
+                .at(&at),
+            );
+            continue;
+        }
         match ws.quota.ceiling.get(resource) {
             Some(ceiling) if exceeds(value, ceiling) && !relaxed => problem(
                 Diagnostic::new(format!(
@@ -270,8 +376,8 @@ pub fn check_workspace(
                 .hint("the platform sets workspace.roles and workspace.teamRole in stencil.yaml"),
             ),
         }
-        if team.trim().is_empty() {
-            problem(Diagnostic::new("`team` is empty").at(&origin_of(tree, &["team"])));
+        if let Err(msg) = check_group(team) {
+            problem(Diagnostic::new(msg).at(&origin_of(tree, &["team"])));
         }
     }
     for (role, groups) in &tenant.spec.groups {
@@ -292,8 +398,8 @@ pub fn check_workspace(
             .entry(role.clone())
             .or_insert_with(|| (cluster_role.clone(), Vec::new()));
         for group in groups {
-            if group.trim().is_empty() {
-                problem(Diagnostic::new("a group name is empty").at(&at));
+            if let Err(msg) = check_group(group) {
+                problem(Diagnostic::new(msg).at(&at));
             } else if !entry.1.contains(group) {
                 entry.1.push(group.clone());
             }
@@ -303,6 +409,23 @@ pub fn check_workspace(
         groups.sort();
     }
     Error::unless(problems, WorkspacePlan { quota, bindings })
+}
+
+/// A group a tenant may bind: not empty, and not one of Kubernetes' own `system:` groups
+/// (`system:authenticated` would be every user of the cluster).
+pub fn check_group(group: &str) -> Result<(), String> {
+    if group.trim().is_empty() {
+        return Err("a group name is empty".into());
+    }
+    if group.starts_with("system:") {
+        return Err(format!(
+            "`{group}` is a Kubernetes system group; a tenant binds its own groups only"
+        ));
+    }
+    if group.chars().any(char::is_control) {
+        return Err(format!("{group:?} is not a group name"));
+    }
+    Ok(())
 }
 
 fn role_hint(role: &str, roles: &BTreeMap<String, String>) -> String {
@@ -330,12 +453,13 @@ fn item_origin(node: &Node, path: &[&str], i: usize) -> Origin {
         .map_or_else(|| parent.origin.clone(), |n| n.origin.clone())
 }
 
-/// Whether quantity `value` is above `ceiling` (both valid quantities; unparseable ones
-/// were reported already and compare as not above).
+/// Whether quantity `value` is above `ceiling`. A value that does not parse to a finite
+/// number is above any ceiling (fail closed); a ceiling that does not was reported already.
 fn exceeds(value: &str, ceiling: &str) -> bool {
     match (quantity_value(value), quantity_value(ceiling)) {
-        (Some(v), Some(c)) => v > c,
-        _ => false,
+        (Some(v), Some(c)) if v.is_finite() && c.is_finite() => v > c,
+        (Some(v), _) if v.is_finite() => false,
+        _ => true,
     }
 }
 
