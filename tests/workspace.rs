@@ -15,7 +15,7 @@ workspace:
     defaultRequest: { cpu: 50m, memory: 64Mi }
     max: { memory: 4Gi }
   ingressFrom:
-    namespaces: [ingress-nginx]
+    namespaces: [ingress-nginx, test]
     cidrs: [10.0.0.0/16]
   roles: { developer: edit, viewer: view }
   teamRole: developer
@@ -110,6 +110,7 @@ fn every_tenant_gets_the_workspace_kit() {
         serde_json::json!([
             { "podSelector": {} },
             { "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "ingress-nginx" } } },
+            { "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "test" } } },
             { "ipBlock": { "cidr": "10.0.0.0/16" } },
         ])
     );
@@ -587,6 +588,18 @@ fn platform_settings_the_api_server_would_refuse_are_errors() {
             "`pods: -5` is not a usable amount",
             "the quota limits `limits.cpu`, but limitRange.default sets no cpu",
             "canary.minIterations 5 steps of canary.stepWeight 25% go past 100%",
+        ]);
+    // The load tester must get through the tenants' default-deny ingress.
+    let blocked = PLATFORM.replace(
+        "namespaces: [ingress-nginx, test]",
+        "namespaces: [ingress-nginx]",
+    );
+    Repo::new()
+        .file("stencil.yaml", format!("{STENCIL_YAML}{blocked}"))
+        .run(&["render"])
+        .fails(&[
+            "the smoke test's load tester runs in namespace `test`, which the tenant network policies do not let in",
+            "add `test` to workspace.ingressFrom.namespaces",
         ]);
     // A quota exception is per tenant.
     let exception = "policy:\n  exceptions:\n    - rule: quota-ceiling\n      services: [api]\n      reason: because\n";

@@ -183,6 +183,20 @@ impl Platform {
                 );
             }
         }
+        // The smoke test calls the canary from the load tester's namespace, through the
+        // tenant's default-deny ingress.
+        if let Some(canary) = &settings.canary
+            && let Some(ns) = service_namespace(&canary.smoke_test.url)
+            && !ws.ingress_from.namespaces.iter().any(|n| *n == ns)
+        {
+            problem(
+                Diagnostic::new(format!(
+                    "the smoke test's load tester runs in namespace `{ns}`, which the tenant network policies do not let in"
+                ))
+                .at(&origin_of(node, &["canary", "smokeTest", "url"]))
+                .hint(format!("add `{ns}` to workspace.ingressFrom.namespaces")),
+            );
+        }
         let min_interval_ms = settings
             .canary
             .as_ref()
@@ -439,6 +453,20 @@ fn role_hint(role: &str, roles: &BTreeMap<String, String>) -> String {
     }
 }
 
+/// The namespace of an in-cluster service URL (`http://name.namespace[.svc[.cluster.local]]…`).
+fn service_namespace(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', ':']).next()?;
+    let labels: Vec<&str> = host.split('.').collect();
+    let in_cluster = match labels.as_slice() {
+        [_, _] => true,
+        [_, _, "svc"] => true,
+        [_, _, "svc", "cluster", "local"] => true,
+        _ => false,
+    };
+    in_cluster.then(|| labels[1].to_owned())
+}
+
 fn item_origin(node: &Node, path: &[&str], i: usize) -> Origin {
     let mut parent = node;
     for key in path {
@@ -523,6 +551,24 @@ mod tests {
         assert!(!exceeds("1e3", "1k"));
         assert_eq!(quantity_value("250m"), Some(0.25));
         assert_eq!(quantity_value("x"), None);
+    }
+
+    #[test]
+    fn in_cluster_namespaces() {
+        assert_eq!(
+            service_namespace("http://flagger-loadtester.test/").as_deref(),
+            Some("test")
+        );
+        assert_eq!(
+            service_namespace("http://lt.flagger.svc:80/").as_deref(),
+            Some("flagger")
+        );
+        assert_eq!(
+            service_namespace("http://lt.flagger.svc.cluster.local/").as_deref(),
+            Some("flagger")
+        );
+        assert_eq!(service_namespace("https://loadtester.example.com/"), None);
+        assert_eq!(service_namespace("http://loadtester/"), None);
     }
 
     #[test]
