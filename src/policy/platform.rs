@@ -187,7 +187,7 @@ impl Platform {
         // tenant's default-deny ingress.
         if let Some(canary) = &settings.canary
             && let Some(ns) = service_namespace(&canary.smoke_test.url)
-            && !ws.ingress_from.namespaces.iter().any(|n| *n == ns)
+            && !ws.ingress_from.namespaces.contains(&ns)
         {
             problem(
                 Diagnostic::new(format!(
