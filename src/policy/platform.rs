@@ -458,12 +458,10 @@ fn service_namespace(url: &str) -> Option<String> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let host = rest.split(['/', ':']).next()?;
     let labels: Vec<&str> = host.split('.').collect();
-    let in_cluster = match labels.as_slice() {
-        [_, _] => true,
-        [_, _, "svc"] => true,
-        [_, _, "svc", "cluster", "local"] => true,
-        _ => false,
-    };
+    let in_cluster = matches!(
+        labels.as_slice(),
+        [_, _] | [_, _, "svc"] | [_, _, "svc", "cluster", "local"]
+    );
     in_cluster.then(|| labels[1].to_owned())
 }
 
