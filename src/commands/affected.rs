@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use super::compare;
 use super::{Outcome, write_stdout};
 use crate::cli::{AffectedArgs, AffectedOutput, Global};
-use crate::error::Diagnostic;
 use crate::secrets::Keys;
 
 pub fn run(global: &Global, args: &AffectedArgs, keys: &Keys) -> Outcome {
@@ -41,10 +40,7 @@ pub fn run(global: &Global, args: &AffectedArgs, keys: &Keys) -> Outcome {
                     })
                 })
                 .collect();
-            let mut text = serde_json::to_string_pretty(&apps)
-                .map_err(|e| Diagnostic::new(format!("cannot write JSON: {e}")))?;
-            text.push('\n');
-            text
+            super::json_text(&apps)?
         }
     };
     write_stdout(&text)?;

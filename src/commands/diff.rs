@@ -13,7 +13,6 @@ use super::compare::{self, Comparison};
 use super::{EXIT_FOUND, Outcome, write_stdout};
 use crate::cli::{Color, DiffArgs, DiffFormat, Global};
 use crate::compare::{AppChange, ObjectChange, Status};
-use crate::error::Diagnostic;
 use crate::secrets::Keys;
 
 /// A PR comment stays under GitHub's 65,536-character limit.
@@ -327,10 +326,7 @@ fn json(comparison: &Comparison, summary: &Summary) -> crate::error::Result<Stri
         },
         "apps": apps,
     });
-    let mut text = serde_json::to_string_pretty(&doc)
-        .map_err(|e| Diagnostic::new(format!("cannot write JSON: {e}")))?;
-    text.push('\n');
-    Ok(text)
+    super::json_text(&doc)
 }
 
 #[cfg(test)]

@@ -37,6 +37,14 @@ pub fn write_stdout(text: &str) -> Result<()> {
         .map_err(|e| crate::error::Error::io("cannot write to stdout", &e))
 }
 
+/// A value as pretty JSON with a final newline: the `--output json` of every command.
+pub fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| Diagnostic::new(format!("cannot write JSON: {e}")))?;
+    text.push('\n');
+    Ok(text)
+}
+
 /// Replaces a file atomically (a temp file beside it, then a rename), creating its folder.
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     use std::io::Write as _;

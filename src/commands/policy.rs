@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use crate::cli::{Global, ListFormat, PolicyCommand};
-use crate::error::{Diagnostic, Result};
+use crate::error::Result;
 use crate::load::{Loader, load_settings};
 use crate::model::Rule;
 use crate::policy::{Granted, granted};
@@ -40,10 +40,7 @@ pub fn run(global: &Global, command: &PolicyCommand) -> Outcome {
         .collect();
     let out = match args.output {
         ListFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&rows)
-                .map_err(|e| Diagnostic::new(format!("cannot write JSON: {e}")))?;
-            text.push('\n');
-            text
+            super::json_text(&rows)?
         }
         ListFormat::Table => {
             let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(0);

@@ -375,10 +375,7 @@ fn list(global: &Global, args: &TenantListArgs, keys: &Keys) -> Outcome {
     }
     let out = match args.output {
         ListFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&rows)
-                .map_err(|e| Diagnostic::new(format!("cannot write JSON: {e}")))?;
-            text.push('\n');
-            text
+            super::json_text(&rows)?
         }
         ListFormat::Table => table(&rows),
     };
