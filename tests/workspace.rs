@@ -44,6 +44,11 @@ fn platform_repo() -> Repo {
         .file("base/api/service.yaml", canary_base())
 }
 
+/// [`platform_repo`] with tenant `acme` as `tenant_yaml` says.
+fn with_tenant(tenant_yaml: &str) -> Repo {
+    platform_repo().file("tenants/acme/tenant.yaml", tenant_yaml)
+}
+
 /// `validate` found problems: exit 1, nothing on stdout, every needle in stderr.
 #[track_caller]
 fn validate_finds(repo: &Repo, needles: &[&str]) -> Run {
@@ -62,8 +67,7 @@ fn validate_finds(repo: &Repo, needles: &[&str]) -> Run {
 
 #[test]
 fn every_tenant_gets_the_workspace_kit() {
-    let repo = platform_repo().file(
-        "tenants/acme/tenant.yaml",
+    let repo = with_tenant(
         "kind: Tenant\nenvironment: dev\nteam: acme-devs\ngroups: { viewer: [support, auditors] }\nquota: { requests.cpu: '12' }\nservices: [api]\n",
     );
     let run = repo.run(&["render", "--workspace"]).ok();
@@ -154,8 +158,7 @@ fn without_platform_settings_the_kit_is_the_namespace_and_network_isolation() {
 
 #[test]
 fn a_quota_over_the_ceiling_fails_validate_naming_both_files() {
-    let repo = platform_repo().file(
-        "tenants/acme/tenant.yaml",
+    let repo = with_tenant(
         "kind: Tenant\nenvironment: dev\nservices: [api]\nquota:\n  requests.cpu: '64'\n",
     );
     let run = validate_finds(
@@ -170,16 +173,11 @@ fn a_quota_over_the_ceiling_fails_validate_naming_both_files() {
     repo.run(&["render"])
         .fails(&["quota-ceiling tenants/acme/tenant.yaml:5"]);
     // Quantities compare by value, not as text: 16000m is 16 CPUs.
-    platform_repo()
-        .file(
-            "tenants/acme/tenant.yaml",
-            "kind: Tenant\nenvironment: dev\nservices: [api]\nquota: { requests.cpu: 16000m, limits.memory: 32Gi }\n",
-        )
+    with_tenant("kind: Tenant\nenvironment: dev\nservices: [api]\nquota: { requests.cpu: 16000m, limits.memory: 32Gi }\n")
         .run(&["validate"])
         .ok();
     // A resource without a ceiling cannot be raised, with a did-you-mean.
-    let repo = platform_repo().file(
-        "tenants/acme/tenant.yaml",
+    let repo = with_tenant(
         "kind: Tenant\nenvironment: dev\nservices: [api]\nquota: { requests.cpus: '2' }\n",
     );
     validate_finds(
@@ -254,8 +252,7 @@ fn platform_settings_are_checked() {
 
 #[test]
 fn tenant_groups_need_roles_the_platform_defines() {
-    let repo = platform_repo().file(
-        "tenants/acme/tenant.yaml",
+    let repo = with_tenant(
         "kind: Tenant\nenvironment: dev\nservices: [api]\ngroups: { viewers: [support] }\n",
     );
     repo.run(&["render"]).fails(&[
@@ -559,11 +556,7 @@ fn access_goes_through_the_platform() {
         .run(&["render"])
         .fails(&["platform-objects tenants/acme/api/values.yaml:3 RoleBinding acme/all: an extra RoleBinding may bind only a Role to the namespace's service accounts"]);
     // Kubernetes' own groups are never a tenant's.
-    platform_repo()
-        .file(
-            "tenants/acme/tenant.yaml",
-            "kind: Tenant\nenvironment: dev\nservices: [api]\ngroups: { developer: [system:authenticated] }\n",
-        )
+    with_tenant("kind: Tenant\nenvironment: dev\nservices: [api]\ngroups: { developer: [system:authenticated] }\n")
         .run(&["render"])
         .fails(&["`system:authenticated` is a Kubernetes system group"]);
 }
@@ -611,13 +604,11 @@ fn platform_settings_the_api_server_would_refuse_are_errors() {
         .run(&["render"])
         .fails(&["a quota-ceiling exception is per tenant: `services` does not apply"]);
     // An amount that is no finite number fails closed.
-    platform_repo()
-        .file(
-            "tenants/acme/tenant.yaml",
-            "kind: Tenant\nenvironment: dev\nservices: [api]\nquota: { requests.cpu: 1e99999999999 }\n",
-        )
-        .run(&["render"])
-        .fails(&["quota `requests.cpu: 1e99999999999` is not a usable amount"]);
+    with_tenant(
+        "kind: Tenant\nenvironment: dev\nservices: [api]\nquota: { requests.cpu: 1e99999999999 }\n",
+    )
+    .run(&["render"])
+    .fails(&["quota `requests.cpu: 1e99999999999` is not a usable amount"]);
 }
 
 #[test]

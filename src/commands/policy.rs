@@ -39,9 +39,7 @@ pub fn run(global: &Global, command: &PolicyCommand) -> Outcome {
         })
         .collect();
     let out = match args.output {
-        ListFormat::Json => {
-            super::json_text(&rows)?
-        }
+        ListFormat::Json => super::json_text(&rows)?,
         ListFormat::Table => {
             let width = rows.iter().map(|r| r.id.len()).max().unwrap_or(0);
             let mut out = String::new();

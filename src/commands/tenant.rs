@@ -374,9 +374,7 @@ fn list(global: &Global, args: &TenantListArgs, keys: &Keys) -> Outcome {
         return Err(err);
     }
     let out = match args.output {
-        ListFormat::Json => {
-            super::json_text(&rows)?
-        }
+        ListFormat::Json => super::json_text(&rows)?,
         ListFormat::Table => table(&rows),
     };
     write_stdout(&out)?;
