@@ -83,13 +83,7 @@ fn the_stream_is_in_documented_order() {
             d["metadata"]["namespace"] == "tenant-momcorp"
                 || d["metadata"]["name"] == "tenant-momcorp"
         })
-        .map(|d| {
-            format!(
-                "{} {}",
-                d["kind"].as_str().unwrap_or(""),
-                d["metadata"]["name"].as_str().unwrap_or("")
-            )
-        })
+        .map(common::kind_and_name)
         .collect();
     let expected = [
         "Namespace tenant-momcorp",

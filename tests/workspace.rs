@@ -38,10 +38,13 @@ fn canary_base() -> String {
     )
 }
 
+/// The test repository with `settings` added to its stencil.yaml.
+fn with_settings(settings: &str) -> Repo {
+    Repo::new().file("stencil.yaml", format!("{STENCIL_YAML}{settings}"))
+}
+
 fn platform_repo() -> Repo {
-    Repo::new()
-        .file("stencil.yaml", format!("{STENCIL_YAML}{PLATFORM}"))
-        .file("base/api/service.yaml", canary_base())
+    with_settings(PLATFORM).file("base/api/service.yaml", canary_base())
 }
 
 /// [`platform_repo`] with tenant `acme` as `tenant_yaml` says.
@@ -71,17 +74,7 @@ fn every_tenant_gets_the_workspace_kit() {
         "kind: Tenant\nenvironment: dev\nteam: acme-devs\ngroups: { viewer: [support, auditors] }\nquota: { requests.cpu: '12' }\nservices: [api]\n",
     );
     let run = repo.run(&["render", "--workspace"]).ok();
-    let kinds: Vec<String> = run
-        .docs()
-        .iter()
-        .map(|d| {
-            format!(
-                "{} {}",
-                d["kind"].as_str().unwrap_or(""),
-                d["metadata"]["name"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
+    let kinds = run.kinds_and_names();
     assert_eq!(
         kinds,
         [
@@ -192,15 +185,10 @@ fn a_quota_over_the_ceiling_fails_validate_naming_both_files() {
 #[test]
 fn a_platform_exception_relaxes_the_ceiling_and_validate_prints_it() {
     let exception = "policy:\n  exceptions:\n    - rule: quota-ceiling\n      tenants: [acme]\n      reason: Black Friday load test (CAP-42), until 2026-12-01\n";
-    let repo = Repo::new()
-        .file(
-            "stencil.yaml",
-            format!("{STENCIL_YAML}{PLATFORM}{exception}"),
-        )
-        .file(
-            "tenants/acme/tenant.yaml",
-            "kind: Tenant\nenvironment: dev\nservices: [api]\nquota: { requests.cpu: '64' }\n",
-        );
+    let repo = with_settings(&format!("{PLATFORM}{exception}")).file(
+        "tenants/acme/tenant.yaml",
+        "kind: Tenant\nenvironment: dev\nservices: [api]\nquota: { requests.cpu: '64' }\n",
+    );
     let run = repo.run(&["validate"]).ok();
     assert!(
         run.stderr.contains(
@@ -211,11 +199,7 @@ fn a_platform_exception_relaxes_the_ceiling_and_validate_prints_it() {
     );
     // An exception without a reason is refused.
     let no_reason = "policy:\n  exceptions:\n    - rule: quota-ceiling\n      reason: ' '\n";
-    Repo::new()
-        .file(
-            "stencil.yaml",
-            format!("{STENCIL_YAML}{PLATFORM}{no_reason}"),
-        )
+    with_settings(&format!("{PLATFORM}{no_reason}"))
         .run(&["render"])
         .fails(&["a guardrail exception needs a reason", "stencil.yaml:29:7"]);
 }
@@ -227,25 +211,20 @@ fn platform_settings_are_checked() {
         .replace("requests.cpu: '4'", "requests.cpu: '20'")
         .replace("10.0.0.0/16", "10.0.0.0/33")
         .replace("teamRole: developer", "teamRole: developers");
-    Repo::new()
-        .file("stencil.yaml", format!("{STENCIL_YAML}{bad}"))
-        .run(&["render"])
-        .fails(&[
-            "quota-ceiling stencil.yaml:9 the default quota `requests.cpu: 20` is above its ceiling 16",
-            "`10.0.0.0/33` is not a CIDR block",
-            "workspace.teamRole `developers` is not one of workspace.roles",
-            "did you mean `developer`?",
-        ]);
+    with_settings(&bad).run(&["render"]).fails(&[
+        "quota-ceiling stencil.yaml:9 the default quota `requests.cpu: 20` is above its ceiling 16",
+        "`10.0.0.0/33` is not a CIDR block",
+        "workspace.teamRole `developers` is not one of workspace.roles",
+        "did you mean `developer`?",
+    ]);
     // The Gateway API providers need the gateway.
     let gateway = PLATFORM.replace("provider: nginx", "provider: gatewayapi:v1");
-    Repo::new()
-        .file("stencil.yaml", format!("{STENCIL_YAML}{gateway}"))
+    with_settings(&gateway)
         .run(&["render"])
         .fails(&["canary provider `gatewayapi:v1` needs `canary.gateway`"]);
     // `alb` is not a Flagger provider (the upstream CRD does not list it).
     let alb = PLATFORM.replace("provider: nginx", "provider: alb");
-    Repo::new()
-        .file("stencil.yaml", format!("{STENCIL_YAML}{alb}"))
+    with_settings(&alb)
         .run(&["render"])
         .fails(&["stencil.yaml:"]);
 }
@@ -469,8 +448,7 @@ fn a_canary_needs_what_flagger_needs() {
         "provider: gatewayapi:v1\n  gateway: { name: public, namespace: gateways }",
     );
     let sidecar = "sidecars:\n  - name: web\n    image: { repository: r/web, tag: '1' }\n    port: 3000\n    ingressPath: /web\n    resources: { requests: { cpu: 1m, memory: 1Mi }, limits: { memory: 2Mi } }\n";
-    let run = Repo::new()
-        .file("stencil.yaml", format!("{STENCIL_YAML}{gateway}"))
+    let run = with_settings(&gateway)
         .file(
             "base/api/service.yaml",
             format!("{}{CANARY}", canary_base()),
@@ -491,8 +469,7 @@ fn a_canary_needs_what_flagger_needs() {
         pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"],
         "api-primary"
     );
-    Repo::new()
-        .file("stencil.yaml", format!("{STENCIL_YAML}{gateway}"))
+    with_settings(&gateway)
         .file("base/api/service.yaml", format!("{}{CANARY}{sidecar}", canary_base()))
         .run(&["render"])
         .fails(&["sidecar `web` has an ingressPath, but with a Gateway API canary Flagger's HTTPRoute routes only the main port"]);
@@ -501,8 +478,7 @@ fn a_canary_needs_what_flagger_needs() {
 #[test]
 fn canaries_run_only_in_the_platforms_environments() {
     let prod_only = PLATFORM.replace("provider: nginx", "environments: [prod]\n  provider: nginx");
-    let repo = Repo::new()
-        .file("stencil.yaml", format!("{STENCIL_YAML}{prod_only}"))
+    let repo = with_settings(&prod_only)
         .file(
             "base/api/service.yaml",
             format!("{}{CANARY}", canary_base()),
@@ -532,13 +508,10 @@ fn canaries_run_only_in_the_platforms_environments() {
             .any(|d| d["kind"] == "Service" && d["metadata"]["namespace"] == "acme")
     );
     let typo = PLATFORM.replace("provider: nginx", "environments: [prd]\n  provider: nginx");
-    Repo::new()
-        .file("stencil.yaml", format!("{STENCIL_YAML}{typo}"))
-        .run(&["render"])
-        .fails(&[
-            "canary.environments names unknown environment `prd`",
-            "did you mean `prod`?",
-        ]);
+    with_settings(&typo).run(&["render"]).fails(&[
+        "canary.environments names unknown environment `prd`",
+        "did you mean `prod`?",
+    ]);
 }
 
 #[test]
@@ -573,22 +546,18 @@ fn platform_settings_the_api_server_would_refuse_are_errors() {
             "default: { requests.cpu: '4', limits.memory: 8Gi, limits.cpu: '8', pods: '-5' }",
         )
         .replace("stepWeight: 10", "stepWeight: 25");
-    Repo::new()
-        .file("stencil.yaml", format!("{STENCIL_YAML}{limits}"))
-        .run(&["render"])
-        .fails(&[
-            "limitRange.defaultRequest `memory: 8Gi` is above limitRange.max 4Gi",
-            "`pods: -5` is not a usable amount",
-            "the quota limits `limits.cpu`, but limitRange.default sets no cpu",
-            "canary.minIterations 5 steps of canary.stepWeight 25% go past 100%",
-        ]);
+    with_settings(&limits).run(&["render"]).fails(&[
+        "limitRange.defaultRequest `memory: 8Gi` is above limitRange.max 4Gi",
+        "`pods: -5` is not a usable amount",
+        "the quota limits `limits.cpu`, but limitRange.default sets no cpu",
+        "canary.minIterations 5 steps of canary.stepWeight 25% go past 100%",
+    ]);
     // The load tester must get through the tenants' default-deny ingress.
     let blocked = PLATFORM.replace(
         "namespaces: [ingress-nginx, test]",
         "namespaces: [ingress-nginx]",
     );
-    Repo::new()
-        .file("stencil.yaml", format!("{STENCIL_YAML}{blocked}"))
+    with_settings(&blocked)
         .run(&["render"])
         .fails(&[
             "the smoke test's load tester runs in namespace `test`, which the tenant network policies do not let in",
@@ -596,11 +565,7 @@ fn platform_settings_the_api_server_would_refuse_are_errors() {
         ]);
     // A quota exception is per tenant.
     let exception = "policy:\n  exceptions:\n    - rule: quota-ceiling\n      services: [api]\n      reason: because\n";
-    Repo::new()
-        .file(
-            "stencil.yaml",
-            format!("{STENCIL_YAML}{PLATFORM}{exception}"),
-        )
+    with_settings(&format!("{PLATFORM}{exception}"))
         .run(&["render"])
         .fails(&["a quota-ceiling exception is per tenant: `services` does not apply"]);
     // An amount that is no finite number fails closed.
@@ -664,8 +629,7 @@ fn policy_list_names_every_rule_with_its_rationale() {
     assert_eq!(run.stdout.matches("why: ").count(), 11, "{}", run.stdout);
     // JSON, with the exceptions the repository grants under their rule.
     let exception = "policy:\n  exceptions:\n    - rule: resources\n      services: [api]\n      reason: sized by VPA (PLAT-9)\n";
-    let run = Repo::new()
-        .file("stencil.yaml", format!("{STENCIL_YAML}{exception}"))
+    let run = with_settings(exception)
         .run(&["policy", "list", "--output", "json"])
         .ok();
     let rules: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");

@@ -285,6 +285,11 @@ impl Run {
             .collect()
     }
 
+    /// `Kind name` of every document in the stream, in order.
+    pub fn kinds_and_names(&self) -> Vec<String> {
+        self.docs().iter().map(kind_and_name).collect()
+    }
+
     /// The one object of a kind (and name) in the stream.
     #[track_caller]
     pub fn object(&self, kind: &str, name: &str) -> serde_json::Value {
@@ -440,4 +445,13 @@ affinity:
         );
     }
     helm
+}
+
+/// `Kind name` of a rendered object.
+pub fn kind_and_name(doc: &serde_json::Value) -> String {
+    format!(
+        "{} {}",
+        doc["kind"].as_str().unwrap_or(""),
+        doc["metadata"]["name"].as_str().unwrap_or("")
+    )
 }
