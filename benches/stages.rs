@@ -277,7 +277,6 @@ fn bench_build(c: &mut Criterion, example: &Fixture, keys: &Keys) {
     let secrets = secrets::load(&example.source, &secrets_path, keys).unwrap();
     assert!(secrets.is_some(), "{secrets_path} holds the app's secrets");
     let platform = &renderer.platform;
-    let exceptions = &platform.exceptions;
     let settings = &repo.settings;
     let workload =
         policy::check_spec(tree, tenant, SERVICE, settings, platform, secrets.clone()).unwrap();
@@ -298,7 +297,7 @@ fn bench_build(c: &mut Criterion, example: &Fixture, keys: &Keys) {
         b.iter(|| build::build_service(&workload, tenant, settings).unwrap());
     });
     group.bench_function("check_objects", |b| {
-        b.iter(|| policy::check_objects(&objects, TENANT, SERVICE, exceptions).unwrap());
+        b.iter(|| policy::check_objects(&objects, TENANT, SERVICE, platform).unwrap());
     });
     group.bench_function("app", |b| {
         b.iter_batched(
@@ -307,7 +306,7 @@ fn bench_build(c: &mut Criterion, example: &Fixture, keys: &Keys) {
                 let workload =
                     policy::check_spec(tree, tenant, SERVICE, settings, platform, secrets).unwrap();
                 let mut objects = build::build_service(&workload, tenant, settings).unwrap();
-                policy::check_objects(&objects, TENANT, SERVICE, exceptions).unwrap();
+                policy::check_objects(&objects, TENANT, SERVICE, platform).unwrap();
                 build::sort(&mut objects);
                 objects
             },

@@ -205,12 +205,7 @@ impl<'a> Renderer<'a> {
             secrets,
         )?;
         let mut objects = build::build_service(&workload, tenant, &self.repo.settings)?;
-        policy::check_objects(
-            &objects,
-            tenant.name.as_str(),
-            service,
-            &self.platform.exceptions,
-        )?;
+        policy::check_objects(&objects, tenant.name.as_str(), service, &self.platform)?;
         if self.redact_secrets {
             build::redact(
                 &mut objects,

@@ -592,7 +592,12 @@ fn a_merge_patch_null_deletes_a_field() {
 
 #[test]
 fn out_dir_refuses_two_objects_for_one_file() {
-    let repo = Repo::new().file(
+    // A custom resource named like a built-in kind (the platform declares it).
+    let settings = format!(
+        "{}extraObjects:\n  customResources:\n    - {{ apiVersion: example.com/v1, kind: Deployment }}\n",
+        common::STENCIL_YAML
+    );
+    let repo = Repo::new().file("stencil.yaml", settings).file(
         "tenants/acme/api/values.yaml",
         "extraObjects:\n  - { apiVersion: example.com/v1, kind: Deployment, metadata: { name: api }, spec: {} }\n",
     );

@@ -1,123 +1,148 @@
-//! `extraObjects:`: raw Kubernetes objects added to a tenant-service's output. Each needs
-//! apiVersion, kind and metadata.name; objects are put in (and must stay in) the tenant's
-//! namespace, and known cluster-scoped kinds (ClusterRoleBinding, Namespace, ...) are refused:
-//! a tenant overlay must not reach beyond its tenant. Known Kubernetes kinds are validated
-//! against their typed schema.
+//! `extraObjects:`: raw Kubernetes objects added to a tenant-service's output.
+//!
+//! A tenant's input is hostile, so each object's identity is checked before any use, in
+//! this order: no `items` (kubectl and Argo CD read any object with `items` as a List);
+//! `apiVersion` and `kind` against Kubernetes' grammar; the kind against the allow-list
+//! (namespaced built-in kinds and the custom resources `stencil.yaml` declares, see
+//! `policy::kinds`); `metadata.name` (a DNS-1123 subdomain, a DNS-1035 label for a
+//! Service), no `generateName`, and `metadata.namespace` the tenant's (set when missing).
+//! Only then does the object exist for stencil; built-in kinds are then validated against
+//! their typed schema.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::Tenant;
-use crate::names::check_dns_label;
+use crate::model::ExtraObjectsSettings;
+use crate::origin::Origin;
 use crate::policy::Workload;
+use crate::policy::kinds;
 
 use super::Object;
 
-/// Kinds without a namespace: refused in a tenant's extra objects.
-const CLUSTER_SCOPED: [&str; 12] = [
-    "Namespace",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "PersistentVolume",
-    "StorageClass",
-    "PriorityClass",
-    "IngressClass",
-    "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration",
-    "APIService",
-    "ClusterIssuer",
-];
+pub(super) use kinds::check_subdomain;
 
-pub fn objects(w: &Workload, tenant: &Tenant) -> Result<Vec<Object>> {
+pub fn objects(
+    w: &Workload,
+    tenant: &Tenant,
+    settings: &ExtraObjectsSettings,
+) -> Result<Vec<Object>> {
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for (value, origin) in &w.extra_objects {
-        let mut value = value.clone();
-        let fail = |msg: String| -> Error {
-            Diagnostic::new(format!("invalid extra object: {msg}"))
-                .at(origin)
-                .hint("extraObjects entries are complete Kubernetes objects with apiVersion, kind and metadata.name")
-                .into()
-        };
-        let Some(map) = value.as_object_mut() else {
-            problems.push(fail("not a mapping".into()));
-            continue;
-        };
-        let kind = map
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        // `Cluster*` kinds (ClusterSecretStore, ClusterIssuer, ClusterPolicy, ...) are
-        // cluster-scoped by convention.
-        if CLUSTER_SCOPED.contains(&kind.as_str()) || kind.starts_with("Cluster") {
-            problems.push(fail(format!(
-                "{kind} is cluster-scoped; a tenant's extra objects live in the tenant's namespace only"
-            )));
-            continue;
+        match object(value, origin, tenant, &w.service, settings) {
+            Ok(o) => out.push(o),
+            Err(d) => problems.push(Error::from(d.at(origin))),
         }
-        let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) else {
-            problems.push(fail("metadata is missing".into()));
-            continue;
-        };
-        if !CLUSTER_SCOPED.contains(&kind.as_str()) {
-            match meta.get("namespace").and_then(Value::as_str) {
-                None => {
-                    meta.insert(
-                        "namespace".into(),
-                        Value::String(tenant.namespace.to_string()),
-                    );
-                }
-                Some(ns) if ns != tenant.namespace.as_str() => {
-                    problems.push(fail(format!(
-                        "it is in namespace `{ns}`, but tenant `{}` owns only `{}`",
-                        tenant.name, tenant.namespace
-                    )));
-                    continue;
-                }
-                Some(_) => {}
-            }
-        }
-        let object = match Object::from_value(
-            value,
-            tenant.name.as_str(),
-            Some(&w.service),
-            Some(origin.clone()),
-            true,
-        ) {
-            Ok(o) => o,
-            Err(_) => {
-                problems.push(fail(
-                    "apiVersion, kind and metadata.name must be strings".into(),
-                ));
-                continue;
-            }
-        };
-        if let Err(msg) = check_subdomain(&object.name) {
-            problems.push(fail(msg));
-            continue;
-        }
-        if let Err(msg) = validate_typed(&object.value, &object.api_version, &object.kind) {
-            problems.push(fail(format!("{}: {msg}", object.describe())));
-            continue;
-        }
-        out.push(object);
     }
     Error::unless(problems, out)
 }
 
-/// DNS-1123 subdomain: labels joined by dots, at most 253 characters.
-pub(super) fn check_subdomain(name: &str) -> Result<(), String> {
-    if name.len() > 253 {
-        return Err(format!("name `{name}` is longer than 253 characters"));
+/// One extra object, checked (see the module docs for the order).
+fn object(
+    value: &Value,
+    origin: &Origin,
+    tenant: &Tenant,
+    service: &str,
+    settings: &ExtraObjectsSettings,
+) -> Result<Object, Diagnostic> {
+    let invalid = |msg: String| {
+        Diagnostic::new(format!("invalid extra object: {msg}"))
+            .hint("extraObjects entries are complete Kubernetes objects with apiVersion, kind and metadata.name")
+    };
+    let mut value = value.clone();
+    let Some(map) = value.as_object_mut() else {
+        return Err(invalid("not a mapping".into()));
+    };
+    if map.contains_key("items") {
+        return Err(Diagnostic::new(
+            "an extra object may not have `items`: kubectl and Argo CD read any object with `items` as a List, whose items would escape every check",
+        )
+        .rule(crate::model::Rule::AllowedKinds.name())
+        .hint("add each object as its own extraObjects entry"));
     }
-    for part in name.split('.') {
-        check_dns_label(part, 63).map_err(|_| {
-            format!("`{name}` is not a valid object name (lowercase DNS-1123 subdomain)")
-        })?;
+    let field = |key: &str| match map.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        _ => Err(invalid(format!("{key} must be a string"))),
+    };
+    let api_version = field("apiVersion")?;
+    let kind = field("kind")?;
+    kinds::check_api_version(&api_version).map_err(invalid)?;
+    kinds::check_kind(&kind).map_err(|msg| {
+        let d = invalid(msg);
+        match kinds::spelling(&kind, settings) {
+            Some(k) => d.hint(format!("did you mean `{k}`? Kinds are case-sensitive")),
+            None => d,
+        }
+    })?;
+    kinds::check_allowed(&api_version, &kind, settings)?;
+    let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return Err(invalid("metadata must be a mapping".into()));
+    };
+    check_metadata(meta, &kind, tenant).map_err(invalid)?;
+    let object = Object::from_value(
+        value,
+        tenant.name.as_str(),
+        Some(service),
+        Some(origin.clone()),
+        true,
+    )
+    .map_err(|_| invalid("apiVersion, kind and metadata.name must be strings".into()))?;
+    validate_typed(&object.value, &object.api_version, &object.kind)
+        .map_err(|msg| invalid(format!("{}: {msg}", object.describe())))?;
+    Ok(object)
+}
+
+/// `metadata.name` (a DNS-1123 subdomain; a DNS-1035 label for a Service), no
+/// `generateName`, and `metadata.namespace` the tenant's (set when missing).
+fn check_metadata(
+    meta: &mut Map<String, Value>,
+    kind: &str,
+    tenant: &Tenant,
+) -> Result<(), String> {
+    if meta.contains_key("generateName") {
+        return Err("metadata.generateName is not allowed: every object needs a fixed metadata.name (kubectl apply and Argo CD track objects by name)".into());
+    }
+    let Some(Value::String(name)) = meta.get("name") else {
+        return Err("metadata.name must be a string".into());
+    };
+    if kind == "Service" {
+        check_dns_1035(name)?;
+    } else {
+        check_subdomain(name)?;
+    }
+    match meta.get("namespace") {
+        None => {
+            meta.insert(
+                "namespace".into(),
+                Value::String(tenant.namespace.to_string()),
+            );
+        }
+        Some(Value::String(ns)) => {
+            if crate::names::check_dns_label(ns, 63).is_err() {
+                return Err(format!("namespace `{ns}` is not a valid namespace name"));
+            }
+            if ns != tenant.namespace.as_str() {
+                return Err(format!(
+                    "it is in namespace `{ns}`, but tenant `{}` owns only `{}`",
+                    tenant.name, tenant.namespace
+                ));
+            }
+        }
+        Some(_) => return Err("metadata.namespace must be a string".into()),
+    }
+    Ok(())
+}
+
+/// A DNS-1035 label (a Service name): a DNS-1123 label that starts with a letter.
+fn check_dns_1035(name: &str) -> Result<(), String> {
+    let starts_with_letter = name.bytes().next().is_some_and(|b| b.is_ascii_lowercase());
+    if !starts_with_letter || crate::names::check_dns_label(name, 63).is_err() {
+        return Err(format!(
+            "`{name}` is not a valid Service name (DNS-1035 label: lowercase letters, digits and `-`, starting with a letter, at most 63)"
+        ));
     }
     Ok(())
 }

@@ -255,7 +255,7 @@ pub fn build_service(
         objects.push(Object::from_typed(&ingress, t, s)?);
     }
     patch::apply(&mut objects, &workload.patches, ns)?;
-    objects.extend(extra::objects(workload, tenant)?);
+    objects.extend(extra::objects(workload, tenant, &settings.extra_objects)?);
     Ok(objects)
 }
 

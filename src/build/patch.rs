@@ -1,7 +1,9 @@
 //! `patches:`: RFC 6902 JSON patches and RFC 7386 merge patches on rendered objects, each
 //! aimed at objects by kind (and optionally name). A patch that matches nothing is an error
 //! (a typo must not pass silently), and every patched object is validated again against its
-//! Kubernetes type.
+//! Kubernetes type. A patch changes what is in an object, never which object it is: its
+//! apiVersion, kind, name and namespace stay, and it gains no `items` (readers would take it
+//! for a List).
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::model::{PatchSpec, PatchType};
@@ -55,7 +57,11 @@ fn apply_one(
         PatchType::Merge => None,
     };
     for object in objects.iter_mut().filter(|o| matches(o)) {
-        let (kind, api_version) = (object.kind.clone(), object.api_version.clone());
+        let (kind, api_version, name) = (
+            object.kind.clone(),
+            object.api_version.clone(),
+            object.name.clone(),
+        );
         match &ops {
             Some(ops) => json_patch::patch(&mut object.value, ops).map_err(|e| {
                 Diagnostic::new(format!("JSON patch on {} failed: {e}", object.describe()))
@@ -82,6 +88,15 @@ fn apply_one(
         // object name (it also names the file with --out-dir) and the namespace the tenant's.
         super::extra::check_subdomain(&patched.name)
             .map_err(|msg| Diagnostic::new(format!("after patching, {msg}")).at(origin))?;
+        if patched.name != name {
+            return Err(Diagnostic::new(format!(
+                "a patch may not change metadata.name ({kind} {name} became `{}`)",
+                patched.name
+            ))
+            .at(origin)
+            .hint("other objects refer to this one by name; render a new object with extraObjects instead")
+            .into());
+        }
         if patched.namespace.as_deref() != Some(namespace) {
             return Err(Diagnostic::new(format!(
                 "a patch moved {} out of the tenant's namespace `{namespace}`",
@@ -89,6 +104,14 @@ fn apply_one(
             ))
             .at(origin)
             .hint("patches cannot change metadata.namespace")
+            .into());
+        }
+        if patched.value.get("items").is_some() {
+            return Err(Diagnostic::new(format!(
+                "a patch may not add `items` to {}: kubectl and Argo CD read any object with `items` as a List",
+                patched.describe()
+            ))
+            .at(origin)
             .into());
         }
         super::extra::validate_typed(&patched.value, &patched.api_version, &patched.kind).map_err(

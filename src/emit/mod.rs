@@ -67,14 +67,39 @@ pub fn stream(objects: &[Object], format: Format) -> Result<String> {
 }
 
 /// The relative file path of an object in an output directory.
+///
+/// Built only from checked parts (the tenant, the service, the kind lowercased, the name:
+/// each checked against Kubernetes' grammar before it became an object), and, belt and
+/// braces, every path component made safe again here: whatever an object holds, the path
+/// stays inside the output directory.
 pub fn file_name(object: &Object) -> PathBuf {
     let file = format!("{}-{}.yaml", object.kind.to_ascii_lowercase(), object.name);
-    let mut path = PathBuf::from(&object.tenant);
+    let mut path = PathBuf::from(safe_component(&object.tenant));
     if let Some(service) = &object.service {
-        path.push(service);
+        path.push(safe_component(service));
     }
-    path.push(file);
+    path.push(safe_component(&file));
     path
+}
+
+/// One path component that cannot leave its directory: only ASCII letters, digits, `.`,
+/// `-` and `_` (anything else becomes `_`: no `/`, `\`, NUL or control character), and
+/// never empty, `.` or `..`.
+fn safe_component(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.is_empty() || out.bytes().all(|b| b == b'.') {
+        out.insert(0, '_');
+    }
+    out
 }
 
 /// Replaces `dir` with one file per object. Refuses to replace a non-empty directory that
@@ -181,4 +206,29 @@ fn swap(staging: &Path, dir: &Path, parent: &Path, name: &str) -> Result<()> {
         fs::rename(staging, dir).map_err(|e| io(dir, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_component;
+
+    #[test]
+    fn path_components_stay_in_their_directory() {
+        assert_eq!(
+            safe_component("configmap-api-env.yaml"),
+            "configmap-api-env.yaml"
+        );
+        for bad in [
+            "..", ".", "", "../x", "a/b", "a\\b", "a\0b", "/etc", "\u{2028}",
+        ] {
+            let safe = safe_component(bad);
+            assert!(!safe.is_empty() && safe != "." && safe != "..", "{bad:?}");
+            assert!(!safe.contains(['/', '\\', '\0']), "{bad:?} -> {safe:?}");
+            assert_eq!(
+                std::path::Path::new(&safe).components().count(),
+                1,
+                "{bad:?}"
+            );
+        }
+    }
 }

@@ -14,6 +14,7 @@ pub use repo::{
     EnvironmentSpec, Exception, ExternalSecretsSettings, PolicySettings, RepoKind, RepoSettings,
     Rule, SecretStoreKind,
 };
+pub use repo::{ExtraObjectsSettings, KindRef};
 pub use service::{
     AutoscalingSpec, EnvFile, EnvValue, Extends, FeatureFlagsSpec, ImagePin, ImageSpec,
     IngressScheme, IngressSpec, IntOrString, PatchSpec, PatchTarget, PatchType, PdbSpec, ProbeSpec,

@@ -42,6 +42,9 @@ pub struct RepoSettings {
     /// Exceptions: the only way to relax a guardrail (`stencil policy list` lists them).
     #[serde(default)]
     pub policy: PolicySettings,
+    /// What tenants may add with `extraObjects`, besides namespaced built-in kinds.
+    #[serde(default)]
+    pub extra_objects: ExtraObjectsSettings,
     /// Argo CD: where the Applications live and which repository they read.
     #[serde(default)]
     pub argocd: ArgoCdSettings,
@@ -153,6 +156,34 @@ pub enum SecretStoreKind {
     SecretStore,
 }
 
+/// What a tenant's `extraObjects` may hold. Namespaced built-in Kubernetes kinds are always
+/// allowed (some of them are platform-owned); anything else must be declared here.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExtraObjectsSettings {
+    /// Namespaced custom resources tenants may add, one entry per allowed version (e.g.
+    /// `{ apiVersion: external-secrets.io/v1, kind: ExternalSecret }`). Exact match.
+    #[serde(default)]
+    pub custom_resources: Vec<KindRef>,
+    /// More kinds only the platform renders: refused in `extraObjects` (rule
+    /// `platform-objects`, any version of the group), besides quotas, limits, network
+    /// policies (Kubernetes, Cilium, Calico), Endpoints and Flagger's kinds.
+    #[serde(default)]
+    pub platform_kinds: Vec<KindRef>,
+    /// ClusterRoles an extra RoleBinding may bind to the namespace's service accounts
+    /// (default: none; a RoleBinding binds a Role of the same service).
+    #[serde(default)]
+    pub bindable_cluster_roles: Vec<String>,
+}
+
+/// A kind by its exact `apiVersion` (`<group>/<version>`) and `kind`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KindRef {
+    pub api_version: String,
+    pub kind: String,
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PolicySettings {
@@ -204,11 +235,17 @@ pub enum Rule {
     /// What the platform renders (quota, limits, network policies, access, canaries)
     /// comes from the platform only, not from `extraObjects` or patches.
     PlatformObjects,
+    /// `extraObjects` hold only namespaced built-in kinds and the custom resources
+    /// `stencil.yaml` declares (no exceptions: declare the kind instead).
+    AllowedKinds,
+    /// A tenant's Roles cannot grant bind, escalate, impersonate, `*`, or writes to what
+    /// confines the namespace (namespaces, quotas, limits, network policies, RBAC).
+    RbacEscalation,
 }
 
 impl Rule {
     /// Every rule, in the order `stencil policy list` prints them.
-    pub const ALL: [Rule; 11] = [
+    pub const ALL: [Rule; 13] = [
         Rule::MutableImageTag,
         Rule::NoPrivilegeEscalation,
         Rule::ReadOnlyRootFilesystem,
@@ -220,6 +257,8 @@ impl Rule {
         Rule::QuotaCeiling,
         Rule::CanaryMinimum,
         Rule::PlatformObjects,
+        Rule::AllowedKinds,
+        Rule::RbacEscalation,
     ];
 
     /// The rule's id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
@@ -236,6 +275,8 @@ impl Rule {
             Rule::QuotaCeiling => "quota-ceiling",
             Rule::CanaryMinimum => "canary-minimum",
             Rule::PlatformObjects => "platform-objects",
+            Rule::AllowedKinds => "allowed-kinds",
+            Rule::RbacEscalation => "rbac-escalation",
         }
     }
 
@@ -261,7 +302,13 @@ impl Rule {
                 "a canary analyses at least canary.minInterval x canary.minIterations, with the platform's step weight, threshold and smoke test"
             }
             Rule::PlatformObjects => {
-                "no ResourceQuota, LimitRange, NetworkPolicy, Canary or MetricTemplate in extraObjects, no RoleBinding but of a Role to the namespace's service accounts, no patch of the Canary"
+                "no ResourceQuota, LimitRange, NetworkPolicy (Kubernetes, Cilium, Calico), Endpoints, Canary, MetricTemplate or extraObjects.platformKinds in extraObjects; RoleBindings bind only the service's own Roles (or extraObjects.bindableClusterRoles) to the namespace's service accounts; no patch of the Canary"
+            }
+            Rule::AllowedKinds => {
+                "extraObjects are namespaced built-in kinds or extraObjects.customResources, matched exactly by apiVersion and kind; never a List"
+            }
+            Rule::RbacEscalation => {
+                "extra Roles grant no bind, escalate, impersonate or `*` verb, and no writes to namespaces, quotas, limit ranges, network policies, endpoints, canaries, roles, role bindings or `*`"
             }
         }
     }
@@ -301,6 +348,12 @@ impl Rule {
             }
             Rule::PlatformObjects => {
                 "a tenant overlay must not widen its own quota, network, access or rollout analysis; those are platform decisions"
+            }
+            Rule::AllowedKinds => {
+                "a deny-list always misses a kind (cluster-scoped CRDs, new built-ins, a List smuggling objects); only kinds known to stay in the namespace are safe"
+            }
+            Rule::RbacEscalation => {
+                "a Role that can write RBAC, quotas or network policies, or impersonate, lets the tenant's workloads undo every other guardrail at runtime"
             }
         }
     }

@@ -8,8 +8,10 @@
 
 mod canary;
 mod fields;
+pub(crate) mod kinds;
 mod objects;
 mod platform;
+mod rbac;
 
 use std::collections::BTreeMap;
 
@@ -570,6 +572,14 @@ impl Exceptions {
                     .at(&at)
                     .hint("say why the exception is needed in `reason:`")
                     .into());
+            }
+            if e.rule == Rule::AllowedKinds {
+                return Err(Diagnostic::new(
+                    "the allowed-kinds rule has no exceptions: a kind is allowed for every tenant or none",
+                )
+                .at(&at)
+                .hint("declare the custom resource under extraObjects.customResources in stencil.yaml")
+                .into());
             }
             if e.rule == Rule::QuotaCeiling && !e.services.is_empty() {
                 return Err(Diagnostic::new(

@@ -1,12 +1,13 @@
 //! Guardrails on built objects: every container of every pod template, after patches and
-//! for extra objects too.
+//! for extra objects too; platform-owned kinds and RoleBindings (rule `platform-objects`);
+//! Roles (rule `rbac-escalation`, in `rbac.rs`).
 
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
-use super::Exceptions;
+use super::{Exceptions, Platform, kinds, rbac};
 use crate::build::Object;
 use crate::error::{Diagnostic, Error, Result};
-use crate::model::Rule;
+use crate::model::{ExtraObjectsSettings, Rule};
 use crate::names::Tag;
 
 /// Checks the guardrails on built (and patched) objects: every container of every pod
@@ -15,11 +16,28 @@ pub fn check_objects(
     objects: &[Object],
     tenant: &str,
     service: &str,
-    exceptions: &Exceptions,
+    platform: &Platform,
 ) -> Result<()> {
-    let mut problems = Vec::new();
+    let exceptions = &platform.exceptions;
+    let mut problems: Vec<Error> = rbac::check_roles(objects, tenant, service, exceptions)
+        .into_iter()
+        .map(Error::from)
+        .collect();
+    // The Roles this service defines itself: the only Roles its RoleBindings may bind.
+    let own_roles: Vec<&str> = objects
+        .iter()
+        .filter(|o| o.extra && o.kind == "Role" && kinds::group(&o.api_version) == RBAC)
+        .map(|o| o.name.as_str())
+        .collect();
+    let ctx = Ownership {
+        tenant,
+        service,
+        exceptions,
+        settings: &platform.extra_objects,
+        own_roles: &own_roles,
+    };
     for object in objects {
-        if let Some(problem) = platform_owned(object, tenant, service, exceptions) {
+        if let Some(problem) = platform_owned(object, &ctx) {
             problems.push(Error::from(problem));
         }
         let Some(pod) = pod_spec(object) else {
@@ -196,41 +214,36 @@ fn check_container(
     }
 }
 
-/// Kinds only the platform renders into a tenant namespace: an `extraObjects` entry could
-/// otherwise widen the tenant's quota, network, access or analysis (group, kind).
-const PLATFORM_KINDS: [(&str, &str); 5] = [
-    ("", "ResourceQuota"),
-    ("", "LimitRange"),
-    ("networking.k8s.io", "NetworkPolicy"),
-    ("flagger.app", "Canary"),
-    ("flagger.app", "MetricTemplate"),
-];
+const RBAC: &str = "rbac.authorization.k8s.io";
 
-/// An extra object of a platform-owned kind (or a RoleBinding granting more than a Role to
-/// the namespace's service accounts), or stencil's own Canary changed by a patch.
-fn platform_owned(
-    object: &Object,
-    tenant: &str,
-    service: &str,
-    exceptions: &Exceptions,
-) -> Option<Diagnostic> {
-    let group = object.api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    let owned = PLATFORM_KINDS
-        .iter()
-        .any(|(g, k)| *g == group && *k == object.kind);
+/// What [`platform_owned`] needs to know besides the object.
+struct Ownership<'a> {
+    tenant: &'a str,
+    service: &'a str,
+    exceptions: &'a Exceptions,
+    settings: &'a ExtraObjectsSettings,
+    own_roles: &'a [&'a str],
+}
+
+/// An extra object of a platform-owned kind (see [`kinds::PLATFORM_OWNED`] and
+/// `extraObjects.platformKinds`), a RoleBinding granting more than the service's own Roles
+/// (or the ClusterRoles the platform lists) to the namespace's service accounts, or stencil's
+/// own Canary changed by a patch.
+fn platform_owned(object: &Object, ctx: &Ownership<'_>) -> Option<Diagnostic> {
+    let group = kinds::group(&object.api_version);
+    let owned = kinds::platform_owned(group, &object.kind, ctx.settings);
+    let mut hint = "the platform sets these in stencil.yaml (workspace:, canary:); an exception needs a reason under policy.exceptions in stencil.yaml";
     let message = if object.extra && owned {
         format!(
             "{}: a tenant's {} comes from the platform, not from extraObjects",
             object.describe(),
             object.kind
         )
-    } else if object.extra
-        && group == "rbac.authorization.k8s.io"
-        && object.kind == "RoleBinding"
-        && !binds_own_role_to_own_accounts(object)
-    {
+    } else if object.extra && group == RBAC && object.kind == "RoleBinding" {
+        let problem = binding_problem(object, ctx.own_roles, &ctx.settings.bindable_cluster_roles)?;
+        hint = "bind a Role this service defines in extraObjects, or a ClusterRole the platform lists in extraObjects.bindableClusterRoles, to the namespace's service accounts; people get access through the tenant's groups (tenant.yaml)";
         format!(
-            "{}: an extra RoleBinding may bind only a Role to the namespace's service accounts; people get access through the tenant's team and groups",
+            "{}: an extra RoleBinding may bind only a Role to the namespace's service accounts: {problem}",
             object.describe()
         )
     } else if !object.extra && object.origin.is_some() && owned {
@@ -242,32 +255,58 @@ fn platform_owned(
     } else {
         return None;
     };
-    if exceptions.allows(Rule::PlatformObjects, tenant, service) {
+    if ctx
+        .exceptions
+        .allows(Rule::PlatformObjects, ctx.tenant, ctx.service)
+    {
         return None;
     }
     Some(
         Diagnostic::new(message)
             .at_opt(object.origin.as_ref())
             .rule(Rule::PlatformObjects.name())
-            .hint("the platform sets these in stencil.yaml (workspace:, canary:); an exception needs a reason under policy.exceptions in stencil.yaml"),
+            .hint(hint),
     )
 }
 
-/// A RoleBinding of a (namespaced) Role to ServiceAccounts of its own namespace only.
-fn binds_own_role_to_own_accounts(object: &Object) -> bool {
+/// Why a RoleBinding is not one a tenant may add, if it is not: it must bind a Role of the
+/// same service, or a ClusterRole in `bindable`, to ServiceAccounts of its own namespace.
+fn binding_problem(object: &Object, own_roles: &[&str], bindable: &[String]) -> Option<String> {
     let v = &object.value;
+    let text = |ptr: &str| v.pointer(ptr).and_then(|k| k.as_str()).unwrap_or_default();
+    let (kind, name) = (text("/roleRef/kind"), text("/roleRef/name"));
     let own_namespace = object.namespace.as_deref();
-    let role_ok = v.pointer("/roleRef/kind").and_then(|k| k.as_str()) == Some("Role");
     let subjects = v.get("subjects").and_then(|s| s.as_array());
-    let subjects_ok = subjects.is_none_or(|subjects| {
-        subjects.iter().all(|s| {
-            s.get("kind").and_then(|k| k.as_str()) == Some("ServiceAccount")
-                && s.get("namespace")
-                    .and_then(|n| n.as_str())
-                    .is_none_or(|n| Some(n) == own_namespace)
-        })
+    let stranger = subjects.into_iter().flatten().find(|s| {
+        s.get("kind").and_then(|k| k.as_str()) != Some("ServiceAccount")
+            || s.get("namespace")
+                .and_then(|n| n.as_str())
+                .is_some_and(|n| Some(n) != own_namespace)
     });
-    role_ok && subjects_ok
+    if let Some(s) = stranger {
+        let field = |k: &str| s.get(k).and_then(|x| x.as_str()).unwrap_or("?");
+        return Some(format!(
+            "subject {} `{}` is not a service account of this namespace; people get access through the tenant's team and groups",
+            field("kind"),
+            field("name")
+        ));
+    }
+    if text("/roleRef/apiGroup") != RBAC {
+        return Some("roleRef.apiGroup must be rbac.authorization.k8s.io".into());
+    }
+    match kind {
+        "Role" if own_roles.contains(&name) => None,
+        "Role" => Some(format!(
+            "it binds Role `{name}`, which this service's extraObjects do not define"
+        )),
+        "ClusterRole" if bindable.iter().any(|b| b == name) => None,
+        "ClusterRole" => Some(format!(
+            "it binds ClusterRole `{name}`, which is not in extraObjects.bindableClusterRoles in stencil.yaml"
+        )),
+        other => Some(format!(
+            "roleRef.kind `{other}` is neither Role nor ClusterRole"
+        )),
+    }
 }
 
 /// Checks that an image reference carries an immutable tag or a digest.

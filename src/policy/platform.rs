@@ -19,6 +19,8 @@ pub struct Platform {
     pub exceptions: Exceptions,
     /// `canary.minInterval` in milliseconds, when `canary:` is set.
     pub(super) min_interval_ms: Option<u64>,
+    /// `extraObjects` in `stencil.yaml`: platform-owned kinds and bindable ClusterRoles.
+    pub(super) extra_objects: crate::model::ExtraObjectsSettings,
     settings_node: Arc<Node>,
 }
 
@@ -201,11 +203,13 @@ impl Platform {
             .canary
             .as_ref()
             .and_then(|c| check_canary_settings(c, node, &mut problem));
+        super::kinds::check_settings(settings, node, &mut problem);
         Error::unless(
             problems,
             Platform {
                 exceptions,
                 min_interval_ms,
+                extra_objects: settings.extra_objects.clone(),
                 settings_node: Arc::clone(node),
             },
         )
