@@ -205,8 +205,40 @@ fn first_difference(original: &Value, back: &Value, path: &mut String) -> Option
 /// Validates an object of a known Kubernetes kind against its typed schema: unknown fields
 /// and wrong types are errors. Unknown kinds (CRDs) pass through.
 pub fn validate_typed(value: &Value, api_version: &str, kind: &str) -> Result<(), String> {
-    use k8s_openapi::api::{apps, autoscaling, batch, core, networking, policy, rbac};
+    use k8s_openapi::api::{
+        apps, autoscaling, batch, coordination, core, discovery, events, networking, policy, rbac,
+        resource,
+    };
     match (api_version, kind) {
+        ("v1", "ReplicationController") => roundtrip::<core::v1::ReplicationController>(value),
+        ("v1", "PodTemplate") => roundtrip::<core::v1::PodTemplate>(value),
+        ("v1", "Endpoints") => roundtrip::<core::v1::Endpoints>(value),
+        ("v1", "Event") => roundtrip::<core::v1::Event>(value),
+        ("apps/v1", "ReplicaSet") => roundtrip::<apps::v1::ReplicaSet>(value),
+        ("apps/v1", "ControllerRevision") => roundtrip::<apps::v1::ControllerRevision>(value),
+        ("autoscaling/v1", "HorizontalPodAutoscaler") => {
+            roundtrip::<autoscaling::v1::HorizontalPodAutoscaler>(value)
+        }
+        ("coordination.k8s.io/v1", "Lease") => roundtrip::<coordination::v1::Lease>(value),
+        ("coordination.k8s.io/v1beta1", "LeaseCandidate") => {
+            roundtrip::<coordination::v1beta1::LeaseCandidate>(value)
+        }
+        ("discovery.k8s.io/v1", "EndpointSlice") => {
+            roundtrip::<discovery::v1::EndpointSlice>(value)
+        }
+        ("events.k8s.io/v1", "Event") => roundtrip::<events::v1::Event>(value),
+        ("resource.k8s.io/v1beta1", "ResourceClaim") => {
+            roundtrip::<resource::v1beta1::ResourceClaim>(value)
+        }
+        ("resource.k8s.io/v1beta1", "ResourceClaimTemplate") => {
+            roundtrip::<resource::v1beta1::ResourceClaimTemplate>(value)
+        }
+        ("resource.k8s.io/v1beta2", "ResourceClaim") => {
+            roundtrip::<resource::v1beta2::ResourceClaim>(value)
+        }
+        ("resource.k8s.io/v1beta2", "ResourceClaimTemplate") => {
+            roundtrip::<resource::v1beta2::ResourceClaimTemplate>(value)
+        }
         ("v1", "ConfigMap") => roundtrip::<core::v1::ConfigMap>(value),
         ("v1", "Secret") => roundtrip::<core::v1::Secret>(value),
         ("v1", "Service") => roundtrip::<core::v1::Service>(value),
@@ -257,6 +289,18 @@ mod tests {
             validate_typed(&nested, "apps/v1", "Deployment").unwrap_err(),
             "`spec.template.spec.containers[0].imagePullPolicyy` is not a field of this kind (or has the wrong type)"
         );
+    }
+
+    #[test]
+    fn every_allowed_built_in_kind_is_validated_by_type() {
+        for (api, kind) in kinds::BUILT_IN {
+            let object =
+                json!({"apiVersion": api, "kind": kind, "metadata": {"name": "x"}, "notAField": 1});
+            assert!(
+                validate_typed(&object, api, kind).is_err(),
+                "{api} {kind} is not validated against its type"
+            );
+        }
     }
 
     #[test]

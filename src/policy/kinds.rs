@@ -32,7 +32,7 @@ const fn cluster<T: Resource<Scope = ClusterResourceScope>>() -> (&'static str, 
 /// `LocalSubjectAccessReview` (a question, not an object), `CSIStorageCapacity` (read
 /// cluster-wide by the scheduler), sub-resources (`Eviction`, `Scale`, `TokenRequest`) and
 /// every `*List`.
-const BUILT_IN: [(&str, &str); 34] = [
+pub(crate) const BUILT_IN: [(&str, &str); 34] = [
     namespaced::<core::v1::ConfigMap>(),
     namespaced::<core::v1::Endpoints>(),
     namespaced::<core::v1::Event>(),
@@ -271,7 +271,7 @@ pub fn check_allowed(
     } else {
         format!("{what} in extraObjects")
     };
-    let mut hint = String::new();
+    let mut hint = String::from("Tenants");
     if !cluster_scoped {
         let same_kind = allowed(settings)
             .filter(|(_, k)| *k == kind)
@@ -284,10 +284,10 @@ pub fn check_allowed(
                 .max_by_key(|(a, _)| group(a) == group_name)
         });
         if let Some((a, k)) = suggestion {
-            hint = format!("did you mean `{a} {k}`? ");
+            hint = format!("did you mean `{a} {k}`? Tenants");
         }
     }
-    hint.push_str("tenants may add namespaced built-in kinds and the custom resources the platform declares under extraObjects.customResources in stencil.yaml");
+    hint.push_str(" may add namespaced built-in kinds and the custom resources the platform declares under extraObjects.customResources in stencil.yaml");
     Err(Diagnostic::new(message)
         .rule(Rule::AllowedKinds.name())
         .hint(hint))
