@@ -326,7 +326,10 @@ pub fn check_settings(settings: &RepoSettings, node: &Node, problem: &mut impl F
         .iter()
         .enumerate()
     {
-        if let Err(msg) = check_subdomain(role) {
+        // RBAC object names are path segments (`system:aggregate-to-view` is one).
+        let bad = role.is_empty() || role == "." || role == ".." || role.contains(['/', '%']);
+        if bad {
+            let msg = format!("`{role}` is not a valid ClusterRole name");
             let at = node
                 .get("extraObjects")
                 .and_then(|e| e.get("bindableClusterRoles"))
