@@ -404,18 +404,25 @@ fn declarations_in_stencil_yaml_are_checked() {
 
 #[test]
 fn cni_policies_are_platform_owned() {
-    for (api, kind) in [
-        ("cilium.io/v2", "CiliumNetworkPolicy"),
-        ("crd.projectcalico.org/v1", "NetworkPolicy"),
-        ("projectcalico.org/v3", "NetworkPolicy"),
-        ("projectcalico.org/v3", "NetworkSet"),
-        ("networking.k8s.io/v1", "NetworkPolicy"),
-        ("v1", "Endpoints"),
-        ("discovery.k8s.io/v1", "EndpointSlice"),
+    for (api, kind, body) in [
+        ("cilium.io/v2", "CiliumNetworkPolicy", "spec: {}"),
+        ("crd.projectcalico.org/v1", "NetworkPolicy", "spec: {}"),
+        ("projectcalico.org/v3", "NetworkPolicy", "spec: {}"),
+        ("projectcalico.org/v3", "NetworkSet", "spec: {}"),
+        ("networking.k8s.io/v1", "NetworkPolicy", "spec: {}"),
+        (
+            "v1",
+            "Endpoints",
+            "subsets: [{ addresses: [{ ip: 10.0.0.1 }] }]",
+        ),
+        (
+            "discovery.k8s.io/v1",
+            "EndpointSlice",
+            "addressType: IPv4, endpoints: [{ addresses: [10.0.0.1] }]",
+        ),
     ] {
-        let object = format!(
-            "{{ apiVersion: {api}, kind: {kind}, metadata: {{ name: mine }}, spec: {{}} }}"
-        );
+        let object =
+            format!("{{ apiVersion: {api}, kind: {kind}, metadata: {{ name: mine }}, {body} }}");
         // Even when the platform declared the kind as an allowed custom resource.
         extra_with(CUSTOM, &[&object]).run(&["render"]).fails(&[&format!(
             "error: platform-objects tenants/acme/api/values.yaml:2 {kind} acme/mine: a tenant's {kind} comes from the platform, not from extraObjects"
