@@ -122,7 +122,10 @@ fn check_metadata(
         }
         Some(Value::String(ns)) => {
             if crate::names::check_dns_label(ns, 63).is_err() {
-                return Err(format!("namespace `{ns}` is not a valid namespace name"));
+                return Err(format!(
+                    "namespace `{}` is not a valid namespace name",
+                    kinds::shown(ns)
+                ));
             }
             if ns != tenant.namespace.as_str() {
                 return Err(format!(
@@ -141,7 +144,8 @@ fn check_dns_1035(name: &str) -> Result<(), String> {
     let starts_with_letter = name.bytes().next().is_some_and(|b| b.is_ascii_lowercase());
     if !starts_with_letter || crate::names::check_dns_label(name, 63).is_err() {
         return Err(format!(
-            "`{name}` is not a valid Service name (DNS-1035 label: lowercase letters, digits and `-`, starting with a letter, at most 63)"
+            "`{}` is not a valid Service name (DNS-1035 label: lowercase letters, digits and `-`, starting with a letter, at most 63)",
+            kinds::shown(name)
         ));
     }
     Ok(())

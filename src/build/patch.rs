@@ -98,9 +98,12 @@ fn apply_one(
             .into());
         }
         if patched.namespace.as_deref() != Some(namespace) {
+            let moved_to = patched
+                .namespace
+                .as_deref()
+                .map_or_else(|| "no namespace".to_owned(), crate::policy::kinds::shown);
             return Err(Diagnostic::new(format!(
-                "a patch moved {} out of the tenant's namespace `{namespace}`",
-                patched.describe()
+                "a patch moved {kind} {moved_to}/{name} out of the tenant's namespace `{namespace}`"
             ))
             .at(origin)
             .hint("patches cannot change metadata.namespace")

@@ -172,7 +172,8 @@ fn allowed(settings: &ExtraObjectsSettings) -> impl Iterator<Item = (&str, &str)
 pub fn check_api_version(text: &str) -> Result<(), String> {
     let bad = || {
         format!(
-            "apiVersion `{text}` is not a valid apiVersion (`v1`, or `<group>/<version>` with a lowercase DNS group and a version such as `v1` or `v2beta1`)"
+            "apiVersion `{}` is not a valid apiVersion (`v1`, or `<group>/<version>` with a lowercase DNS group and a version such as `v1` or `v2beta1`)",
+            shown(text)
         )
     };
     let (group, version) = match text.split_once('/') {
@@ -223,7 +224,8 @@ pub fn check_kind(text: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "kind `{text}` is not a Kubernetes kind (an upper-case letter, then letters and digits, at most 63)"
+            "kind `{}` is not a Kubernetes kind (an upper-case letter, then letters and digits, at most 63)",
+            shown(text)
         ))
     }
 }
@@ -231,14 +233,38 @@ pub fn check_kind(text: &str) -> Result<(), String> {
 /// DNS-1123 subdomain: labels joined by dots, at most 253 characters.
 pub fn check_subdomain(name: &str) -> Result<(), String> {
     if name.len() > 253 {
-        return Err(format!("name `{name}` is longer than 253 characters"));
+        return Err(format!(
+            "name `{}` is longer than 253 characters",
+            shown(name)
+        ));
     }
     for part in name.split('.') {
         crate::names::check_dns_label(part, 63).map_err(|_| {
-            format!("`{name}` is not a valid object name (lowercase DNS-1123 subdomain)")
+            format!(
+                "`{}` is not a valid object name (lowercase DNS-1123 subdomain)",
+                shown(name)
+            )
         })?;
     }
     Ok(())
+}
+
+/// Tenant text as a message quotes it: at most 64 characters, control characters escaped
+/// (an error never echoes a huge value or moves the terminal's cursor).
+pub fn shown(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == 64 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A kind's spelling as tenants may write it, if `kind` is one in another case
@@ -329,7 +355,7 @@ pub fn check_settings(settings: &RepoSettings, node: &Node, problem: &mut impl F
         // RBAC object names are path segments (`system:aggregate-to-view` is one).
         let bad = role.is_empty() || role == "." || role == ".." || role.contains(['/', '%']);
         if bad {
-            let msg = format!("`{role}` is not a valid ClusterRole name");
+            let msg = format!("`{}` is not a valid ClusterRole name", shown(role));
             let at = node
                 .get("extraObjects")
                 .and_then(|e| e.get("bindableClusterRoles"))
@@ -403,6 +429,17 @@ mod tests {
         assert!(BUILT_IN.contains(&("v1", "ConfigMap")));
         assert!(BUILT_IN.contains(&("rbac.authorization.k8s.io/v1", "Role")));
         assert!(!BUILT_IN.iter().any(|(_, k)| *k == "Binding"));
+    }
+
+    #[test]
+    fn quoted_text_is_short_and_inert() {
+        assert_eq!(shown("ConfigMap"), "ConfigMap");
+        assert_eq!(shown("a\nb\u{1b}[2J"), "a\\nb\\u{1b}[2J");
+        let long = "x".repeat(1_000_000);
+        assert_eq!(shown(&long).chars().count(), 65);
+        assert!(check_kind(&long).unwrap_err().len() < 200);
+        assert!(check_subdomain(&long).unwrap_err().len() < 200);
+        assert!(check_api_version(&long).unwrap_err().len() < 300);
     }
 
     #[test]
