@@ -575,3 +575,27 @@ fn policy_list_shows_the_new_rules() {
         .run(&["render"])
         .fails(&["allowed-kinds", "extraObjects.customResources"]);
 }
+
+#[test]
+fn hostile_identity_text_is_not_echoed() {
+    let huge = format!("A{}", "b".repeat(200_000));
+    for object in [
+        format!("{{ apiVersion: v1, kind: {huge}, metadata: {{ name: x }} }}"),
+        format!(
+            "{{ apiVersion: v1, kind: ConfigMap, metadata: {{ name: {} }} }}",
+            huge.to_lowercase()
+        ),
+        "{ apiVersion: v1, kind: \"Config\\e[2JMap\", metadata: { name: x } }".to_owned(),
+        "{ apiVersion: \"v1\\e]0;pwned\\a\", kind: ConfigMap, metadata: { name: x } }".to_owned(),
+    ] {
+        let run = extra(&[&object])
+            .run(&["render"])
+            .fails(&["tenants/acme/api/values.yaml:2:5"]);
+        assert!(
+            run.stderr.len() < 4_000,
+            "{} bytes of stderr",
+            run.stderr.len()
+        );
+        assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+    }
+}
