@@ -431,6 +431,48 @@ mod tests {
         assert!(!BUILT_IN.iter().any(|(_, k)| *k == "Binding"));
     }
 
+    /// Whatever passes the grammar is one plain path component: `<kind>-<name>.yaml` can
+    /// never leave its directory (xorshift over a hostile alphabet, fixed seed).
+    #[test]
+    fn checked_identities_are_plain_path_components() {
+        let alphabet: Vec<char> = "aZ0.-/\\\0\n %:_~é\u{2028}".chars().collect();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut passed = 0;
+        for _ in 0..50_000 {
+            let len = (next() % 8) as usize;
+            let text: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let ok_kind = check_kind(&text).is_ok();
+            let ok_name = check_subdomain(&text).is_ok();
+            if ok_kind || ok_name {
+                passed += 1;
+                let file = format!("{}-{}.yaml", text.to_ascii_lowercase(), text);
+                let mut parts = std::path::Path::new(&file).components();
+                assert!(
+                    matches!(parts.next(), Some(std::path::Component::Normal(_)))
+                        && parts.next().is_none(),
+                    "{text:?}"
+                );
+                assert!(
+                    text.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+                );
+                assert!(!text.starts_with('.') && !text.contains(".."), "{text:?}");
+            }
+        }
+        assert!(
+            passed > 1_000,
+            "the generator must also produce valid names"
+        );
+    }
+
     #[test]
     fn quoted_text_is_short_and_inert() {
         assert_eq!(shown("ConfigMap"), "ConfigMap");
