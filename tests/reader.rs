@@ -171,3 +171,22 @@ fn an_empty_block_scalar_at_the_end_of_a_file_is_empty() {
     assert_eq!(env_value_of("env:\n  A: |\n  B: c\n", "A"), "");
     assert_eq!(env_value_of("env:\n  A: |+\n    x\n\n", "A"), "x\n\n");
 }
+
+#[test]
+fn a_carriage_return_ends_a_line_only_before_a_line_feed() {
+    let repo = Repo::new().file(VALUES, "env:\r\n  A: b\r\n");
+    repo.run(&["validate"]).ok();
+    refused("env:\n  A: b\r  B: c\n", 2, 7, "U+000D");
+}
+
+#[test]
+fn nothing_after_the_document_is_dropped() {
+    Repo::new()
+        .file(VALUES, "env:\n  A: b\n...\nreplicas: 5\n")
+        .run(&["render"])
+        .fails(&[VALUES, "one YAML document"]);
+    Repo::new()
+        .file(VALUES, "env:\n  A: b\n---\n")
+        .run(&["render"])
+        .fails(&[VALUES, "one YAML document"]);
+}

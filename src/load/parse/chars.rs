@@ -3,11 +3,14 @@
 //! stop at or read differently gets through.
 //!
 //! Allowed is YAML 1.2's `c-printable` set (tab, LF, CR, U+0020..U+007E, U+0085,
-//! U+00A0..U+D7FF, U+E000..U+FFFD, U+10000..U+10FFFF), with three exceptions stencil adds:
+//! U+00A0..U+D7FF, U+E000..U+FFFD, U+10000..U+10FFFF), with exceptions stencil adds:
 //! - U+0085, U+2028 and U+2029 raw: YAML 1.1 readers (go-yaml in kubectl and Argo CD,
 //!   PyYAML) break lines there, YAML 1.2 readers do not, so one file would mean two things.
 //! - U+FEFF (byte order mark) anywhere but as the very first character: invisible, and a
 //!   key `\u{feff}name` is not the key `name`.
+//! - A CR not followed by LF: lines end with LF or CRLF, so that the line numbers in
+//!   diagnostics are the ones editors and `git diff` show, and no quoted line can carry a
+//!   carriage return that makes a terminal overwrite what it printed.
 //!
 //! Escaped forms in double-quoted strings (`"\0"`, `"\x1b"`, `"\N"`, `"\u2028"`) are plain
 //! ASCII in the file and stay allowed: the value then holds exactly what the escape says.
@@ -20,10 +23,10 @@ use crate::origin::{Origin, SourceFile};
 /// Refuses the first character that a stencil input may not hold raw, at its line:col.
 pub(super) fn check(file: &Arc<SourceFile>) -> Result<()> {
     let text = file.text.as_str();
-    // The common case, decided without decoding: printable ASCII, tab, LF, CR.
+    // The common case, decided without decoding: printable ASCII, tab, LF.
     if text
         .bytes()
-        .all(|b| matches!(b, b'\t' | b'\n' | b'\r' | b' '..=b'~'))
+        .all(|b| matches!(b, b'\t' | b'\n' | b' '..=b'~'))
     {
         return Ok(());
     }
@@ -35,17 +38,25 @@ pub(super) fn check(file: &Arc<SourceFile>) -> Result<()> {
             continue;
         }
         col += 1;
-        let leading_bom = index == 0 && c == '\u{feff}';
-        if leading_bom || !is_refused(c) {
-            continue;
+        if refused_at(text, index, c) {
+            return Err(diagnostic(file, c, line, col).into());
         }
-        return Err(diagnostic(file, c, line, col).into());
     }
     Ok(())
 }
 
-/// True for what a stencil file may not hold raw (see the module docs).
-pub(crate) fn is_refused(c: char) -> bool {
+/// Whether `c`, at byte `index` of `text`, may not be there (see the module docs).
+fn refused_at(text: &str, index: usize, c: char) -> bool {
+    match c {
+        '\u{feff}' => index != 0,
+        '\r' => !text[index + 1..].starts_with('\n'),
+        _ => is_refused(c),
+    }
+}
+
+/// True for the characters refused wherever they are ([`refused_at`] adds the leading BOM
+/// and CRLF that are allowed).
+fn is_refused(c: char) -> bool {
     match c {
         '\t' | '\n' | '\r' => false,
         '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
@@ -65,6 +76,10 @@ fn diagnostic(file: &Arc<SourceFile>, c: char, line: u32, col: u32) -> Diagnosti
             "a byte order mark after the start of the file",
             "\\uFEFF".to_owned(),
         ),
+        '\r' => (
+            "a carriage return not followed by a line feed",
+            "\\r".to_owned(),
+        ),
         '\u{fffe}' | '\u{ffff}' => ("a non-character", format!("\\u{:04X}", u32::from(c))),
         _ => ("a control character", format!("\\x{:02X}", u32::from(c))),
     };
@@ -74,6 +89,7 @@ fn diagnostic(file: &Arc<SourceFile>, c: char, line: u32, col: u32) -> Diagnosti
              readers do not"
         }
         '\u{feff}' => "a byte order mark may only be the first character of a file",
+        '\r' => "stencil reads lines ending in LF or CRLF only",
         _ => "YAML does not allow it in a file",
     };
     // The quoted line must not carry the character itself (a raw escape sequence would
@@ -83,7 +99,7 @@ fn diagnostic(file: &Arc<SourceFile>, c: char, line: u32, col: u32) -> Diagnosti
         .text
         .char_indices()
         .map(|(i, c)| {
-            if is_refused(c) && !(i == 0 && c == '\u{feff}') {
+            if refused_at(&file.text, i, c) {
                 '\u{fffd}'
             } else {
                 c
@@ -142,6 +158,15 @@ mod tests {
         assert!(message.contains("U+001B"), "{message}");
         assert_eq!(first_refused("a: 1\n\0rest: 2\n").unwrap().0, 2);
         assert_eq!(first_refused("a: 1\n\u{feff}b: 2\n").unwrap().1, 1);
+    }
+
+    #[test]
+    fn lines_end_in_lf_or_crlf_only() {
+        assert_eq!(first_refused("a: 1\r\nb: 2\r\n"), None);
+        let (line, col, message) = first_refused("a: 1\r\nb: x\ry: 2\n").unwrap();
+        assert_eq!((line, col), (2, 5));
+        assert!(message.contains("U+000D"), "{message}");
+        assert!(first_refused("a: 1\r").is_some());
     }
 
     #[test]
