@@ -478,6 +478,46 @@ mod tests {
         assert_eq!(d.origin.as_ref().unwrap().line, 2);
     }
 
+    /// No character is dropped or changed on the way in: in every scalar style, a value
+    /// holding a control or non-ASCII character loads as written or the file is refused at
+    /// that character. Every one up to U+0800 and one in 97 beyond, plus the specials.
+    #[test]
+    fn every_character_loads_as_written_or_is_refused_where_it_is() {
+        let specials = [0x85, 0x2028, 0x2029, 0xfeff, 0xfffe, 0xffff, 0x10ffff];
+        // ASCII controls but LF (which is YAML syntax), DEL, then the rest.
+        let chars = (0..0x20)
+            .filter(|c| *c != 0x0a)
+            .chain(0x7f..0x800)
+            .chain((0x800..=0x10ffff).step_by(97))
+            .chain(specials)
+            .filter_map(char::from_u32);
+        for c in chars {
+            for (text, line, col) in [
+                (format!("a: x{c}y\n"), 1, 5),
+                (format!("a: \"x{c}y\"\n"), 1, 6),
+                (format!("a: 'x{c}y'\n"), 1, 6),
+                (format!("a: |\n  x{c}y\n"), 2, 4),
+            ] {
+                let expected = if text.contains('|') {
+                    format!("x{c}y\n")
+                } else {
+                    format!("x{c}y")
+                };
+                match parse_str(&text) {
+                    Ok(node) => assert_eq!(
+                        node.get("a").and_then(Node::as_scalar_text),
+                        Some(expected.as_str()),
+                        "{text:?}"
+                    ),
+                    Err(err) => {
+                        let origin = err.diagnostics()[0].origin.clone().unwrap();
+                        assert_eq!((origin.line, origin.col), (line, col), "{text:?}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn several_documents_are_refused() {
         assert!(parse_str("a: 1\n---\nb: 2\n").is_err());
