@@ -190,3 +190,16 @@ fn nothing_after_the_document_is_dropped() {
         .run(&["render"])
         .fails(&[VALUES, "one YAML document"]);
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_quoted_without_its_control_characters() {
+    let repo = Repo::new().file(VALUES, b"env:\n  A: \x1b]0;owned\x07\xff\n".as_slice());
+    let run = repo
+        .run(&["render"])
+        .fails(&["not valid UTF-8", &format!("{VALUES}:2:")]);
+    assert!(
+        !run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'),
+        "{:?}",
+        run.stderr
+    );
+}

@@ -11,6 +11,8 @@ mod chars;
 #[cfg(test)]
 mod suite;
 
+pub(crate) use chars::quotable;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

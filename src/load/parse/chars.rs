@@ -65,6 +65,21 @@ fn is_refused(c: char) -> bool {
     }
 }
 
+/// `text` with every character [`check`] refuses replaced by U+FFFD, which keeps columns:
+/// safe to quote in a diagnostic (a raw escape sequence or carriage return would otherwise
+/// reach the terminal).
+pub(crate) fn quotable(text: &str) -> String {
+    text.char_indices()
+        .map(|(i, c)| {
+            if refused_at(text, i, c) {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 fn diagnostic(file: &Arc<SourceFile>, c: char, line: u32, col: u32) -> Diagnostic {
     let code = format!("U+{:04X}", u32::from(c));
     let (what, escape) = match c {
@@ -92,21 +107,7 @@ fn diagnostic(file: &Arc<SourceFile>, c: char, line: u32, col: u32) -> Diagnosti
         '\r' => "stencil reads lines ending in LF or CRLF only",
         _ => "YAML does not allow it in a file",
     };
-    // The quoted line must not carry the character itself (a raw escape sequence would
-    // reach the terminal): quote a copy where each refused character is U+FFFD, which keeps
-    // the columns.
-    let shown: String = file
-        .text
-        .char_indices()
-        .map(|(i, c)| {
-            if refused_at(&file.text, i, c) {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect();
-    let shown = SourceFile::new(file.path.clone(), shown);
+    let shown = SourceFile::new(file.path.clone(), quotable(&file.text));
     Diagnostic::new(format!("invalid YAML: {what} ({code}): {why}"))
         .at(&Origin::new(&shown, line, col))
         .hint(format!(
