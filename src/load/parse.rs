@@ -460,7 +460,18 @@ mod tests {
 
     #[test]
     fn an_empty_block_scalar_is_empty_even_at_the_end_of_the_file() {
-        for text in ["a: |\n", "a: >\n", "a: |\n\n\n", "a: |-\n", "a: |"] {
+        for text in [
+            "a: |\n",
+            "a: >\n",
+            "a: |\n\n\n",
+            "a: |-\n",
+            "a: |",
+            "a: |+\n",
+            "a: >2\n",
+            "a: |\r\n",
+            "b: 1\na: |\n",
+            "a: |  # comment\n",
+        ] {
             let node = parse_str(text).unwrap();
             assert_eq!(
                 node.get("a").unwrap().as_scalar_text(),
