@@ -152,7 +152,7 @@ fn decode(path: &RepoPath, bytes: Vec<u8>) -> Result<Arc<SourceFile>> {
                     .rposition(|b| *b == b'\n')
                     .map_or(0, |p| p + 1)
                 + 1;
-            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let text = parse::quotable(&String::from_utf8_lossy(&bytes));
             let file = SourceFile::new(path.as_str(), text);
             Err(Diagnostic::new("file is not valid UTF-8")
                 .at(&Origin::new(&file, line as u32, col as u32))

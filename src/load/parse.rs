@@ -1,12 +1,22 @@
 //! YAML text to [`Node`] tree, with positions, strict about what YAML allows silently:
 //! duplicate keys are errors (not last-one-wins), non-scalar keys are errors, unknown tags
 //! are errors, and alias expansion and nesting depth are bounded (billion laughs, stack depth).
+//!
+//! Before parsing, the whole text is checked for characters YAML forbids (see [`chars`]): a
+//! file is read whole or refused, never cut short at a NUL. The parser is `saphyr-parser`
+//! (YAML 1.2, the maintained successor of yaml-rust2); it passes the yaml-test-suite, which
+//! runs in this crate's tests (`suite` below) against the refusals stencil documents.
+
+mod chars;
+#[cfg(test)]
+mod suite;
+
+pub(crate) use chars::quotable;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use yaml_rust2::parser::{Event, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 
 use crate::error::{Diagnostic, Result};
 use crate::node::{Map, Node, Scalar, ScalarKind, Value, resolve_plain};
@@ -57,6 +67,7 @@ struct Builder<'a> {
 
 /// Parses one YAML document. An empty file is an empty mapping's worth of nothing: `Null`.
 pub fn parse(file: &Arc<SourceFile>, limits: Limits) -> Result<Node> {
+    chars::check(file)?;
     let text = file.text.strip_prefix('\u{feff}').unwrap_or(&file.text);
     let mut parser = Parser::new_from_str(text);
     let mut builder = Builder {
@@ -67,15 +78,12 @@ pub fn parse(file: &Arc<SourceFile>, limits: Limits) -> Result<Node> {
         alias_nodes: 0,
         documents: Vec::new(),
     };
-    loop {
-        let (event, mark) = parser.next_token().map_err(|e| {
-            let m = e.marker();
-            scan_error(file, e.info(), m)
-        })?;
+    for next in &mut parser {
+        let (event, span) = next.map_err(|e| scan_error(file, &e))?;
         if matches!(event, Event::StreamEnd) {
             break;
         }
-        builder.event(event, mark)?;
+        builder.event(event, span.start)?;
     }
     let mut documents = builder.documents;
     match documents.len() {
@@ -90,7 +98,8 @@ pub fn parse(file: &Arc<SourceFile>, limits: Limits) -> Result<Node> {
     }
 }
 
-fn scan_error(file: &Arc<SourceFile>, info: &str, mark: &Marker) -> crate::error::Error {
+fn scan_error(file: &Arc<SourceFile>, error: &ScanError) -> crate::error::Error {
+    let (info, mark) = (error.info(), error.marker());
     let origin = Origin::new(file, mark.line() as u32, mark.col() as u32 + 1);
     let line = file.line(origin.line).unwrap_or("");
     if info.contains("recursion limit") {
@@ -112,8 +121,12 @@ fn scan_error(file: &Arc<SourceFile>, info: &str, mark: &Marker) -> crate::error
         .into()
 }
 
+/// `!!int` (the parser resolves `!!` to the core prefix, or to what a `%TAG` directive
+/// says) or its verbatim form `!<tag:yaml.org,2002:int>`.
 fn is_core_tag(tag: &Tag, suffix: &str) -> bool {
-    (tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:") && tag.suffix == suffix
+    const CORE: &str = "tag:yaml.org,2002:";
+    (tag.handle == CORE && tag.suffix == suffix)
+        || (tag.handle.is_empty() && tag.suffix.strip_prefix(CORE) == Some(suffix))
 }
 
 impl Builder<'_> {
@@ -141,18 +154,19 @@ impl Builder<'_> {
 
     fn event(&mut self, event: Event, mark: Marker) -> Result<()> {
         match event {
-            Event::StreamStart | Event::DocumentStart | Event::DocumentEnd | Event::Nothing => {
+            Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd | Event::Nothing => {
                 Ok(())
             }
             Event::StreamEnd => Ok(()),
             Event::Scalar(text, style, anchor, tag) => {
+                let text = text.into_owned();
                 let origin = self.origin(&mark);
                 let replace = self.tag(
-                    tag.as_ref(),
+                    tag.as_deref(),
                     &mark,
                     &["str", "int", "float", "bool", "null"],
                 )?;
-                let core = tag.as_ref().and_then(|t| {
+                let core = tag.as_deref().and_then(|t| {
                     ["str", "int", "float", "bool", "null"]
                         .into_iter()
                         .find(|s| is_core_tag(t, s))
@@ -191,7 +205,7 @@ impl Builder<'_> {
                             None => Value::Null,
                         }
                     }
-                    _ if style != TScalarStyle::Plain => Value::Scalar(Scalar {
+                    _ if style != ScalarStyle::Plain => Value::Scalar(Scalar {
                         text,
                         kind: ScalarKind::Str,
                     }),
@@ -205,7 +219,7 @@ impl Builder<'_> {
                 self.complete(node, anchor)
             }
             Event::SequenceStart(anchor, tag) => {
-                let replace = self.tag(tag.as_ref(), &mark, &["seq"])?;
+                let replace = self.tag(tag.as_deref(), &mark, &["seq"])?;
                 self.push(
                     Frame::Seq {
                         origin: self.origin(&mark),
@@ -217,7 +231,7 @@ impl Builder<'_> {
                 )
             }
             Event::MappingStart(anchor, tag) => {
-                let replace = self.tag(tag.as_ref(), &mark, &["map"])?;
+                let replace = self.tag(tag.as_deref(), &mark, &["map"])?;
                 self.push(
                     Frame::Map {
                         origin: self.origin(&mark),
@@ -430,6 +444,91 @@ mod tests {
                 .unwrap()
                 .contains("spaces")
         );
+    }
+
+    #[test]
+    fn core_tags_are_read_in_every_form() {
+        let node = parse_str("a: !!int 7\nb: !<tag:yaml.org,2002:str> 8\n").unwrap();
+        let kind = |key: &str| match &node.get(key).unwrap().value {
+            Value::Scalar(s) => s.kind,
+            _ => unreachable!(),
+        };
+        assert_eq!((kind("a"), kind("b")), (ScalarKind::Int, ScalarKind::Str));
+        let redefined = "%TAG !! tag:example.com,2000:\n---\na: !!int 7\n";
+        assert!(parse_str(redefined).is_err());
+    }
+
+    #[test]
+    fn an_empty_block_scalar_is_empty_even_at_the_end_of_the_file() {
+        for text in [
+            "a: |\n",
+            "a: >\n",
+            "a: |\n\n\n",
+            "a: |-\n",
+            "a: |",
+            "a: |+\n",
+            "a: >2\n",
+            "a: |\r\n",
+            "b: 1\na: |\n",
+            "a: |  # comment\n",
+        ] {
+            let node = parse_str(text).unwrap();
+            assert_eq!(
+                node.get("a").unwrap().as_scalar_text(),
+                Some(""),
+                "{text:?}"
+            );
+        }
+        let node = parse_str("a: |+\n  x\n\n").unwrap();
+        assert_eq!(node.get("a").unwrap().as_scalar_text(), Some("x\n\n"));
+    }
+
+    #[test]
+    fn nothing_after_a_nul_is_dropped() {
+        let err = parse_str("a: 1\n\0\nb: 2\n").unwrap_err();
+        let d = &err.diagnostics()[0];
+        assert!(d.message.contains("U+0000"), "{}", d.message);
+        assert_eq!(d.origin.as_ref().unwrap().line, 2);
+    }
+
+    /// No character is dropped or changed on the way in: in every scalar style, a value
+    /// holding a control or non-ASCII character loads as written or the file is refused at
+    /// that character. Every one up to U+0800 and one in 97 beyond, plus the specials.
+    #[test]
+    fn every_character_loads_as_written_or_is_refused_where_it_is() {
+        let specials = [0x85, 0x2028, 0x2029, 0xfeff, 0xfffe, 0xffff, 0x10ffff];
+        // ASCII controls but LF (which is YAML syntax), DEL, then the rest.
+        let chars = (0..0x20)
+            .filter(|c| *c != 0x0a)
+            .chain(0x7f..0x800)
+            .chain((0x800..=0x10ffff).step_by(97))
+            .chain(specials)
+            .filter_map(char::from_u32);
+        for c in chars {
+            for (text, line, col) in [
+                (format!("a: x{c}y\n"), 1, 5),
+                (format!("a: \"x{c}y\"\n"), 1, 6),
+                (format!("a: 'x{c}y'\n"), 1, 6),
+                (format!("a: |\n  x{c}y\n"), 2, 4),
+            ] {
+                let expected = if text.contains('|') {
+                    format!("x{c}y\n")
+                } else {
+                    format!("x{c}y")
+                };
+                match parse_str(&text) {
+                    Ok(node) => assert_eq!(
+                        node.get("a").and_then(Node::as_scalar_text),
+                        Some(expected.as_str()),
+                        "{text:?}"
+                    ),
+                    Err(err) => {
+                        let origin = err.diagnostics()[0].origin.clone().unwrap();
+                        assert_eq!((origin.line, origin.col), (line, col), "{text:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
