@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod build;
+pub mod budget;
 pub mod bump;
 pub mod cli;
 pub mod commands;

@@ -11,6 +11,7 @@ mod tenant;
 mod workspace;
 
 pub use repo::{
+    Budgets,
     EnvironmentSpec, Exception, ExternalSecretsSettings, PolicySettings, RepoKind, RepoSettings,
     Rule, SecretStoreKind,
 };

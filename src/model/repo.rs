@@ -55,6 +55,51 @@ pub struct RepoSettings {
     /// Free-form values for templates, as `repo.vars.<name>`.
     #[serde(default)]
     pub vars: BTreeMap<String, serde_json::Value>,
+    /// Size budgets that bound what a tenant's input can make stencil produce.
+    #[serde(default)]
+    pub budgets: Budgets,
+}
+
+/// Output budgets (`budgets:` in `stencil.yaml`): a small tenant input must not make stencil
+/// produce (or hold in memory) gigabytes. Each is checked while building, so a render stops
+/// at the budget, not after it. Sizes are in bytes of compact JSON, as the API server stores
+/// an object.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Budgets {
+    /// Largest rendered object, and largest string a template may produce (default 1 MiB;
+    /// etcd refuses objects past about 1.5 MiB).
+    #[serde(default = "default_object_bytes")]
+    pub object_bytes: u64,
+    /// Largest output of one tenant x service, all its objects together, and largest
+    /// resolved tree of its strings after templating (default 8 MiB).
+    #[serde(default = "default_app_bytes")]
+    pub app_bytes: u64,
+    /// Most JSON patch operations in one tenant x service's `patches:` (default 1000).
+    #[serde(default = "default_patch_ops")]
+    pub patch_ops: u64,
+}
+
+fn default_object_bytes() -> u64 {
+    1 << 20
+}
+
+fn default_app_bytes() -> u64 {
+    8 << 20
+}
+
+fn default_patch_ops() -> u64 {
+    1000
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Budgets {
+            object_bytes: default_object_bytes(),
+            app_bytes: default_app_bytes(),
+            patch_ops: default_patch_ops(),
+        }
+    }
 }
 
 /// Argo CD settings, used by `stencil argocd apps`.
@@ -204,11 +249,15 @@ pub enum Rule {
     /// What the platform renders (quota, limits, network policies, access, canaries)
     /// comes from the platform only, not from `extraObjects` or patches.
     PlatformObjects,
+    /// Rendered output stays within the size budgets of `stencil.yaml` (`budgets:`).
+    Budget,
+    /// stencil's own and Argo CD's labels and annotations come from stencil only.
+    PlatformLabels,
 }
 
 impl Rule {
     /// Every rule, in the order `stencil policy list` prints them.
-    pub const ALL: [Rule; 11] = [
+    pub const ALL: [Rule; 13] = [
         Rule::MutableImageTag,
         Rule::NoPrivilegeEscalation,
         Rule::ReadOnlyRootFilesystem,
@@ -220,6 +269,8 @@ impl Rule {
         Rule::QuotaCeiling,
         Rule::CanaryMinimum,
         Rule::PlatformObjects,
+        Rule::Budget,
+        Rule::PlatformLabels,
     ];
 
     /// The rule's id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
@@ -236,6 +287,8 @@ impl Rule {
             Rule::QuotaCeiling => "quota-ceiling",
             Rule::CanaryMinimum => "canary-minimum",
             Rule::PlatformObjects => "platform-objects",
+            Rule::Budget => "budget",
+            Rule::PlatformLabels => "platform-labels",
         }
     }
 
@@ -262,6 +315,12 @@ impl Rule {
             }
             Rule::PlatformObjects => {
                 "no ResourceQuota, LimitRange, NetworkPolicy, Canary or MetricTemplate in extraObjects, no RoleBinding but of a Role to the namespace's service accounts, no patch of the Canary"
+            }
+            Rule::Budget => {
+                "each object, each tenant x service, each template string and each `patches:` list stays within `budgets:` in stencil.yaml"
+            }
+            Rule::PlatformLabels => {
+                "no patch adds, changes or removes a `stencil.dev/*`, `argocd.argoproj.io/*` or `app.kubernetes.io/{managed-by,part-of,name,instance}` label or annotation; extraObjects set `stencil.dev/*` labels only to stencil's values"
             }
         }
     }
@@ -301,6 +360,12 @@ impl Rule {
             }
             Rule::PlatformObjects => {
                 "a tenant overlay must not widen its own quota, network, access or rollout analysis; those are platform decisions"
+            }
+            Rule::Budget => {
+                "a few hundred bytes of patches or aliased templates can expand to gigabytes: that stalls CI and the Argo CD repo server for every tenant, and etcd refuses objects past about 1.5 MiB anyway"
+            }
+            Rule::PlatformLabels => {
+                "these labels say which tenant, service and Argo CD Application own an object; a tenant that rewrites them can pass its objects off as another tenant's or hide them from pruning"
             }
         }
     }
