@@ -319,29 +319,33 @@ fn concurrent_renders_into_one_directory_leave_nothing_behind() {
     repo.run(&["render", "--out-dir", reference.to_str().expect("utf-8")])
         .ok();
     let out = repo.path().join("out");
-    let children: Vec<_> = (0..4)
-        .map(|_| {
-            Command::new(env!("CARGO_BIN_EXE_stencil"))
-                .arg("--repo")
-                .arg(repo.path())
-                .args(["render", "--out-dir"])
-                .arg(&out)
-                .env_remove("SOPS_AGE_KEY")
-                .env("HOME", repo.path().join(".home"))
-                .env("SOPS_AGE_KEY_FILE", demo_key())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    for child in children {
-        let result = child.wait_with_output().expect("wait");
-        assert!(
-            result.status.success(),
-            "{}",
-            String::from_utf8_lossy(&result.stderr)
-        );
+    // Rounds of renders started together: without a lock, one renames the directory away
+    // while another renames it back, and a copy with plaintext Secrets stays behind.
+    for _ in 0..3 {
+        let children: Vec<_> = (0..6)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_stencil"))
+                    .arg("--repo")
+                    .arg(repo.path())
+                    .args(["render", "--out-dir"])
+                    .arg(&out)
+                    .env_remove("SOPS_AGE_KEY")
+                    .env("HOME", repo.path().join(".home"))
+                    .env("SOPS_AGE_KEY_FILE", demo_key())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        for child in children {
+            let result = child.wait_with_output().expect("wait");
+            assert!(
+                result.status.success(),
+                "{}",
+                String::from_utf8_lossy(&result.stderr)
+            );
+        }
     }
     assert_eq!(leftovers(repo.path()), Vec::<String>::new());
     assert_eq!(files(&out), files(&reference));
