@@ -85,7 +85,10 @@ impl Kind {
 pub fn exceeded(what: &str, size: u64, kind: Kind, limit: u64) -> Diagnostic {
     let (size, limit) = match kind {
         Kind::PatchOps => (format!("{size} operations"), format!("{limit} operations")),
-        Kind::Object | Kind::App => (format!("{size} bytes"), format!("{} ({limit} bytes)", bytes(limit))),
+        Kind::Object | Kind::App => (
+            format!("{size} bytes"),
+            format!("{} ({limit} bytes)", bytes(limit)),
+        ),
     };
     Diagnostic::new(format!(
         "{what} reaches {size}, over {} of {limit}",
@@ -166,8 +169,9 @@ mod tests {
         assert!(meter.add(10, String::new).is_ok());
         let err = meter.add(1, || "the output".into()).unwrap_err();
         assert!(
-            err.message
-                .contains("reaches 11 bytes, over the budget of one tenant x service of 10 bytes (10 bytes)"),
+            err.message.contains(
+                "reaches 11 bytes, over the budget of one tenant x service of 10 bytes (10 bytes)"
+            ),
             "{}",
             err.message
         );

@@ -37,16 +37,27 @@ fn bash(repo: &Repo, prefix: &str, args: &[&str], suffix: &str) -> Output {
 fn render_bounded(repo: &Repo, needles: &[&str]) -> String {
     let out = bash(repo, "ulimit -v 1500000;", &["render"], "");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(3), "{:?}; stderr:\n{stderr}", out.status);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{:?}; stderr:\n{stderr}",
+        out.status
+    );
     assert!(out.stdout.is_empty(), "stdout must be empty on error");
     for needle in needles {
-        assert!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
+        assert!(
+            stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{stderr}"
+        );
     }
     stderr
 }
 
 fn with_budgets(repo: Repo, budgets: &str) -> Repo {
-    repo.file("stencil.yaml", format!("{STENCIL_YAML}budgets: {budgets}\n"))
+    repo.file(
+        "stencil.yaml",
+        format!("{STENCIL_YAML}budgets: {budgets}\n"),
+    )
 }
 
 // ---- Item 9: amplification ----
@@ -61,7 +72,9 @@ fn a_json_patch_copy_chain_stops_at_the_object_budget() {
     values.push_str(&"x".repeat(100));
     values.push_str("' }\n");
     for i in 0..30 {
-        values.push_str(&format!("      - {{ op: copy, from: /data, path: /data/b{i} }}\n"));
+        values.push_str(&format!(
+            "      - {{ op: copy, from: /data, path: /data/b{i} }}\n"
+        ));
     }
     assert!(values.len() < 2000, "{} bytes of input", values.len());
     let repo = Repo::new().file("tenants/acme/api/values.yaml", &values);
@@ -207,15 +220,17 @@ fn a_raised_budget_lets_a_large_object_through() {
         .run(&["render"])
         .ok();
     let bundle = run.object("ConfigMap", "bundle");
-    assert_eq!(bundle["data"]["ca.crt"].as_str().map(str::len), Some(1_500_000));
+    assert_eq!(
+        bundle["data"]["ca.crt"].as_str().map(str::len),
+        Some(1_500_000)
+    );
 }
 
 /// The number of JSON patch operations is bounded, and the bound is the platform's.
 #[test]
 fn patch_operations_are_counted() {
-    let mut values = String::from(
-        "patches:\n  - target: { kind: ConfigMap }\n    type: json\n    patch:\n",
-    );
+    let mut values =
+        String::from("patches:\n  - target: { kind: ConfigMap }\n    type: json\n    patch:\n");
     for _ in 0..1001 {
         values.push_str("      - { op: test, path: /kind, value: ConfigMap }\n");
     }
@@ -248,9 +263,8 @@ fn annotations_stay_under_the_kubernetes_limit() {
 
 #[test]
 fn budgets_have_no_exceptions_and_are_listed() {
-    let settings = format!(
-        "{STENCIL_YAML}policy:\n  exceptions:\n    - {{ rule: budget, reason: big }}\n"
-    );
+    let settings =
+        format!("{STENCIL_YAML}policy:\n  exceptions:\n    - {{ rule: budget, reason: big }}\n");
     Repo::new()
         .file("stencil.yaml", settings)
         .run(&["render"])
@@ -263,7 +277,11 @@ fn budgets_have_no_exceptions_and_are_listed() {
 // ---- Item 10: Secrets at rest under --out-dir ----
 
 fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 /// Every entry of `dir` whose name holds `stencil-` (staging and old copies).
@@ -283,7 +301,11 @@ fn files(dir: &Path) -> Vec<(String, String)> {
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
-                let rel = path.strip_prefix(root).expect("prefix").display().to_string();
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("prefix")
+                    .display()
+                    .to_string();
                 out.push((rel, std::fs::read_to_string(&path).expect("read")));
             }
         }
@@ -301,14 +323,23 @@ fn secret_files_are_private() {
     repo.run(&["render", "--out-dir", out.to_str().expect("utf-8")])
         .ok();
     let secret = out.join("momcorp/auth/secret-auth-secrets.yaml");
-    assert!(std::fs::read_to_string(&secret).expect("secret").contains("kind: Secret"));
+    assert!(
+        std::fs::read_to_string(&secret)
+            .expect("secret")
+            .contains("kind: Secret")
+    );
     assert_eq!(mode(&secret), 0o600);
     assert_eq!(mode(&out), 0o700, "a directory holding Secrets is private");
     assert_eq!(mode(&out.join("momcorp/auth/deployment-auth.yaml")), 0o644);
     // Without Secrets, the output is shared as before.
     let kit = repo.path().join("kit");
-    repo.run(&["render", "--workspace", "--out-dir", kit.to_str().expect("utf-8")])
-        .ok();
+    repo.run(&[
+        "render",
+        "--workspace",
+        "--out-dir",
+        kit.to_str().expect("utf-8"),
+    ])
+    .ok();
     assert_eq!(mode(&kit), 0o755);
 }
 
@@ -354,13 +385,22 @@ fn concurrent_renders_into_one_directory_leave_nothing_behind() {
 #[test]
 fn leftovers_of_a_killed_render_are_removed() {
     let repo = Repo::new()
-        .file(".out.stencil-old-x1/acme/api/secret-api.yaml", "password: hunter2\n")
-        .file(".out.stencil-new-x2/acme/api/secret-api.yaml", "password: hunter2\n")
+        .file(
+            ".out.stencil-old-x1/acme/api/secret-api.yaml",
+            "password: hunter2\n",
+        )
+        .file(
+            ".out.stencil-new-x2/acme/api/secret-api.yaml",
+            "password: hunter2\n",
+        )
         .file(".other.stencil-old-x3/keep.yaml", "not ours\n");
     let out = repo.path().join("out");
     repo.run(&["render", "--out-dir", out.to_str().expect("utf-8")])
         .ok();
-    assert_eq!(leftovers(repo.path()), vec![".other.stencil-old-x3".to_owned()]);
+    assert_eq!(
+        leftovers(repo.path()),
+        vec![".other.stencil-old-x3".to_owned()]
+    );
     assert!(out.join("acme/api/deployment-api.yaml").is_file());
 }
 
@@ -379,7 +419,10 @@ fn a_closed_stdout_is_an_error() {
     ] {
         let out = bash(&repo, "", args, ">&-; echo \"exit $?\" >&2");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("cannot write to stdout: it is closed"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to stdout: it is closed"),
+            "{args:?}: {stderr}"
+        );
         assert!(stderr.ends_with("exit 3\n"), "{args:?}: {stderr}");
     }
     // Writing to /dev/null on purpose is fine, and a render to a directory prints nothing.
@@ -433,7 +476,10 @@ fn generate_fails_when_its_output_cannot_be_written() {
         .output()
         .expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("cannot write to stdout: it is closed"), "{stderr}");
+    assert!(
+        stderr.contains("cannot write to stdout: it is closed"),
+        "{stderr}"
+    );
     assert!(stderr.ends_with("exit 3\n"), "{stderr}");
 
     // A pipe whose reader is gone: EPIPE.
@@ -453,8 +499,15 @@ fn duplicate_argocd_parameters_are_refused() {
         r#"[{"name":"tenant","string":"acme"},{"name":"tenant","string":"acme"}]"#,
         r#"[{"name":"service","string":"api"},{"name":"tenant","string":"acme"},{"name":"service","string":""}]"#,
     ] {
-        repo.generate_env("acme", "api", &[("ARGOCD_APP_PARAMETERS", Some(parameters))])
-            .fails(&["ARGOCD_APP_PARAMETERS: parameter `", "` is given more than once"]);
+        repo.generate_env(
+            "acme",
+            "api",
+            &[("ARGOCD_APP_PARAMETERS", Some(parameters))],
+        )
+        .fails(&[
+            "ARGOCD_APP_PARAMETERS: parameter `",
+            "` is given more than once",
+        ]);
     }
     repo.generate_env(
         "acme",
@@ -472,10 +525,14 @@ fn duplicate_argocd_parameters_are_refused() {
 #[test]
 fn patches_may_not_touch_platform_labels() {
     let json = |op: &str| {
-        format!("patches:\n  - target: {{ kind: Deployment }}\n    type: json\n    patch:\n      - {op}\n")
+        format!(
+            "patches:\n  - target: {{ kind: Deployment }}\n    type: json\n    patch:\n      - {op}\n"
+        )
     };
     let merge = |patch: &str| {
-        format!("patches:\n  - target: {{ kind: Deployment }}\n    type: merge\n    patch: {patch}\n")
+        format!(
+            "patches:\n  - target: {{ kind: Deployment }}\n    type: merge\n    patch: {patch}\n"
+        )
     };
     for (values, needle) in [
         (
@@ -487,11 +544,15 @@ fn patches_may_not_touch_platform_labels() {
             "a patch removes metadata.labels[app.kubernetes.io/managed-by]",
         ),
         (
-            json("{ op: add, path: /spec/template/metadata/labels/app.kubernetes.io~1instance, value: globex-api }"),
+            json(
+                "{ op: add, path: /spec/template/metadata/labels/app.kubernetes.io~1instance, value: globex-api }",
+            ),
             "a patch changes spec.template.metadata.labels[app.kubernetes.io/instance]",
         ),
         (
-            json("{ op: add, path: /metadata/annotations, value: { argocd.argoproj.io/tracking-id: 'globex-api:apps/Deployment:globex/api' } }"),
+            json(
+                "{ op: add, path: /metadata/annotations, value: { argocd.argoproj.io/tracking-id: 'globex-api:apps/Deployment:globex/api' } }",
+            ),
             "a patch adds metadata.annotations[argocd.argoproj.io/tracking-id]",
         ),
         (
@@ -510,13 +571,16 @@ fn patches_may_not_touch_platform_labels() {
         Repo::new()
             .file("tenants/acme/api/values.yaml", &values)
             .run(&["render"])
-            .fails(&["error: platform-labels tenants/acme/api/values.yaml:2", needle]);
+            .fails(&[
+                "error: platform-labels tenants/acme/api/values.yaml:2",
+                needle,
+            ]);
     }
     // A label of the tenant's own is fine.
     Repo::new()
         .file(
             "tenants/acme/api/values.yaml",
-            &merge("{ metadata: { labels: { team.acme.io/owner: me } } }"),
+            merge("{ metadata: { labels: { team.acme.io/owner: me } } }"),
         )
         .run(&["render"])
         .ok();
@@ -525,18 +589,35 @@ fn patches_may_not_touch_platform_labels() {
 #[test]
 fn extra_objects_may_not_claim_stencil_labels() {
     let extra = |labels: &str| {
-        format!("extraObjects:\n  - {{ apiVersion: v1, kind: ConfigMap, metadata: {{ name: x, labels: {labels} }} }}\n")
+        format!(
+            "extraObjects:\n  - {{ apiVersion: v1, kind: ConfigMap, metadata: {{ name: x, labels: {labels} }} }}\n"
+        )
     };
     for (labels, needle) in [
-        ("{ stencil.dev/tenant: globex }", "sets labels `stencil.dev/tenant`, which stencil owns (stencil sets it to `acme` here)"),
-        ("{ stencil.dev/service: web }", "sets labels `stencil.dev/service`"),
-        ("{ stencil.dev/anything: x }", "sets labels `stencil.dev/anything`, which stencil owns (stencil does not set it here)"),
-        ("{ app.kubernetes.io/managed-by: helm }", "sets labels `app.kubernetes.io/managed-by`"),
+        (
+            "{ stencil.dev/tenant: globex }",
+            "sets labels `stencil.dev/tenant`, which stencil owns (stencil sets it to `acme` here)",
+        ),
+        (
+            "{ stencil.dev/service: web }",
+            "sets labels `stencil.dev/service`",
+        ),
+        (
+            "{ stencil.dev/anything: x }",
+            "sets labels `stencil.dev/anything`, which stencil owns (stencil does not set it here)",
+        ),
+        (
+            "{ app.kubernetes.io/managed-by: helm }",
+            "sets labels `app.kubernetes.io/managed-by`",
+        ),
     ] {
         Repo::new()
             .file("tenants/acme/api/values.yaml", extra(labels))
             .run(&["render"])
-            .fails(&["error: platform-labels tenants/acme/api/values.yaml:2", needle]);
+            .fails(&[
+                "error: platform-labels tenants/acme/api/values.yaml:2",
+                needle,
+            ]);
     }
     Repo::new()
         .file(
@@ -554,9 +635,17 @@ fn errors_clip_long_values() {
     for (file, text) in [
         ("values.yaml", format!("labels:\n  team: \"{huge}\"\n")),
         ("version.yaml", format!("image: {{ tag: \"{huge}\" }}\n")),
-        ("values.yaml", format!("podAnnotations:\n  big: \"{huge}\"\n  \"bad key!\": x\n")),
+        (
+            "values.yaml",
+            format!("podAnnotations:\n  big: \"{huge}\"\n  \"bad key!\": x\n"),
+        ),
         ("values.yaml", format!("env:\n  BAD-NAME!: \"{huge}\"\n")),
-        ("values.yaml", format!("extraObjects:\n  - {{ apiVersion: v1, kind: ConfigMap, metadata: {{ name: \"{huge}\" }} }}\n")),
+        (
+            "values.yaml",
+            format!(
+                "extraObjects:\n  - {{ apiVersion: v1, kind: ConfigMap, metadata: {{ name: \"{huge}\" }} }}\n"
+            ),
+        ),
         ("values.yaml", format!("{huge}\n")),
     ] {
         let path = format!("tenants/acme/api/{file}");

@@ -150,7 +150,12 @@ fn apply_one(
 
 /// Applies JSON patch operations one at a time, measuring the object as it grows: the
 /// object never holds more than twice `limit` (its size before an op plus what the op adds).
-fn apply_json(object: &mut Object, ops: &json_patch::Patch, origin: &Origin, limit: u64) -> Result<()> {
+fn apply_json(
+    object: &mut Object,
+    ops: &json_patch::Patch,
+    origin: &Origin,
+    limit: u64,
+) -> Result<()> {
     use json_patch::PatchOperation as Op;
     // An upper bound of the object's size, exact after each measurement.
     let mut size = budget::json_size(&object.value);
@@ -245,7 +250,10 @@ fn platform_owned(value: &serde_json::Value) -> BTreeMap<String, serde_json::Val
             };
             for (key, v) in map {
                 if is_platform_owned(key) {
-                    out.insert(format!("{}.{field}[{key}]", &meta[1..].replace('/', ".")), v.clone());
+                    out.insert(
+                        format!("{}.{field}[{key}]", &meta[1..].replace('/', ".")),
+                        v.clone(),
+                    );
                 }
             }
         }

@@ -181,8 +181,12 @@ fn remove_leftovers(parent: &Path, name: &str) {
         if prefixes.iter().any(|p| file_name.starts_with(p.as_str())) {
             let path = entry.path();
             match fs::remove_dir_all(&path) {
-                Ok(()) => tracing::info!(path = %path.display(), "removed a leftover of an interrupted render"),
-                Err(e) => tracing::warn!(path = %path.display(), "cannot remove a leftover of an interrupted render: {e}"),
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "removed a leftover of an interrupted render")
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), "cannot remove a leftover of an interrupted render: {e}")
+                }
             }
         }
     }
@@ -202,7 +206,11 @@ fn write_tree(objects: &[Object], root: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = if objects.iter().any(is_secret) { 0o700 } else { 0o755 };
+        let mode = if objects.iter().any(is_secret) {
+            0o700
+        } else {
+            0o755
+        };
         fs::set_permissions(root, fs::Permissions::from_mode(mode)).map_err(|e| io(root, e))?;
     }
     let mut seen = std::collections::HashMap::new();

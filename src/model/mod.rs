@@ -11,9 +11,8 @@ mod tenant;
 mod workspace;
 
 pub use repo::{
-    Budgets,
-    EnvironmentSpec, Exception, ExternalSecretsSettings, PolicySettings, RepoKind, RepoSettings,
-    Rule, SecretStoreKind,
+    Budgets, EnvironmentSpec, Exception, ExternalSecretsSettings, PolicySettings, RepoKind,
+    RepoSettings, Rule, SecretStoreKind,
 };
 pub use service::{
     AutoscalingSpec, EnvFile, EnvValue, Extends, FeatureFlagsSpec, ImagePin, ImageSpec,
