@@ -323,7 +323,7 @@ mod tests {
         let text = d.render();
         assert!(text.len() < 5000, "{} bytes", text.len());
         assert!(text.contains("…(999800 more bytes)` in `x`"), "{text}");
-        assert_eq!(clip("héllo", 2), "hé…(4 more bytes)");
+        assert_eq!(clip("héllo", 2), "hé…(3 more bytes)");
         assert_eq!(clip("short", 200), "short");
     }
 
