@@ -260,7 +260,12 @@ pub fn build_service(
         check_extra_labels(object, &labels)?;
     }
     objects.extend(extras);
-    check_budgets(&objects, &settings.budgets)?;
+    check_budgets(&objects, &settings.budgets).map_err(|e| {
+        e.with_note(format!(
+            "`stencil explain {}/{}` shows which file set each value",
+            tenant.name, workload.service
+        ))
+    })?;
     Ok(objects)
 }
 

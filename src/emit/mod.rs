@@ -264,7 +264,10 @@ fn swap(staging: &Path, dir: &Path, parent: &Path, name: &str) -> Result<()> {
             .map_err(|e| io(parent, e))?
             .keep();
         // Renaming a directory onto an empty one replaces it.
-        fs::rename(dir, &old).map_err(|e| io(dir, e))?;
+        if let Err(e) = fs::rename(dir, &old) {
+            let _ = fs::remove_dir(&old);
+            return Err(io(dir, e));
+        }
         if let Err(e) = fs::rename(staging, dir) {
             // Put the previous output back: never leave the user with nothing.
             let _ = fs::rename(&old, dir);
