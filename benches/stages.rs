@@ -258,7 +258,7 @@ fn bench_template(c: &mut Criterion, example: &Fixture) {
             || resolved.tree.clone(),
             |tree| {
                 let vars = Vars::new(&repo.settings, tenant, SERVICE).unwrap();
-                template::render_tree(&engine, &vars, tree).unwrap();
+                template::render_tree(&engine, &vars, tree, &repo.settings.budgets).unwrap();
             },
             BatchSize::SmallInput,
         );

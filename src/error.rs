@@ -22,7 +22,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     pub fn new(message: impl Into<String>) -> Self {
         Self {
-            message: message.into(),
+            message: clip_message(&message.into()),
             origin: None,
             notes: Vec::new(),
             hint: None,
@@ -48,12 +48,12 @@ impl Diagnostic {
     }
 
     pub fn note(mut self, note: impl Into<String>) -> Self {
-        self.notes.push(note.into());
+        self.notes.push(clip_message(&note.into()));
         self
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.hint = Some(clip_message(&hint.into()));
         self
     }
 
@@ -130,6 +130,43 @@ fn excerpt(line: &str, col: usize) -> (String, usize) {
 
 const EXCERPT_CHARS: usize = 100;
 
+/// Longest value quoted in a message (between backticks) that is kept whole.
+const QUOTE_CHARS: usize = 200;
+/// Longest message, note or hint that is kept whole.
+const MESSAGE_CHARS: usize = 2000;
+
+/// At most `max` characters of `text`, then `…(N more bytes)` if it was longer: a value
+/// quoted in an error may be a megabyte long, or a secret's neighbour.
+pub fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}…({} more bytes)", &text[..cut], text.len() - cut),
+    }
+}
+
+/// A message with every backquoted value clipped to [`QUOTE_CHARS`], and the whole to
+/// [`MESSAGE_CHARS`]: however a message quotes a tenant's value, stderr stays small.
+fn clip_message(text: &str) -> String {
+    if text.len() <= QUOTE_CHARS {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('`') {
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('`') else {
+            rest = after;
+            break;
+        };
+        out.push_str(&clip(&after[..close], QUOTE_CHARS));
+        out.push('`');
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    clip(&out, MESSAGE_CHARS)
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render())
@@ -180,6 +217,7 @@ impl Error {
     /// Adds a note to every diagnostic (e.g. which tenant/service was being rendered).
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         let note = note.into();
+        let note = clip_message(&note);
         for d in &mut self.diagnostics {
             d.notes.push(note.clone());
         }
@@ -274,6 +312,19 @@ mod tests {
         assert_eq!(did_you_mean("Replicas", keys), Some("replicas"));
         assert_eq!(did_you_mean("imgae", keys), Some("image"));
         assert_eq!(did_you_mean("zzzzzzz", keys), None);
+    }
+
+    #[test]
+    fn long_values_are_clipped() {
+        let value = "v".repeat(1_000_000);
+        let d = Diagnostic::new(format!("invalid label value `{value}` in `x`"))
+            .note(format!("from {value:?}"))
+            .hint(value.clone());
+        let text = d.render();
+        assert!(text.len() < 5000, "{} bytes", text.len());
+        assert!(text.contains("…(999800 more bytes)` in `x`"), "{text}");
+        assert_eq!(clip("héllo", 2), "hé…(3 more bytes)");
+        assert_eq!(clip("short", 200), "short");
     }
 
     #[test]

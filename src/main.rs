@@ -9,6 +9,21 @@ use stencil::commands::{self, EXIT_ERROR};
 use stencil::secrets::Keys;
 use tracing_subscriber::EnvFilter;
 
+/// Runs before Rust's runtime, which replaces a closed stdout with /dev/null: the one moment
+/// a closed stdout can still be told from a redirect to /dev/null.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static CHECK_STDOUT: extern "C" fn() = check_stdout;
+
+#[cfg(target_os = "linux")]
+extern "C" fn check_stdout() {
+    // SAFETY: F_GETFD only reads the descriptor's flags; -1 (EBADF) means fd 1 is closed.
+    if unsafe { libc::fcntl(1, libc::F_GETFD) } == -1 {
+        commands::mark_stdout_closed();
+    }
+}
+
 fn main() -> ExitCode {
     let keys = Keys::discover();
     // SAFETY: the first statement of main: no other thread exists yet.

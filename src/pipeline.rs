@@ -169,7 +169,12 @@ impl<'a> Renderer<'a> {
         let vars = Vars::new(&self.repo.settings, tenant, service).ok_or_else(|| {
             Diagnostic::new(format!("unknown environment `{}`", tenant.spec.environment))
         })?;
-        template::render_tree(&self.engine, &vars, &mut tree.tree)?;
+        template::render_tree(
+            &self.engine,
+            &vars,
+            &mut tree.tree,
+            &self.repo.settings.budgets,
+        )?;
         Ok(tree)
     }
 

@@ -1,16 +1,20 @@
 //! The `template` stage: every string value of a resolved tree is a minijinja template over
 //! `repo`, `environment`, `tenant` and `service`. Undefined variables are errors naming the
 //! file, the key and the variable; templates cannot read files (no loader) and run on a fuel
-//! budget, so a template that loops forever stops with an error.
+//! budget, so a template that loops forever stops with an error. Output is bounded too: no
+//! string may render past `budgets.objectBytes`, and the whole tree after templating (keys
+//! and strings, aliases counted each time they occur) stays within `budgets.appBytes`, so an
+//! alias multiplied through templates stops at the budget.
 
 use std::collections::BTreeMap;
 
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value as JValue};
 use serde::Serialize;
 
+use crate::budget::{self, Kind, Meter};
 use crate::error::{Diagnostic, Error, Result, did_you_mean};
 use crate::load::Tenant;
-use crate::model::RepoSettings;
+use crate::model::{Budgets, RepoSettings};
 use crate::node::{Node, ScalarKind, Value, is_template};
 
 /// Instructions a single template may execute.
@@ -102,63 +106,167 @@ pub fn engine() -> Environment<'static> {
     env
 }
 
-/// Renders every templated string in the tree in place. Reports every failing template.
-pub fn render_tree(engine: &Environment<'_>, vars: &Vars<'_>, tree: &mut Node) -> Result<()> {
+/// Renders every templated string in the tree in place, within `budgets`. Reports every
+/// failing template, or the first place the tree passes its budget.
+pub fn render_tree(
+    engine: &Environment<'_>,
+    vars: &Vars<'_>,
+    tree: &mut Node,
+    budgets: &Budgets,
+) -> Result<()> {
     let ctx = JValue::from(minijinja::value::Serde(vars));
-    let mut problems = Vec::new();
-    walk(engine, &ctx, tree, &mut String::new(), &mut problems);
-    Error::unless(problems, ())
+    let mut walk = Walk {
+        engine,
+        ctx: &ctx,
+        key: String::new(),
+        problems: Vec::new(),
+        meter: Meter::new(Kind::App, budgets),
+        string_limit: budgets.object_bytes,
+        over: false,
+    };
+    walk.node(tree);
+    Error::unless(walk.problems, ())
 }
 
-fn walk(
+struct Walk<'e, 'c> {
+    engine: &'e Environment<'e>,
+    ctx: &'c JValue,
+    /// The dotted key of the node being visited, for messages.
+    key: String,
+    problems: Vec<Error>,
+    /// Bytes of keys and strings so far.
+    meter: Meter,
+    /// Most bytes one template may write.
+    string_limit: u64,
+    /// Set once the tree passed its budget: the walk stops.
+    over: bool,
+}
+
+impl Walk<'_, '_> {
+    fn node(&mut self, node: &mut Node) {
+        if self.over {
+            return;
+        }
+        let origin = &node.origin;
+        match &mut node.value {
+            Value::Scalar(s) if s.kind == ScalarKind::Str && is_template(&s.text) => {
+                match render_bounded(self.engine, self.ctx, &s.text, self.string_limit) {
+                    Ok(Some(mut out)) => {
+                        // minijinja drops one trailing newline; block scalars (`|`) keep theirs.
+                        if s.text.ends_with('\n') && !out.ends_with('\n') {
+                            out.push('\n');
+                        }
+                        s.text = out;
+                        s.kind = ScalarKind::Rendered;
+                    }
+                    Ok(None) => {
+                        let what = format!("the template of `{}`", self.key);
+                        let limit = self.string_limit;
+                        self.problems.push(
+                            budget::exceeded(&what, limit + 1, Kind::Object, limit)
+                                .at(origin)
+                                .into(),
+                        );
+                        self.over = true;
+                        return;
+                    }
+                    Err(err) => {
+                        self.problems.push(template_error(
+                            self.engine,
+                            self.ctx,
+                            &s.text,
+                            &err,
+                            &self.key,
+                            origin.clone(),
+                        ));
+                        return;
+                    }
+                }
+                self.count(s.text.len() as u64, origin);
+            }
+            Value::Scalar(s) => {
+                let len = s.text.len() as u64;
+                self.count(len, origin);
+            }
+            Value::Map(map) => {
+                for (k, v) in map.iter_mut() {
+                    let len = self.key.len();
+                    if !self.key.is_empty() {
+                        self.key.push('.');
+                    }
+                    self.key.push_str(k);
+                    self.count(k.len() as u64, &v.origin);
+                    self.node(v);
+                    self.key.truncate(len);
+                }
+            }
+            Value::Seq(items) => {
+                for (i, v) in items.iter_mut().enumerate() {
+                    let len = self.key.len();
+                    self.key.push_str(&format!("[{i}]"));
+                    self.node(v);
+                    self.key.truncate(len);
+                }
+            }
+            Value::Null => {}
+        }
+    }
+
+    fn count(&mut self, bytes: u64, origin: &crate::origin::Origin) {
+        if self.over {
+            return;
+        }
+        let key = &self.key;
+        if let Err(d) = self.meter.add(bytes, || {
+            format!("the values of this tenant x service, at `{key}`,")
+        }) {
+            self.problems.push(d.at(origin).into());
+            self.over = true;
+        }
+    }
+}
+
+/// Renders one template, writing at most `limit` bytes: `Ok(None)` if it would write more.
+fn render_bounded(
     engine: &Environment<'_>,
     ctx: &JValue,
-    node: &mut Node,
-    key: &mut String,
-    problems: &mut Vec<Error>,
-) {
-    let origin = &node.origin;
-    match &mut node.value {
-        Value::Scalar(s) if s.kind == ScalarKind::Str && is_template(&s.text) => {
-            match engine.render_str(&s.text, ctx.clone()) {
-                Ok(mut out) => {
-                    // minijinja drops one trailing newline; block scalars (`|`) keep theirs.
-                    if s.text.ends_with('\n') && !out.ends_with('\n') {
-                        out.push('\n');
-                    }
-                    s.text = out;
-                    s.kind = ScalarKind::Rendered;
-                }
-                Err(err) => problems.push(template_error(
-                    engine,
-                    ctx,
-                    &s.text,
-                    &err,
-                    key,
-                    origin.clone(),
-                )),
-            }
+    source: &str,
+    limit: u64,
+) -> std::result::Result<Option<String>, minijinja::Error> {
+    let template = engine.template_from_str(source)?;
+    let mut out = Bounded {
+        bytes: Vec::new(),
+        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+        over: false,
+    };
+    let result = template.render_captured_to(ctx.clone(), &mut out);
+    if out.over {
+        return Ok(None);
+    }
+    result?;
+    // minijinja writes only `str`s.
+    Ok(Some(String::from_utf8_lossy(&out.bytes).into_owned()))
+}
+
+/// A writer that refuses to hold more than `limit` bytes.
+struct Bounded {
+    bytes: Vec<u8>,
+    limit: usize,
+    over: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(buf.len()) > self.limit {
+            self.over = true;
+            return Err(std::io::Error::other("over the output budget"));
         }
-        Value::Map(map) => {
-            for (k, v) in map.iter_mut() {
-                let len = key.len();
-                if !key.is_empty() {
-                    key.push('.');
-                }
-                key.push_str(k);
-                walk(engine, ctx, v, key, problems);
-                key.truncate(len);
-            }
-        }
-        Value::Seq(items) => {
-            for (i, v) in items.iter_mut().enumerate() {
-                let len = key.len();
-                key.push_str(&format!("[{i}]"));
-                walk(engine, ctx, v, key, problems);
-                key.truncate(len);
-            }
-        }
-        Value::Null | Value::Scalar(_) => {}
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -621,6 +621,8 @@ fn policy_list_names_every_rule_with_its_rationale() {
         "platform-objects",
         "allowed-kinds",
         "rbac-escalation",
+        "budget",
+        "platform-labels",
     ] {
         assert!(
             run.stdout.lines().any(|l| l.starts_with(&format!("{id} "))),
@@ -628,7 +630,13 @@ fn policy_list_names_every_rule_with_its_rationale() {
             run.stdout
         );
     }
-    assert_eq!(run.stdout.matches("why: ").count(), 13, "{}", run.stdout);
+    // One `why:` per rule.
+    assert_eq!(
+        run.stdout.matches("why: ").count(),
+        stencil::model::Rule::ALL.len(),
+        "{}",
+        run.stdout
+    );
     // JSON, with the exceptions the repository grants under their rule.
     let exception = "policy:\n  exceptions:\n    - rule: resources\n      services: [api]\n      reason: sized by VPA (PLAT-9)\n";
     let run = with_settings(exception)

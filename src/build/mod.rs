@@ -254,9 +254,113 @@ pub fn build_service(
     if let Some(ingress) = ingress.filter(|_| !gateway_canary) {
         objects.push(Object::from_typed(&ingress, t, s)?);
     }
-    patch::apply(&mut objects, &workload.patches, ns)?;
-    objects.extend(extra::objects(workload, tenant, &settings.extra_objects)?);
+    patch::apply(&mut objects, &workload.patches, ns, &settings.budgets)?;
+    let extras = extra::objects(workload, tenant, &settings.extra_objects)?;
+    for object in &extras {
+        check_extra_labels(object, &labels)?;
+    }
+    objects.extend(extras);
+    check_budgets(&objects, &settings.budgets).map_err(|e| {
+        e.with_note(format!(
+            "`stencil explain {}/{}` shows which file set each value",
+            tenant.name, workload.service
+        ))
+    })?;
     Ok(objects)
+}
+
+/// Kubernetes refuses an object whose annotations (keys and values) pass 256 KiB.
+const ANNOTATIONS_LIMIT: u64 = 256 << 10;
+
+/// Every object within `budgets.objectBytes` (its annotations within Kubernetes' 256 KiB),
+/// all of them together within `budgets.appBytes`.
+fn check_budgets(objects: &[Object], budgets: &crate::model::Budgets) -> Result<()> {
+    use crate::budget::{self, Kind, Meter};
+    let mut meter = Meter::new(Kind::App, budgets);
+    for object in objects {
+        let size = budget::json_size(&object.value);
+        if size > budgets.object_bytes {
+            return Err(budget::exceeded(
+                &object.describe(),
+                size,
+                Kind::Object,
+                budgets.object_bytes,
+            )
+            .at_opt(object.origin.as_ref())
+            .into());
+        }
+        for meta in ["/metadata", "/spec/template/metadata"] {
+            let annotations: u64 = object
+                .value
+                .pointer(&format!("{meta}/annotations"))
+                .and_then(|a| a.as_object())
+                .map_or(0, |a| {
+                    a.iter()
+                        .map(|(k, v)| (k.len() + v.as_str().map_or(0, str::len)) as u64)
+                        .sum()
+                });
+            if annotations > ANNOTATIONS_LIMIT {
+                return Err(Diagnostic::new(format!(
+                    "the annotations of {} ({}) total {}, over Kubernetes' limit of 256 KiB",
+                    object.describe(),
+                    &meta[1..].replace('/', "."),
+                    budget::bytes(annotations)
+                ))
+                .rule(crate::model::Rule::Budget.name())
+                .at_opt(object.origin.as_ref())
+                .hint("the API server refuses the object; keep large data in a ConfigMap")
+                .into());
+            }
+        }
+        meter
+            .add(size, || "the objects of this tenant x service".to_owned())
+            .map_err(|d| d.at_opt(object.origin.as_ref()))?;
+    }
+    Ok(())
+}
+
+/// An extra object may carry stencil's labels only with stencil's values: it cannot pass
+/// itself off as another tenant's or service's.
+fn check_extra_labels(object: &Object, labels: &Labels) -> Result<()> {
+    for meta in ["/metadata", "/spec/template/metadata"] {
+        for field in ["labels", "annotations"] {
+            let Some(map) = object
+                .value
+                .pointer(&format!("{meta}/{field}"))
+                .and_then(|m| m.as_object())
+            else {
+                continue;
+            };
+            for (key, value) in map {
+                let owned = key.starts_with("stencil.dev/")
+                    || matches!(
+                        key.as_str(),
+                        "app.kubernetes.io/managed-by" | "app.kubernetes.io/part-of"
+                    );
+                if !owned {
+                    continue;
+                }
+                let ours = labels.common.get(key).filter(|_| field == "labels");
+                if ours.is_some_and(|v| value.as_str() == Some(v.as_str())) {
+                    continue;
+                }
+                let expected = match ours {
+                    Some(v) => format!("stencil sets it to `{v}` here"),
+                    None => "stencil does not set it here".to_owned(),
+                };
+                return Err(Diagnostic::new(format!(
+                    "extra object {} sets {field} `{}`, which stencil owns ({expected})",
+                    object.describe(),
+                    crate::error::clip(key, 120),
+                ))
+                .rule(crate::model::Rule::PlatformLabels.name())
+                .at_opt(object.origin.as_ref())
+                .hint("stencil.dev/*, app.kubernetes.io/managed-by and part-of say who owns an object; remove it or use your own prefix")
+                .into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Replaces every Secret value with a fingerprint (`<redacted hmac-sha256:…>`), and the

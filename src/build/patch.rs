@@ -4,9 +4,18 @@
 //! Kubernetes type. A patch changes what is in an object, never which object it is: its
 //! apiVersion, kind, name and namespace stay, and it gains no `items` (readers would take it
 //! for a List).
+//!
+//! Patches are bounded: a service's `patches:` hold at most `budgets.patchOps` JSON patch
+//! operations, and the object is measured after every operation, so a chain of `copy` ops
+//! that doubles it stops at `budgets.objectBytes` (holding at most twice that), not after
+//! growing to gigabytes. A patch may not add, change or remove stencil's and Argo CD's own
+//! labels and annotations (see [`platform_owned`]).
 
+use std::collections::BTreeMap;
+
+use crate::budget::{self, Kind};
 use crate::error::{Diagnostic, Error, Result};
-use crate::model::{PatchSpec, PatchType};
+use crate::model::{Budgets, PatchSpec, PatchType, Rule};
 use crate::origin::Origin;
 
 use super::Object;
@@ -15,10 +24,28 @@ pub fn apply(
     objects: &mut [Object],
     patches: &[(PatchSpec, Origin)],
     namespace: &str,
+    budgets: &Budgets,
 ) -> Result<()> {
+    // Counted up front: nothing is applied from a list over its budget.
+    let mut ops = 0u64;
+    for (patch, origin) in patches {
+        if patch.patch_type == PatchType::Json {
+            ops += patch.patch.as_array().map_or(0, |a| a.len() as u64);
+            if ops > budgets.patch_ops {
+                return Err(budget::exceeded(
+                    "the JSON patches of this tenant x service",
+                    ops,
+                    Kind::PatchOps,
+                    budgets.patch_ops,
+                )
+                .at(origin)
+                .into());
+            }
+        }
+    }
     let mut problems = Vec::new();
     for (patch, origin) in patches {
-        if let Err(e) = apply_one(objects, patch, origin, namespace) {
+        if let Err(e) = apply_one(objects, patch, origin, namespace, budgets) {
             problems.push(e);
         }
     }
@@ -30,6 +57,7 @@ fn apply_one(
     patch: &PatchSpec,
     origin: &Origin,
     namespace: &str,
+    budgets: &Budgets,
 ) -> Result<()> {
     let target = &patch.target;
     let matches =
@@ -62,13 +90,27 @@ fn apply_one(
             object.api_version.clone(),
             object.name.clone(),
         );
+        let owned = platform_owned(&object.value);
         match &ops {
-            Some(ops) => json_patch::patch(&mut object.value, ops).map_err(|e| {
-                Diagnostic::new(format!("JSON patch on {} failed: {e}", object.describe()))
+            Some(ops) => apply_json(object, ops, origin, budgets.object_bytes)?,
+            None => {
+                json_patch::merge(&mut object.value, &patch.patch);
+                let size = budget::json_size(&object.value);
+                if size > budgets.object_bytes {
+                    return Err(budget::exceeded(
+                        &format!("after this merge patch, {}", object.describe()),
+                        size,
+                        Kind::Object,
+                        budgets.object_bytes,
+                    )
                     .at(origin)
-                    .hint("paths are JSON pointers into the rendered object; render without the patch to see it")
-            })?,
-            None => json_patch::merge(&mut object.value, &patch.patch),
+                    .into());
+                }
+            }
+        }
+        let now = platform_owned(&object.value);
+        if now != owned {
+            return Err(owned_changed(object, &owned, &now).at(origin).into());
         }
         let patched = Object::from_value(
             std::mem::take(&mut object.value),
@@ -130,4 +172,142 @@ fn apply_one(
         *object = patched;
     }
     Ok(())
+}
+
+/// Applies JSON patch operations one at a time, measuring the object as it grows: the
+/// object never holds more than twice `limit` (its size before an op plus what the op adds).
+fn apply_json(
+    object: &mut Object,
+    ops: &json_patch::Patch,
+    origin: &Origin,
+    limit: u64,
+) -> Result<()> {
+    use json_patch::PatchOperation as Op;
+    // An upper bound of the object's size, exact after each measurement.
+    let mut size = budget::json_size(&object.value);
+    for (i, op) in ops.0.iter().enumerate() {
+        let added = match op {
+            Op::Add(a) => budget::json_size(&a.value) + a.path.as_str().len() as u64,
+            Op::Replace(r) => budget::json_size(&r.value),
+            Op::Copy(c) => {
+                object
+                    .value
+                    .pointer(c.from.as_str())
+                    .map_or(0, budget::json_size)
+                    + c.path.as_str().len() as u64
+            }
+            Op::Move(m) => m.path.as_str().len() as u64,
+            Op::Remove(_) | Op::Test(_) => 0,
+        };
+        json_patch::patch(&mut object.value, std::slice::from_ref(op)).map_err(|e| {
+            Diagnostic::new(format!(
+                "JSON patch on {} failed: operation {i} ({}): {}",
+                object.describe(),
+                op_name(op),
+                e.kind
+            ))
+            .at(origin)
+            .hint("paths are JSON pointers into the rendered object; render without the patch to see it")
+        })?;
+        size = size.saturating_add(added);
+        if size > limit {
+            size = budget::json_size(&object.value);
+            if size > limit {
+                return Err(budget::exceeded(
+                    &format!(
+                        "after operation {i} ({}) of this patch, {}",
+                        op_name(op),
+                        object.describe()
+                    ),
+                    size,
+                    Kind::Object,
+                    limit,
+                )
+                .at(origin)
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn op_name(op: &json_patch::PatchOperation) -> String {
+    use json_patch::PatchOperation as Op;
+    let (name, path) = match op {
+        Op::Add(a) => ("add", a.path.as_str()),
+        Op::Remove(r) => ("remove", r.path.as_str()),
+        Op::Replace(r) => ("replace", r.path.as_str()),
+        Op::Move(m) => ("move", m.path.as_str()),
+        Op::Copy(c) => ("copy", c.path.as_str()),
+        Op::Test(t) => ("test", t.path.as_str()),
+    };
+    format!("`{name}` at {}", crate::error::clip(path, 120))
+}
+
+/// Where an object (and its pod template) carries labels and annotations.
+const METADATA: [&str; 3] = [
+    "/metadata",
+    "/spec/template/metadata",
+    "/spec/jobTemplate/spec/template/metadata",
+];
+
+/// Whether stencil or Argo CD owns a label or annotation key: what says which tenant,
+/// service and Application an object belongs to.
+pub(crate) fn is_platform_owned(key: &str) -> bool {
+    key.starts_with("stencil.dev/")
+        || key.starts_with("argocd.argoproj.io/")
+        || matches!(
+            key,
+            "app.kubernetes.io/managed-by"
+                | "app.kubernetes.io/part-of"
+                | "app.kubernetes.io/name"
+                | "app.kubernetes.io/instance"
+        )
+}
+
+/// The platform-owned labels and annotations of an object, by place and key.
+fn platform_owned(value: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
+    let mut out = BTreeMap::new();
+    for meta in METADATA {
+        for field in ["labels", "annotations"] {
+            let at = format!("{meta}/{field}");
+            let Some(map) = value.pointer(&at).and_then(|m| m.as_object()) else {
+                continue;
+            };
+            for (key, v) in map {
+                if is_platform_owned(key) {
+                    out.insert(
+                        format!("{}.{field}[{key}]", &meta[1..].replace('/', ".")),
+                        v.clone(),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+fn owned_changed(
+    object: &Object,
+    before: &BTreeMap<String, serde_json::Value>,
+    after: &BTreeMap<String, serde_json::Value>,
+) -> Diagnostic {
+    let changed: Vec<&String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    let first = changed.first().map_or("", |k| k.as_str());
+    let verb = match (before.get(first), after.get(first)) {
+        (Some(_), None) => "removes",
+        (None, Some(_)) => "adds",
+        _ => "changes",
+    };
+    Diagnostic::new(format!(
+        "a patch {verb} {} of {}, which stencil owns",
+        crate::error::clip(first, 200),
+        object.describe()
+    ))
+    .rule(Rule::PlatformLabels.name())
+    .hint("stencil.dev/*, argocd.argoproj.io/* and app.kubernetes.io/{managed-by,part-of,name,instance} say who owns an object; set your own labels under another prefix")
 }

@@ -17,6 +17,7 @@ pub mod validate;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Diagnostic, Result};
 
@@ -27,10 +28,31 @@ pub const EXIT_FOUND: u8 = 1;
 
 pub type Outcome = Result<ExitCode>;
 
-/// Writes a command's whole output to stdout at once.
+/// Set (before `main`, see main.rs) when the process started with stdout closed. Rust's
+/// runtime then points stdout at /dev/null, where every write succeeds: a command would
+/// exit 0 having written nothing, and Argo CD would take the empty output as the manifests.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Records that stdout was closed when the process started.
+pub fn mark_stdout_closed() {
+    STDOUT_CLOSED.store(true, Ordering::Relaxed);
+}
+
+/// stdout, for a command's output; an error if it was closed when the process started.
+pub fn stdout() -> Result<std::io::StdoutLock<'static>> {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Err(Diagnostic::new("cannot write to stdout: it is closed")
+            .hint("nothing was written; run the command with stdout open (a file, a pipe or `>/dev/null`)")
+            .into());
+    }
+    Ok(std::io::stdout().lock())
+}
+
+/// Writes a command's whole output to stdout at once. Any error writing or flushing is an
+/// error of the command (a closed stdout, a full disk, a pipe closed early).
 pub fn write_stdout(text: &str) -> Result<()> {
     use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = stdout()?;
     stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())

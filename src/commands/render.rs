@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use tracing::info;
 
-use super::{Outcome, find_root, write_stdout};
+use super::{Outcome, find_root, stdout, write_stdout};
 use crate::cli::{Global, RenderArgs};
 use crate::emit;
 use crate::emit::spool::Spool;
@@ -49,7 +49,7 @@ pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
                 spool.push(&objects)
             })?;
             info!(objects = count, spilled = spool.spilled(), "rendered");
-            spool.write_to(&mut std::io::stdout().lock())?;
+            spool.write_to(&mut stdout()?)?;
         }
         (out_dir, format) => {
             let objects = renderer.render(&selection)?;

@@ -3,6 +3,11 @@
 //!
 //! Output is built entirely in memory before anything is written: stdout gets all of it or
 //! nothing, and a directory is replaced whole (built beside it, then renamed into place).
+//!
+//! A directory may hold plaintext Secrets: their files are 0600 and the directory 0700
+//! (else files 0644, directory 0755). Renders into one directory take turns on a lock
+//! (`flock` on `.<dir>.lock` beside it), and each removes what a killed render left behind
+//! (`.<dir>.stencil-new-*`, `.<dir>.stencil-old-*`) before it writes.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -103,8 +108,18 @@ fn safe_component(text: &str) -> String {
 }
 
 /// Replaces `dir` with one file per object. Refuses to replace a non-empty directory that
-/// stencil did not write.
+/// stencil did not write. Waits for another render into the same directory to finish.
 pub fn write_dir(objects: &[Object], dir: &Path) -> Result<()> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let _lock = lock(&parent, &name)?;
+    remove_leftovers(&parent, &name);
     if dir.exists() {
         let empty = fs::read_dir(dir)
             .map_err(|e| Error::io(format_args!("cannot read {}", dir.display()), &e))?
@@ -119,14 +134,6 @@ pub fn write_dir(objects: &[Object], dir: &Path) -> Result<()> {
             .into());
         }
     }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
     // A fresh directory of our own beside the target, so the final rename stays on one
     // filesystem and nothing left over from an earlier run can slip in.
     let staging = tempfile::Builder::new()
@@ -146,15 +153,90 @@ pub fn write_dir(objects: &[Object], dir: &Path) -> Result<()> {
     result
 }
 
+/// An exclusive lock on `PARENT/.NAME.lock`, held until the file is dropped. Another render
+/// into the same directory waits for it. The lock file stays (removing it would let a
+/// waiting render lock a file that no longer has a name).
+fn lock(parent: &Path, name: &str) -> Result<fs::File> {
+    let path = parent.join(format!(".{name}.lock"));
+    let io = |e: std::io::Error| Error::io(format_args!("cannot lock {}", path.display()), &e);
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let file = options.open(&path).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd as _;
+        // SAFETY: flock on a descriptor this function owns; no memory is involved.
+        let try_lock = |op| unsafe { libc::flock(file.as_raw_fd(), op) };
+        if try_lock(libc::LOCK_EX | libc::LOCK_NB) != 0 {
+            tracing::info!(lock = %path.display(), "another render is writing this directory; waiting");
+            loop {
+                if try_lock(libc::LOCK_EX) == 0 {
+                    break;
+                }
+                let err = std::io::Error::last_os_error();
+                if err.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(io(err));
+                }
+            }
+        }
+    }
+    Ok(file)
+}
+
+/// Removes the staging and old directories of renders into `NAME` that were killed before
+/// they could clean up: they may hold plaintext Secrets. Only called under the lock.
+fn remove_leftovers(parent: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    let prefixes = [
+        format!(".{name}.stencil-new-"),
+        format!(".{name}.stencil-old-"),
+    ];
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        if prefixes.iter().any(|p| file_name.starts_with(p.as_str())) {
+            let path = entry.path();
+            match fs::remove_dir_all(&path) {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "removed a leftover of an interrupted render")
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), "cannot remove a leftover of an interrupted render: {e}")
+                }
+            }
+        }
+    }
+}
+
+/// Whether an object's file must be private: a Secret holds plaintext values.
+fn is_secret(object: &Object) -> bool {
+    object.kind == "Secret"
+}
+
 fn write_tree(objects: &[Object], root: &Path) -> Result<()> {
     let io = |what: &Path, e: std::io::Error| {
         Error::io(format_args!("cannot write {}", what.display()), &e)
     };
-    // tempfile makes the directory private (0700); the output is meant to be shared.
+    // Private (0700) if it will hold a Secret; else the output is meant to be shared. Set
+    // before anything is written into it.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        fs::set_permissions(root, fs::Permissions::from_mode(0o755)).map_err(|e| io(root, e))?;
+        let mode = if objects.iter().any(is_secret) {
+            0o700
+        } else {
+            0o755
+        };
+        fs::set_permissions(root, fs::Permissions::from_mode(mode)).map_err(|e| io(root, e))?;
     }
     let mut seen = std::collections::HashMap::new();
     for object in objects {
@@ -179,7 +261,19 @@ fn write_tree(objects: &[Object], root: &Path) -> Result<()> {
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
         }
-        fs::write(&path, format!("---\n{}", yaml(object))).map_err(|e| io(&path, e))?;
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        // Created private, so a Secret is never readable by others, not even for a moment.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(if is_secret(object) { 0o600 } else { 0o644 });
+        }
+        let text = format!("---\n{}", yaml(object));
+        options
+            .open(&path)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, text.as_bytes()))
+            .map_err(|e| io(&path, e))?;
     }
     Ok(())
 }
@@ -195,7 +289,10 @@ fn swap(staging: &Path, dir: &Path, parent: &Path, name: &str) -> Result<()> {
             .map_err(|e| io(parent, e))?
             .keep();
         // Renaming a directory onto an empty one replaces it.
-        fs::rename(dir, &old).map_err(|e| io(dir, e))?;
+        if let Err(e) = fs::rename(dir, &old) {
+            let _ = fs::remove_dir(&old);
+            return Err(io(dir, e));
+        }
         if let Err(e) = fs::rename(staging, dir) {
             // Put the previous output back: never leave the user with nothing.
             let _ = fs::rename(&old, dir);

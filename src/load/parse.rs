@@ -29,6 +29,8 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most nodes that aliases may add to a document by expansion.
     pub max_alias_nodes: usize,
+    /// Most bytes of keys and strings that aliases may add to a document by expansion.
+    pub max_alias_bytes: u64,
 }
 
 impl Default for Limits {
@@ -36,6 +38,7 @@ impl Default for Limits {
         Self {
             max_depth: 64,
             max_alias_nodes: 10_000,
+            max_alias_bytes: 4 << 20,
         }
     }
 }
@@ -62,6 +65,7 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     alias_nodes: usize,
+    alias_bytes: u64,
     documents: Vec<Node>,
 }
 
@@ -76,6 +80,7 @@ pub fn parse(file: &Arc<SourceFile>, limits: Limits) -> Result<Node> {
         stack: Vec::new(),
         anchors: HashMap::new(),
         alias_nodes: 0,
+        alias_bytes: 0,
         documents: Vec::new(),
     };
     for next in &mut parser {
@@ -298,6 +303,19 @@ impl Builder<'_> {
                     ))
                     .at(&origin)
                     .hint("this looks like an alias bomb (\"billion laughs\"); write the values out or use `extends` to share them")
+                    .into());
+                }
+                // A few nodes can still be large: a 100 KB string aliased a thousand times.
+                self.alias_bytes = self
+                    .alias_bytes
+                    .saturating_add(crate::budget::node_bytes(target));
+                if self.alias_bytes > self.limits.max_alias_bytes {
+                    return Err(Diagnostic::new(format!(
+                        "YAML aliases expand to more than {}",
+                        crate::budget::bytes(self.limits.max_alias_bytes)
+                    ))
+                    .at(&origin)
+                    .hint("an alias copies its anchor's text each time; write the values out or use `extends` to share them")
                     .into());
                 }
                 let mut node = target.clone();

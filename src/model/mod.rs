@@ -11,8 +11,8 @@ mod tenant;
 mod workspace;
 
 pub use repo::{
-    EnvironmentSpec, Exception, ExternalSecretsSettings, PolicySettings, RepoKind, RepoSettings,
-    Rule, SecretStoreKind,
+    Budgets, EnvironmentSpec, Exception, ExternalSecretsSettings, PolicySettings, RepoKind,
+    RepoSettings, Rule, SecretStoreKind,
 };
 pub use repo::{ExtraObjectsSettings, KindRef};
 pub use service::{

@@ -58,6 +58,51 @@ pub struct RepoSettings {
     /// Free-form values for templates, as `repo.vars.<name>`.
     #[serde(default)]
     pub vars: BTreeMap<String, serde_json::Value>,
+    /// Size budgets that bound what a tenant's input can make stencil produce.
+    #[serde(default)]
+    pub budgets: Budgets,
+}
+
+/// Output budgets (`budgets:` in `stencil.yaml`): a small tenant input must not make stencil
+/// produce (or hold in memory) gigabytes. Each is checked while building, so a render stops
+/// at the budget, not after it. Sizes are in bytes of compact JSON, as the API server stores
+/// an object.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Budgets {
+    /// Largest rendered object, and largest string a template may produce (default 1 MiB;
+    /// etcd refuses objects past about 1.5 MiB).
+    #[serde(default = "default_object_bytes")]
+    pub object_bytes: u64,
+    /// Largest output of one tenant x service, all its objects together, and largest
+    /// resolved tree of its strings after templating (default 8 MiB).
+    #[serde(default = "default_app_bytes")]
+    pub app_bytes: u64,
+    /// Most JSON patch operations in one tenant x service's `patches:` (default 1000).
+    #[serde(default = "default_patch_ops")]
+    pub patch_ops: u64,
+}
+
+fn default_object_bytes() -> u64 {
+    1 << 20
+}
+
+fn default_app_bytes() -> u64 {
+    8 << 20
+}
+
+fn default_patch_ops() -> u64 {
+    1000
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Budgets {
+            object_bytes: default_object_bytes(),
+            app_bytes: default_app_bytes(),
+            patch_ops: default_patch_ops(),
+        }
+    }
 }
 
 /// Argo CD settings, used by `stencil argocd apps`.
@@ -241,11 +286,15 @@ pub enum Rule {
     /// A tenant's Roles cannot grant bind, escalate, impersonate, `*`, or writes to what
     /// confines the namespace (namespaces, quotas, limits, network policies, RBAC).
     RbacEscalation,
+    /// Rendered output stays within the size budgets of `stencil.yaml` (`budgets:`).
+    Budget,
+    /// stencil's own and Argo CD's labels and annotations come from stencil only.
+    PlatformLabels,
 }
 
 impl Rule {
     /// Every rule, in the order `stencil policy list` prints them.
-    pub const ALL: [Rule; 13] = [
+    pub const ALL: [Rule; 15] = [
         Rule::MutableImageTag,
         Rule::NoPrivilegeEscalation,
         Rule::ReadOnlyRootFilesystem,
@@ -259,6 +308,8 @@ impl Rule {
         Rule::PlatformObjects,
         Rule::AllowedKinds,
         Rule::RbacEscalation,
+        Rule::Budget,
+        Rule::PlatformLabels,
     ];
 
     /// The rule's id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
@@ -277,6 +328,8 @@ impl Rule {
             Rule::PlatformObjects => "platform-objects",
             Rule::AllowedKinds => "allowed-kinds",
             Rule::RbacEscalation => "rbac-escalation",
+            Rule::Budget => "budget",
+            Rule::PlatformLabels => "platform-labels",
         }
     }
 
@@ -309,6 +362,12 @@ impl Rule {
             }
             Rule::RbacEscalation => {
                 "extra Roles grant no bind, escalate, impersonate or `*` verb, and no writes to namespaces, quotas, limit ranges, network policies, endpoints, canaries, roles, role bindings or `*`"
+            }
+            Rule::Budget => {
+                "each object, each tenant x service, each template string and each `patches:` list stays within `budgets:` in stencil.yaml"
+            }
+            Rule::PlatformLabels => {
+                "no patch adds, changes or removes a `stencil.dev/*`, `argocd.argoproj.io/*` or `app.kubernetes.io/{managed-by,part-of,name,instance}` label or annotation; extraObjects set `stencil.dev/*` labels only to stencil's values"
             }
         }
     }
@@ -354,6 +413,12 @@ impl Rule {
             }
             Rule::RbacEscalation => {
                 "a Role that can write RBAC, quotas or network policies, or impersonate, lets the tenant's workloads undo every other guardrail at runtime"
+            }
+            Rule::Budget => {
+                "a few hundred bytes of patches or aliased templates can expand to gigabytes: that stalls CI and the Argo CD repo server for every tenant, and etcd refuses objects past about 1.5 MiB anyway"
+            }
+            Rule::PlatformLabels => {
+                "these labels say which tenant, service and Argo CD Application own an object; a tenant that rewrites them can pass its objects off as another tenant's or hide them from pruning"
             }
         }
     }

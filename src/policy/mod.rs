@@ -581,6 +581,15 @@ impl Exceptions {
                 .hint("declare the custom resource under extraObjects.customResources in stencil.yaml")
                 .into());
             }
+            if matches!(e.rule, Rule::Budget | Rule::PlatformLabels) {
+                return Err(Diagnostic::new(format!(
+                    "`{}` has no exceptions",
+                    e.rule.name()
+                ))
+                .at(&at)
+                .hint("raise the sizes in `budgets:` instead; platform labels are never a tenant's to set")
+                .into());
+            }
             if e.rule == Rule::QuotaCeiling && !e.services.is_empty() {
                 return Err(Diagnostic::new(
                     "a quota-ceiling exception is per tenant: `services` does not apply",

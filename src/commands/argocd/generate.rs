@@ -98,11 +98,19 @@ impl CmpEnv {
             .as_array()
             .ok_or_else(|| bad("expected a JSON array of parameters".into()))?;
         let mut out = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
         for item in items {
             let name = item
                 .get("name")
                 .and_then(|n| n.as_str())
                 .ok_or_else(|| bad("a parameter has no name".into()))?;
+            // Which of two entries wins is up to whoever reads them: refuse the ambiguity.
+            if !seen.insert(name) {
+                return Err(bad(format!(
+                    "parameter `{}` is given more than once",
+                    crate::error::clip(name, 64)
+                )));
+            }
             if !PARAMETERS.contains(&name) {
                 let hint = match did_you_mean(name, PARAMETERS) {
                     Some(s) => format!(" (did you mean `{s}`?)"),
@@ -444,6 +452,14 @@ mod tests {
                 "did you mean `tenant`",
             ),
             (r#"[{"name":"tenant","array":["x"]}]"#, "must be a string"),
+            (
+                r#"[{"name":"tenant","string":"a"},{"name":"tenant","string":"b"}]"#,
+                "parameter `tenant` is given more than once",
+            ),
+            (
+                r#"[{"name":"tenant","string":"a"},{"name":"tenant","string":""}]"#,
+                "parameter `tenant` is given more than once",
+            ),
         ] {
             let e = env(&[("ARGOCD_APP_PARAMETERS", json)]);
             let err = e.target(Path::new("")).unwrap_err().to_string();

@@ -1,0 +1,180 @@
+//! Output budgets (`budgets:` in `stencil.yaml`): what a tenant's input may make stencil
+//! produce. A few hundred bytes of JSON-patch `copy` ops or aliased templates can otherwise
+//! expand to gigabytes. Every budget is checked while the output grows (after each template,
+//! each patch operation, each object), so a render stops at the budget instead of
+//! materializing the expansion first. Sizes are bytes of compact JSON, as the API server
+//! stores an object.
+
+use std::io;
+
+use crate::error::Diagnostic;
+use crate::model::{Budgets, Rule};
+use crate::node::{Node, Value};
+
+/// The size of a value as compact JSON, counted without building the text.
+pub fn json_size(value: &serde_json::Value) -> u64 {
+    let mut counter = Counter(0);
+    // Writing to a counter cannot fail, and a `Value` always serializes.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+struct Counter(u64);
+
+impl io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The text of a tree: every key and scalar, in bytes.
+pub fn node_bytes(node: &Node) -> u64 {
+    match &node.value {
+        Value::Null => 0,
+        Value::Scalar(s) => s.text.len() as u64,
+        Value::Map(map) => map
+            .iter()
+            .map(|(k, v)| k.len() as u64 + node_bytes(v))
+            .sum(),
+        Value::Seq(items) => items.iter().map(node_bytes).sum(),
+    }
+}
+
+/// One of the budgets, for messages.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Object,
+    App,
+    PatchOps,
+}
+
+impl Kind {
+    /// The `stencil.yaml` setting.
+    pub fn setting(self) -> &'static str {
+        match self {
+            Kind::Object => "budgets.objectBytes",
+            Kind::App => "budgets.appBytes",
+            Kind::PatchOps => "budgets.patchOps",
+        }
+    }
+
+    pub fn limit(self, budgets: &Budgets) -> u64 {
+        match self {
+            Kind::Object => budgets.object_bytes,
+            Kind::App => budgets.app_bytes,
+            Kind::PatchOps => budgets.patch_ops,
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Kind::Object => "the object budget",
+            Kind::App => "the budget of one tenant x service",
+            Kind::PatchOps => "the patch operation budget",
+        }
+    }
+}
+
+/// `what` is `size` (bytes, or operations) where the budget allows `limit`: an error with
+/// the rule id, the budget and the setting that raises it.
+pub fn exceeded(what: &str, size: u64, kind: Kind, limit: u64) -> Diagnostic {
+    let (size, limit) = match kind {
+        Kind::PatchOps => (format!("{size} operations"), format!("{limit} operations")),
+        Kind::Object | Kind::App => (
+            format!("{size} bytes"),
+            format!("{} ({limit} bytes)", bytes(limit)),
+        ),
+    };
+    Diagnostic::new(format!(
+        "{what} reaches {size}, over {} of {limit}",
+        kind.what()
+    ))
+    .rule(Rule::Budget.name())
+    .hint(format!(
+        "a platform engineer can raise `{}` in stencil.yaml if this is legitimate; see README \"Limits\"",
+        kind.setting()
+    ))
+}
+
+/// A size for people: bytes up to 1 KiB, else KiB or MiB with one decimal.
+pub fn bytes(n: u64) -> String {
+    const KIB: u64 = 1 << 10;
+    const MIB: u64 = 1 << 20;
+    if n < KIB {
+        format!("{n} bytes")
+    } else if n < MIB {
+        format!("{:.1} KiB", n as f64 / KIB as f64)
+    } else {
+        format!("{:.1} MiB", n as f64 / MIB as f64)
+    }
+}
+
+/// Counts what one tenant x service has produced so far against its budget.
+#[derive(Debug)]
+pub struct Meter {
+    kind: Kind,
+    limit: u64,
+    used: u64,
+}
+
+impl Meter {
+    pub fn new(kind: Kind, budgets: &Budgets) -> Meter {
+        Meter {
+            kind,
+            limit: kind.limit(budgets),
+            used: 0,
+        }
+    }
+
+    /// Adds `size`; an error once the total passes the budget.
+    pub fn add(&mut self, size: u64, what: impl FnOnce() -> String) -> Result<(), Diagnostic> {
+        self.used = self.used.saturating_add(size);
+        if self.used > self.limit {
+            return Err(exceeded(&what(), self.used, self.kind, self.limit));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_size_is_the_compact_length() {
+        let v = json!({"a": [1, "two", null], "b": {"c": "é\n"}});
+        assert_eq!(json_size(&v), serde_json::to_vec(&v).unwrap().len() as u64);
+    }
+
+    #[test]
+    fn sizes_for_people() {
+        assert_eq!(bytes(12), "12 bytes");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(8 << 20), "8.0 MiB");
+    }
+
+    #[test]
+    fn a_meter_stops_past_its_budget() {
+        let budgets = Budgets {
+            app_bytes: 10,
+            ..Budgets::default()
+        };
+        let mut meter = Meter::new(Kind::App, &budgets);
+        assert!(meter.add(10, String::new).is_ok());
+        let err = meter.add(1, || "the output".into()).unwrap_err();
+        assert!(
+            err.message.contains(
+                "reaches 11 bytes, over the budget of one tenant x service of 10 bytes (10 bytes)"
+            ),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.rule, Some("budget"));
+    }
+}
