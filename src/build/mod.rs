@@ -160,6 +160,9 @@ pub fn kind_rank(kind: &str) -> usize {
 /// stencil renders satisfies.
 pub fn namespace(tenant: &Tenant, settings: &RepoSettings) -> Result<Object> {
     let mut labels = Labels::tenant(tenant, settings).into_map();
+    // The level is the platform's alone (a tenant's label is refused when loaded; this holds
+    // even so): no `-version` pin, so the cluster's latest standards apply.
+    labels.retain(|key, _| !crate::policy::is_pod_security_label(key));
     labels.insert(
         "kubernetes.io/metadata.name".into(),
         tenant.namespace.to_string(),
