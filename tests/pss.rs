@@ -243,7 +243,11 @@ fn put_parts(node: &mut Value, parts: &[String], value: Value) {
             *node = json!([]);
         }
         let list = node.as_array_mut().expect("list");
-        list.push(if rest.is_empty() { Value::Null } else { fresh() });
+        list.push(if rest.is_empty() {
+            Value::Null
+        } else {
+            fresh()
+        });
         let last = list.last_mut().expect("pushed");
         return put_parts(last, rest, value);
     }
@@ -302,22 +306,40 @@ fn break_template(template: &mut Value, case: &Case, container_list: &str) {
 fn workload(kind: &str, template: Value) -> Value {
     let selector = json!({ "matchLabels": { "app": "tool" } });
     match kind {
-        "Pod" => json!({ "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "tool", "annotations": template["metadata"].get("annotations") }, "spec": template["spec"] }),
-        "Job" => json!({ "apiVersion": "batch/v1", "kind": "Job", "metadata": { "name": "tool" }, "spec": { "template": template } }),
-        "CronJob" => json!({ "apiVersion": "batch/v1", "kind": "CronJob", "metadata": { "name": "tool" },
-            "spec": { "schedule": "0 * * * *", "jobTemplate": { "spec": { "template": template } } } }),
-        "StatefulSet" => json!({ "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": { "name": "tool" },
-            "spec": { "serviceName": "tool", "selector": selector, "template": template } }),
-        "Deployment" => json!({ "apiVersion": "apps/v1", "kind": "Deployment", "metadata": { "name": "tool" },
-            "spec": { "selector": selector, "template": template } }),
-        "ReplicaSet" => json!({ "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": { "name": "tool" },
-            "spec": { "selector": selector, "template": template } }),
-        "ReplicationController" => json!({ "apiVersion": "v1", "kind": "ReplicationController", "metadata": { "name": "tool" },
-            "spec": { "template": template } }),
-        "PodTemplate" => json!({ "apiVersion": "v1", "kind": "PodTemplate", "metadata": { "name": "tool" }, "template": template }),
+        "Pod" => {
+            json!({ "apiVersion": "v1", "kind": "Pod", "metadata": { "name": "tool", "annotations": template["metadata"].get("annotations") }, "spec": template["spec"] })
+        }
+        "Job" => {
+            json!({ "apiVersion": "batch/v1", "kind": "Job", "metadata": { "name": "tool" }, "spec": { "template": template } })
+        }
+        "CronJob" => {
+            json!({ "apiVersion": "batch/v1", "kind": "CronJob", "metadata": { "name": "tool" },
+            "spec": { "schedule": "0 * * * *", "jobTemplate": { "spec": { "template": template } } } })
+        }
+        "StatefulSet" => {
+            json!({ "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": { "name": "tool" },
+            "spec": { "serviceName": "tool", "selector": selector, "template": template } })
+        }
+        "Deployment" => {
+            json!({ "apiVersion": "apps/v1", "kind": "Deployment", "metadata": { "name": "tool" },
+            "spec": { "selector": selector, "template": template } })
+        }
+        "ReplicaSet" => {
+            json!({ "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": { "name": "tool" },
+            "spec": { "selector": selector, "template": template } })
+        }
+        "ReplicationController" => {
+            json!({ "apiVersion": "v1", "kind": "ReplicationController", "metadata": { "name": "tool" },
+            "spec": { "template": template } })
+        }
+        "PodTemplate" => {
+            json!({ "apiVersion": "v1", "kind": "PodTemplate", "metadata": { "name": "tool" }, "template": template })
+        }
         // A custom resource that embeds a pod template (Argo Rollouts, Knative, KEDA, ...).
-        "Rollout" => json!({ "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": { "name": "tool" },
-            "spec": { "selector": selector, "template": template } }),
+        "Rollout" => {
+            json!({ "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": { "name": "tool" },
+            "spec": { "selector": selector, "template": template } })
+        }
         _ => unreachable!("{kind}"),
     }
 }
@@ -347,7 +369,10 @@ fn refused(values: &str, rule: &str, needles: &[&str]) {
     let mut all = vec![format!("error: {rule} {VALUES}:")];
     all.extend(needles.iter().map(|n| (*n).to_owned()));
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    Repo::new().file(VALUES, values).run(&["render"]).fails(&all);
+    Repo::new()
+        .file(VALUES, values)
+        .run(&["render"])
+        .fails(&all);
 }
 
 #[test]
@@ -427,7 +452,11 @@ fn every_control_is_enforced_on_every_extra_workload_kind() {
             let mut template = hardened_template();
             break_template(&mut template, &case, "containers");
             let values = extra_objects(&[workload(kind, template)]);
-            refused(&values, case.rule, &[&format!("{kind} acme/tool"), &case.field]);
+            refused(
+                &values,
+                case.rule,
+                &[&format!("{kind} acme/tool"), &case.field],
+            );
         }
     }
 }
@@ -481,7 +510,8 @@ fn every_control_is_enforced_on_a_patched_deployment() {
     );
     let mut init = hardened_container("setup");
     put(&mut init, "securityContext/privileged", json!(true));
-    let op = json!([{ "op": "add", "path": "/spec/template/spec/initContainers", "value": [init] }]);
+    let op =
+        json!([{ "op": "add", "path": "/spec/template/spec/initContainers", "value": [init] }]);
     refused(
         &format!("patches:\n  - target: {{ kind: Deployment }}\n    type: json\n    patch: {op}\n"),
         "pss-privileged",
@@ -507,7 +537,9 @@ fn baseline_rules_hold_where_a_restricted_rule_is_relaxed() {
         )
     };
     let add = |caps: &str| {
-        format!("patches:\n  - target: {{ kind: Deployment }}\n    type: json\n    patch: [{{ op: add, path: /spec/template/spec/containers/0/securityContext/capabilities/add, value: [{caps}] }}]\n")
+        format!(
+            "patches:\n  - target: {{ kind: Deployment }}\n    type: json\n    patch: [{{ op: add, path: /spec/template/spec/containers/0/securityContext/capabilities/add, value: [{caps}] }}]\n"
+        )
     };
     // drop-all-capabilities relaxed: a capability of the baseline set is fine, SYS_ADMIN is not.
     Repo::new()
@@ -519,7 +551,10 @@ fn baseline_rules_hold_where_a_restricted_rule_is_relaxed() {
         .file("stencil.yaml", exception("drop-all-capabilities"))
         .file(VALUES, add("SYS_ADMIN"))
         .run(&["render"])
-        .fails(&["error: pss-capabilities tenants/acme/api/values.yaml:2", "SYS_ADMIN"]);
+        .fails(&[
+            "error: pss-capabilities tenants/acme/api/values.yaml:2",
+            "SYS_ADMIN",
+        ]);
     // no-privilege-escalation relaxed: still not privileged.
     Repo::new()
         .file("stencil.yaml", exception("no-privilege-escalation"))
@@ -531,11 +566,16 @@ fn baseline_rules_hold_where_a_restricted_rule_is_relaxed() {
         .fails(&["error: pss-privileged "]);
     // pss-volume-types relaxed: an NFS volume passes, a hostPath still does not.
     let volume = |v: &str| {
-        format!("patches:\n  - target: {{ kind: Deployment }}\n    type: json\n    patch: [{{ op: add, path: /spec/template/spec/volumes/-, value: {v} }}]\n")
+        format!(
+            "patches:\n  - target: {{ kind: Deployment }}\n    type: json\n    patch: [{{ op: add, path: /spec/template/spec/volumes/-, value: {v} }}]\n"
+        )
     };
     Repo::new()
         .file("stencil.yaml", exception("pss-volume-types"))
-        .file(VALUES, volume("{ name: n, nfs: { server: nfs.example.com, path: / } }"))
+        .file(
+            VALUES,
+            volume("{ name: n, nfs: { server: nfs.example.com, path: / } }"),
+        )
         .run(&["render"])
         .ok();
     Repo::new()
@@ -629,7 +669,9 @@ fn services_get_no_external_ips_and_no_node_or_cloud_exposure() {
             &["Service acme/edge", kind],
         );
         refused(
-            &format!("patches:\n  - target: {{ kind: Service }}\n    type: merge\n    patch: {{ spec: {{ type: {kind} }} }}\n"),
+            &format!(
+                "patches:\n  - target: {{ kind: Service }}\n    type: merge\n    patch: {{ spec: {{ type: {kind} }} }}\n"
+            ),
             "service-type",
             &["Service acme/api", kind],
         );
@@ -682,13 +724,13 @@ fn pod_security_labels_belong_to_the_platform() {
         Repo::new()
             .file(
                 "tenants/acme/tenant.yaml",
-                format!("{}labels:\n  team: a\n  {key}: {value}\n", common::TENANT_YAML),
+                format!(
+                    "{}labels:\n  team: a\n  {key}: {value}\n",
+                    common::TENANT_YAML
+                ),
             )
             .run(&["render"])
-            .fails(&[
-                "error: pod-security-labels tenants/acme/tenant.yaml:6",
-                key,
-            ]);
+            .fails(&["error: pod-security-labels tenants/acme/tenant.yaml:6", key]);
     }
     // Service labels.
     refused(
@@ -699,7 +741,9 @@ fn pod_security_labels_belong_to_the_platform() {
     // A patch, on an object or on the pod template.
     for path in ["/metadata/labels", "/spec/template/metadata/labels"] {
         refused(
-            &format!("patches:\n  - target: {{ kind: Deployment }}\n    type: json\n    patch: [{{ op: add, path: '{path}/pod-security.kubernetes.io~1warn', value: privileged }}]\n"),
+            &format!(
+                "patches:\n  - target: {{ kind: Deployment }}\n    type: json\n    patch: [{{ op: add, path: '{path}/pod-security.kubernetes.io~1warn', value: privileged }}]\n"
+            ),
             "pod-security-labels",
             &["Deployment acme/api", "pod-security.kubernetes.io/warn"],
         );

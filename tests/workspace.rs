@@ -619,6 +619,22 @@ fn policy_list_names_every_rule_with_its_rationale() {
         "quota-ceiling",
         "canary-minimum",
         "platform-objects",
+        "pss-host-process",
+        "pss-host-namespaces",
+        "pss-privileged",
+        "pss-capabilities",
+        "pss-host-path",
+        "pss-host-ports",
+        "pss-apparmor",
+        "pss-selinux",
+        "pss-proc-mount",
+        "pss-sysctls",
+        "pss-volume-types",
+        "pss-host-probes",
+        "node-placement",
+        "external-ips",
+        "service-type",
+        "pod-security-labels",
     ] {
         assert!(
             run.stdout.lines().any(|l| l.starts_with(&format!("{id} "))),
@@ -626,7 +642,7 @@ fn policy_list_names_every_rule_with_its_rationale() {
             run.stdout
         );
     }
-    assert_eq!(run.stdout.matches("why: ").count(), 11, "{}", run.stdout);
+    assert_eq!(run.stdout.matches("why: ").count(), 27, "{}", run.stdout);
     // JSON, with the exceptions the repository grants under their rule.
     let exception = "policy:\n  exceptions:\n    - rule: resources\n      services: [api]\n      reason: sized by VPA (PLAT-9)\n";
     let run = with_settings(exception)

@@ -236,7 +236,7 @@ pub enum Rule {
     ExternalIps,
     /// Services are ClusterIP: no NodePort, LoadBalancer or ExternalName.
     ServiceType,
-    /// `pod-security.kubernetes.io/*` labels are the platform's.
+    /// `pod-security.kubernetes.io/*` labels are the platform's (this rule has no exceptions).
     PodSecurityLabels,
 }
 

@@ -57,7 +57,11 @@ pub fn check_objects(
                     continue;
                 }
             };
-            if pod.ephemeral_containers.as_ref().is_some_and(|e| !e.is_empty()) {
+            if pod
+                .ephemeral_containers
+                .as_ref()
+                .is_some_and(|e| !e.is_empty())
+            {
                 invalid.push(format!(
                     "{}.ephemeralContainers: ephemeral containers are not allowed in a pod template or a new pod (kubectl debug adds them to a running pod)",
                     template.path
@@ -107,8 +111,7 @@ fn check_pod_template(
         fail(
             Some(Rule::StartupProbe),
             main,
-            "is missing: a patch may change the main container but not remove or rename it"
-                .into(),
+            "is missing: a patch may change the main container but not remove or rename it".into(),
         );
     }
     let containers = pod
@@ -121,7 +124,13 @@ fn check_pod_template(
         seccomp: pod_seccomp,
     };
     for c in containers {
-        check_container(c, main == Some(c.name.as_str()), false, &pod_context, &mut fail);
+        check_container(
+            c,
+            main == Some(c.name.as_str()),
+            false,
+            &pod_context,
+            &mut fail,
+        );
     }
     let ephemeral = pod
         .ephemeral_containers

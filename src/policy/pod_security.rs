@@ -353,8 +353,14 @@ fn check_container(c: &Container) -> Vec<Finding> {
     }
     let lifecycle = c.lifecycle.as_ref();
     let hooks = [
-        ("lifecycle.postStart", lifecycle.and_then(|l| l.post_start.as_ref())),
-        ("lifecycle.preStop", lifecycle.and_then(|l| l.pre_stop.as_ref())),
+        (
+            "lifecycle.postStart",
+            lifecycle.and_then(|l| l.post_start.as_ref()),
+        ),
+        (
+            "lifecycle.preStop",
+            lifecycle.and_then(|l| l.pre_stop.as_ref()),
+        ),
     ];
     for (field, hook) in hooks {
         if let Some(host) = hook.and_then(handler_host) {
@@ -394,7 +400,9 @@ fn selinux(options: Option<&SELinuxOptions>) -> Option<String> {
     }
     for (field, value) in [("user", &o.user), ("role", &o.role)] {
         if let Some(v) = non_empty(value.as_ref()) {
-            return Some(format!("{field} `{v}` (a custom SELinux {field} is not allowed)"));
+            return Some(format!(
+                "{field} `{v}` (a custom SELinux {field} is not allowed)"
+            ));
         }
     }
     None
@@ -559,4 +567,273 @@ pub fn label_diagnostic(finding: &Finding, origin: &crate::origin::Origin) -> Di
         .at(origin)
         .rule(finding.rule.name())
         .hint("the platform labels every tenant Namespace pod-security.kubernetes.io/{enforce,audit,warn}: restricted; no tenant input may set these labels")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize as _;
+    use serde_json::json;
+
+    /// The rule ids `check_pod` reports for a Pod with `spec` (and `annotations`).
+    fn pod_rules(spec: Value, annotations: Value) -> Vec<&'static str> {
+        let pod = json!({ "apiVersion": "v1", "kind": "Pod",
+            "metadata": { "name": "p", "annotations": annotations }, "spec": spec });
+        let templates = pod_templates(&pod);
+        assert_eq!(templates.len(), 1);
+        let typed = PodSpec::deserialize(templates[0].spec).expect("pod spec");
+        let mut ids: Vec<&str> = check_pod(&templates[0], &typed)
+            .iter()
+            .map(|f| f.rule.name())
+            .collect();
+        ids.dedup();
+        ids
+    }
+
+    fn container(security_context: Value) -> Value {
+        json!({ "name": "c", "image": "r/c:1", "securityContext": security_context })
+    }
+
+    fn with_container(extra: Value) -> Value {
+        let mut c = container(json!({}));
+        if let (Some(c), Some(extra)) = (c.as_object_mut(), extra.as_object()) {
+            c.extend(extra.clone());
+        }
+        json!({ "containers": [c] })
+    }
+
+    #[test]
+    fn a_plain_pod_passes() {
+        assert!(pod_rules(with_container(json!({})), Value::Null).is_empty());
+    }
+
+    #[test]
+    fn each_pod_level_control_has_its_rule() {
+        let cases = [
+            (json!({ "hostNetwork": true }), "pss-host-namespaces"),
+            (json!({ "hostPID": true }), "pss-host-namespaces"),
+            (json!({ "hostIPC": true }), "pss-host-namespaces"),
+            (json!({ "nodeName": "n1" }), "node-placement"),
+            (
+                json!({ "securityContext": { "windowsOptions": { "hostProcess": true } } }),
+                "pss-host-process",
+            ),
+            (
+                json!({ "securityContext": { "appArmorProfile": { "type": "Unconfined" } } }),
+                "pss-apparmor",
+            ),
+            (
+                json!({ "securityContext": { "seLinuxOptions": { "type": "spc_t" } } }),
+                "pss-selinux",
+            ),
+            (
+                json!({ "securityContext": { "seccompProfile": { "type": "Unconfined" } } }),
+                "seccomp-runtime-default",
+            ),
+            (
+                json!({ "securityContext": { "runAsUser": 0 } }),
+                "run-as-non-root",
+            ),
+            (
+                json!({ "securityContext": { "runAsNonRoot": false } }),
+                "run-as-non-root",
+            ),
+            (
+                json!({ "securityContext": { "sysctls": [{ "name": "vm.swappiness", "value": "1" }] } }),
+                "pss-sysctls",
+            ),
+            (
+                json!({ "volumes": [{ "name": "h", "hostPath": { "path": "/" } }] }),
+                "pss-host-path",
+            ),
+            (
+                json!({ "volumes": [{ "name": "n", "nfs": { "server": "s", "path": "/" } }] }),
+                "pss-volume-types",
+            ),
+            (
+                json!({ "volumes": [{ "name": "i", "image": { "reference": "r/x:1" } }] }),
+                "pss-volume-types",
+            ),
+        ];
+        for (extra, rule) in cases {
+            let mut spec = with_container(json!({}));
+            if let (Some(s), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
+                s.extend(extra.clone());
+            }
+            assert_eq!(pod_rules(spec, Value::Null), vec![rule], "{extra}");
+        }
+    }
+
+    #[test]
+    fn each_container_control_has_its_rule() {
+        let cases = [
+            (
+                json!({ "securityContext": { "privileged": true } }),
+                "pss-privileged",
+            ),
+            (
+                json!({ "securityContext": { "windowsOptions": { "hostProcess": true } } }),
+                "pss-host-process",
+            ),
+            (
+                json!({ "securityContext": { "capabilities": { "add": ["SYS_ADMIN"] } } }),
+                "pss-capabilities",
+            ),
+            (
+                json!({ "securityContext": { "capabilities": { "add": ["CAP_CHOWN"] } } }),
+                "pss-capabilities",
+            ),
+            (
+                json!({ "securityContext": { "appArmorProfile": { "type": "Unconfined" } } }),
+                "pss-apparmor",
+            ),
+            (
+                json!({ "securityContext": { "seLinuxOptions": { "role": "r" } } }),
+                "pss-selinux",
+            ),
+            (
+                json!({ "securityContext": { "procMount": "Unmasked" } }),
+                "pss-proc-mount",
+            ),
+            (
+                json!({ "ports": [{ "containerPort": 80, "hostPort": 80 }] }),
+                "pss-host-ports",
+            ),
+            (
+                json!({ "readinessProbe": { "httpGet": { "port": 80, "host": "10.0.0.1" } } }),
+                "pss-host-probes",
+            ),
+            (
+                json!({ "lifecycle": { "postStart": { "tcpSocket": { "port": 80, "host": "node" } } } }),
+                "pss-host-probes",
+            ),
+        ];
+        for (extra, rule) in cases {
+            assert_eq!(
+                pod_rules(with_container(extra.clone()), Value::Null),
+                vec![rule],
+                "{extra}"
+            );
+            // The same on an init container and on an ephemeral container.
+            for list in ["initContainers", "ephemeralContainers"] {
+                let mut spec = with_container(json!({}));
+                let helper = with_container(extra.clone())["containers"][0].clone();
+                spec[list] = json!([helper]);
+                assert_eq!(pod_rules(spec, Value::Null), vec![rule], "{list} {extra}");
+            }
+        }
+    }
+
+    #[test]
+    fn allowed_values_pass() {
+        let spec = json!({
+            "securityContext": {
+                "seLinuxOptions": { "type": "container_init_t", "level": "s0:c1" },
+                "seccompProfile": { "type": "Localhost", "localhostProfile": "p.json" },
+                "appArmorProfile": { "type": "Localhost", "localhostProfile": "p" },
+                "sysctls": [{ "name": "net.ipv4.tcp_wmem", "value": "4096 87380 16777216" }],
+                "windowsOptions": { "hostProcess": false }
+            },
+            "hostNetwork": false,
+            "volumes": [{ "name": "t", "emptyDir": {} }, { "name": "e", "ephemeral": {} }],
+            "containers": [{
+                "name": "c", "image": "r/c:1",
+                "ports": [{ "containerPort": 80, "hostPort": 0 }],
+                "securityContext": { "capabilities": { "add": ["NET_BIND_SERVICE"] }, "procMount": "Default", "privileged": false },
+                "livenessProbe": { "httpGet": { "port": 80, "host": "" } }
+            }]
+        });
+        let annotations = json!({
+            "container.apparmor.security.beta.kubernetes.io/c": "runtime/default",
+            "seccomp.security.alpha.kubernetes.io/pod": "runtime/default"
+        });
+        assert!(pod_rules(spec, annotations).is_empty());
+    }
+
+    #[test]
+    fn weakening_annotations_are_found() {
+        let spec = with_container(json!({}));
+        assert_eq!(
+            pod_rules(
+                spec.clone(),
+                json!({ "container.apparmor.security.beta.kubernetes.io/c": "unconfined" })
+            ),
+            vec!["pss-apparmor"]
+        );
+        assert_eq!(
+            pod_rules(
+                spec,
+                json!({ "container.seccomp.security.alpha.kubernetes.io/c": "unconfined" })
+            ),
+            vec!["seccomp-runtime-default"]
+        );
+    }
+
+    #[test]
+    fn pod_templates_are_found_by_shape() {
+        let paths =
+            |v: Value| -> Vec<String> { pod_templates(&v).into_iter().map(|t| t.path).collect() };
+        let c = json!({ "containers": [] });
+        assert_eq!(
+            paths(json!({ "spec": { "jobTemplate": { "spec": { "template": { "spec": c } } } } })),
+            ["spec.jobTemplate.spec.template.spec"]
+        );
+        assert_eq!(
+            paths(json!({ "template": { "spec": c } })),
+            ["template.spec"]
+        );
+        assert_eq!(
+            paths(
+                json!({ "spec": { "workers": [{ "template": { "spec": c } }, { "template": { "spec": c } }] } })
+            ),
+            [
+                "spec.workers[0].template.spec",
+                "spec.workers[1].template.spec"
+            ]
+        );
+        // A list called `containers` that is not under `spec` (chart values, say) is not a pod.
+        assert!(paths(json!({ "spec": { "values": { "containers": [] } } })).is_empty());
+    }
+
+    fn object(value: Value) -> Object {
+        Object::from_value(value, "t", Some("s"), None, true).expect("object")
+    }
+
+    fn object_rules(value: Value) -> Vec<&'static str> {
+        check_object(&object(value))
+            .iter()
+            .map(|f| f.rule.name())
+            .collect()
+    }
+
+    #[test]
+    fn services_daemon_sets_and_labels_have_their_rules() {
+        let svc = |spec: Value| json!({ "apiVersion": "v1", "kind": "Service", "metadata": { "name": "s" }, "spec": spec });
+        assert_eq!(
+            object_rules(svc(json!({ "externalIPs": ["1.2.3.4"] }))),
+            ["external-ips"]
+        );
+        for t in ["NodePort", "LoadBalancer", "ExternalName"] {
+            assert_eq!(object_rules(svc(json!({ "type": t }))), ["service-type"]);
+        }
+        assert!(object_rules(svc(json!({ "type": "ClusterIP", "externalIPs": [] }))).is_empty());
+        assert_eq!(
+            object_rules(
+                json!({ "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": { "name": "d" } })
+            ),
+            ["node-placement"]
+        );
+        assert_eq!(
+            object_rules(json!({ "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": { "name": "c", "labels": { "Pod-Security.kubernetes.io/enforce": "privileged" } } })),
+            ["pod-security-labels"]
+        );
+        assert_eq!(
+            object_rules(
+                json!({ "apiVersion": "apps/v1", "kind": "Deployment", "metadata": { "name": "d" },
+                "spec": { "template": { "metadata": { "labels": { "pod-security.kubernetes.io/warn-version": "v1.0" } } } } })
+            ),
+            ["pod-security-labels"]
+        );
+    }
 }
