@@ -732,7 +732,17 @@ fn pod_security_labels_belong_to_the_platform() {
             .run(&["render"])
             .fails(&["error: pod-security-labels tenants/acme/tenant.yaml:6", key]);
     }
-    // Service labels.
+    // Service labels, and pod annotations that weaken AppArmor or seccomp.
+    refused(
+        "podAnnotations:\n  container.apparmor.security.beta.kubernetes.io/api: unconfined\n",
+        "pss-apparmor",
+        &["container.apparmor.security.beta.kubernetes.io/api"],
+    );
+    refused(
+        "podAnnotations:\n  seccomp.security.alpha.kubernetes.io/pod: unconfined\n",
+        "seccomp-runtime-default",
+        &["seccomp.security.alpha.kubernetes.io/pod"],
+    );
     refused(
         "labels:\n  pod-security.kubernetes.io/enforce: privileged\n",
         "pod-security-labels",
