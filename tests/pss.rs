@@ -792,6 +792,39 @@ fn the_namespace_enforces_restricted() {
     }
 }
 
+/// An exception must hold in the cluster too: the Namespace then enforces the level that
+/// admits it (audit and warn stay `restricted`).
+#[test]
+fn the_namespace_enforces_what_the_exceptions_need() {
+    for (rule, level) in [
+        ("read-only-root-filesystem", "restricted"),
+        ("run-as-non-root", "baseline"),
+        ("pss-volume-types", "baseline"),
+        ("pss-host-namespaces", "privileged"),
+        ("seccomp-runtime-default", "privileged"),
+    ] {
+        let settings = format!(
+            "{}policy:\n  exceptions:\n    - rule: {rule}\n      tenants: [acme]\n      services: [api]\n      reason: PLAT-3\n",
+            common::STENCIL_YAML
+        );
+        let run = Repo::new()
+            .file("stencil.yaml", settings)
+            .file("tenants/other/tenant.yaml", common::TENANT_YAML)
+            .run(&["render"])
+            .ok();
+        let labels = |ns: &str| run.object("Namespace", ns)["metadata"]["labels"].clone();
+        let acme = labels("acme");
+        assert_eq!(acme["pod-security.kubernetes.io/enforce"], level, "{rule}");
+        assert_eq!(acme["pod-security.kubernetes.io/audit"], "restricted");
+        assert_eq!(acme["pod-security.kubernetes.io/warn"], "restricted");
+        assert_eq!(
+            labels("other")["pod-security.kubernetes.io/enforce"],
+            "restricted",
+            "{rule}"
+        );
+    }
+}
+
 #[test]
 fn policy_list_shows_the_pod_security_rules() {
     let run = Repo::new().run(&["policy", "list"]).ok();

@@ -458,6 +458,40 @@ fn annotation(key: &str, value: &str) -> Option<(Rule, String)> {
     None
 }
 
+/// The Pod Security level the tenant's Namespace enforces: `restricted`, unless the
+/// platform relaxed a rule for the tenant (for any of its services) that Pod Security
+/// Admission would otherwise refuse at sync; then the loosest level that admits it. `audit`
+/// and `warn` stay `restricted`, so what an exception lets through is still reported.
+pub fn enforce_level(exceptions: &super::Exceptions, tenant: &str) -> &'static str {
+    let relaxed = |rules: &[Rule]| rules.iter().any(|r| exceptions.allows_tenant(*r, tenant));
+    if relaxed(&[
+        Rule::PssHostProcess,
+        Rule::PssHostNamespaces,
+        Rule::PssPrivileged,
+        Rule::PssCapabilities,
+        Rule::PssHostPath,
+        Rule::PssHostPorts,
+        Rule::PssApparmor,
+        Rule::PssSelinux,
+        Rule::PssProcMount,
+        Rule::PssSysctls,
+        Rule::PssHostProbes,
+        // Relaxed, it lets `Unconfined` through, which baseline refuses.
+        Rule::SeccompRuntimeDefault,
+    ]) {
+        "privileged"
+    } else if relaxed(&[
+        Rule::NoPrivilegeEscalation,
+        Rule::RunAsNonRoot,
+        Rule::DropAllCapabilities,
+        Rule::PssVolumeTypes,
+    ]) {
+        "baseline"
+    } else {
+        "restricted"
+    }
+}
+
 /// Whether a label key is one of Pod Security Admission's (`pod-security.kubernetes.io/*`).
 pub fn is_pod_security_label(key: &str) -> bool {
     key.get(..POD_SECURITY_LABELS.len())
