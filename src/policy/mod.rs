@@ -7,6 +7,7 @@
 //! `stencil.yaml` grants a named exception with a reason.
 
 mod canary;
+mod exposure;
 mod fields;
 mod objects;
 mod platform;
@@ -24,12 +25,12 @@ use crate::names::{Digest, Tag, check_dns_label, check_env_name};
 use crate::node::Node;
 use crate::origin::Origin;
 pub use canary::CanaryPlan;
+pub use exposure::is_pod_security_label;
 use fields::{
     check_int_or_percent, check_metadata_map, check_probes, check_quantities, check_resources,
 };
 pub use objects::check_objects;
 pub use platform::{Platform, WorkspacePlan, check_group, check_workspace, quantity_value};
-pub use pod_security::is_pod_security_label;
 
 /// A tenant x service that passed the guardrails and can be built.
 #[derive(Debug, Clone)]

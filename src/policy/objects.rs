@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::{Container, PodSpec};
 
 use serde::Deserialize as _;
 
-use super::{Exceptions, pod_security};
+use super::{Exceptions, exposure, pod_security};
 use crate::build::Object;
 use crate::error::{Diagnostic, Error, Result};
 use crate::model::Rule;
@@ -46,7 +46,7 @@ pub fn check_objects(
             };
             problems.push(Error::from(d));
         };
-        for finding in pod_security::check_object(object) {
+        for finding in exposure::check_object(object) {
             report(Some(finding.rule), finding.message);
         }
         for template in pod_security::pod_templates(&object.value) {
