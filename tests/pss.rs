@@ -522,10 +522,17 @@ fn every_control_is_enforced_on_a_patched_deployment() {
 #[test]
 fn the_example_repository_rejects_a_patch_to_the_host_network() {
     let values = "patches:\n  - target: { kind: Deployment }\n    type: merge\n    patch: { spec: { template: { spec: { hostNetwork: true } } } }\n";
-    Repo::example()
-        .file("tenants/slurm/apiserver/values.yaml", values)
-        .run(&["render"])
-        .fails(&["error: pss-host-namespaces tenants/slurm/apiserver/values.yaml:2 Deployment slurm/apiserver"]);
+    let repo = Repo::example().file("tenants/slurm/apiserver/values.yaml", values);
+    let needle = "error: pss-host-namespaces tenants/slurm/apiserver/values.yaml:2 Deployment slurm/apiserver";
+    repo.run(&["render"]).fails(&[needle]);
+    let validate = repo.run(&["validate"]);
+    assert_eq!(validate.code, 1, "{}", validate.stderr);
+    assert!(validate.stderr.contains(needle), "{}", validate.stderr);
+    // As Argo CD runs it: nothing on stdout, so nothing is applied.
+    let generate = repo.generate("slurm", "apiserver");
+    assert_ne!(generate.code, 0, "{}", generate.stderr);
+    assert!(generate.stdout.is_empty(), "{}", generate.stdout);
+    assert!(generate.stderr.contains(needle), "{}", generate.stderr);
 }
 
 #[test]
