@@ -217,6 +217,18 @@ fn cases() -> Vec<Case> {
             json!({ "preStop": { "httpGet": { "port": 80, "host": "10.0.0.1", "path": "/" } } }),
         ),
         case("node-placement", Pod, "nodeName", json!("ip-10-0-0-1")),
+        case(
+            "node-placement",
+            Pod,
+            "priorityClassName",
+            json!("system-cluster-critical"),
+        ),
+        case(
+            "node-placement",
+            Pod,
+            "tolerations",
+            json!([{ "operator": "Exists" }]),
+        ),
     ]
 }
 

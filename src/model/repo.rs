@@ -230,7 +230,8 @@ pub enum Rule {
     PssVolumeTypes,
     /// No `host` in probes and lifecycle handlers.
     PssHostProbes,
-    /// No nodeName, no DaemonSet: the scheduler places a tenant's pods.
+    /// No nodeName, system priority, catch-all or control-plane toleration, or DaemonSet:
+    /// the scheduler places a tenant's pods among the others'.
     NodePlacement,
     /// No Service externalIPs (CVE-2020-8554).
     ExternalIps,
@@ -357,7 +358,9 @@ impl Rule {
             Rule::PssHostProbes => {
                 "no `host` in probes or lifecycle handlers (httpGet.host, tcpSocket.host)"
             }
-            Rule::NodePlacement => "no nodeName in a pod template and no DaemonSet",
+            Rule::NodePlacement => {
+                "no nodeName, no system-* priorityClassName, no toleration of every taint or of control-plane taints, no DaemonSet"
+            }
             Rule::ExternalIps => "no Service spec.externalIPs",
             Rule::ServiceType => {
                 "Services are ClusterIP (or headless): no NodePort, LoadBalancer or ExternalName"
@@ -441,7 +444,7 @@ impl Rule {
                 "Pod Security baseline (v1.34), Probes / Lifecycle Hooks: the kubelet connects from the node to the host given, reaching node-local and other tenants' endpoints"
             }
             Rule::NodePlacement => {
-                "nodeName bypasses the scheduler and with it taints, affinity and the platform's node pools; a DaemonSet puts a tenant pod on every node"
+                "nodeName bypasses the scheduler and with it taints, affinity and the platform's node pools; a system priority preempts other tenants' pods; a DaemonSet puts a tenant pod on every node"
             }
             Rule::ExternalIps => {
                 "CVE-2020-8554: a Service with externalIPs intercepts the cluster's traffic to those addresses, whoever it was meant for"

@@ -75,6 +75,12 @@ const VOLUME_TYPES: [&str; 8] = [
     "secret",
 ];
 
+/// Taints that keep workloads off control-plane nodes.
+const CONTROL_PLANE_TAINTS: [&str; 2] = [
+    "node-role.kubernetes.io/control-plane",
+    "node-role.kubernetes.io/master",
+];
+
 const APPARMOR_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
 const SECCOMP_POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
 const SECCOMP_CONTAINER_ANNOTATION: &str = "container.seccomp.security.alpha.kubernetes.io/";
@@ -169,6 +175,34 @@ pub fn check_pod(template: &PodTemplate<'_>, pod: &PodSpec) -> Vec<Finding> {
             Rule::NodePlacement,
             format!("{p}.nodeName: `{node}` pins the pod to a node, bypassing the scheduler"),
         );
+    }
+    if let Some(class) = pod
+        .priority_class_name
+        .as_deref()
+        .filter(|c| c.starts_with("system-"))
+    {
+        find(
+            Rule::NodePlacement,
+            format!(
+                "{p}.priorityClassName: `{class}` would preempt other tenants' pods and the node's own"
+            ),
+        );
+    }
+    for (i, t) in pod.tolerations.iter().flatten().enumerate() {
+        let key = t.key.as_deref().unwrap_or_default();
+        if key.is_empty() && t.operator.as_deref() == Some("Exists") {
+            find(
+                Rule::NodePlacement,
+                format!(
+                    "{p}.tolerations[{i}]: operator Exists without a key tolerates every taint, so the pod lands on any node"
+                ),
+            );
+        } else if CONTROL_PLANE_TAINTS.contains(&key) {
+            find(
+                Rule::NodePlacement,
+                format!("{p}.tolerations[{i}]: `{key}` lets the pod onto control-plane nodes"),
+            );
+        }
     }
 
     if let Some(sc) = &pod.security_context {
@@ -575,6 +609,18 @@ mod tests {
             (json!({ "hostIPC": true }), "pss-host-namespaces"),
             (json!({ "nodeName": "n1" }), "node-placement"),
             (
+                json!({ "priorityClassName": "system-node-critical" }),
+                "node-placement",
+            ),
+            (
+                json!({ "tolerations": [{ "operator": "Exists" }] }),
+                "node-placement",
+            ),
+            (
+                json!({ "tolerations": [{ "key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule" }] }),
+                "node-placement",
+            ),
+            (
                 json!({ "securityContext": { "windowsOptions": { "hostProcess": true } } }),
                 "pss-host-process",
             ),
@@ -695,6 +741,8 @@ mod tests {
                 "windowsOptions": { "hostProcess": false }
             },
             "hostNetwork": false,
+            "priorityClassName": "tenant-high",
+            "tolerations": [{ "key": "karpenter.sh/capacity-type", "operator": "Equal", "value": "spot", "effect": "NoSchedule" }],
             "volumes": [{ "name": "t", "emptyDir": {} }, { "name": "e", "ephemeral": {} }],
             "containers": [{
                 "name": "c", "image": "r/c:1",
