@@ -157,18 +157,28 @@ pub fn kind_rank(kind: &str) -> usize {
 }
 
 /// The tenant's Namespace. Pod Security Admission enforces `restricted`, which every pod
-/// stencil renders satisfies.
-pub fn namespace(tenant: &Tenant, settings: &RepoSettings) -> Result<Object> {
+/// stencil renders satisfies, or the level `enforce` the platform's exceptions need (audit and
+/// warn stay `restricted`).
+pub fn namespace(tenant: &Tenant, settings: &RepoSettings, enforce: &str) -> Result<Object> {
     let mut labels = Labels::tenant(tenant, settings).into_map();
+    // The level is the platform's alone (a tenant's label is refused when loaded; this holds
+    // even so): no `-version` pin, so the cluster's latest standards apply.
+    labels.retain(|key, _| !crate::policy::is_pod_security_label(key));
     labels.insert(
         "kubernetes.io/metadata.name".into(),
         tenant.namespace.to_string(),
     );
-    for mode in ["enforce", "audit", "warn"] {
-        labels.insert(
-            format!("pod-security.kubernetes.io/{mode}"),
-            "restricted".into(),
-        );
+    let enforce = if enforce.is_empty() {
+        "restricted"
+    } else {
+        enforce
+    };
+    for (mode, level) in [
+        ("enforce", enforce),
+        ("audit", "restricted"),
+        ("warn", "restricted"),
+    ] {
+        labels.insert(format!("pod-security.kubernetes.io/{mode}"), level.into());
     }
     // Under Argo CD, a tenant's Namespace (and everything in it) is never deleted by a sync:
     // not when it leaves the output, not when its Application is deleted. A person does it.

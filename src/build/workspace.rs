@@ -46,7 +46,7 @@ pub fn workspace(
         labels: Some(labels.clone()),
         ..ObjectMeta::default()
     };
-    let mut objects = vec![super::namespace(tenant, settings)?];
+    let mut objects = vec![super::namespace(tenant, settings, plan.pod_security)?];
 
     if !plan.quota.is_empty() {
         let quota = ResourceQuota {

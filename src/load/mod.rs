@@ -474,6 +474,17 @@ fn load_tenant(
         {
             problems.push(Diagnostic::new(msg).at(&at).into());
         }
+        if crate::policy::is_pod_security_label(key) {
+            problems.push(
+                Diagnostic::new(format!(
+                    "label `{key}` is the platform's: it sets the namespace's Pod Security level"
+                ))
+                .at(&at)
+                .rule(crate::model::Rule::PodSecurityLabels.name())
+                .hint("the platform labels every tenant Namespace pod-security.kubernetes.io/{enforce,audit,warn}: restricted; remove this label")
+                .into(),
+            );
+        }
     }
     let items = node.get("services").and_then(Node::as_seq).unwrap_or(&[]);
     let mut seen = BTreeSet::new();

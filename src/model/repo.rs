@@ -290,11 +290,46 @@ pub enum Rule {
     Budget,
     /// stencil's own and Argo CD's labels and annotations come from stencil only.
     PlatformLabels,
+    // Pod Security Standards and the pod and Service fields that reach beyond the tenant
+    // (see `policy/pod_security.rs`).
+    /// No Windows HostProcess pods or containers.
+    PssHostProcess,
+    /// No hostNetwork, hostPID or hostIPC.
+    PssHostNamespaces,
+    /// No privileged containers.
+    PssPrivileged,
+    /// Added capabilities only from the baseline set.
+    PssCapabilities,
+    /// No hostPath volumes.
+    PssHostPath,
+    /// No host ports.
+    PssHostPorts,
+    /// AppArmor only RuntimeDefault or Localhost.
+    PssApparmor,
+    /// SELinux only the container types, no custom user or role.
+    PssSelinux,
+    /// /proc mount type Default.
+    PssProcMount,
+    /// Only the safe sysctls.
+    PssSysctls,
+    /// Only the core volume types.
+    PssVolumeTypes,
+    /// No `host` in probes and lifecycle handlers.
+    PssHostProbes,
+    /// No nodeName, system priority, catch-all or control-plane toleration, or DaemonSet:
+    /// the scheduler places a tenant's pods among the others'.
+    NodePlacement,
+    /// No Service externalIPs (CVE-2020-8554).
+    ExternalIps,
+    /// Services are ClusterIP: no NodePort, LoadBalancer or ExternalName.
+    ServiceType,
+    /// `pod-security.kubernetes.io/*` labels are the platform's (this rule has no exceptions).
+    PodSecurityLabels,
 }
 
 impl Rule {
     /// Every rule, in the order `stencil policy list` prints them.
-    pub const ALL: [Rule; 15] = [
+    pub const ALL: [Rule; 31] = [
         Rule::MutableImageTag,
         Rule::NoPrivilegeEscalation,
         Rule::ReadOnlyRootFilesystem,
@@ -310,6 +345,22 @@ impl Rule {
         Rule::RbacEscalation,
         Rule::Budget,
         Rule::PlatformLabels,
+        Rule::PssHostProcess,
+        Rule::PssHostNamespaces,
+        Rule::PssPrivileged,
+        Rule::PssCapabilities,
+        Rule::PssHostPath,
+        Rule::PssHostPorts,
+        Rule::PssApparmor,
+        Rule::PssSelinux,
+        Rule::PssProcMount,
+        Rule::PssSysctls,
+        Rule::PssVolumeTypes,
+        Rule::PssHostProbes,
+        Rule::NodePlacement,
+        Rule::ExternalIps,
+        Rule::ServiceType,
+        Rule::PodSecurityLabels,
     ];
 
     /// The rule's id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
@@ -330,6 +381,22 @@ impl Rule {
             Rule::RbacEscalation => "rbac-escalation",
             Rule::Budget => "budget",
             Rule::PlatformLabels => "platform-labels",
+            Rule::PssHostProcess => "pss-host-process",
+            Rule::PssHostNamespaces => "pss-host-namespaces",
+            Rule::PssPrivileged => "pss-privileged",
+            Rule::PssCapabilities => "pss-capabilities",
+            Rule::PssHostPath => "pss-host-path",
+            Rule::PssHostPorts => "pss-host-ports",
+            Rule::PssApparmor => "pss-apparmor",
+            Rule::PssSelinux => "pss-selinux",
+            Rule::PssProcMount => "pss-proc-mount",
+            Rule::PssSysctls => "pss-sysctls",
+            Rule::PssVolumeTypes => "pss-volume-types",
+            Rule::PssHostProbes => "pss-host-probes",
+            Rule::NodePlacement => "node-placement",
+            Rule::ExternalIps => "external-ips",
+            Rule::ServiceType => "service-type",
+            Rule::PodSecurityLabels => "pod-security-labels",
         }
     }
 
@@ -369,6 +436,44 @@ impl Rule {
             Rule::PlatformLabels => {
                 "no patch adds, changes or removes a `stencil.dev/*`, `argocd.argoproj.io/*` or `app.kubernetes.io/{managed-by,part-of,name,instance}` label or annotation; extraObjects set `stencil.dev/*` labels only to stencil's values"
             }
+            Rule::PssHostProcess => {
+                "no windowsOptions.hostProcess: true, on the pod or any container"
+            }
+            Rule::PssHostNamespaces => "no hostNetwork, hostPID or hostIPC",
+            Rule::PssPrivileged => {
+                "no privileged: true on any container, init container or ephemeral container"
+            }
+            Rule::PssCapabilities => {
+                "capabilities.add only from the baseline set (AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT), also where drop-all-capabilities is relaxed"
+            }
+            Rule::PssHostPath => "no hostPath volumes",
+            Rule::PssHostPorts => "no hostPort on any container port",
+            Rule::PssApparmor => {
+                "AppArmor RuntimeDefault or Localhost only (appArmorProfile, container.apparmor.security.beta.kubernetes.io/* annotations)"
+            }
+            Rule::PssSelinux => {
+                "seLinuxOptions.type only container_t, container_init_t, container_kvm_t or container_engine_t; no user or role"
+            }
+            Rule::PssProcMount => "procMount Default only",
+            Rule::PssSysctls => {
+                "only the safe sysctls: kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, ip_unprivileged_port_start, tcp_syncookies, ping_group_range, ip_local_reserved_ports, tcp_keepalive_time, tcp_fin_timeout, tcp_keepalive_intvl, tcp_keepalive_probes, tcp_rmem, tcp_wmem"
+            }
+            Rule::PssVolumeTypes => {
+                "volumes only of type configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected or secret"
+            }
+            Rule::PssHostProbes => {
+                "no `host` in probes or lifecycle handlers (httpGet.host, tcpSocket.host)"
+            }
+            Rule::NodePlacement => {
+                "no nodeName, no system-* priorityClassName, no toleration of every taint or of control-plane taints, no DaemonSet"
+            }
+            Rule::ExternalIps => "no Service spec.externalIPs",
+            Rule::ServiceType => {
+                "Services are ClusterIP (or headless): no NodePort, LoadBalancer or ExternalName"
+            }
+            Rule::PodSecurityLabels => {
+                "no pod-security.kubernetes.io/* label from tenant.yaml, service labels, patches or extra objects (cannot be relaxed)"
+            }
         }
     }
 
@@ -379,13 +484,13 @@ impl Rule {
                 "a mutable tag makes a render mean different things on different days; rollbacks and diffs need the exact image"
             }
             Rule::NoPrivilegeEscalation => {
-                "a compromised process must not gain more privileges than it started with"
+                "Pod Security restricted, Privilege Escalation: a compromised process must not gain more privileges than it started with"
             }
             Rule::ReadOnlyRootFilesystem => {
                 "an attacker cannot drop tools into the image; writable paths are explicit emptyDirs"
             }
             Rule::RunAsNonRoot => {
-                "root in a container is one kernel bug away from root on the node"
+                "Pod Security restricted, Running as Non-root (user): root in a container is one kernel bug away from root on the node"
             }
             Rule::DropAllCapabilities => {
                 "no service needs raw sockets or kernel capabilities; Pod Security `restricted` requires it"
@@ -419,6 +524,54 @@ impl Rule {
             }
             Rule::PlatformLabels => {
                 "these labels say which tenant, service and Argo CD Application own an object; a tenant that rewrites them can pass its objects off as another tenant's or hide them from pruning"
+            }
+            Rule::PssHostProcess => {
+                "Pod Security baseline, HostProcess: a HostProcess container is a process on the Windows node with the node's privileges"
+            }
+            Rule::PssHostNamespaces => {
+                "Pod Security baseline, Host Namespaces: the node's network, processes and IPC are every tenant's; sharing them lets a pod sniff, signal and attach to them"
+            }
+            Rule::PssPrivileged => {
+                "Pod Security baseline, Privileged Containers: a privileged container has every device and capability of the node, so it is root on the node"
+            }
+            Rule::PssCapabilities => {
+                "Pod Security baseline, Capabilities: SYS_ADMIN, NET_ADMIN, NET_RAW, SYS_PTRACE and the like break container isolation"
+            }
+            Rule::PssHostPath => {
+                "Pod Security baseline, HostPath Volumes: a hostPath reads or writes the node's files (kubelet credentials, the runtime socket, other pods' volumes)"
+            }
+            Rule::PssHostPorts => {
+                "Pod Security baseline, Host Ports: a hostPort listens on the node's address, outside NetworkPolicy, and takes the port from every other pod on the node"
+            }
+            Rule::PssApparmor => {
+                "Pod Security baseline, AppArmor: an unconfined profile turns off the mandatory access control that confines the container"
+            }
+            Rule::PssSelinux => {
+                "Pod Security baseline, SELinux: a custom type (spc_t, unconfined_t), user or role lifts the SELinux confinement of the container"
+            }
+            Rule::PssProcMount => {
+                "Pod Security baseline, /proc Mount Type: an Unmasked /proc exposes the kernel interfaces the default masks hide"
+            }
+            Rule::PssSysctls => {
+                "Pod Security baseline, Sysctls: other sysctls are node-wide or disable security mechanisms, so they change every pod on the node"
+            }
+            Rule::PssVolumeTypes => {
+                "Pod Security restricted, Volume Types: other types mount storage the platform does not provision (nfs, iscsi, cloud disks) or run code on the node (gitRepo)"
+            }
+            Rule::PssHostProbes => {
+                "Pod Security baseline (v1.34), Probes / Lifecycle Hooks: the kubelet connects from the node to the host given, reaching node-local and other tenants' endpoints"
+            }
+            Rule::NodePlacement => {
+                "nodeName bypasses the scheduler and with it taints, affinity and the platform's node pools; a system priority preempts other tenants' pods; a DaemonSet puts a tenant pod on every node"
+            }
+            Rule::ExternalIps => {
+                "CVE-2020-8554: a Service with externalIPs intercepts the cluster's traffic to those addresses, whoever it was meant for"
+            }
+            Rule::ServiceType => {
+                "a NodePort opens a port on every node and a LoadBalancer a cloud load balancer, both outside the platform's ingress; an ExternalName lets the shared ingress route to another namespace"
+            }
+            Rule::PodSecurityLabels => {
+                "Pod Security Admission on the tenant's Namespace is the platform's backstop for every rule above; a tenant label could lower it (enforce: privileged) or pin an old version"
             }
         }
     }

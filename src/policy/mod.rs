@@ -7,10 +7,12 @@
 //! `stencil.yaml` grants a named exception with a reason.
 
 mod canary;
+mod exposure;
 mod fields;
 pub(crate) mod kinds;
 mod objects;
 mod platform;
+mod pod_security;
 mod rbac;
 
 use std::collections::BTreeMap;
@@ -25,6 +27,7 @@ use crate::names::{Digest, Tag, check_dns_label, check_env_name};
 use crate::node::Node;
 use crate::origin::Origin;
 pub use canary::CanaryPlan;
+pub use exposure::is_pod_security_label;
 use fields::{
     check_int_or_percent, check_metadata_map, check_probes, check_quantities, check_resources,
 };
@@ -200,6 +203,23 @@ pub fn check_spec(
     }
     check_quantities(tree, spec.resources.as_ref(), &mut problem);
     check_metadata_map(tree, &["labels"], spec.labels.as_ref(), true, &mut problem);
+    for (field, map) in [
+        ("labels", spec.labels.as_ref()),
+        ("podAnnotations", spec.pod_annotations.as_ref()),
+    ] {
+        for (finding, at) in pod_security::check_input_map(tree, field, map) {
+            if finding.rule == Rule::PodSecurityLabels {
+                problem(pod_security::label_diagnostic(&finding, &at));
+            } else if !exceptions.allows(finding.rule, tenant.name.as_str(), service) {
+                problem(
+                    Diagnostic::new(finding.message)
+                        .at(&at)
+                        .rule(finding.rule.name())
+                        .hint("if this is really needed, grant an exception with a reason under policy.exceptions in stencil.yaml"),
+                );
+            }
+        }
+    }
     check_metadata_map(
         tree,
         &["podAnnotations"],
@@ -596,6 +616,14 @@ impl Exceptions {
                 )
                 .at(&at)
                 .hint("remove `services:`; name the tenants it is for in `tenants:`")
+                .into());
+            }
+            if e.rule == Rule::PodSecurityLabels {
+                return Err(Diagnostic::new(
+                    "pod-security-labels cannot be relaxed: the Pod Security level of a tenant's namespace is the platform's",
+                )
+                .at(&at)
+                .hint("to let a workload do more than `restricted`, grant an exception for the pss-* rule it needs")
                 .into());
             }
             rules.push((e.rule, globs(&e.tenants, &at)?, globs(&e.services, &at)?));

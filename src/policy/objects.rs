@@ -4,14 +4,17 @@
 
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 
-use super::{Exceptions, Platform, kinds, rbac};
+use serde::Deserialize as _;
+
+use super::{Exceptions, Platform, exposure, kinds, pod_security, rbac};
 use crate::build::Object;
 use crate::error::{Diagnostic, Error, Result};
 use crate::model::{ExtraObjectsSettings, Rule};
 use crate::names::Tag;
 
 /// Checks the guardrails on built (and patched) objects: every container of every pod
-/// template, including sidecars and extra objects.
+/// template, including sidecars and extra objects, against the security-context rules here
+/// and the Pod Security Standards of [`pod_security`]; Services and labels too.
 pub fn check_objects(
     objects: &[Object],
     tenant: &str,
@@ -40,31 +43,20 @@ pub fn check_objects(
         if let Some(problem) = platform_owned(object, &ctx) {
             problems.push(Error::from(problem));
         }
-        let Some(pod) = pod_spec(object) else {
-            continue;
-        };
-        let pod = match pod {
-            Ok(p) => p,
-            Err(e) => {
-                problems.push(Error::from(
-                    Diagnostic::new(format!("{}: invalid pod spec: {e}", object.describe()))
-                        .at_opt(object.origin.as_ref()),
-                ));
-                continue;
-            }
-        };
-        let mut fail = |rule: Option<Rule>, container: &str, msg: String| {
+        let mut invalid = Vec::new();
+        let mut report = |rule: Option<Rule>, msg: String| {
             if let Some(rule) = rule
+                && rule != Rule::PodSecurityLabels
                 && exceptions.allows(rule, tenant, service)
             {
                 return;
             }
-            let mut d = Diagnostic::new(format!(
-                "{}: container `{container}`: {msg}",
-                object.describe()
-            ))
-            .at_opt(object.origin.as_ref());
+            let mut d = Diagnostic::new(format!("{}: {msg}", object.describe()))
+                .at_opt(object.origin.as_ref());
             d = match rule {
+                Some(Rule::PodSecurityLabels) => d.rule(Rule::PodSecurityLabels.name()).hint(
+                    "the platform labels every tenant Namespace pod-security.kubernetes.io/{enforce,audit,warn}: restricted; no tenant input may set these labels",
+                ),
                 Some(rule) => d.rule(rule.name()).hint(
                     "if this is really needed, grant an exception with a reason under policy.exceptions in stencil.yaml",
                 ),
@@ -72,54 +64,117 @@ pub fn check_objects(
             };
             problems.push(Error::from(d));
         };
-        let pod_sc = pod.security_context.as_ref();
-        let pod_non_root = pod_sc.and_then(|s| s.run_as_non_root).unwrap_or(false);
-        let pod_user = pod_sc.and_then(|s| s.run_as_user);
-        let pod_seccomp = pod_sc
-            .and_then(|s| s.seccomp_profile.as_ref())
-            .map(|p| p.type_.as_str());
-        let containers = pod
-            .containers
-            .iter()
-            .chain(pod.init_containers.iter().flatten());
-        // The main container is the one named after the service in stencil's own Deployment
-        // (found by name: a patch may reorder containers).
-        let main = match (&object.service, object.kind.as_str(), object.extra) {
-            (Some(service), "Deployment", false) => Some(service.as_str()),
-            _ => None,
-        };
-        if let Some(main) = main
-            && !pod.containers.iter().any(|c| c.name == main)
-        {
-            fail(
-                Some(Rule::StartupProbe),
-                main,
-                "is missing: a patch may change the main container but not remove or rename it"
-                    .into(),
-            );
+        for finding in exposure::check_object(object) {
+            report(Some(finding.rule), finding.message);
         }
-        for c in containers {
-            check_container(
-                c,
-                main == Some(c.name.as_str()),
-                pod_non_root,
-                pod_user,
-                pod_seccomp,
-                &mut fail,
-            );
+        for template in pod_security::pod_templates(&object.value) {
+            let pod = match PodSpec::deserialize(template.spec) {
+                Ok(p) => p,
+                Err(e) => {
+                    invalid.push(format!("{}: invalid pod spec: {e}", template.path));
+                    continue;
+                }
+            };
+            if pod
+                .ephemeral_containers
+                .as_ref()
+                .is_some_and(|e| !e.is_empty())
+            {
+                invalid.push(format!(
+                    "{}.ephemeralContainers: ephemeral containers are not allowed in a pod template or a new pod (kubectl debug adds them to a running pod)",
+                    template.path
+                ));
+            }
+            check_pod_template(object, &template.path, &pod, &mut report);
+            for finding in pod_security::check_pod(&template, &pod) {
+                report(Some(finding.rule), finding.message);
+            }
+        }
+        for msg in invalid {
+            problems.push(Error::from(
+                Diagnostic::new(format!("{}: {msg}", object.describe()))
+                    .at_opt(object.origin.as_ref()),
+            ));
         }
     }
     Error::unless(problems, ())
 }
 
+/// The security-context, image, resource and probe rules on every container of one pod
+/// template (ephemeral containers take no resources or probes).
+fn check_pod_template(
+    object: &Object,
+    path: &str,
+    pod: &PodSpec,
+    report: &mut impl FnMut(Option<Rule>, String),
+) {
+    let pod_sc = pod.security_context.as_ref();
+    let pod_non_root = pod_sc.and_then(|s| s.run_as_non_root).unwrap_or(false);
+    let pod_user = pod_sc.and_then(|s| s.run_as_user);
+    let pod_seccomp = pod_sc
+        .and_then(|s| s.seccomp_profile.as_ref())
+        .map(|p| p.type_.as_str());
+    // The main container is the one named after the service in stencil's own Deployment
+    // (found by name: a patch may reorder containers).
+    let main = match (&object.service, object.kind.as_str(), object.extra, path) {
+        (Some(service), "Deployment", false, "spec.template.spec") => Some(service.as_str()),
+        _ => None,
+    };
+    let mut fail = |rule: Option<Rule>, container: &str, msg: String| {
+        report(rule, format!("container `{container}`: {msg}"));
+    };
+    if let Some(main) = main
+        && !pod.containers.iter().any(|c| c.name == main)
+    {
+        fail(
+            Some(Rule::StartupProbe),
+            main,
+            "is missing: a patch may change the main container but not remove or rename it".into(),
+        );
+    }
+    let containers = pod
+        .containers
+        .iter()
+        .chain(pod.init_containers.iter().flatten());
+    let pod_context = PodContext {
+        non_root: pod_non_root,
+        user: pod_user,
+        seccomp: pod_seccomp,
+    };
+    for c in containers {
+        check_container(
+            c,
+            main == Some(c.name.as_str()),
+            false,
+            &pod_context,
+            &mut fail,
+        );
+    }
+    let ephemeral = pod
+        .ephemeral_containers
+        .iter()
+        .flatten()
+        .filter_map(pod_security::as_container);
+    for c in ephemeral {
+        check_container(&c, false, true, &pod_context, &mut fail);
+    }
+}
+
+/// What a container inherits from its pod's security context.
+struct PodContext<'a> {
+    non_root: bool,
+    user: Option<i64>,
+    seccomp: Option<&'a str>,
+}
+
 fn check_container(
     c: &Container,
     main: bool,
-    pod_non_root: bool,
-    pod_user: Option<i64>,
-    pod_seccomp: Option<&str>,
+    ephemeral: bool,
+    pod: &PodContext<'_>,
     fail: &mut impl FnMut(Option<Rule>, &str, String),
 ) {
+    let (pod_non_root, pod_user, pod_seccomp) = (pod.non_root, pod.user, pod.seccomp);
     let name = c.name.as_str();
     match c.image.as_deref() {
         None => fail(None, name, "has no image".into()),
@@ -185,7 +240,7 @@ fn check_container(
         fail(
             Some(Rule::SeccompRuntimeDefault),
             name,
-            "must use the RuntimeDefault seccomp profile".into(),
+            "must use the RuntimeDefault (or Localhost) seccompProfile".into(),
         );
     }
     let resources = c.resources.as_ref();
@@ -198,7 +253,7 @@ fn check_container(
                key: &str| { list.is_some_and(|l| l.contains_key(key)) };
     let requests = resources.and_then(|r| r.requests.as_ref());
     let limits = resources.and_then(|r| r.limits.as_ref());
-    if !has(requests, "cpu") || !has(requests, "memory") || !has(limits, "memory") {
+    if !ephemeral && (!has(requests, "cpu") || !has(requests, "memory") || !has(limits, "memory")) {
         fail(
             Some(Rule::Resources),
             name,
@@ -321,21 +376,4 @@ fn image_tag_ok(image: &str) -> Result<(), String> {
             "image `{image}` has no tag (it would pull `latest`)"
         )),
     }
-}
-
-/// The pod spec of an object that runs pods, if it is one.
-fn pod_spec(object: &Object) -> Option<Result<PodSpec, serde_json::Error>> {
-    use serde::Deserialize as _;
-    let v = &object.value;
-    let spec = match object.kind.as_str() {
-        "CronJob" => v.pointer("/spec/jobTemplate/spec/template/spec"),
-        "Pod" => v.pointer("/spec"),
-        // Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, and any
-        // custom resource shaped like them (Argo Rollouts, ...): a pod template with
-        // containers is checked, whatever the kind.
-        _ => v
-            .pointer("/spec/template/spec")
-            .filter(|s| s.get("containers").is_some_and(serde_json::Value::is_array)),
-    }?;
-    Some(PodSpec::deserialize(spec))
 }

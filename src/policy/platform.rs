@@ -312,6 +312,8 @@ pub struct WorkspacePlan {
     pub quota: BTreeMap<String, String>,
     /// Role name -> (ClusterRole, groups).
     pub bindings: BTreeMap<String, (String, Vec<String>)>,
+    /// The Pod Security level the Namespace enforces (see `pod_security::enforce_level`).
+    pub pod_security: &'static str,
 }
 
 /// Checks a tenant's `quota`, `team` and `groups` against the platform's settings.
@@ -426,7 +428,15 @@ pub fn check_workspace(
     for (_, groups) in bindings.values_mut() {
         groups.sort();
     }
-    Error::unless(problems, WorkspacePlan { quota, bindings })
+    let pod_security = super::pod_security::enforce_level(&platform.exceptions, name);
+    Error::unless(
+        problems,
+        WorkspacePlan {
+            quota,
+            bindings,
+            pod_security,
+        },
+    )
 }
 
 /// A group a tenant may bind: not empty, and not one of Kubernetes' own `system:` groups

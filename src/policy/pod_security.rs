@@ -1,0 +1,805 @@
+//! Pod Security Standards on every pod template of the output (and `nodeName`, which
+//! bypasses the scheduler). Services, DaemonSets and Pod Security labels are in `exposure.rs`.
+//!
+//! The controls are those of the upstream standards for Kubernetes v1.33, `baseline` and
+//! `restricted`, plus the v1.34 baseline control on probe and lifecycle hosts. The
+//! restricted controls stencil already had (`no-privilege-escalation`, `run-as-non-root`,
+//! `drop-all-capabilities`, `seccomp-runtime-default`) stay in `objects.rs`; this module adds
+//! the others, each a [`Rule`] of its own, so that relaxing a restricted rule (say
+//! `drop-all-capabilities`) keeps the baseline one under it (`pss-capabilities`).
+//!
+//! Pod templates are found by shape, not by kind: any `spec` holding a `containers` list,
+//! wherever it is in the object (Pod, Deployment, CronJob's job template, PodTemplate, or a
+//! custom resource such as an Argo Rollout). Allowed values are exact, case-sensitive
+//! strings, as Pod Security Admission compares them.
+
+use k8s_openapi::api::core::v1::{
+    Container, EphemeralContainer, LifecycleHandler, PodSpec, Probe, SELinuxOptions,
+};
+use serde_json::Value;
+
+use crate::error::Diagnostic;
+use crate::model::Rule;
+use crate::node::Node;
+
+/// Capabilities a container may add under `baseline` (the container runtime's default set).
+const BASELINE_CAPABILITIES: [&str; 13] = [
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+/// Sysctls `baseline` calls safe: namespaced, isolated from other pods (v1.32 and later).
+const SAFE_SYSCTLS: [&str; 12] = [
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+    "net.ipv4.tcp_rmem",
+    "net.ipv4.tcp_wmem",
+];
+
+/// SELinux types `baseline` allows (besides none at all).
+const SELINUX_TYPES: [&str; 4] = [
+    "container_t",
+    "container_init_t",
+    "container_kvm_t",
+    "container_engine_t",
+];
+
+/// Volume types `restricted` allows (`hostPath` is `pss-host-path`'s).
+const VOLUME_TYPES: [&str; 8] = [
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+];
+
+/// Taints that keep workloads off control-plane nodes.
+const CONTROL_PLANE_TAINTS: [&str; 2] = [
+    "node-role.kubernetes.io/control-plane",
+    "node-role.kubernetes.io/master",
+];
+
+const APPARMOR_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
+const SECCOMP_POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";
+const SECCOMP_CONTAINER_ANNOTATION: &str = "container.seccomp.security.alpha.kubernetes.io/";
+
+/// A violation: the rule, and what is wrong (starting with the field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: Rule,
+    pub message: String,
+}
+
+/// A pod template found in an object: where its pod spec is (`spec.template.spec`), and the
+/// metadata beside it (for annotations).
+pub struct PodTemplate<'a> {
+    pub path: String,
+    pub metadata: Option<&'a Value>,
+    pub spec: &'a Value,
+}
+
+/// Every pod template in an object, in document order.
+pub fn pod_templates(object: &Value) -> Vec<PodTemplate<'_>> {
+    let mut out = Vec::new();
+    walk(object, "", &mut out);
+    out
+}
+
+pub(super) fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn walk<'a>(node: &'a Value, path: &str, out: &mut Vec<PodTemplate<'a>>) {
+    match node {
+        Value::Object(map) => {
+            let pod = map
+                .get("spec")
+                .filter(|s| s.get("containers").is_some_and(Value::is_array));
+            if let Some(spec) = pod {
+                out.push(PodTemplate {
+                    path: join(path, "spec"),
+                    metadata: map.get("metadata"),
+                    spec,
+                });
+            }
+            for (key, value) in map {
+                if key == "spec" && pod.is_some() {
+                    continue;
+                }
+                walk(value, &join(path, key), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// An ephemeral container as a container (the security-relevant fields are the same).
+pub fn as_container(e: &EphemeralContainer) -> Option<Container> {
+    serde_json::to_value(e)
+        .ok()
+        .and_then(|v| serde_json::from_value(v).ok())
+}
+
+/// The pod-level controls and the controls other rules do not cover on each container, init
+/// container and ephemeral container.
+pub fn check_pod(template: &PodTemplate<'_>, pod: &PodSpec) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let p = template.path.as_str();
+    let mut find = |rule: Rule, message: String| out.push(Finding { rule, message });
+
+    for (field, set) in [
+        ("hostNetwork", pod.host_network),
+        ("hostPID", pod.host_pid),
+        ("hostIPC", pod.host_ipc),
+    ] {
+        if set == Some(true) {
+            find(
+                Rule::PssHostNamespaces,
+                format!("{p}.{field}: true shares the node's namespace"),
+            );
+        }
+    }
+    if let Some(node) = pod.node_name.as_deref().filter(|n| !n.is_empty()) {
+        find(
+            Rule::NodePlacement,
+            format!("{p}.nodeName: `{node}` pins the pod to a node, bypassing the scheduler"),
+        );
+    }
+    if let Some(class) = pod
+        .priority_class_name
+        .as_deref()
+        .filter(|c| c.starts_with("system-"))
+    {
+        find(
+            Rule::NodePlacement,
+            format!(
+                "{p}.priorityClassName: `{class}` would preempt other tenants' pods and the node's own"
+            ),
+        );
+    }
+    for (i, t) in pod.tolerations.iter().flatten().enumerate() {
+        let key = t.key.as_deref().unwrap_or_default();
+        if key.is_empty() && t.operator.as_deref() == Some("Exists") {
+            find(
+                Rule::NodePlacement,
+                format!(
+                    "{p}.tolerations[{i}]: operator Exists without a key tolerates every taint, so the pod lands on any node"
+                ),
+            );
+        } else if CONTROL_PLANE_TAINTS.contains(&key) {
+            find(
+                Rule::NodePlacement,
+                format!("{p}.tolerations[{i}]: `{key}` lets the pod onto control-plane nodes"),
+            );
+        }
+    }
+
+    if let Some(sc) = &pod.security_context {
+        let at = format!("{p}.securityContext");
+        if sc
+            .windows_options
+            .as_ref()
+            .and_then(|w| w.host_process)
+            .unwrap_or(false)
+        {
+            find(
+                Rule::PssHostProcess,
+                format!("{at}.windowsOptions.hostProcess: true runs the pod on the Windows node"),
+            );
+        }
+        if let Some(t) = sc.app_armor_profile.as_ref().map(|a| a.type_.as_str())
+            && !matches!(t, "RuntimeDefault" | "Localhost")
+        {
+            find(
+                Rule::PssApparmor,
+                format!("{at}.appArmorProfile.type: `{t}` (only RuntimeDefault or Localhost)"),
+            );
+        }
+        if let Some(msg) = selinux(sc.se_linux_options.as_ref()) {
+            find(Rule::PssSelinux, format!("{at}.seLinuxOptions: {msg}"));
+        }
+        if let Some(t) = sc.seccomp_profile.as_ref().map(|s| s.type_.as_str())
+            && !matches!(t, "RuntimeDefault" | "Localhost")
+        {
+            find(
+                Rule::SeccompRuntimeDefault,
+                format!("{at}.seccompProfile.type: `{t}` (only RuntimeDefault or Localhost)"),
+            );
+        }
+        if sc.run_as_non_root == Some(false) {
+            find(
+                Rule::RunAsNonRoot,
+                format!("{at}.runAsNonRoot: false (must be true or unset)"),
+            );
+        }
+        if sc.run_as_user == Some(0) {
+            find(
+                Rule::RunAsNonRoot,
+                format!("{at}.runAsUser: 0 runs the pod as root"),
+            );
+        }
+        let unsafe_sysctls: Vec<&str> = sc
+            .sysctls
+            .iter()
+            .flatten()
+            .map(|s| s.name.as_str())
+            .filter(|n| !SAFE_SYSCTLS.contains(n))
+            .collect();
+        if !unsafe_sysctls.is_empty() {
+            find(
+                Rule::PssSysctls,
+                format!(
+                    "{at}.sysctls: {} not in the safe set",
+                    unsafe_sysctls.join(", ")
+                ),
+            );
+        }
+    }
+
+    check_volumes(p, template.spec, &mut find);
+    if let Some(annotations) = template.metadata.and_then(|m| m.get("annotations")) {
+        for (key, value) in annotations.as_object().into_iter().flatten() {
+            if let Some((rule, msg)) = annotation(key, value.as_str().unwrap_or_default()) {
+                find(rule, format!("annotation `{key}`: {msg}"));
+            }
+        }
+    }
+
+    let ephemeral: Vec<Container> = pod
+        .ephemeral_containers
+        .iter()
+        .flatten()
+        .filter_map(as_container)
+        .collect();
+    let containers = pod
+        .containers
+        .iter()
+        .chain(pod.init_containers.iter().flatten())
+        .chain(ephemeral.iter());
+    for c in containers {
+        for Finding { rule, message } in check_container(c) {
+            find(rule, format!("container `{}`: {message}", c.name));
+        }
+    }
+    out
+}
+
+/// Checks the container-level controls `objects.rs` does not.
+fn check_container(c: &Container) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut find = |rule: Rule, message: String| out.push(Finding { rule, message });
+    if let Some(sc) = &c.security_context {
+        if sc.privileged == Some(true) {
+            find(
+                Rule::PssPrivileged,
+                "securityContext.privileged: true gives it every device and capability of the node"
+                    .into(),
+            );
+        }
+        if sc
+            .windows_options
+            .as_ref()
+            .and_then(|w| w.host_process)
+            .unwrap_or(false)
+        {
+            find(
+                Rule::PssHostProcess,
+                "securityContext.windowsOptions.hostProcess: true runs it on the Windows node"
+                    .into(),
+            );
+        }
+        let added: Vec<&str> = sc
+            .capabilities
+            .as_ref()
+            .and_then(|c| c.add.as_ref())
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|c| !BASELINE_CAPABILITIES.contains(c))
+            .collect();
+        if !added.is_empty() {
+            find(
+                Rule::PssCapabilities,
+                format!(
+                    "securityContext.capabilities.add: {} beyond the baseline set",
+                    added.join(", ")
+                ),
+            );
+        }
+        if let Some(t) = sc.app_armor_profile.as_ref().map(|a| a.type_.as_str())
+            && !matches!(t, "RuntimeDefault" | "Localhost")
+        {
+            find(
+                Rule::PssApparmor,
+                format!(
+                    "securityContext.appArmorProfile.type: `{t}` (only RuntimeDefault or Localhost)"
+                ),
+            );
+        }
+        if let Some(msg) = selinux(sc.se_linux_options.as_ref()) {
+            find(
+                Rule::PssSelinux,
+                format!("securityContext.seLinuxOptions: {msg}"),
+            );
+        }
+        if let Some(mount) = sc.proc_mount.as_deref().filter(|m| *m != "Default") {
+            find(
+                Rule::PssProcMount,
+                format!("securityContext.procMount: `{mount}` (only Default)"),
+            );
+        }
+    }
+    for (i, port) in c.ports.iter().flatten().enumerate() {
+        if let Some(host) = port.host_port.filter(|p| *p != 0) {
+            find(
+                Rule::PssHostPorts,
+                format!("ports[{i}].hostPort: {host} binds a port of the node"),
+            );
+        }
+    }
+    let probes = [
+        ("livenessProbe", c.liveness_probe.as_ref()),
+        ("readinessProbe", c.readiness_probe.as_ref()),
+        ("startupProbe", c.startup_probe.as_ref()),
+    ];
+    for (field, probe) in probes {
+        if let Some(host) = probe.and_then(probe_host) {
+            find(
+                Rule::PssHostProbes,
+                format!("{field}: host `{host}`: the kubelet would connect to it from the node"),
+            );
+        }
+    }
+    let lifecycle = c.lifecycle.as_ref();
+    let hooks = [
+        (
+            "lifecycle.postStart",
+            lifecycle.and_then(|l| l.post_start.as_ref()),
+        ),
+        (
+            "lifecycle.preStop",
+            lifecycle.and_then(|l| l.pre_stop.as_ref()),
+        ),
+    ];
+    for (field, hook) in hooks {
+        if let Some(host) = hook.and_then(handler_host) {
+            find(
+                Rule::PssHostProbes,
+                format!("{field}: host `{host}`: the kubelet would connect to it from the node"),
+            );
+        }
+    }
+    out
+}
+
+fn non_empty(host: Option<&String>) -> Option<&str> {
+    host.map(String::as_str).filter(|h| !h.is_empty())
+}
+
+fn probe_host(p: &Probe) -> Option<&str> {
+    non_empty(p.http_get.as_ref().and_then(|h| h.host.as_ref()))
+        .or_else(|| non_empty(p.tcp_socket.as_ref().and_then(|t| t.host.as_ref())))
+}
+
+fn handler_host(h: &LifecycleHandler) -> Option<&str> {
+    non_empty(h.http_get.as_ref().and_then(|h| h.host.as_ref()))
+        .or_else(|| non_empty(h.tcp_socket.as_ref().and_then(|t| t.host.as_ref())))
+}
+
+/// What is wrong with SELinux options, if anything.
+fn selinux(options: Option<&SELinuxOptions>) -> Option<String> {
+    let o = options?;
+    if let Some(t) = non_empty(o.type_.as_ref())
+        && !SELINUX_TYPES.contains(&t)
+    {
+        return Some(format!(
+            "type `{t}` (only {} or none)",
+            SELINUX_TYPES.join(", ")
+        ));
+    }
+    for (field, value) in [("user", &o.user), ("role", &o.role)] {
+        if let Some(v) = non_empty(value.as_ref()) {
+            return Some(format!(
+                "{field} `{v}` (a custom SELinux {field} is not allowed)"
+            ));
+        }
+    }
+    None
+}
+
+/// Volumes, from the JSON (so that a volume type the typed API does not know is seen too).
+fn check_volumes(p: &str, spec: &Value, find: &mut impl FnMut(Rule, String)) {
+    let volumes = spec.get("volumes").and_then(Value::as_array);
+    for (i, volume) in volumes.into_iter().flatten().enumerate() {
+        let name = volume.get("name").and_then(Value::as_str).unwrap_or("");
+        for (key, value) in volume.as_object().into_iter().flatten() {
+            if key == "name" || value.is_null() || VOLUME_TYPES.contains(&key.as_str()) {
+                continue;
+            }
+            if key == "hostPath" {
+                find(
+                    Rule::PssHostPath,
+                    format!("{p}.volumes[{i}] `{name}`: hostPath mounts the node's filesystem"),
+                );
+            } else {
+                find(
+                    Rule::PssVolumeTypes,
+                    format!(
+                        "{p}.volumes[{i}] `{name}`: volume type `{key}` (only {})",
+                        VOLUME_TYPES.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// An AppArmor or (deprecated) seccomp annotation that weakens the pod, if `key` is one.
+fn annotation(key: &str, value: &str) -> Option<(Rule, String)> {
+    if key.starts_with(APPARMOR_ANNOTATION)
+        && value != "runtime/default"
+        && !value.starts_with("localhost/")
+    {
+        return Some((
+            Rule::PssApparmor,
+            format!("`{value}` (only runtime/default or localhost/<profile>)"),
+        ));
+    }
+    if (key == SECCOMP_POD_ANNOTATION || key.starts_with(SECCOMP_CONTAINER_ANNOTATION))
+        && !matches!(value, "runtime/default" | "docker/default")
+        && !value.starts_with("localhost/")
+    {
+        return Some((
+            Rule::SeccompRuntimeDefault,
+            format!("`{value}` (only runtime/default or localhost/<profile>)"),
+        ));
+    }
+    None
+}
+
+/// The Pod Security level the tenant's Namespace enforces: `restricted`, unless the
+/// platform relaxed a rule for the tenant (for any of its services) that Pod Security
+/// Admission would otherwise refuse at sync; then the loosest level that admits it. `audit`
+/// and `warn` stay `restricted`, so what an exception lets through is still reported.
+pub fn enforce_level(exceptions: &super::Exceptions, tenant: &str) -> &'static str {
+    let relaxed = |rules: &[Rule]| rules.iter().any(|r| exceptions.allows_tenant(*r, tenant));
+    if relaxed(&[
+        Rule::PssHostProcess,
+        Rule::PssHostNamespaces,
+        Rule::PssPrivileged,
+        Rule::PssCapabilities,
+        Rule::PssHostPath,
+        Rule::PssHostPorts,
+        Rule::PssApparmor,
+        Rule::PssSelinux,
+        Rule::PssProcMount,
+        Rule::PssSysctls,
+        Rule::PssHostProbes,
+        // Relaxed, it lets `Unconfined` through, which baseline refuses.
+        Rule::SeccompRuntimeDefault,
+    ]) {
+        "privileged"
+    } else if relaxed(&[
+        Rule::NoPrivilegeEscalation,
+        Rule::RunAsNonRoot,
+        Rule::DropAllCapabilities,
+        Rule::PssVolumeTypes,
+    ]) {
+        "baseline"
+    } else {
+        "restricted"
+    }
+}
+
+/// A tenant's or service's `labels:` (or `podAnnotations:`) entry, checked where it is
+/// written: `pod-security.kubernetes.io/*` labels are refused, and so are AppArmor and
+/// seccomp annotations that weaken the pod.
+pub fn check_input_map(
+    tree: &Node,
+    field: &str,
+    map: Option<&std::collections::BTreeMap<String, String>>,
+) -> Vec<(Finding, crate::origin::Origin)> {
+    let mut out = Vec::new();
+    for (key, value) in map.into_iter().flatten() {
+        let at = tree
+            .get(field)
+            .and_then(|m| m.get(key))
+            .or_else(|| tree.get(field))
+            .map_or_else(|| tree.origin.clone(), |n| n.origin.clone());
+        let finding = if field == "labels" {
+            super::exposure::is_pod_security_label(key).then(|| Finding {
+                rule: Rule::PodSecurityLabels,
+                message: format!(
+                    "label `{key}` is the platform's: it sets the namespace's Pod Security level"
+                ),
+            })
+        } else {
+            annotation(key, value).map(|(rule, msg)| Finding {
+                rule,
+                message: format!("pod annotation `{key}`: {msg}"),
+            })
+        };
+        out.extend(finding.map(|f| (f, at)));
+    }
+    out
+}
+
+/// The diagnostic for a `pod-security-labels` violation at `origin`.
+pub fn label_diagnostic(finding: &Finding, origin: &crate::origin::Origin) -> Diagnostic {
+    Diagnostic::new(finding.message.clone())
+        .at(origin)
+        .rule(finding.rule.name())
+        .hint("the platform labels every tenant Namespace pod-security.kubernetes.io/{enforce,audit,warn}: restricted; no tenant input may set these labels")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize as _;
+    use serde_json::json;
+
+    /// The rule ids `check_pod` reports for a Pod with `spec` (and `annotations`).
+    fn pod_rules(spec: Value, annotations: Value) -> Vec<&'static str> {
+        let pod = json!({ "apiVersion": "v1", "kind": "Pod",
+            "metadata": { "name": "p", "annotations": annotations }, "spec": spec });
+        let templates = pod_templates(&pod);
+        assert_eq!(templates.len(), 1);
+        let typed = PodSpec::deserialize(templates[0].spec).expect("pod spec");
+        let mut ids: Vec<&str> = check_pod(&templates[0], &typed)
+            .iter()
+            .map(|f| f.rule.name())
+            .collect();
+        ids.dedup();
+        ids
+    }
+
+    fn container(security_context: Value) -> Value {
+        json!({ "name": "c", "image": "r/c:1", "securityContext": security_context })
+    }
+
+    fn with_container(extra: Value) -> Value {
+        let mut c = container(json!({}));
+        if let (Some(c), Some(extra)) = (c.as_object_mut(), extra.as_object()) {
+            c.extend(extra.clone());
+        }
+        json!({ "containers": [c] })
+    }
+
+    #[test]
+    fn a_plain_pod_passes() {
+        assert!(pod_rules(with_container(json!({})), Value::Null).is_empty());
+    }
+
+    #[test]
+    fn each_pod_level_control_has_its_rule() {
+        let cases = [
+            (json!({ "hostNetwork": true }), "pss-host-namespaces"),
+            (json!({ "hostPID": true }), "pss-host-namespaces"),
+            (json!({ "hostIPC": true }), "pss-host-namespaces"),
+            (json!({ "nodeName": "n1" }), "node-placement"),
+            (
+                json!({ "priorityClassName": "system-node-critical" }),
+                "node-placement",
+            ),
+            (
+                json!({ "tolerations": [{ "operator": "Exists" }] }),
+                "node-placement",
+            ),
+            (
+                json!({ "tolerations": [{ "key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule" }] }),
+                "node-placement",
+            ),
+            (
+                json!({ "securityContext": { "windowsOptions": { "hostProcess": true } } }),
+                "pss-host-process",
+            ),
+            (
+                json!({ "securityContext": { "appArmorProfile": { "type": "Unconfined" } } }),
+                "pss-apparmor",
+            ),
+            (
+                json!({ "securityContext": { "seLinuxOptions": { "type": "spc_t" } } }),
+                "pss-selinux",
+            ),
+            (
+                json!({ "securityContext": { "seccompProfile": { "type": "Unconfined" } } }),
+                "seccomp-runtime-default",
+            ),
+            (
+                json!({ "securityContext": { "runAsUser": 0 } }),
+                "run-as-non-root",
+            ),
+            (
+                json!({ "securityContext": { "runAsNonRoot": false } }),
+                "run-as-non-root",
+            ),
+            (
+                json!({ "securityContext": { "sysctls": [{ "name": "vm.swappiness", "value": "1" }] } }),
+                "pss-sysctls",
+            ),
+            (
+                json!({ "volumes": [{ "name": "h", "hostPath": { "path": "/" } }] }),
+                "pss-host-path",
+            ),
+            (
+                json!({ "volumes": [{ "name": "n", "nfs": { "server": "s", "path": "/" } }] }),
+                "pss-volume-types",
+            ),
+            (
+                json!({ "volumes": [{ "name": "i", "image": { "reference": "r/x:1" } }] }),
+                "pss-volume-types",
+            ),
+        ];
+        for (extra, rule) in cases {
+            let mut spec = with_container(json!({}));
+            if let (Some(s), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
+                s.extend(extra.clone());
+            }
+            assert_eq!(pod_rules(spec, Value::Null), vec![rule], "{extra}");
+        }
+    }
+
+    #[test]
+    fn each_container_control_has_its_rule() {
+        let cases = [
+            (
+                json!({ "securityContext": { "privileged": true } }),
+                "pss-privileged",
+            ),
+            (
+                json!({ "securityContext": { "windowsOptions": { "hostProcess": true } } }),
+                "pss-host-process",
+            ),
+            (
+                json!({ "securityContext": { "capabilities": { "add": ["SYS_ADMIN"] } } }),
+                "pss-capabilities",
+            ),
+            (
+                json!({ "securityContext": { "capabilities": { "add": ["CAP_CHOWN"] } } }),
+                "pss-capabilities",
+            ),
+            (
+                json!({ "securityContext": { "appArmorProfile": { "type": "Unconfined" } } }),
+                "pss-apparmor",
+            ),
+            (
+                json!({ "securityContext": { "seLinuxOptions": { "role": "r" } } }),
+                "pss-selinux",
+            ),
+            (
+                json!({ "securityContext": { "procMount": "Unmasked" } }),
+                "pss-proc-mount",
+            ),
+            (
+                json!({ "ports": [{ "containerPort": 80, "hostPort": 80 }] }),
+                "pss-host-ports",
+            ),
+            (
+                json!({ "readinessProbe": { "httpGet": { "port": 80, "host": "10.0.0.1" } } }),
+                "pss-host-probes",
+            ),
+            (
+                json!({ "lifecycle": { "postStart": { "tcpSocket": { "port": 80, "host": "node" } } } }),
+                "pss-host-probes",
+            ),
+        ];
+        for (extra, rule) in cases {
+            assert_eq!(
+                pod_rules(with_container(extra.clone()), Value::Null),
+                vec![rule],
+                "{extra}"
+            );
+            // The same on an init container and on an ephemeral container.
+            for list in ["initContainers", "ephemeralContainers"] {
+                let mut spec = with_container(json!({}));
+                let helper = with_container(extra.clone())["containers"][0].clone();
+                spec[list] = json!([helper]);
+                assert_eq!(pod_rules(spec, Value::Null), vec![rule], "{list} {extra}");
+            }
+        }
+    }
+
+    #[test]
+    fn allowed_values_pass() {
+        let spec = json!({
+            "securityContext": {
+                "seLinuxOptions": { "type": "container_init_t", "level": "s0:c1" },
+                "seccompProfile": { "type": "Localhost", "localhostProfile": "p.json" },
+                "appArmorProfile": { "type": "Localhost", "localhostProfile": "p" },
+                "sysctls": [{ "name": "net.ipv4.tcp_wmem", "value": "4096 87380 16777216" }],
+                "windowsOptions": { "hostProcess": false }
+            },
+            "hostNetwork": false,
+            "priorityClassName": "tenant-high",
+            "tolerations": [{ "key": "karpenter.sh/capacity-type", "operator": "Equal", "value": "spot", "effect": "NoSchedule" }],
+            "volumes": [{ "name": "t", "emptyDir": {} }, { "name": "e", "ephemeral": {} }],
+            "containers": [{
+                "name": "c", "image": "r/c:1",
+                "ports": [{ "containerPort": 80, "hostPort": 0 }],
+                "securityContext": { "capabilities": { "add": ["NET_BIND_SERVICE"] }, "procMount": "Default", "privileged": false },
+                "livenessProbe": { "httpGet": { "port": 80, "host": "" } }
+            }]
+        });
+        let annotations = json!({
+            "container.apparmor.security.beta.kubernetes.io/c": "runtime/default",
+            "seccomp.security.alpha.kubernetes.io/pod": "runtime/default"
+        });
+        assert!(pod_rules(spec, annotations).is_empty());
+    }
+
+    #[test]
+    fn weakening_annotations_are_found() {
+        let spec = with_container(json!({}));
+        assert_eq!(
+            pod_rules(
+                spec.clone(),
+                json!({ "container.apparmor.security.beta.kubernetes.io/c": "unconfined" })
+            ),
+            vec!["pss-apparmor"]
+        );
+        assert_eq!(
+            pod_rules(
+                spec,
+                json!({ "container.seccomp.security.alpha.kubernetes.io/c": "unconfined" })
+            ),
+            vec!["seccomp-runtime-default"]
+        );
+    }
+
+    #[test]
+    fn pod_templates_are_found_by_shape() {
+        let paths =
+            |v: Value| -> Vec<String> { pod_templates(&v).into_iter().map(|t| t.path).collect() };
+        let c = json!({ "containers": [] });
+        assert_eq!(
+            paths(json!({ "spec": { "jobTemplate": { "spec": { "template": { "spec": c } } } } })),
+            ["spec.jobTemplate.spec.template.spec"]
+        );
+        assert_eq!(
+            paths(json!({ "template": { "spec": c } })),
+            ["template.spec"]
+        );
+        assert_eq!(
+            paths(
+                json!({ "spec": { "workers": [{ "template": { "spec": c } }, { "template": { "spec": c } }] } })
+            ),
+            [
+                "spec.workers[0].template.spec",
+                "spec.workers[1].template.spec"
+            ]
+        );
+        // A list called `containers` that is not under `spec` (chart values, say) is not a pod.
+        assert!(paths(json!({ "spec": { "values": { "containers": [] } } })).is_empty());
+    }
+}
