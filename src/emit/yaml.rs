@@ -159,6 +159,19 @@ pub fn is_printable(c: char) -> bool {
         | '\u{10000}'..='\u{10ffff}')
 }
 
+/// A string as a one-line scalar for code that edits YAML text by hand (`bump`,
+/// `tenant add`): plain when [`is_plain_safe`] and not holding a `,` (which would end it in
+/// a flow collection), double-quoted otherwise. Reads back exactly, in block and flow context.
+pub fn inline_scalar(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    if is_plain_safe(s) && !s.contains(',') {
+        out.push_str(s);
+    } else {
+        write_double_quoted(&mut out, s);
+    }
+    out
+}
+
 /// A double-quoted scalar on one line. Escapes are those of JSON (what the writer used
 /// before, so output for ordinary strings is unchanged) plus `\uXXXX` for every other
 /// character that is not printable; YAML 1.1 and 1.2 readers all decode these.
@@ -528,6 +541,27 @@ mod tests {
             roundtrip(&json!({ "k": s, "list": [s] }));
         }
         assert_eq!(document(&json!({"k": "a\nb\n"})), "k: |\n  a\n  b\n");
+    }
+
+    #[test]
+    fn inline_scalars_read_back_in_block_and_flow_context() {
+        for s in [
+            "v1.2", "a,b", "1.0", "0X1F", "x\u{2028}y", "q\"uote", "back\\slash", "\u{85}", "",
+            "\u{7f}\u{feff}\u{fffe}", "[a]", "é",
+        ] {
+            let text = inline_scalar(s);
+            assert!(!text.contains(['\n', '\u{2028}', '\u{85}', '\u{7f}']), "{text}");
+            let flow = format!("k: [{text}, {{a: {text}}}]\n");
+            roundtrip_text(&flow, &json!({"k": [s, {"a": s}]}));
+            roundtrip_text(&format!("k: {text}\n"), &json!({ "k": s }));
+        }
+        assert_eq!(inline_scalar("v1.2"), "v1.2");
+        assert_eq!(inline_scalar("1.0"), "\"1.0\"");
+    }
+
+    fn roundtrip_text(text: &str, value: &Value) {
+        let back: Value = serde_yaml::from_str(text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
+        assert_eq!(&back, value, "{text}");
     }
 
     #[test]
