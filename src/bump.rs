@@ -192,8 +192,7 @@ fn replace_value(lines: &mut [String], node: &Node, key: &str, value: &str) -> R
     let new = match quote {
         // Keep the file's quotes when the value needs no escape inside them.
         Some(q)
-            if value.chars().all(crate::emit::yaml::is_printable)
-                && !value.contains([q, '\\']) =>
+            if value.chars().all(crate::emit::yaml::is_printable) && !value.contains([q, '\\']) =>
         {
             format!("{q}{value}{q}")
         }

@@ -17,7 +17,12 @@ fn render_both(repo: &Repo) -> (String, Vec<Value>) {
     let yaml = repo.run(&["render"]).ok();
     let json = repo.run(&["render", "--output", "json"]).ok();
     let json: Vec<Value> = serde_json::from_str(&json.stdout).expect("JSON output");
-    assert_eq!(yaml.docs(), json, "serde_yaml reads another stream:\n{}", yaml.stdout);
+    assert_eq!(
+        yaml.docs(),
+        json,
+        "serde_yaml reads another stream:\n{}",
+        yaml.stdout
+    );
     assert_eq!(
         own_reader(&yaml.stdout),
         json,
@@ -38,9 +43,14 @@ fn own_reader(stream: &str) -> Vec<Value> {
         }
     }
     docs.iter()
-        .map(|doc| match parse(&SourceFile::new("out.yaml", doc.as_str()), Limits::default()) {
-            Ok(node) => node.to_json(),
-            Err(e) => panic!("stencil's reader refuses its own output: {e}\n{doc}"),
+        .map(|doc| {
+            match parse(
+                &SourceFile::new("out.yaml", doc.as_str()),
+                Limits::default(),
+            ) {
+                Ok(node) => node.to_json(),
+                Err(e) => panic!("stencil's reader refuses its own output: {e}\n{doc}"),
+            }
         })
         .collect()
 }
@@ -51,7 +61,10 @@ fn with_values(values: &str) -> Repo {
 }
 
 fn deployment(objects: &[Value]) -> &Value {
-    let found: Vec<&Value> = objects.iter().filter(|o| o["kind"] == "Deployment").collect();
+    let found: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["kind"] == "Deployment")
+        .collect();
     assert_eq!(found.len(), 1, "one Deployment");
     found[0]
 }
@@ -86,7 +99,9 @@ fn every_line_break_and_non_printable_is_escaped_in_pod_annotations() {
         values.push_str(&format!("  a{i}: \"x{e}kind: Secret\"\n"));
         values.push_str(&format!("  b{i}: \"{e}x\"\n"));
         values.push_str(&format!("  c{i}: \"x{e}\"\n"));
-        values.push_str(&format!("  d{i}: \"line\\nnext{e}metadata:\\n  x: y\\n\"\n"));
+        values.push_str(&format!(
+            "  d{i}: \"line\\nnext{e}metadata:\\n  x: y\\n\"\n"
+        ));
     }
     let (yaml, objects) = render_both(&with_values(&values));
     let notes = &deployment(&objects)["spec"]["template"]["metadata"]["annotations"];
@@ -132,9 +147,34 @@ fn extra_object_strings_with_line_separators_stay_strings() {
 #[test]
 fn number_like_strings_are_quoted() {
     let forms = [
-        "0X1F", "0B101", "0O17", "0o_17", "0x_1F", "-0X1f", "+0b_1", "0b", "0x", "0x_",
-        "1_000", "0_", "-_1", "08", "1e3", "1E+3", "1.", "._5", "._e+5", "1:20", "-1:20:30.5",
-        "2026-1-2", "2026-01-02T10:00:00Z", ".Inf", "-.INF", ".NaN", "0o8", "0b2",
+        "0X1F",
+        "0B101",
+        "0O17",
+        "0o_17",
+        "0x_1F",
+        "-0X1f",
+        "+0b_1",
+        "0b",
+        "0x",
+        "0x_",
+        "1_000",
+        "0_",
+        "-_1",
+        "08",
+        "1e3",
+        "1E+3",
+        "1.",
+        "._5",
+        "._e+5",
+        "1:20",
+        "-1:20:30.5",
+        "2026-1-2",
+        "2026-01-02T10:00:00Z",
+        ".Inf",
+        "-.INF",
+        ".NaN",
+        "0o8",
+        "0b2",
     ];
     let mut values = String::from("podAnnotations:\n");
     for (i, s) in forms.iter().enumerate() {
@@ -227,17 +267,81 @@ use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
 
 const HOSTILE: &[char] = &[
-    '\n', '\r', '\t', '\u{85}', '\u{2028}', '\u{2029}', '\0', '\u{1}', '\u{8}', '\u{b}',
-    '\u{c}', '\u{1b}', '\u{1f}', '\u{7f}', '\u{80}', '\u{9f}', '\u{a0}', '\u{feff}', '\u{fffe}',
-    '\u{ffff}', '\u{fffd}', '\u{10ffff}', '\'', '"', '\\', '#', ':', '-', ' ', ' ', '0', '1',
-    '7', '8', '9', '_', 'x', 'X', 'o', 'O', 'b', 'B', 'e', 'E', '.', '+', '<', '=', '~', '?',
-    '&', '*', '!', '|', '>', '%', '@', '`', '{', '}', '[', ']', ',', 'y', 'n', 'T', 'Z', 'a',
-    'é', '😀',
+    '\n',
+    '\r',
+    '\t',
+    '\u{85}',
+    '\u{2028}',
+    '\u{2029}',
+    '\0',
+    '\u{1}',
+    '\u{8}',
+    '\u{b}',
+    '\u{c}',
+    '\u{1b}',
+    '\u{1f}',
+    '\u{7f}',
+    '\u{80}',
+    '\u{9f}',
+    '\u{a0}',
+    '\u{feff}',
+    '\u{fffe}',
+    '\u{ffff}',
+    '\u{fffd}',
+    '\u{10ffff}',
+    '\'',
+    '"',
+    '\\',
+    '#',
+    ':',
+    '-',
+    ' ',
+    ' ',
+    '0',
+    '1',
+    '7',
+    '8',
+    '9',
+    '_',
+    'x',
+    'X',
+    'o',
+    'O',
+    'b',
+    'B',
+    'e',
+    'E',
+    '.',
+    '+',
+    '<',
+    '=',
+    '~',
+    '?',
+    '&',
+    '*',
+    '!',
+    '|',
+    '>',
+    '%',
+    '@',
+    '`',
+    '{',
+    '}',
+    '[',
+    ']',
+    ',',
+    'y',
+    'n',
+    'T',
+    'Z',
+    'a',
+    'é',
+    '😀',
 ];
 
 const WORDS: &[&str] = &[
-    "y", "Y", "n", "NO", "yes", "On", "off", "OFF", "true", "False", "null", "Null", "~", "",
-    "<<", "=", ".inf", "-.Inf", "+.INF", ".NaN", "---", "...", "- ", "? ", ": ", "#", "-",
+    "y", "Y", "n", "NO", "yes", "On", "off", "OFF", "true", "False", "null", "Null", "~", "", "<<",
+    "=", ".inf", "-.Inf", "+.INF", ".NaN", "---", "...", "- ", "? ", ": ", "#", "-",
 ];
 
 /// Strings biased toward what breaks YAML writers.
@@ -245,11 +349,23 @@ fn text() -> impl Strategy<Value = String> {
     let hostile = vec(select(HOSTILE), 0..14).prop_map(|cs| cs.into_iter().collect::<String>());
     let number = (
         select(&["", "", "-", "+"][..]),
-        select(&["", "0x", "0X", "0o", "0O", "0b", "0B", "0", ".", "1", "2026-"][..]),
-        vec(select("0123456789abcdefABCDEF_.:eE+-".chars().collect::<Vec<_>>()), 0..7),
+        select(
+            &[
+                "", "0x", "0X", "0o", "0O", "0b", "0B", "0", ".", "1", "2026-",
+            ][..],
+        ),
+        vec(
+            select("0123456789abcdefABCDEF_.:eE+-".chars().collect::<Vec<_>>()),
+            0..7,
+        ),
     )
-        .prop_map(|(sign, prefix, rest)| format!("{sign}{prefix}{}", rest.into_iter().collect::<String>()));
-    let word = (select(WORDS), select(&["", "", " ", "\n", "x", "\u{2028}"][..]))
+        .prop_map(|(sign, prefix, rest)| {
+            format!("{sign}{prefix}{}", rest.into_iter().collect::<String>())
+        });
+    let word = (
+        select(WORDS),
+        select(&["", "", " ", "\n", "x", "\u{2028}"][..]),
+    )
         .prop_map(|(w, tail)| format!("{w}{tail}"));
     let long = (1000usize..1100, vec(select(HOSTILE), 0..3))
         .prop_map(|(n, tail)| format!("{}{}", "k".repeat(n), tail.into_iter().collect::<String>()));
@@ -272,8 +388,7 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 48, 5, |inner| {
         prop_oneof![
             vec(inner.clone(), 0..5).prop_map(Value::Array),
-            btree_map(text(), inner, 0..5)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            btree_map(text(), inner, 0..5).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -320,13 +435,19 @@ fn scalars(text: &str) -> Vec<(String, bool)> {
 /// written plain where a YAML 1.1 or 1.2 reader would resolve it to another type.
 fn check(value: &Value) -> Result<(), TestCaseError> {
     let text = document(value);
-    if let Some(c) = text.chars().find(|&c| c != '\n' && !resolvers::printable(c)) {
+    if let Some(c) = text
+        .chars()
+        .find(|&c| c != '\n' && !resolvers::printable(c))
+    {
         return Err(TestCaseError::fail(format!("raw {c:?} in:\n{text}")));
     }
     // stencil's reader refuses a `<<` key even quoted (a merge key only when plain in YAML).
     if !has_key(value, "<<") {
-        let own = parse(&SourceFile::new("out.yaml", text.as_str()), Limits::default())
-            .map_err(|e| TestCaseError::fail(format!("stencil's reader: {e}\n{text}")))?;
+        let own = parse(
+            &SourceFile::new("out.yaml", text.as_str()),
+            Limits::default(),
+        )
+        .map_err(|e| TestCaseError::fail(format!("stencil's reader: {e}\n{text}")))?;
         prop_assert_eq!(&own.to_json(), value, "stencil's reader:\n{}", text);
     }
     let libyaml: Value = serde_yaml::from_str(&text)
@@ -340,7 +461,9 @@ fn check(value: &Value) -> Result<(), TestCaseError> {
         if let (true, Some(s)) = (plain, string) {
             prop_assert_eq!(written, s);
             if let Some(reading) = resolvers::non_string_reading(s) {
-                return Err(TestCaseError::fail(format!("{s:?} written plain: {reading}\n{text}")));
+                return Err(TestCaseError::fail(format!(
+                    "{s:?} written plain: {reading}\n{text}"
+                )));
             }
         }
     }

@@ -546,11 +546,24 @@ mod tests {
     #[test]
     fn inline_scalars_read_back_in_block_and_flow_context() {
         for s in [
-            "v1.2", "a,b", "1.0", "0X1F", "x\u{2028}y", "q\"uote", "back\\slash", "\u{85}", "",
-            "\u{7f}\u{feff}\u{fffe}", "[a]", "é",
+            "v1.2",
+            "a,b",
+            "1.0",
+            "0X1F",
+            "x\u{2028}y",
+            "q\"uote",
+            "back\\slash",
+            "\u{85}",
+            "",
+            "\u{7f}\u{feff}\u{fffe}",
+            "[a]",
+            "é",
         ] {
             let text = inline_scalar(s);
-            assert!(!text.contains(['\n', '\u{2028}', '\u{85}', '\u{7f}']), "{text}");
+            assert!(
+                !text.contains(['\n', '\u{2028}', '\u{85}', '\u{7f}']),
+                "{text}"
+            );
             let flow = format!("k: [{text}, {{a: {text}}}]\n");
             roundtrip_text(&flow, &json!({"k": [s, {"a": s}]}));
             roundtrip_text(&format!("k: {text}\n"), &json!({ "k": s }));

@@ -20,12 +20,34 @@ const NUMBER_START: Option<&str> = Some("-+0123456789.");
 /// scalars starting with one of its first characters (`add_implicit_resolver(.., first)`).
 static PYYAML: LazyLock<Vec<Resolver>> = LazyLock::new(|| {
     vec![
-        ("bool", Some("yYnNtTfFoO"), re(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")),
-        ("float", NUMBER_START, re(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")),
-        ("int", NUMBER_START, re(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$")),
+        (
+            "bool",
+            Some("yYnNtTfFoO"),
+            re(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$"),
+        ),
+        (
+            "float",
+            NUMBER_START,
+            re(
+                r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+            ),
+        ),
+        (
+            "int",
+            NUMBER_START,
+            re(
+                r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$",
+            ),
+        ),
         ("merge", Some("<"), re(r"^(?:<<)$")),
         ("null", Some("~nN"), re(r"^(?:~|null|Null|NULL|)$")),
-        ("timestamp", NUMBER_START, re(r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$")),
+        (
+            "timestamp",
+            NUMBER_START,
+            re(
+                r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$",
+            ),
+        ),
         ("value", Some("="), re(r"^(?:=)$")),
     ]
 });
@@ -33,12 +55,30 @@ static PYYAML: LazyLock<Vec<Resolver>> = LazyLock::new(|| {
 /// ruamel.yaml's YAML 1.2 resolvers (more lenient than the spec: `_`, `0b`, `1e3`).
 static RUAMEL_12: LazyLock<Vec<Resolver>> = LazyLock::new(|| {
     vec![
-        ("bool", Some("tTfF"), re(r"^(?:true|True|TRUE|false|False|FALSE)$")),
-        ("float", NUMBER_START, re(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")),
-        ("int", NUMBER_START, re(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$")),
+        (
+            "bool",
+            Some("tTfF"),
+            re(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        ),
+        (
+            "float",
+            NUMBER_START,
+            re(
+                r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+            ),
+        ),
+        (
+            "int",
+            NUMBER_START,
+            re(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$"),
+        ),
         ("merge", Some("<"), re(r"^(?:<<)$")),
         ("null", Some("~nN"), re(r"^(?:~|null|Null|NULL|)$")),
-        ("timestamp", NUMBER_START, re(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")),
+        (
+            "timestamp",
+            NUMBER_START,
+            re(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"),
+        ),
         ("value", Some("="), re(r"^(?:=)$")),
     ]
 });
@@ -48,8 +88,18 @@ static CORE_12: LazyLock<Vec<Resolver>> = LazyLock::new(|| {
     vec![
         ("null", None, re(r"^(?:null|Null|NULL|~|)$")),
         ("bool", None, re(r"^(?:true|True|TRUE|false|False|FALSE)$")),
-        ("int", None, re(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")),
-        ("float", None, re(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")),
+        (
+            "int",
+            None,
+            re(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+        ),
+        (
+            "float",
+            None,
+            re(
+                r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+            ),
+        ),
     ]
 });
 
@@ -106,7 +156,10 @@ pub fn non_string_reading(s: &str) -> Option<String> {
             (Some(_), None) => true,
             (Some(chars), Some(c)) => chars.contains(c),
         };
-        if let Some((tag, ..)) = table.iter().find(|(_, start, r)| applies(start) && r.is_match(s)) {
+        if let Some((tag, ..)) = table
+            .iter()
+            .find(|(_, start, r)| applies(start) && r.is_match(s))
+        {
             return Some(format!("{reader} reads a {tag}"));
         }
     }
@@ -124,10 +177,20 @@ pub fn printable(c: char) -> bool {
 
 #[test]
 fn the_models_know_the_issue_s_examples() {
-    for s in ["0X1F", "0B101", "0O17", "0o_17", "0x_1F", "on", "y", "1:20", "08", "2026-1-2"] {
+    for s in [
+        "0X1F", "0B101", "0O17", "0o_17", "0x_1F", "on", "y", "1:20", "08", "2026-1-2",
+    ] {
         assert!(non_string_reading(s).is_some(), "{s}");
     }
-    for s in ["1Gi", "250m", "v1.2.3", "1.2.3", "app.main:app", "hello world", "0xG"] {
+    for s in [
+        "1Gi",
+        "250m",
+        "v1.2.3",
+        "1.2.3",
+        "app.main:app",
+        "hello world",
+        "0xG",
+    ] {
         assert_eq!(non_string_reading(s), None, "{s}");
     }
 }
