@@ -382,6 +382,7 @@ fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         8 => text().prop_map(Value::String),
         1 => any::<i64>().prop_map(Value::from),
+        1 => any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f).map(Value::Number)),
         1 => any::<bool>().prop_map(Value::Bool),
         1 => Just(Value::Null),
     ];

@@ -120,12 +120,36 @@ fn write_scalar(out: &mut String, value: &Value, block: Option<usize>) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            let _ = write!(out, "{n}");
-        }
+        Value::Number(n) => write_number(out, n),
         Value::String(s) => write_string(out, s, block),
         Value::Object(_) => out.push_str("{}"),
         Value::Array(_) => out.push_str("[]"),
+    }
+}
+
+/// A number as JSON writes it, except that a float with an exponent gets a `.` in its
+/// mantissa and a sign in its exponent (`1e-7` -> `1.0e-7`, `1e300` -> `1.0e+300`): YAML 1.1
+/// (PyYAML) reads a float only in that form, and `1e300` as a string.
+fn write_number(out: &mut String, n: &serde_json::Number) {
+    let start = out.len();
+    let _ = write!(out, "{n}");
+    if !n.is_f64() {
+        return;
+    }
+    let text = out.split_off(start);
+    match text.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => {
+            out.push_str(mantissa);
+            if !mantissa.contains('.') {
+                out.push_str(".0");
+            }
+            out.push('e');
+            if !exponent.starts_with(['-', '+']) {
+                out.push('+');
+            }
+            out.push_str(exponent);
+        }
+        None => out.push_str(&text),
     }
 }
 
@@ -541,6 +565,22 @@ mod tests {
             roundtrip(&json!({ "k": s, "list": [s] }));
         }
         assert_eq!(document(&json!({"k": "a\nb\n"})), "k: |\n  a\n  b\n");
+    }
+
+    #[test]
+    fn floats_with_exponents_are_floats_in_yaml_1_1() {
+        for (f, text) in [
+            (1e300, "1.0e+300"),
+            (1e-7, "1.0e-7"),
+            (1.5e-7, "1.5e-7"),
+            (-2.5e20, "-2.5e+20"),
+            (0.5, "0.5"),
+            (3.0, "3.0"),
+        ] {
+            let value = json!({ "k": f });
+            assert_eq!(document(&value), format!("k: {text}\n"));
+            roundtrip(&value);
+        }
     }
 
     #[test]
