@@ -57,13 +57,10 @@ pub fn new_file(schema_path: &str, bump: &Bump) -> String {
     out
 }
 
-/// A tag as a YAML scalar: plain when every YAML reader agrees it is a string.
+/// A tag as a YAML scalar: plain when every YAML reader agrees it is a string, otherwise
+/// double-quoted with escapes.
 fn scalar(text: &str) -> String {
-    if crate::emit::yaml::is_plain_safe(text) {
-        text.to_owned()
-    } else {
-        format!("\"{text}\"")
-    }
+    crate::emit::yaml::inline_scalar(text)
 }
 
 /// The mapping that holds `tag`: `image`, or the named sidecar's `image`.
@@ -193,8 +190,13 @@ fn replace_value(lines: &mut [String], node: &Node, key: &str, value: &str) -> R
         return Err(unusual(origin, key));
     }
     let new = match quote {
-        Some(q) => format!("{q}{value}{q}"),
-        None => scalar(value),
+        // Keep the file's quotes when the value needs no escape inside them.
+        Some(q)
+            if value.chars().all(crate::emit::yaml::is_printable) && !value.contains([q, '\\']) =>
+        {
+            format!("{q}{value}{q}")
+        }
+        _ => scalar(value),
     };
     line.replace_range(value_start..value_start + len, &new);
     Ok(())

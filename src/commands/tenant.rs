@@ -218,7 +218,7 @@ fn scaffold(
     {
         tenant.push_str("labels:\n");
         for (k, v) in &from.spec.labels {
-            tenant.push_str(&format!("  {k}: {}\n", yaml_scalar(v)));
+            tenant.push_str(&format!("  {}: {}\n", yaml_scalar(k), yaml_scalar(v)));
         }
     }
 
@@ -286,14 +286,10 @@ fn scaffold(
     })
 }
 
-/// A string as a YAML scalar: plain when that reads back as the same string, else a JSON
-/// string (valid YAML).
+/// A string as a YAML scalar: plain when that reads back as the same string, else
+/// double-quoted with every escape a YAML 1.1 or 1.2 reader needs.
 fn yaml_scalar(text: &str) -> String {
-    if crate::emit::yaml::is_plain_safe(text) {
-        text.to_owned()
-    } else {
-        serde_json::Value::String(text.to_owned()).to_string()
-    }
+    crate::emit::yaml::inline_scalar(text)
 }
 
 /// Renders the new tenant (with every check a render makes); returns its object count.

@@ -1,14 +1,27 @@
 //! A YAML writer for JSON values that every reader agrees on.
 //!
-//! Kubernetes reads manifests with YAML 1.1 rules (sigs.k8s.io/yaml), where `on`, `y`,
-//! `1:20` (sexagesimal 80) and `2024_1120` (an integer) are not strings; YAML 1.2 readers
-//! disagree with it on each. So a string is written plain only when it cannot be read as
-//! anything else under either version; otherwise it is quoted. Keys are sorted (the values
-//! come from `serde_json::Map`, a `BTreeMap`), so output is deterministic.
+//! Kubernetes and Argo CD read manifests with YAML 1.1 rules (sigs.k8s.io/yaml, i.e. go-yaml):
+//! `on`, `y`, `0X1F`, `0x_1F`, `1:20` (sexagesimal 80) and `2024_1120` are not strings there,
+//! and U+0085, U+2028 and U+2029 break lines; YAML 1.2 readers disagree with it on each. The
+//! writer guarantees that for every string, as a key or a value, both read back exactly that
+//! string:
+//! - plain only for a conservative subset of ASCII that no reader resolves to another type;
+//! - a literal block (`|`) only for multi-line text of printable characters and `\n`;
+//! - single quotes only for printable characters on one line;
+//! - otherwise double quotes, with every character that is not printable in both YAML 1.1 and
+//!   1.2 (C0, DEL, C1, the line breaks above, BOM, U+FFFE/U+FFFF) escaped as `\uXXXX`.
+//!
+//! Keys longer than an implicit key may be (1024 characters) are written as explicit keys
+//! (`? key`). Keys are sorted (the values come from `serde_json::Map`, a `BTreeMap`), so
+//! output is deterministic.
 
 use std::fmt::Write as _;
 
 use serde_json::Value;
+
+/// The longest key written as an implicit key (`key: value`); YAML allows 1024 characters,
+/// this counts bytes.
+const MAX_IMPLICIT_KEY: usize = 1000;
 
 /// One YAML document (without the `---` line) for a value.
 pub fn document(value: &Value) -> String {
@@ -17,7 +30,8 @@ pub fn document(value: &Value) -> String {
         Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0),
         Value::Array(items) if !items.is_empty() => write_seq(&mut out, items, 0),
         other => {
-            write_scalar(&mut out, other, 0);
+            // A block scalar at column 0 could hold a `---` line: quote instead.
+            write_scalar(&mut out, other, None);
             out.push('\n');
         }
     }
@@ -31,10 +45,22 @@ fn indent(out: &mut String, n: usize) {
 fn write_map(out: &mut String, map: &serde_json::Map<String, Value>, level: usize) {
     for (key, value) in map {
         indent(out, level);
-        write_string(out, key, level, true);
-        out.push(':');
-        write_value_after_key(out, value, level);
+        write_entry(out, key, value, level);
     }
+}
+
+/// `key: value`, the key starting at the current position, which is column `level`.
+fn write_entry(out: &mut String, key: &str, value: &Value, level: usize) {
+    let start = out.len();
+    write_string(out, key, None);
+    if out.len() - start > MAX_IMPLICIT_KEY {
+        // Readers refuse longer implicit keys (PyYAML, go-yaml: "could not find expected ':'").
+        out.insert_str(start, "? ");
+        out.push('\n');
+        indent(out, level);
+    }
+    out.push(':');
+    write_value_after_key(out, value, level);
 }
 
 /// A value after `key:` or `- `: nested collections go on the next lines.
@@ -51,7 +77,7 @@ fn write_value_after_key(out: &mut String, value: &Value, level: usize) {
         }
         other => {
             out.push(' ');
-            write_scalar(out, other, level + 2);
+            write_scalar(out, other, Some(level + 2));
             out.push('\n');
         }
     }
@@ -72,9 +98,7 @@ fn write_seq(out: &mut String, items: &[Value], level: usize) {
                     } else {
                         indent(out, level + 2);
                     }
-                    write_string(out, key, level + 2, true);
-                    out.push(':');
-                    write_value_after_key(out, value, level + 2);
+                    write_entry(out, key, value, level + 2);
                 }
             }
             Value::Array(inner) if !inner.is_empty() => {
@@ -83,49 +107,129 @@ fn write_seq(out: &mut String, items: &[Value], level: usize) {
             }
             other => {
                 out.push(' ');
-                write_scalar(out, other, level + 2);
+                write_scalar(out, other, Some(level + 2));
                 out.push('\n');
             }
         }
     }
 }
 
-fn write_scalar(out: &mut String, value: &Value, level: usize) {
+/// A scalar; `block` is the indentation a literal block would take, `None` where none may
+/// be written (keys, a document that is a scalar).
+fn write_scalar(out: &mut String, value: &Value, block: Option<usize>) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Value::String(s) => write_string(out, s, level, false),
+        Value::Number(n) => write_number(out, n),
+        Value::String(s) => write_string(out, s, block),
         Value::Object(_) => out.push_str("{}"),
         Value::Array(_) => out.push_str("[]"),
     }
 }
 
-/// Writes a string plain, single-quoted, as a literal block, or double-quoted: the first
-/// that represents it exactly.
-fn write_string(out: &mut String, s: &str, level: usize, key: bool) {
+/// A number as JSON writes it, except that a float with an exponent gets a `.` in its
+/// mantissa and a sign in its exponent (`1e-7` -> `1.0e-7`, `1e300` -> `1.0e+300`): YAML 1.1
+/// (PyYAML) reads a float only in that form, and `1e300` as a string.
+fn write_number(out: &mut String, n: &serde_json::Number) {
+    let start = out.len();
+    let _ = write!(out, "{n}");
+    if !n.is_f64() {
+        return;
+    }
+    let text = out.split_off(start);
+    match text.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => {
+            out.push_str(mantissa);
+            if !mantissa.contains('.') {
+                out.push_str(".0");
+            }
+            out.push('e');
+            if !exponent.starts_with(['-', '+']) {
+                out.push('+');
+            }
+            out.push_str(exponent);
+        }
+        None => out.push_str(&text),
+    }
+}
+
+/// Writes a string plain, as a literal block, single-quoted, or double-quoted: the first
+/// that every reader reads back as exactly this string.
+fn write_string(out: &mut String, s: &str, block: Option<usize>) {
     if is_plain_safe(s) {
         out.push_str(s);
-    } else if !key && is_block_safe(s) {
+    } else if let Some(level) = block.filter(|_| is_block_safe(s)) {
         write_block(out, s, level);
-    } else if s.chars().all(|c| !c.is_control()) {
+    } else if s.chars().all(is_printable) {
         out.push('\'');
         out.push_str(&s.replace('\'', "''"));
         out.push('\'');
     } else {
-        // A JSON string is a valid YAML double-quoted scalar, escapes included.
-        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned()));
+        write_double_quoted(out, s);
     }
 }
 
-/// A multi-line string as a literal block (`|`, `|-` or `|+`), when it can be one.
+/// Whether every YAML reader takes `c` as itself inside a quoted or block scalar: YAML 1.2's
+/// `c-printable` (the same set as YAML 1.1's) without tab, CR and LF, the line breaks of
+/// YAML 1.1 (U+0085, U+2028, U+2029) and the byte order mark (go-yaml skips one at the start
+/// of a line).
+pub fn is_printable(c: char) -> bool {
+    matches!(c,
+        ' '..='~'
+        | '\u{a0}'..='\u{2027}'
+        | '\u{202a}'..='\u{d7ff}'
+        | '\u{e000}'..='\u{fefe}'
+        | '\u{ff00}'..='\u{fffd}'
+        | '\u{10000}'..='\u{10ffff}')
+}
+
+/// A string as a one-line scalar for code that edits YAML text by hand (`bump`,
+/// `tenant add`): plain when [`is_plain_safe`] and not holding a `,` (which would end it in
+/// a flow collection), double-quoted otherwise. Reads back exactly, in block and flow context.
+pub fn inline_scalar(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    if is_plain_safe(s) && !s.contains(',') {
+        out.push_str(s);
+    } else {
+        write_double_quoted(&mut out, s);
+    }
+    out
+}
+
+/// A double-quoted scalar on one line. Escapes are those of JSON (what the writer used
+/// before, so output for ordinary strings is unchanged) plus `\uXXXX` for every other
+/// character that is not printable; YAML 1.1 and 1.2 readers all decode these.
+fn write_double_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if is_printable(c) => out.push(c),
+            c if u32::from(c) <= 0xffff => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => {
+                let _ = write!(out, "\\U{:08x}", u32::from(c));
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// A multi-line string as a literal block (`|`, `|-` or `|+`), when it can be one: printable
+/// characters and `\n` only, no leading space or newline (the indentation would be
+/// misread), no line with trailing spaces (editors and linters strip them).
 fn is_block_safe(s: &str) -> bool {
     s.contains('\n')
-        && !s.starts_with([' ', '\t', '\n'])
-        && s.chars().all(|c| c == '\n' || !c.is_control())
-        && s.lines().all(|l| !l.ends_with([' ', '\t']))
+        && !s.starts_with([' ', '\n'])
+        && s.chars().all(|c| c == '\n' || is_printable(c))
+        && s.split('\n').all(|l| !l.ends_with(' '))
 }
 
 fn write_block(out: &mut String, s: &str, level: usize) {
@@ -148,23 +252,66 @@ fn write_block(out: &mut String, s: &str, level: usize) {
     }
 }
 
-/// Could a YAML 1.2 (core schema) or YAML 1.1 reader take this for a number or a date?
+/// Could some YAML reader take this plain scalar for a number or a date? Each reader's
+/// rules, widened so that a near miss is quoted too:
+/// - go-yaml (Kubernetes, Argo CD) removes every `_`, then takes Go integer syntax: `0x`,
+///   `0o`, `0b` in either case, a leading `0` for octal, a sign; failing that a float, even
+///   `08`; and timestamps from `2006-1-2` on;
+/// - PyYAML (YAML 1.1) reads `1_000`, `0b1_0`, sexagesimal `1:20` and `1:20.5`, `1.`;
+/// - YAML 1.2 readers (ruamel.yaml, yaml-rust2) read `1e3`, `0o17`, and ruamel `._5`.
 fn looks_numeric(s: &str) -> bool {
     use crate::node::{ScalarKind, resolve_plain};
-    if matches!(resolve_plain(s), Some(ScalarKind::Int | ScalarKind::Float)) {
+    // Whatever stencil's own reader resolves to something else than a string.
+    if !matches!(resolve_plain(s), Some(ScalarKind::Str)) {
         return true;
     }
-    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let digits_and = |extra: &str| {
-        body.chars()
-            .all(|c| c.is_ascii_digit() || extra.contains(c))
-    };
-    // 1.1: 1_000, sexagesimal 1:20, binary 0b101, 1.1-style floats with `_`.
-    (body.contains('_') && digits_and("_.")) || (body.contains(':') && digits_and(":._"))
-        || body.strip_prefix("0b").is_some_and(|b| !b.is_empty() && b.chars().all(|c| c == '0' || c == '1' || c == '_'))
-        // 1.1 timestamps: 2026-11-23, 2026-11-23T10:00:00Z.
-        || (body.len() >= 8 && body.as_bytes()[..4].iter().all(u8::is_ascii_digit) && body.as_bytes()[4] == b'-'
-            && body[5..].chars().next().is_some_and(|c| c.is_ascii_digit()))
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s).as_bytes();
+    // Timestamps: 2026-11-23, 2026-1-2, 2026-11-23T10:00:00Z.
+    if body.len() >= 8
+        && body[..4].iter().all(u8::is_ascii_digit)
+        && body[4] == b'-'
+        && body[5].is_ascii_digit()
+    {
+        return true;
+    }
+    // Sexagesimal: 1:20, 190:20:30.15.
+    if body.contains(&b':')
+        && body
+            .iter()
+            .all(|c| c.is_ascii_digit() || matches!(c, b':' | b'.' | b'_'))
+    {
+        return true;
+    }
+    // The rest is read without `_`, in any case.
+    let t: Vec<u8> = body
+        .iter()
+        .filter(|&&c| c != b'_')
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    if let Some(digits) = t
+        .strip_prefix(b"0x")
+        .or_else(|| t.strip_prefix(b"0o"))
+        .or_else(|| t.strip_prefix(b"0b"))
+    {
+        return digits.iter().all(u8::is_ascii_hexdigit);
+    }
+    if matches!(t.as_slice(), b".inf" | b".nan") {
+        return true;
+    }
+    // [0-9]* (. [0-9]*)? (e [-+]? [0-9]*)? with a digit or an `_` somewhere.
+    let digits = |i: usize| i + t[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut i = digits(0);
+    if t.get(i) == Some(&b'.') {
+        i = digits(i + 1);
+    }
+    if t.get(i) == Some(&b'e') {
+        i += 1;
+        if matches!(t.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        i = digits(i);
+    }
+    i == t.len() && body.iter().any(|c| c.is_ascii_digit() || *c == b'_')
 }
 
 /// Plain when it cannot be read as anything but this string, under YAML 1.1 or 1.2.
@@ -179,6 +326,10 @@ pub fn is_plain_safe(s: &str) -> bool {
         || matches!(first, b'/' | b'_' | b'.' | b'+')
         || (first == b'-' && bytes.get(1).is_some_and(|&c| c != b' '));
     if !starts_ok || matches!(last, b' ' | b':') {
+        return false;
+    }
+    // `---` and `...` at the start of a line end a document.
+    if bytes.starts_with(b"---") || bytes.starts_with(b"...") {
         return false;
     }
     let mut previous = 0u8;
@@ -210,9 +361,9 @@ pub fn is_plain_safe(s: &str) -> bool {
     if (first.is_ascii_digit() || matches!(first, b'.' | b'+' | b'-')) && looks_numeric(s) {
         return false;
     }
-    const KEYWORDS: [&str; 17] = [
+    const KEYWORDS: [&str; 15] = [
         "y", "n", "yes", "no", "true", "false", "on", "off", "null", "nan", "inf", ".inf", "+.inf",
-        "-.inf", ".nan", "---", "...",
+        "-.inf", ".nan",
     ];
     bytes.len() > 5 || !KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(s))
 }
@@ -233,6 +384,9 @@ mod tests {
             || matches!(first, '/' | '_' | '.' | '+')
             || (first == '-' && second.is_some_and(|c| c != ' '));
         if !starts_ok || s.ends_with([' ', ':']) || s.contains(": ") || s.contains(" #") {
+            return false;
+        }
+        if s.starts_with("---") || s.starts_with("...") {
             return false;
         }
         if !s
@@ -262,8 +416,6 @@ mod tests {
                 | "+.inf"
                 | "-.inf"
                 | ".nan"
-                | "---"
-                | "..."
         )
     }
 
@@ -413,6 +565,56 @@ mod tests {
             roundtrip(&json!({ "k": s, "list": [s] }));
         }
         assert_eq!(document(&json!({"k": "a\nb\n"})), "k: |\n  a\n  b\n");
+    }
+
+    #[test]
+    fn floats_with_exponents_are_floats_in_yaml_1_1() {
+        for (f, text) in [
+            (1e300, "1.0e+300"),
+            (1e-7, "1.0e-7"),
+            (1.5e-7, "1.5e-7"),
+            (-2.5e20, "-2.5e+20"),
+            (0.5, "0.5"),
+            (3.0, "3.0"),
+        ] {
+            let value = json!({ "k": f });
+            assert_eq!(document(&value), format!("k: {text}\n"));
+            roundtrip(&value);
+        }
+    }
+
+    #[test]
+    fn inline_scalars_read_back_in_block_and_flow_context() {
+        for s in [
+            "v1.2",
+            "a,b",
+            "1.0",
+            "0X1F",
+            "x\u{2028}y",
+            "q\"uote",
+            "back\\slash",
+            "\u{85}",
+            "",
+            "\u{7f}\u{feff}\u{fffe}",
+            "[a]",
+            "é",
+        ] {
+            let text = inline_scalar(s);
+            assert!(
+                !text.contains(['\n', '\u{2028}', '\u{85}', '\u{7f}']),
+                "{text}"
+            );
+            let flow = format!("k: [{text}, {{a: {text}}}]\n");
+            roundtrip_text(&flow, &json!({"k": [s, {"a": s}]}));
+            roundtrip_text(&format!("k: {text}\n"), &json!({ "k": s }));
+        }
+        assert_eq!(inline_scalar("v1.2"), "v1.2");
+        assert_eq!(inline_scalar("1.0"), "\"1.0\"");
+    }
+
+    fn roundtrip_text(text: &str, value: &Value) {
+        let back: Value = serde_yaml::from_str(text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
+        assert_eq!(&back, value, "{text}");
     }
 
     #[test]
