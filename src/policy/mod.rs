@@ -571,6 +571,15 @@ impl Exceptions {
                     .hint("say why the exception is needed in `reason:`")
                     .into());
             }
+            if matches!(e.rule, Rule::SymlinkBoundary | Rule::ExtendsBoundary) {
+                return Err(Diagnostic::new(format!(
+                    "the {} guardrail cannot be relaxed",
+                    e.rule.name()
+                ))
+                .at(&at)
+                .hint("it keeps one tenant from reading another's files; move shared values into base/")
+                .into());
+            }
             if e.rule == Rule::QuotaCeiling && !e.services.is_empty() {
                 return Err(Diagnostic::new(
                     "a quota-ceiling exception is per tenant: `services` does not apply",

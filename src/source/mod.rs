@@ -1,6 +1,7 @@
 //! Where input files come from. A [`Source`] reads repository-relative paths; [`Worktree`]
-//! reads a directory on disk, refusing anything that resolves outside the repository root;
-//! [`git::GitTree`] reads one revision from the git object database.
+//! reads a directory on disk, [`git::GitTree`] reads one revision from the git object
+//! database. Both follow symlinks the same way, within the bounds of [`boundary`]: nothing
+//! outside the repository, and no symlink across a tenant's folder.
 //!
 //! Paths are [`RepoPath`]s: normalised, `/`-separated, never absolute, never containing `..`.
 
@@ -12,7 +13,10 @@ use std::sync::Mutex;
 
 use crate::error::{Diagnostic, Error, Result};
 
+pub mod boundary;
 pub mod git;
+
+use boundary::{Link, Links};
 
 /// A normalised repository-relative path. Construction refuses absolute paths, `..`, empty
 /// paths and backslashes, so a `RepoPath` can never name something outside the repository.
@@ -118,45 +122,22 @@ impl Worktree {
         &self.root
     }
 
-    /// Resolves a path on disk, refusing symlinks that lead outside the root.
+    /// Resolves a path on disk through symlinks, within its zone (see [`boundary`]): the
+    /// real path, or `None` when nothing is there.
     fn resolve(&self, path: &RepoPath) -> Result<Option<PathBuf>> {
-        let full = self.root.join(path.as_str());
-        match std::fs::symlink_metadata(&full) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                // A parent may be a symlink to nowhere; treat as missing.
-                return Ok(None);
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(None),
-            Err(e) => return Err(Error::io(format_args!("cannot read {path}"), &e)),
-            Ok(meta) => {
-                // Most files: no symlink anywhere on the way, nothing to resolve.
-                let folder = path
-                    .as_str()
-                    .rsplit_once('/')
-                    .map_or("", |(folder, _)| folder);
-                if !meta.file_type().is_symlink() && self.is_real_dir(folder) {
-                    return Ok(Some(full));
-                }
+        // Most files: a real file in a real folder, nothing to follow.
+        let folder = path
+            .as_str()
+            .rsplit_once('/')
+            .map_or("", |(folder, _)| folder);
+        if self.is_real_dir(folder) {
+            match self.lookup(path.as_str())? {
+                Link::Missing => return Ok(None),
+                Link::File | Link::Dir => return Ok(Some(self.root.join(path.as_str()))),
+                Link::Symlink(_) => {}
             }
         }
-        let real = match full.canonicalize() {
-            Ok(real) => real,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(Diagnostic::new(format!("{path} is a dangling symlink"))
-                    .hint("remove the symlink; use `extends:` to share values between files")
-                    .into());
-            }
-            Err(e) => return Err(Error::io(format_args!("cannot resolve {path}"), &e)),
-        };
-        if !real.starts_with(&self.root) {
-            return Err(Diagnostic::new(format!(
-                "{path} resolves to {}, outside the repository",
-                real.display()
-            ))
-            .hint("symlinks may not leave the repository root; replace the symlink with a file that uses `extends:`")
-            .into());
-        }
-        Ok(Some(real))
+        Ok(boundary::resolve(self, path.as_str())?.map(|(real, _)| self.root.join(real)))
     }
 
     /// Whether `dir` (repository-relative, `""` for the root) is a real folder reached
@@ -182,6 +163,53 @@ impl Worktree {
                 .insert(dir.to_owned());
         }
         real
+    }
+}
+
+impl Links for Worktree {
+    fn lookup(&self, path: &str) -> Result<Link> {
+        if path.is_empty() {
+            return Ok(Link::Dir);
+        }
+        let full = self.root.join(path);
+        let meta = match std::fs::symlink_metadata(&full) {
+            Ok(meta) => meta,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(Link::Missing);
+            }
+            Err(e) => return Err(Error::io(format_args!("cannot read {path}"), &e)),
+        };
+        let kind = meta.file_type();
+        Ok(if kind.is_symlink() {
+            let target = std::fs::read_link(&full)
+                .map_err(|e| Error::io(format_args!("cannot read the symlink {path}"), &e))?;
+            let Some(target) = target.to_str() else {
+                return Err(Diagnostic::new(format!(
+                    "{path} is a symlink to a path that is not UTF-8"
+                ))
+                .hint("remove the symlink; use `extends:` to share values between files")
+                .into());
+            };
+            Link::Symlink(target.to_owned())
+        } else if kind.is_dir() {
+            Link::Dir
+        } else {
+            // Regular files, and FIFOs or devices, which `read` refuses.
+            Link::File
+        })
+    }
+
+    fn inside(&self, target: &str) -> bool {
+        Path::new(target).starts_with(&self.root)
+    }
+
+    fn at(&self) -> String {
+        String::new()
     }
 }
 
