@@ -453,9 +453,12 @@ fn committed_attack(attack: impl FnOnce(Repo) -> Repo) -> Repo {
     repo
 }
 
+/// A change to a committed repository, committed on top.
+type Attack = Box<dyn FnOnce(Repo) -> Repo>;
+
 #[test]
 fn diff_reads_revisions_with_the_same_boundary() {
-    let cases: Vec<(Box<dyn FnOnce(Repo) -> Repo>, &str, &str)> = vec![
+    let cases: Vec<(Attack, &str, &str)> = vec![
         (
             Box::new(|r: Repo| {
                 r.symlink(

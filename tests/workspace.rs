@@ -626,7 +626,12 @@ fn policy_list_names_every_rule_with_its_rationale() {
             run.stdout
         );
     }
-    assert_eq!(run.stdout.matches("why: ").count(), 11, "{}", run.stdout);
+    assert_eq!(
+        run.stdout.matches("why: ").count(),
+        stencil::model::Rule::ALL.len(),
+        "{}",
+        run.stdout
+    );
     // JSON, with the exceptions the repository grants under their rule.
     let exception = "policy:\n  exceptions:\n    - rule: resources\n      services: [api]\n      reason: sized by VPA (PLAT-9)\n";
     let run = with_settings(exception)

@@ -387,6 +387,122 @@ mod tests {
         assert_eq!(rule_of(resolve(&t, "tenants/a/own.yaml")), Some(RULE));
     }
 
+    /// A plain recursive realpath, written independently of [`resolve`]: the real path and
+    /// every symlink followed on the way, or `None` when something is missing, loops or
+    /// leaves the root.
+    fn naive(t: &Tree, path: &str, depth: usize) -> Option<(String, Vec<String>)> {
+        if depth > MAX_SYMLINK_HOPS {
+            return None;
+        }
+        let mut real: Vec<String> = Vec::new();
+        let mut links = Vec::new();
+        for part in path.split('/') {
+            if !matches!(part, "" | ".") && t.0.get(real.join("/").as_str()) != Some(&Link::Dir) {
+                return None; // only a folder has names or a parent (ENOTDIR)
+            }
+            match part {
+                "" | "." => {}
+                ".." => {
+                    real.pop()?;
+                }
+                name => {
+                    real.push(name.to_owned());
+                    let here = real.join("/");
+                    if let Link::Symlink(target) = t.0.get(here.as_str())? {
+                        real.pop();
+                        let (resolved, more) =
+                            naive(t, &format!("{}/{target}", real.join("/")), depth + 1)?;
+                        links.push(here);
+                        links.extend(more);
+                        real = resolved
+                            .split('/')
+                            .filter(|p| !p.is_empty())
+                            .map(str::to_owned)
+                            .collect();
+                    }
+                }
+            }
+        }
+        Some((real.join("/"), links))
+    }
+
+    #[test]
+    fn agrees_with_a_plain_realpath_and_never_leaves_the_zone() {
+        const NAMES: [&str; 12] = [
+            "..", "..", ".", "a", "b", "s", "f", "g", "l1", "l2", "tenants", "base",
+        ];
+        const LINKS: [&str; 5] = [
+            "tenants/a/s/l1",
+            "tenants/a/l2",
+            "tenants/b/l1",
+            "base/s/l2",
+            "l1",
+        ];
+        let mut seed: u64 = 0x5eed;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        let (mut followed, mut refused) = (0, 0);
+        for _ in 0..2000 {
+            let mut t = tree(&[]);
+            t.0.extend([
+                ("tenants/a/s", Link::Dir),
+                ("tenants/a/s/f", Link::File),
+                ("tenants/a/g", Link::File),
+                ("tenants/b/s", Link::Dir),
+                ("tenants/b/s/f", Link::File),
+                ("base/s", Link::Dir),
+                ("base/s/f", Link::File),
+            ]);
+            for at in LINKS {
+                if next(3) > 0 {
+                    let target: Vec<&str> =
+                        (0..1 + next(4)).map(|_| NAMES[next(NAMES.len())]).collect();
+                    t.0.insert(at, Link::Symlink(target.join("/")));
+                }
+            }
+            for at in LINKS {
+                for path in [at.to_owned(), format!("{at}/f"), format!("{at}/s/f")] {
+                    let zone = Zone::of(&path);
+                    let ours = resolve(&t, &path);
+                    let plain = naive(&t, &path, 0);
+                    if rule_of(resolve(&t, &path)) == Some(RULE) {
+                        refused += 1;
+                    }
+                    if let Ok(Some((real, _))) = &ours {
+                        let (real2, links) = plain.clone().expect("a realpath");
+                        followed += usize::from(!links.is_empty());
+                        assert_eq!(*real, real2, "{path} in {:?}", t.0);
+                        assert!(zone.holds(real, false), "{path} -> {real}");
+                        for link in &links {
+                            assert!(
+                                zone.holds(link, !matches!(zone, Zone::Platform)),
+                                "{path} via {link}"
+                            );
+                        }
+                    }
+                    if let Some((real, links)) = plain
+                        && zone.holds(&real, false)
+                        && links
+                            .iter()
+                            .all(|l| zone.holds(l, !matches!(zone, Zone::Platform)))
+                        && t.0.contains_key(real.as_str())
+                    {
+                        assert!(matches!(ours, Ok(Some(_))), "{path} in {:?}: {ours:?}", t.0);
+                    }
+                }
+            }
+        }
+        // Both sides of the boundary were exercised.
+        assert!(
+            followed > 500 && refused > 500,
+            "{followed} followed, {refused} refused"
+        );
+    }
+
     #[test]
     fn escapes_loops_dangling_and_absolute() {
         let t = tree(&[("tenants/a/api/values.yaml", "../../../../etc/passwd")]);
