@@ -594,3 +594,20 @@ impl CopyRepo for Repo {
         copy
     }
 }
+
+/// Errors are UI: the two boundary messages as a tenant sees them.
+#[test]
+fn boundary_messages() {
+    let repo = two_tenants().symlink(
+        "tenants/acme/api/secrets.enc.yaml",
+        "../../victim/api/secrets.enc.yaml",
+    );
+    let run = refused(repo.run(&["render"]), &["symlink-boundary"]);
+    insta::assert_snapshot!("symlink_boundary", run.stderr);
+    let repo = two_tenants().file(
+        "tenants/acme/api/values.yaml",
+        "# build on the victim's tuning\nextends:\n  - base/api\n  - tenants/victim/api/values.yaml\n",
+    );
+    let run = refused(repo.run(&["render"]), &["extends-boundary"]);
+    insta::assert_snapshot!("extends_boundary", run.stderr);
+}
