@@ -530,6 +530,11 @@ fn diff_reads_revisions_with_the_same_boundary() {
         let run = repo.run(&["diff", "--from", "HEAD~1", "--to", "HEAD"]);
         let run = refused(run, &[&format!("error: {rule}"), path]);
         assert!(!run.stderr.contains("AGE-SECRET-KEY"), "{}", run.stderr);
+        // `affected` reads the same revisions.
+        refused(
+            repo.run(&["affected", "--from", "HEAD~1", "--to", "HEAD"]),
+            &[&format!("error: {rule}"), path],
+        );
         // The work tree refuses it the same way.
         refused(repo.run(&["render"]), &[&format!("error: {rule}"), path]);
     }
