@@ -125,30 +125,47 @@ impl Worktree {
     /// Resolves a path on disk through symlinks, within its zone (see [`boundary`]): the
     /// real path, or `None` when nothing is there.
     fn resolve(&self, path: &RepoPath) -> Result<Option<PathBuf>> {
-        // Most files: a real file in a real folder, nothing to follow.
+        // Most files: a real file in a real folder, or nothing at all; nothing to follow, one
+        // system call. (Nothing is nothing whatever the way to it: no byte is read, and an
+        // existing file on the same way is judged below.)
         let folder = path
             .as_str()
             .rsplit_once('/')
             .map_or("", |(folder, _)| folder);
-        if self.is_real_dir(folder) {
-            match self.lookup(path.as_str())? {
-                Link::Missing => return Ok(None),
-                Link::File | Link::Dir => return Ok(Some(self.root.join(path.as_str()))),
-                Link::Symlink(_) => {}
+        match self.lstat(path.as_str())? {
+            Link::Missing => return Ok(None),
+            Link::File | Link::Dir if self.is_real_dir(folder) => {
+                return Ok(Some(self.root.join(path.as_str())));
             }
+            _ => {}
         }
+        // A symlink on the way, or a folder not seen yet: component by component (each real
+        // folder is remembered, so this costs a system call per new folder only).
         Ok(boundary::resolve(self, path.as_str())?.map(|(real, _)| self.root.join(real)))
+    }
+
+    /// Whether `dir` is already known to be a real folder reached through real folders only
+    /// (no system call).
+    fn known_real_dir(&self, dir: &str) -> bool {
+        dir.is_empty()
+            || self
+                .real_dirs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(dir)
+    }
+
+    fn remember_real_dir(&self, dir: &str) {
+        self.real_dirs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(dir.to_owned());
     }
 
     /// Whether `dir` (repository-relative, `""` for the root) is a real folder reached
     /// through real folders only. Each folder is checked once.
     fn is_real_dir(&self, dir: &str) -> bool {
-        let known = |dirs: &Mutex<HashSet<String>>| {
-            dirs.lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .contains(dir)
-        };
-        if dir.is_empty() || known(&self.real_dirs) {
+        if self.known_real_dir(dir) {
             return true;
         }
         let parent = dir.rsplit_once('/').map_or("", |(parent, _)| parent);
@@ -157,10 +174,7 @@ impl Worktree {
         }
         let real = std::fs::symlink_metadata(self.root.join(dir)).is_ok_and(|m| m.is_dir());
         if real {
-            self.real_dirs
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(dir.to_owned());
+            self.remember_real_dir(dir);
         }
         real
     }
@@ -168,6 +182,31 @@ impl Worktree {
 
 impl Links for Worktree {
     fn lookup(&self, path: &str) -> Result<Link> {
+        if self.known_real_dir(path) {
+            return Ok(Link::Dir);
+        }
+        let link = self.lstat(path)?;
+        if link == Link::Dir {
+            // `path` is free of symlinks (the resolver's contract): a real folder.
+            self.remember_real_dir(path);
+        }
+        Ok(link)
+    }
+
+    fn inside(&self, target: &str) -> bool {
+        Path::new(target).starts_with(&self.root)
+    }
+
+    fn at(&self) -> String {
+        String::new()
+    }
+}
+
+impl Worktree {
+    /// What is at `path`, without following a final symlink. Intermediate symlinks are
+    /// followed by the kernel: only [`boundary::resolve`] may conclude from this that a
+    /// folder is real.
+    fn lstat(&self, path: &str) -> Result<Link> {
         if path.is_empty() {
             return Ok(Link::Dir);
         }
@@ -202,14 +241,6 @@ impl Links for Worktree {
             // Regular files, and FIFOs or devices, which `read` refuses.
             Link::File
         })
-    }
-
-    fn inside(&self, target: &str) -> bool {
-        Path::new(target).starts_with(&self.root)
-    }
-
-    fn at(&self) -> String {
-        String::new()
     }
 }
 
