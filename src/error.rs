@@ -5,6 +5,7 @@
 
 use std::fmt::{self, Write as _};
 
+use crate::load::Role;
 use crate::origin::Origin;
 
 /// One problem, with where it is and what to do about it.
@@ -58,7 +59,10 @@ impl Diagnostic {
     }
 
     /// Renders the diagnostic, rustc style. Never includes anything but the message, the
-    /// one source line it points at, notes and the hint.
+    /// one source line it points at, notes and the hint. The line is quoted only from a file
+    /// that the loader admits as a stencil input ([`Role::any_admits`]): whatever else was
+    /// read by mistake (a key, `.git/config`), a message shows its path and line, never its
+    /// text.
     pub fn render(&self) -> String {
         let mut out = String::new();
         match (self.rule, &self.origin) {
@@ -80,7 +84,8 @@ impl Diagnostic {
         }
         if let Some(origin) = &self.origin {
             let _ = writeln!(out, "  --> {origin}");
-            if let Some(line) = origin.file.line(origin.line) {
+            let quotable = Role::any_admits(origin.path());
+            if let Some(line) = origin.file.line(origin.line).filter(|_| quotable) {
                 let number = origin.line.to_string();
                 let pad = " ".repeat(number.len());
                 let (line, col) = excerpt(line, origin.col.saturating_sub(1) as usize);
@@ -325,6 +330,30 @@ mod tests {
         assert!(text.contains("…(999800 more bytes)` in `x`"), "{text}");
         assert_eq!(clip("héllo", 2), "hé…(3 more bytes)");
         assert_eq!(clip("short", 200), "short");
+    }
+
+    #[test]
+    fn quotes_lines_of_stencil_inputs_only() {
+        for path in [
+            "keys/demo-age-key.txt",
+            ".git/config",
+            ".sops.yaml",
+            "tenants/acme/api/secrets.enc.yaml",
+            "base/api/notes.txt",
+            "profiles/x.yaml",
+        ] {
+            let file = SourceFile::new(path, "AGE-SECRET-KEY-1XYZ\n");
+            let text = Diagnostic::new("bad")
+                .at(&Origin::new(&file, 1, 1))
+                .render();
+            assert!(!text.contains("AGE-SECRET-KEY"), "{text}");
+            assert!(text.contains(&format!("--> {path}:1:1")), "{text}");
+        }
+        let file = SourceFile::new("tenants/acme/api/values.yaml", "replcas: 2\n");
+        let text = Diagnostic::new("bad")
+            .at(&Origin::new(&file, 1, 1))
+            .render();
+        assert!(text.contains("1 | replcas: 2"), "{text}");
     }
 
     #[test]

@@ -278,13 +278,13 @@ fn symlinked_folders_leaving_the_repo() {
         .symlink("tenants/acme/api", outside.path())
         .refused(&["tenants/acme/api", "resolves to", "outside the repository"]);
     Repo::new()
-        .symlink("profiles/linked", outside.path())
+        .symlink("base/api/linked", outside.path())
         .file(
             "tenants/acme/api/values.yaml",
-            "extends: profiles/linked/values.yaml\n",
+            "extends: base/api/linked/values.yaml\n",
         )
         .refused(&[
-            "profiles/linked/values.yaml resolves to",
+            "base/api/linked/values.yaml resolves to",
             "outside the repository",
             "tenants/acme/api/values.yaml:1:1",
         ]);

@@ -682,13 +682,14 @@ fn a_stencil_root_below_the_git_root_reads_the_right_subtree() {
 
 #[test]
 fn symlinks_in_a_revision_resolve_as_on_disk() {
-    // Inside the repository: followed, so the revision renders like the work tree.
-    let repo = committed_example()
+    // Inside the tenant's folder: followed, so the revision renders like the work tree.
+    // (A symlink into another tenant's folder is refused: tests/tenantfs.rs.)
+    let repo = committed_example();
+    let shared = repo.read("tenants/planet-express/apiserver/env.yaml");
+    let repo = repo
+        .file("tenants/slurm/shared-env.yaml", shared)
         .remove("tenants/slurm/apiserver/env.yaml")
-        .symlink(
-            "tenants/slurm/apiserver/env.yaml",
-            "../../planet-express/apiserver/env.yaml",
-        );
+        .symlink("tenants/slurm/apiserver/env.yaml", "../shared-env.yaml");
     commit(&repo, "share an env file");
     let run = repo.run(&["diff", "--from", "HEAD", "--exit-code"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);

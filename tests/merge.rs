@@ -273,21 +273,27 @@ fn a_shared_ancestor_is_applied_once() {
 
 #[test]
 fn a_file_resolves_the_same_wherever_it_is_reached_from() {
-    // zeta's values.yaml builds on base/api implicitly, also when acme extends it. Rendered
-    // many times in parallel, the output never changes.
+    // acme's web/values.yaml builds on base/web implicitly, also when acme's api extends it
+    // (a tenant may build on its own files; another tenant's are refused, tests/tenantfs.rs).
+    // Rendered many times in parallel, the output never changes.
     let repo = Repo::new()
         .file(
             "base/api/service.yaml",
             format!("{}  FROM_BASE: '1'\n", common::SERVICE_YAML),
         )
         .file(
-            "tenants/zeta/tenant.yaml",
-            "environment: dev\nservices: [api]\n",
+            "base/web/service.yaml",
+            format!("{}  FROM_BASE: '1'\n", common::SERVICE_YAML),
         )
-        .file("tenants/zeta/api/values.yaml", "replicas: 3\n")
+        .file("base/web/version.yaml", common::VERSION_YAML)
+        .file(
+            "tenants/acme/tenant.yaml",
+            "environment: dev\nservices: [api, web]\n",
+        )
+        .file("tenants/acme/web/values.yaml", "replicas: 3\n")
         .file(
             "tenants/acme/api/values.yaml",
-            "extends: [base/api, tenants/zeta/api/values.yaml]\n",
+            "extends: [base/api, tenants/acme/web/values.yaml]\n",
         );
     let first = repo.run(&["render"]).ok();
     for run in first.docs().iter().filter(|d| d["kind"] == "ConfigMap") {

@@ -262,9 +262,8 @@ mod resolvers;
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::select;
+use saphyr_parser::{Event, Parser, ScalarStyle};
 use stencil::emit::yaml::document;
-use yaml_rust2::parser::{Event, Parser};
-use yaml_rust2::scanner::TScalarStyle;
 
 const HOSTILE: &[char] = &[
     '\n',
@@ -417,18 +416,21 @@ fn has_key(value: &Value, key: &str) -> bool {
     }
 }
 
-/// The scalars of a YAML text with whether each is plain, as yaml-rust2 scans them.
+/// The scalars of a YAML text with whether each is plain, as saphyr-parser (the reader
+/// stencil parses with) scans them.
 fn scalars(text: &str) -> Vec<(String, bool)> {
-    let mut parser = Parser::new_from_str(text);
     let mut out = Vec::new();
-    loop {
-        match parser.next_token() {
+    for next in Parser::new_from_str(text) {
+        match next {
             Ok((Event::StreamEnd, _)) => return out,
-            Ok((Event::Scalar(s, style, ..), _)) => out.push((s, style == TScalarStyle::Plain)),
+            Ok((Event::Scalar(s, style, ..), _)) => {
+                out.push((s.into_owned(), style == ScalarStyle::Plain));
+            }
             Ok(_) => {}
-            Err(e) => panic!("yaml-rust2: {e}\n{text}"),
+            Err(e) => panic!("saphyr-parser: {e}\n{text}"),
         }
     }
+    out
 }
 
 /// The property, for one value: the text holds only printable characters and `\n`; stencil's

@@ -36,6 +36,55 @@ pub enum Role {
 }
 
 impl Role {
+    const ALL: [Role; 5] = [
+        Role::Settings,
+        Role::Tenant,
+        Role::ServiceLayer,
+        Role::Version,
+        Role::Env,
+    ];
+
+    /// Whether a file at `path` (repository-relative) can be an input in this role. Decided on
+    /// the path alone, before the file is read.
+    pub fn admits(self, path: &str) -> bool {
+        let parts: Vec<&str> = path.split('/').collect();
+        if parts.iter().any(|p| p.is_empty() || p.starts_with('.')) {
+            return false;
+        }
+        match (self, parts.as_slice()) {
+            (Role::Settings, ["stencil.yaml"]) => true,
+            (Role::Tenant, ["tenants", _, "tenant.yaml"]) => true,
+            (Role::Env, ["tenants", _, _, "env.yaml"]) => true,
+            (Role::Version, ["base" | "tenants", .., "version.yaml"]) => {
+                matches!(parts.as_slice(), ["base", _, _] | ["tenants", _, _, _])
+            }
+            (Role::ServiceLayer, ["base", .., name]) => layer_name(name, false),
+            (Role::ServiceLayer, ["tenants", _, .., name]) => {
+                parts.len() >= 3 && layer_name(name, true)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether any role admits `path`: the files whose lines a message may quote.
+    pub fn any_admits(path: &str) -> bool {
+        Role::ALL.iter().any(|role| role.admits(path))
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            Role::Settings => "settings are read from stencil.yaml only",
+            Role::Tenant => "a tenant is read from tenants/<tenant>/tenant.yaml",
+            Role::ServiceLayer => {
+                "service layers are .yaml files under base/ or a tenant's own folder, other than tenant.yaml, env.yaml, version.yaml and SOPS files"
+            }
+            Role::Version => {
+                "version files are base/<service>/version.yaml and tenants/<tenant>/<service>/version.yaml"
+            }
+            Role::Env => "env files are tenants/<tenant>/<service>/env.yaml",
+        }
+    }
+
     fn describe(self) -> &'static str {
         match self {
             Role::Settings => "invalid stencil.yaml",
@@ -90,13 +139,7 @@ impl<'s> Loader<'s> {
     /// file read again after this is simply read and parsed again.
     pub fn forget(&self, path: &RepoPath) {
         let mut files = lock(&self.files);
-        for role in [
-            Role::Settings,
-            Role::Tenant,
-            Role::ServiceLayer,
-            Role::Version,
-            Role::Env,
-        ] {
+        for role in Role::ALL {
             files.remove(&(path.clone(), role));
         }
         drop(files);
@@ -104,6 +147,16 @@ impl<'s> Loader<'s> {
     }
 
     fn load_uncached(&self, path: &RepoPath, role: Role) -> Result<Option<Arc<Node>>> {
+        // Decided on the path, before anything is read: a file that is no stencil input is
+        // never parsed, so no message can quote it.
+        if !role.admits(path.as_str()) {
+            return Err(Diagnostic::new(format!(
+                "{path} is not a stencil input ({})",
+                role.expected()
+            ))
+            .hint("stencil reads stencil.yaml, base/<service>/*.yaml and the files of tenants/<tenant>/")
+            .into());
+        }
         let Some(bytes) = self.source.read(path, MAX_FILE_BYTES as u64)? else {
             return Ok(None);
         };
@@ -128,6 +181,16 @@ impl<'s> Loader<'s> {
         }
         Ok(Some(Arc::new(node)))
     }
+}
+
+/// A file name a service layer may have: YAML, and not a file of another role (in a tenant's
+/// folder: `tenant.yaml`, `env.yaml`; anywhere: `version.yaml`, SOPS files).
+fn layer_name(name: &str, tenant: bool) -> bool {
+    let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+    let sops = name.ends_with(".enc.yaml") || name.ends_with(".enc.yml");
+    let other_role =
+        name == "version.yaml" || (tenant && matches!(name, "tenant.yaml" | "env.yaml"));
+    yaml && !sops && !other_role
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -325,11 +325,18 @@ pub enum Rule {
     ServiceType,
     /// `pod-security.kubernetes.io/*` labels are the platform's (this rule has no exceptions).
     PodSecurityLabels,
+    /// Symlinks stay inside the tenant folder (or base/) they are in. Cannot be relaxed, so
+    /// not offered by the schema.
+    #[schemars(skip)]
+    SymlinkBoundary,
+    /// `extends` names only base/ or the tenant's own files. Cannot be relaxed.
+    #[schemars(skip)]
+    ExtendsBoundary,
 }
 
 impl Rule {
     /// Every rule, in the order `stencil policy list` prints them.
-    pub const ALL: [Rule; 31] = [
+    pub const ALL: [Rule; 33] = [
         Rule::MutableImageTag,
         Rule::NoPrivilegeEscalation,
         Rule::ReadOnlyRootFilesystem,
@@ -361,6 +368,8 @@ impl Rule {
         Rule::ExternalIps,
         Rule::ServiceType,
         Rule::PodSecurityLabels,
+        Rule::SymlinkBoundary,
+        Rule::ExtendsBoundary,
     ];
 
     /// The rule's id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
@@ -397,6 +406,8 @@ impl Rule {
             Rule::ExternalIps => "external-ips",
             Rule::ServiceType => "service-type",
             Rule::PodSecurityLabels => "pod-security-labels",
+            Rule::SymlinkBoundary => crate::source::boundary::RULE,
+            Rule::ExtendsBoundary => crate::resolve::EXTENDS_RULE,
         }
     }
 
@@ -420,6 +431,12 @@ impl Rule {
             }
             Rule::CanaryMinimum => {
                 "a canary analyses at least canary.minInterval x canary.minIterations, with the platform's step weight, threshold and smoke test"
+            }
+            Rule::SymlinkBoundary => {
+                "a symlink under tenants/<t>/ resolves inside tenants/<t>/, one under base/ inside base/, none is absolute or leaves the repository, and tenants/<t>/ is a real folder; git revisions alike"
+            }
+            Rule::ExtendsBoundary => {
+                "`extends` in a tenant's file names base/ or the tenant's own files, in a base file only base/; always a service layer (.yaml), checked before reading"
             }
             Rule::PlatformObjects => {
                 "no ResourceQuota, LimitRange, NetworkPolicy (Kubernetes, Cilium, Calico), Endpoints, Canary, MetricTemplate or extraObjects.platformKinds in extraObjects; RoleBindings bind only the service's own Roles (or extraObjects.bindableClusterRoles) to the namespace's service accounts; no patch of the Canary"
@@ -509,6 +526,9 @@ impl Rule {
             }
             Rule::CanaryMinimum => {
                 "a short analysis promotes a bad release before the SLOs can see it; every service gets the same rollback safety"
+            }
+            Rule::SymlinkBoundary | Rule::ExtendsBoundary => {
+                "a tenant's inputs come only from its own folder, base/ and stencil.yaml: another tenant's values or secrets, the platform's keys and git metadata are never read, so never rendered or quoted in an error; cannot be relaxed"
             }
             Rule::PlatformObjects => {
                 "a tenant overlay must not widen its own quota, network, access or rollout analysis; those are platform decisions"

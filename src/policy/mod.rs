@@ -610,6 +610,15 @@ impl Exceptions {
                 .hint("raise the sizes in `budgets:` instead; platform labels are never a tenant's to set")
                 .into());
             }
+            if matches!(e.rule, Rule::SymlinkBoundary | Rule::ExtendsBoundary) {
+                return Err(Diagnostic::new(format!(
+                    "the {} guardrail cannot be relaxed",
+                    e.rule.name()
+                ))
+                .at(&at)
+                .hint("it keeps one tenant from reading another's files; move shared values into base/")
+                .into());
+            }
             if e.rule == Rule::QuotaCeiling && !e.services.is_empty() {
                 return Err(Diagnostic::new(
                     "a quota-ceiling exception is per tenant: `services` does not apply",

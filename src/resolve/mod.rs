@@ -8,6 +8,9 @@
 //! 4. `base/<s>/version.yaml`, then `tenants/<t>/<s>/version.yaml` (a tenant pin).
 //!
 //! Cycles, missing targets and paths that leave the repository are errors that print the chain.
+//! `extends` stays inside the tenant boundary: a tenant's file builds on `base/` and the
+//! tenant's own files, a base file on `base/` only, checked on the path before anything is
+//! read (rule `extends-boundary`).
 
 pub mod merge;
 
@@ -363,11 +366,31 @@ fn extends_target(
             .at(origin)
             .note(note())
     })?;
+    if let Some(file) = stack.last()
+        && let Err((message, hint)) = check_scope(file, &target)
+    {
+        return Err(Diagnostic::new(message)
+            .rule(EXTENDS_RULE)
+            .at(origin)
+            .note(note())
+            .hint(hint)
+            .into());
+    }
     let kind = loader
         .source()
         .kind(&target)
         .map_err(|e| locate(e, origin, stack))?;
     match kind {
+        Some(EntryKind::File) if !Role::ServiceLayer.admits(target.as_str()) => {
+            Err(Diagnostic::new(format!(
+                "`extends` names {target}, which is not a service layer"
+            ))
+            .rule(EXTENDS_RULE)
+            .at(origin)
+            .note(note())
+            .hint(LAYER_HINT)
+            .into())
+        }
         Some(EntryKind::File) => Ok(target),
         Some(EntryKind::Dir) => {
             let file = target.join("service.yaml");
@@ -398,6 +421,47 @@ fn extends_target(
             Err(d.into())
         }
     }
+}
+
+/// The rule `extends` violations are reported under (see `stencil policy list`).
+pub const EXTENDS_RULE: &str = "extends-boundary";
+
+const LAYER_HINT: &str = "`extends` names a service layer: a .yaml file (not tenant.yaml, env.yaml, version.yaml or a SOPS file) or a service folder meaning its service.yaml";
+
+/// Where the file `file` may build on, decided on the paths alone, before anything is read:
+/// a tenant's file on `base/` and on the tenant's own folder; a base file on `base/` only.
+/// A target of the right place must also be a service layer by name.
+fn check_scope(file: &RepoPath, target: &RepoPath) -> Result<(), (String, String)> {
+    let mut parts = file.as_str().split('/');
+    let own = match (parts.next(), parts.next()) {
+        (Some("tenants"), Some(tenant)) => Some(format!("tenants/{tenant}/")),
+        _ => None,
+    };
+    let text = target.as_str();
+    let inside = |root: &str| text.starts_with(root);
+    if !inside("base/") && !own.as_deref().is_some_and(inside) {
+        return Err(match &own {
+            Some(own) => (
+                format!("`extends` names {target}, outside base/ and {own}"),
+                format!(
+                    "a tenant builds on base/ (e.g. `extends: base/<service>/prod.yaml`) or on its own files under {own}; ask the platform team to move shared values into base/"
+                ),
+            ),
+            None => (
+                format!("`extends` in {file} names {target}, outside base/"),
+                "files under base/ are shared by every tenant: they build only on other files under base/".to_owned(),
+            ),
+        });
+    }
+    let yaml = text.ends_with(".yaml") || text.ends_with(".yml");
+    let hidden = text.split('/').any(|p| p.starts_with('.'));
+    if hidden || (yaml && !Role::ServiceLayer.admits(text)) {
+        return Err((
+            format!("`extends` names {target}, which is not a service layer"),
+            LAYER_HINT.to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// The closest existing sibling of a missing path, if any.

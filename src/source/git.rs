@@ -1,8 +1,8 @@
 //! A [`Source`] reading one revision straight from the git object database: no checkout, no
 //! temporary worktree, the user's files and index untouched. It sees the same repository a
-//! worktree would at that commit: symlinks inside the repository are followed, those that
-//! leave it are refused, and a stencil root below the git root (`deploy/` holding
-//! `stencil.yaml`) is read as the root.
+//! worktree would at that commit: symlinks (blobs of mode 120000) are followed within the
+//! same bounds as on disk ([`boundary`](super::boundary)), and a stencil root below the git
+//! root (`deploy/` holding `stencil.yaml`) is read as the root.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
+use super::boundary::{Link, Links};
 use super::{EntryKind, RepoPath, Source, too_big};
 use crate::error::{Diagnostic, Error, Result};
 
@@ -31,9 +32,6 @@ pub struct GitTree {
     entries: BTreeMap<String, Entry>,
     label: String,
 }
-
-/// Most symlinks followed while resolving one path.
-const MAX_SYMLINK_HOPS: usize = 32;
 
 impl GitTree {
     /// Reads the tree of `commit` below `prefix` (the stencil root relative to the git root,
@@ -95,58 +93,32 @@ impl GitTree {
         })
     }
 
-    /// Follows symlinks component by component; `None` when the path does not exist.
+    /// Follows symlinks component by component, within the path's zone (see
+    /// [`boundary`](super::boundary)); `None` when the path does not exist.
     fn resolve(&self, path: &str) -> Result<Option<(String, &Entry)>> {
-        let mut pending: Vec<String> = path.split('/').rev().map(str::to_owned).collect();
-        let mut done: Vec<String> = Vec::new();
-        let mut hops = 0;
-        while let Some(part) = pending.pop() {
-            match part.as_str() {
-                "" | "." => continue,
-                ".." => {
-                    if done.pop().is_none() {
-                        return Err(self.escape(path));
-                    }
-                    continue;
-                }
-                _ => done.push(part),
-            }
-            let current = done.join("/");
-            match self.entries.get(&current) {
-                None => return Ok(None),
-                Some(Entry::Symlink(target)) => {
-                    hops += 1;
-                    if hops > MAX_SYMLINK_HOPS {
-                        return Err(Diagnostic::new(format!(
-                            "{path} at {}: too many levels of symlinks",
-                            self.label
-                        ))
-                        .hint("remove the symlink loop; use `extends:` to share values")
-                        .into());
-                    }
-                    if target.starts_with('/') {
-                        return Err(self.escape(path));
-                    }
-                    done.pop();
-                    pending.extend(target.split('/').rev().map(str::to_owned));
-                }
-                Some(Entry::File(_)) if !pending.iter().all(|p| p.is_empty() || p == ".") => {
-                    return Ok(None);
-                }
-                Some(_) => {}
-            }
-        }
-        let real = done.join("/");
+        let Some((real, _)) = super::boundary::resolve(self, path)? else {
+            return Ok(None);
+        };
         Ok(self.entries.get(&real).map(|e| (real.clone(), e)))
     }
+}
 
-    fn escape(&self, path: &str) -> Error {
-        Diagnostic::new(format!(
-            "{path} at {} resolves outside the repository",
-            self.label
-        ))
-        .hint("symlinks may not leave the repository root; replace the symlink with a file that uses `extends:`")
-        .into()
+impl Links for GitTree {
+    fn lookup(&self, path: &str) -> Result<Link> {
+        Ok(match self.entries.get(path) {
+            None => Link::Missing,
+            Some(Entry::File(_)) => Link::File,
+            Some(Entry::Dir) => Link::Dir,
+            Some(Entry::Symlink(target)) => Link::Symlink(target.clone()),
+        })
+    }
+
+    fn inside(&self, _target: &str) -> bool {
+        false
+    }
+
+    fn at(&self) -> String {
+        format!(" at {}", self.label)
     }
 }
 
@@ -193,12 +165,11 @@ impl Source for GitTree {
     }
 
     fn kind(&self, path: &RepoPath) -> Result<Option<EntryKind>> {
-        // A dangling symlink is treated as missing, as on disk.
-        Ok(match self.resolve(path.as_str()) {
-            Ok(Some((_, Entry::Dir))) => Some(EntryKind::Dir),
-            Ok(Some((_, Entry::File(_)))) => Some(EntryKind::File),
-            Ok(Some((_, Entry::Symlink(_)))) | Ok(None) => None,
-            Err(e) => return Err(e),
+        // A dangling symlink is an error, as on disk.
+        Ok(match self.resolve(path.as_str())? {
+            Some((_, Entry::Dir)) => Some(EntryKind::Dir),
+            Some((_, Entry::File(_))) => Some(EntryKind::File),
+            Some((_, Entry::Symlink(_))) | None => None,
         })
     }
 

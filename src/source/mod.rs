@@ -1,6 +1,7 @@
 //! Where input files come from. A [`Source`] reads repository-relative paths; [`Worktree`]
-//! reads a directory on disk, refusing anything that resolves outside the repository root;
-//! [`git::GitTree`] reads one revision from the git object database.
+//! reads a directory on disk, [`git::GitTree`] reads one revision from the git object
+//! database. Both follow symlinks the same way, within the bounds of [`boundary`]: nothing
+//! outside the repository, and no symlink across a tenant's folder.
 //!
 //! Paths are [`RepoPath`]s: normalised, `/`-separated, never absolute, never containing `..`.
 
@@ -12,7 +13,10 @@ use std::sync::Mutex;
 
 use crate::error::{Diagnostic, Error, Result};
 
+pub mod boundary;
 pub mod git;
+
+use boundary::{Link, Links};
 
 /// A normalised repository-relative path. Construction refuses absolute paths, `..`, empty
 /// paths and backslashes, so a `RepoPath` can never name something outside the repository.
@@ -118,56 +122,50 @@ impl Worktree {
         &self.root
     }
 
-    /// Resolves a path on disk, refusing symlinks that lead outside the root.
+    /// Resolves a path on disk through symlinks, within its zone (see [`boundary`]): the
+    /// real path, or `None` when nothing is there.
     fn resolve(&self, path: &RepoPath) -> Result<Option<PathBuf>> {
-        let full = self.root.join(path.as_str());
-        match std::fs::symlink_metadata(&full) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                // A parent may be a symlink to nowhere; treat as missing.
-                return Ok(None);
+        // Most files: a real file in a real folder, or nothing at all; nothing to follow, one
+        // system call. (Nothing is nothing whatever the way to it: no byte is read, and an
+        // existing file on the same way is judged below.)
+        let folder = path
+            .as_str()
+            .rsplit_once('/')
+            .map_or("", |(folder, _)| folder);
+        match self.lstat(path.as_str())? {
+            Link::Missing => return Ok(None),
+            Link::File | Link::Dir if self.is_real_dir(folder) => {
+                return Ok(Some(self.root.join(path.as_str())));
             }
-            Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(None),
-            Err(e) => return Err(Error::io(format_args!("cannot read {path}"), &e)),
-            Ok(meta) => {
-                // Most files: no symlink anywhere on the way, nothing to resolve.
-                let folder = path
-                    .as_str()
-                    .rsplit_once('/')
-                    .map_or("", |(folder, _)| folder);
-                if !meta.file_type().is_symlink() && self.is_real_dir(folder) {
-                    return Ok(Some(full));
-                }
-            }
+            _ => {}
         }
-        let real = match full.canonicalize() {
-            Ok(real) => real,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(Diagnostic::new(format!("{path} is a dangling symlink"))
-                    .hint("remove the symlink; use `extends:` to share values between files")
-                    .into());
-            }
-            Err(e) => return Err(Error::io(format_args!("cannot resolve {path}"), &e)),
-        };
-        if !real.starts_with(&self.root) {
-            return Err(Diagnostic::new(format!(
-                "{path} resolves to {}, outside the repository",
-                real.display()
-            ))
-            .hint("symlinks may not leave the repository root; replace the symlink with a file that uses `extends:`")
-            .into());
-        }
-        Ok(Some(real))
+        // A symlink on the way, or a folder not seen yet: component by component (each real
+        // folder is remembered, so this costs a system call per new folder only).
+        Ok(boundary::resolve(self, path.as_str())?.map(|(real, _)| self.root.join(real)))
+    }
+
+    /// Whether `dir` is already known to be a real folder reached through real folders only
+    /// (no system call).
+    fn known_real_dir(&self, dir: &str) -> bool {
+        dir.is_empty()
+            || self
+                .real_dirs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(dir)
+    }
+
+    fn remember_real_dir(&self, dir: &str) {
+        self.real_dirs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(dir.to_owned());
     }
 
     /// Whether `dir` (repository-relative, `""` for the root) is a real folder reached
     /// through real folders only. Each folder is checked once.
     fn is_real_dir(&self, dir: &str) -> bool {
-        let known = |dirs: &Mutex<HashSet<String>>| {
-            dirs.lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .contains(dir)
-        };
-        if dir.is_empty() || known(&self.real_dirs) {
+        if self.known_real_dir(dir) {
             return true;
         }
         let parent = dir.rsplit_once('/').map_or("", |(parent, _)| parent);
@@ -176,12 +174,73 @@ impl Worktree {
         }
         let real = std::fs::symlink_metadata(self.root.join(dir)).is_ok_and(|m| m.is_dir());
         if real {
-            self.real_dirs
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(dir.to_owned());
+            self.remember_real_dir(dir);
         }
         real
+    }
+}
+
+impl Links for Worktree {
+    fn lookup(&self, path: &str) -> Result<Link> {
+        if self.known_real_dir(path) {
+            return Ok(Link::Dir);
+        }
+        let link = self.lstat(path)?;
+        if link == Link::Dir {
+            // `path` is free of symlinks (the resolver's contract): a real folder.
+            self.remember_real_dir(path);
+        }
+        Ok(link)
+    }
+
+    fn inside(&self, target: &str) -> bool {
+        Path::new(target).starts_with(&self.root)
+    }
+
+    fn at(&self) -> String {
+        String::new()
+    }
+}
+
+impl Worktree {
+    /// What is at `path`, without following a final symlink. Intermediate symlinks are
+    /// followed by the kernel: only [`boundary::resolve`] may conclude from this that a
+    /// folder is real.
+    fn lstat(&self, path: &str) -> Result<Link> {
+        if path.is_empty() {
+            return Ok(Link::Dir);
+        }
+        let full = self.root.join(path);
+        let meta = match std::fs::symlink_metadata(&full) {
+            Ok(meta) => meta,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(Link::Missing);
+            }
+            Err(e) => return Err(Error::io(format_args!("cannot read {path}"), &e)),
+        };
+        let kind = meta.file_type();
+        Ok(if kind.is_symlink() {
+            let target = std::fs::read_link(&full)
+                .map_err(|e| Error::io(format_args!("cannot read the symlink {path}"), &e))?;
+            let Some(target) = target.to_str() else {
+                return Err(Diagnostic::new(format!(
+                    "{path} is a symlink to a path that is not UTF-8"
+                ))
+                .hint("remove the symlink; use `extends:` to share values between files")
+                .into());
+            };
+            Link::Symlink(target.to_owned())
+        } else if kind.is_dir() {
+            Link::Dir
+        } else {
+            // Regular files, and FIFOs or devices, which `read` refuses.
+            Link::File
+        })
     }
 }
 

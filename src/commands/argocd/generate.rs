@@ -299,9 +299,21 @@ pub fn run(global: &Global, keys: &Keys) -> Outcome {
         std::env::current_dir().map_err(|e| Error::io("cannot read the current directory", &e))?;
     let root = repo_root(global, &cwd, env.source_path.as_deref())?;
     let source = Worktree::open(&root)?;
-    let cwd = cwd.canonicalize().unwrap_or(cwd);
-    let rel = cwd.strip_prefix(source.root()).unwrap_or(Path::new(""));
-    let target = env.target(rel)?;
+    // The app is the path Argo CD names, not where the kernel says we are: in a symlinked
+    // app folder the current directory is the folder it points to, maybe another tenant's.
+    let rel: PathBuf = match env.source_path.as_deref().filter(|_| global.repo.is_none()) {
+        Some(path) => Path::new(path)
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect(),
+        None => {
+            let cwd = cwd.canonicalize().unwrap_or(cwd);
+            cwd.strip_prefix(source.root())
+                .unwrap_or(Path::new(""))
+                .to_path_buf()
+        }
+    };
+    let target = env.target(&rel)?;
     info!(
         app = env.app_name.as_deref().unwrap_or("-"),
         revision = env.revision.as_deref().unwrap_or("-"),

@@ -172,7 +172,11 @@ mod tests {
 
     #[test]
     fn the_quoted_line_never_holds_the_character() {
-        let err = check(&SourceFile::new("t.yaml", "a: \u{1b}]52;x\u{7}\n")).unwrap_err();
+        let err = check(&SourceFile::new(
+            "tenants/acme/api/values.yaml",
+            "a: \u{1b}]52;x\u{7}\n",
+        ))
+        .unwrap_err();
         let text = err.to_string();
         assert!(
             !text.contains('\u{1b}') && !text.contains('\u{7}'),
