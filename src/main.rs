@@ -10,10 +10,9 @@ use stencil::secrets::Keys;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let keys = Keys::discover();
-    // SAFETY: the first statement of main: no other thread exists yet.
-    unsafe { keys.export_for_rops() };
     let cli = Cli::parse();
+    // Read on first use, by the commands that decrypt; never put into the environment.
+    let keys = Keys::discover();
     init_logging(&cli.global);
     let outcome = match &cli.command {
         Command::Render(args) => commands::render::run(&cli.global, args, &keys),
