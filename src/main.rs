@@ -10,9 +10,11 @@ use stencil::secrets::Keys;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    // Key files are read on first use, by the commands that decrypt; no key is left in the
+    // environment for child processes to inherit.
+    // SAFETY: the first statement of main: no other thread exists yet.
+    let keys = unsafe { Keys::take_from_environment() };
     let cli = Cli::parse();
-    // Read on first use, by the commands that decrypt; never put into the environment.
-    let keys = Keys::discover();
     init_logging(&cli.global);
     let outcome = match &cli.command {
         Command::Render(args) => commands::render::run(&cli.global, args, &keys),
@@ -22,7 +24,7 @@ fn main() -> ExitCode {
         Command::Affected(args) => commands::affected::run(&cli.global, args, &keys),
         Command::Migrate(args) => commands::migrate::run(&cli.global, args),
         Command::Bump(args) => commands::bump::run(&cli.global, args),
-        Command::Secrets(command) => commands::secrets::run(command, &keys),
+        Command::Secrets(command) => commands::secrets::run(&cli.global, command, &keys),
         Command::Argocd(command) => commands::argocd::run(&cli.global, command, &keys),
         Command::Tenant(command) => commands::tenant::run(&cli.global, command, &keys),
         Command::Policy(command) => commands::policy::run(&cli.global, command),

@@ -15,6 +15,7 @@ use tracing::{debug, info_span};
 use crate::build::{self, Object};
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::{Loader, Repo, Tenant};
+use crate::model::Rule;
 use crate::origin::Origin;
 use crate::policy::{self, Platform};
 use crate::resolve::{self, Resolved};
@@ -138,6 +139,8 @@ pub struct Renderer<'a> {
     pub yaml_only: bool,
     sealed: AtomicBool,
     sensitive: Option<GlobSet>,
+    /// The platform's `.sops.yaml`: the recipients each secrets file may be encrypted for.
+    sops_rules: secrets::SopsRules,
 }
 
 impl<'a> Renderer<'a> {
@@ -152,6 +155,7 @@ impl<'a> Renderer<'a> {
             yaml_only: false,
             sealed: AtomicBool::new(false),
             sensitive: sensitive_env(repo)?,
+            sops_rules: secrets::SopsRules::read(loader.source()),
             engine: template::engine(),
             platform: Platform::new(&repo.settings, &repo.settings_node)?,
         })
@@ -182,11 +186,22 @@ impl<'a> Renderer<'a> {
             tenant.name
         ))
         .map_err(Diagnostic::new)?;
+        let exceptions = &self.platform.exceptions;
+        let checks = secrets::Checks {
+            rules: &self.sops_rules,
+            allow_unbound: exceptions.allows(Rule::SecretsBinding, tenant.name.as_str(), service),
+            allow_recipients: exceptions.allows(
+                Rule::SecretsRecipients,
+                tenant.name.as_str(),
+                service,
+            ),
+        };
         let secrets = match secrets::load_or_seal(
             self.loader.source(),
             &secrets_path,
             self.keys,
             self.seal_secrets,
+            &checks,
         )? {
             Some((secrets, sealed)) => {
                 if sealed {

@@ -204,11 +204,15 @@ pub enum Rule {
     /// What the platform renders (quota, limits, network policies, access, canaries)
     /// comes from the platform only, not from `extraObjects` or patches.
     PlatformObjects,
+    /// A secrets file is bound to the tenant and service it was written for.
+    SecretsBinding,
+    /// A secrets file is encrypted only for the recipients `.sops.yaml` lists for its path.
+    SecretsRecipients,
 }
 
 impl Rule {
     /// Every rule, in the order `stencil policy list` prints them.
-    pub const ALL: [Rule; 11] = [
+    pub const ALL: [Rule; 13] = [
         Rule::MutableImageTag,
         Rule::NoPrivilegeEscalation,
         Rule::ReadOnlyRootFilesystem,
@@ -220,6 +224,8 @@ impl Rule {
         Rule::QuotaCeiling,
         Rule::CanaryMinimum,
         Rule::PlatformObjects,
+        Rule::SecretsBinding,
+        Rule::SecretsRecipients,
     ];
 
     /// The rule's id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
@@ -236,6 +242,8 @@ impl Rule {
             Rule::QuotaCeiling => "quota-ceiling",
             Rule::CanaryMinimum => "canary-minimum",
             Rule::PlatformObjects => "platform-objects",
+            Rule::SecretsBinding => "secrets-binding",
+            Rule::SecretsRecipients => "secrets-recipients",
         }
     }
 
@@ -259,6 +267,12 @@ impl Rule {
             }
             Rule::CanaryMinimum => {
                 "a canary analyses at least canary.minInterval x canary.minIterations, with the platform's step weight, threshold and smoke test"
+            }
+            Rule::SecretsBinding => {
+                "every tenants/<tenant>/<service>/secrets.enc.yaml carries an encrypted, MAC-covered `stencil.dev/scope: tenants/<tenant>/<service>` naming where it is"
+            }
+            Rule::SecretsRecipients => {
+                "a secrets file is encrypted for no age recipient that the .sops.yaml creation rule for its path does not list"
             }
             Rule::PlatformObjects => {
                 "no ResourceQuota, LimitRange, NetworkPolicy, Canary or MetricTemplate in extraObjects, no RoleBinding but of a Role to the namespace's service accounts, no patch of the Canary"
@@ -298,6 +312,12 @@ impl Rule {
             }
             Rule::CanaryMinimum => {
                 "a short analysis promotes a bad release before the SLOs can see it; every service gets the same rollback safety"
+            }
+            Rule::SecretsBinding => {
+                "with one recipient for all tenants, a file copied from another tenant decrypts; the binding makes a copy name its origin, and an exception only tolerates unbound files while a repository migrates"
+            }
+            Rule::SecretsRecipients => {
+                "with per-tenant keys, a file encrypted for another tenant's (or a revoked) key in this folder is a copy or a leak; the platform's .sops.yaml decides who can read a tenant's secrets"
             }
             Rule::PlatformObjects => {
                 "a tenant overlay must not widen its own quota, network, access or rollout analysis; those are platform decisions"

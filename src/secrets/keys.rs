@@ -3,12 +3,12 @@
 //! `$XDG_CONFIG_HOME/sops/age/keys.txt` (`~/.config/sops/age/keys.txt`). Keys from every
 //! source are used.
 //!
-//! Keys are read lazily, the first time a file has to be decrypted: a command that decrypts
-//! nothing (`--help`, a render without secrets, `bump`) never opens a key file. Keys stay in
-//! this process's memory (zeroized on drop) and are handed to the decryption code directly;
-//! they are never put into the process environment, so no child process (a git credential
-//! helper, an askpass program) can inherit them. Key material never appears in a message:
-//! only public recipients do.
+//! Key files are read lazily, the first time a file has to be decrypted: a command that
+//! decrypts nothing (`--help`, a render without secrets, `bump`) never opens one. Keys stay
+//! in this process's memory (zeroized on drop) and are handed to the decryption code
+//! directly; they are never put into the process environment, and `SOPS_AGE_KEY` is taken
+//! out of it at start-up, so no child process (a git credential helper, an askpass program)
+//! inherits a key. Key material never appears in a message: only public recipients do.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -23,7 +23,8 @@ pub struct Keys {
 }
 
 enum Origin {
-    Environment,
+    /// The sops locations; `SOPS_AGE_KEY`'s text taken out of the environment at start-up.
+    Environment(Option<Zeroizing<String>>),
     Text,
 }
 
@@ -61,11 +62,12 @@ impl Loaded {
         }
     }
 
-    /// Reads keys from the sops locations in the environment.
-    fn from_environment() -> Loaded {
+    /// Reads keys from the sops locations: `SOPS_AGE_KEY` (its text, taken before), then the
+    /// files named by the environment.
+    fn from_environment(inline: Option<&str>) -> Loaded {
         let mut keys = Loaded::empty();
-        if let Ok(text) = std::env::var("SOPS_AGE_KEY") {
-            keys.add_text(&Zeroizing::new(text), "SOPS_AGE_KEY");
+        if let Some(text) = inline {
+            keys.add_text(text, "SOPS_AGE_KEY");
         }
         if let Some(path) = std::env::var_os("SOPS_AGE_KEY_FILE") {
             keys.add_file(PathBuf::from(path), "SOPS_AGE_KEY_FILE", true);
@@ -118,11 +120,28 @@ impl Loaded {
 
 impl Keys {
     /// The keys in the sops locations of the environment, read when first needed.
+    /// `SOPS_AGE_KEY` stays in the environment (see [`Keys::take_from_environment`]).
     pub fn discover() -> Keys {
+        let inline = std::env::var("SOPS_AGE_KEY").ok().map(Zeroizing::new);
         Keys {
-            origin: Origin::Environment,
+            origin: Origin::Environment(inline),
             loaded: OnceLock::new(),
         }
+    }
+
+    /// Like [`Keys::discover`], and removes `SOPS_AGE_KEY` (a private key in the
+    /// environment) from this process's environment, so that no child process inherits it.
+    /// Key files are still read only when first needed.
+    ///
+    /// # Safety
+    /// Changes the process environment: call it only while the process has one thread
+    /// (at the top of `main`).
+    pub unsafe fn take_from_environment() -> Keys {
+        let keys = Keys::discover();
+        // SAFETY: the caller guarantees no other thread exists, so nothing reads the
+        // environment concurrently.
+        unsafe { std::env::remove_var("SOPS_AGE_KEY") };
+        keys
     }
 
     /// Keys from the text of a keys file (tests and fuzzing).
@@ -136,8 +155,8 @@ impl Keys {
     }
 
     fn get(&self) -> &Loaded {
-        self.loaded.get_or_init(|| match self.origin {
-            Origin::Environment => Loaded::from_environment(),
+        self.loaded.get_or_init(|| match &self.origin {
+            Origin::Environment(inline) => Loaded::from_environment(inline.as_deref().map(|s| s.as_str())),
             // `from_text` fills `loaded` at once.
             Origin::Text => Loaded::empty(),
         })

@@ -485,6 +485,94 @@ fn decrypt_flat(doc: &Value, key: &[u8]) -> Option<Value> {
     (stored == computed.as_bytes()).then_some(Value::Mapping(plain))
 }
 
+/// AES-256-GCM with a fresh 32-byte nonce, as sops writes a value: `ENC[AES256_GCM,…]`.
+fn seal_value(key: &[u8], plain: &[u8], aad: &[u8]) -> Option<String> {
+    use aes_gcm::aead::consts::U32;
+    use aes_gcm::aead::generic_array::GenericArray;
+    use aes_gcm::{AeadInPlace as _, AesGcm, KeyInit as _, aes::Aes256};
+    use base64::Engine as _;
+    let mut iv = [0u8; 32];
+    getrandom::getrandom(&mut iv).ok()?;
+    let cipher = AesGcm::<Aes256, U32>::new_from_slice(key).ok()?;
+    let mut buffer = plain.to_vec();
+    let tag = cipher
+        .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, &mut buffer)
+        .ok()?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    Some(format!(
+        "ENC[AES256_GCM,data:{},iv:{},tag:{},type:str]",
+        b64.encode(&buffer),
+        b64.encode(iv),
+        b64.encode(tag)
+    ))
+}
+
+/// Now as sops writes `lastmodified`: RFC 3339, UTC, whole seconds.
+fn rfc3339_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rest = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// Adds one string entry, first, to a file of the shape the fast path reads (a flat mapping
+/// of encrypted strings, no partial encryption) without touching the other values: same
+/// data key, same ciphertexts; only the new entry, `lastmodified` and the MAC change, as
+/// when sops adds a key. `None` when the file has another shape (or does not verify).
+pub fn prepend_value(doc: &Value, key: &[u8], name: &str, value: &str) -> Option<String> {
+    use sha2::{Digest as _, Sha512};
+    let plain = decrypt_flat(doc, key)?;
+    let map = doc.as_mapping()?;
+    if map.contains_key(name) {
+        return None;
+    }
+    let mut out = serde_yaml::Mapping::with_capacity(map.len() + 1);
+    let mut hasher = Sha512::new();
+    out.insert(
+        Value::from(name),
+        Value::from(seal_value(key, value.as_bytes(), format!("{name}:").as_bytes())?),
+    );
+    hasher.update(value.as_bytes());
+    for (k, v) in map {
+        if k.as_str() == Some("sops") {
+            continue;
+        }
+        hasher.update(plain.get(k)?.as_str()?.as_bytes());
+        out.insert(k.clone(), v.clone());
+    }
+    let mac: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let mut meta = doc.get("sops")?.as_mapping()?.clone();
+    let now = rfc3339_now();
+    meta.insert(
+        Value::from("mac"),
+        Value::from(seal_value(key, mac.as_bytes(), now.as_bytes())?),
+    );
+    meta.insert(Value::from("lastmodified"), Value::from(now));
+    out.insert(Value::from("sops"), Value::Mapping(meta));
+    serde_yaml::to_string(&Value::Mapping(out)).ok()
+}
+
 /// How to encrypt: recipients and sops' partial-encryption settings.
 pub struct EncryptOptions {
     pub recipients: Vec<age::x25519::Recipient>,
@@ -671,6 +759,30 @@ mod tests {
         let (theirs, s2, e2) = get(doc, other);
         let swapped = format!("{}{}{}", &mine[..s1], &theirs[s2..e2], &mine[e1..]);
         doc[key] = Value::String(swapped);
+    }
+
+    #[test]
+    fn a_prepended_value_keeps_the_others_and_verifies() {
+        let keys = demo_keys();
+        let doc = encrypted(&keys, "A: one\nB: two\n");
+        let key = data_key(&doc, &keys).expect("data key");
+        let text = prepend_value(&doc, &key, "x/y", "first").expect("flat file");
+        let added = parse(&text).expect("parse");
+        assert_eq!(added["A"], doc["A"]);
+        assert_eq!(added["B"], doc["B"]);
+        let (plain, same_key) = open(&added, &keys).expect("verifies");
+        assert_eq!(*same_key, *key);
+        let expected: Value = serde_yaml::from_str("x/y: first\nA: one\nB: two\n").expect("YAML");
+        assert_eq!(plain, expected);
+        // The new entry is first and the MAC covers it.
+        let mut tampered = added.clone();
+        tampered["x/y"] = doc["A"].clone();
+        assert!(open(&tampered, &keys).is_err());
+        let stamp = added["sops"]["lastmodified"].as_str().expect("stamp");
+        assert!(
+            stamp.len() == 20 && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
+            "{stamp}"
+        );
     }
 
     #[test]
