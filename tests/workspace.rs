@@ -619,6 +619,8 @@ fn policy_list_names_every_rule_with_its_rationale() {
         "quota-ceiling",
         "canary-minimum",
         "platform-objects",
+        "secrets-binding",
+        "secrets-recipients",
     ] {
         assert!(
             run.stdout.lines().any(|l| l.starts_with(&format!("{id} "))),
@@ -626,7 +628,7 @@ fn policy_list_names_every_rule_with_its_rationale() {
             run.stdout
         );
     }
-    assert_eq!(run.stdout.matches("why: ").count(), 11, "{}", run.stdout);
+    assert_eq!(run.stdout.matches("why: ").count(), 13, "{}", run.stdout);
     // JSON, with the exceptions the repository grants under their rule.
     let exception = "policy:\n  exceptions:\n    - rule: resources\n      services: [api]\n      reason: sized by VPA (PLAT-9)\n";
     let run = with_settings(exception)
@@ -726,7 +728,11 @@ fn tenant_add_scaffolds_a_tenant_that_renders_as_it_is() {
                 repo.path().join(&file).to_str().expect("utf-8"),
             ])
             .ok();
-        assert_eq!(run.stdout.trim(), "{}");
+        // No secret yet, only the binding to its place.
+        assert_eq!(
+            run.stdout.trim(),
+            format!("stencil.dev/scope: tenants/kif/{service}")
+        );
     }
     // It renders and validates with no edit, workspace kit and all.
     repo.run(&["validate"]).ok();
