@@ -141,6 +141,9 @@ pub struct Renderer<'a> {
     sensitive: Option<GlobSet>,
     /// The platform's `.sops.yaml`: the recipients each secrets file may be encrypted for.
     sops_rules: secrets::SopsRules,
+    /// The old side of a diff: secrets files from before `stencil secrets bind` are compared,
+    /// not refused (a binding that names another place still is).
+    pub unbound_secrets_ok: bool,
 }
 
 impl<'a> Renderer<'a> {
@@ -156,6 +159,7 @@ impl<'a> Renderer<'a> {
             sealed: AtomicBool::new(false),
             sensitive: sensitive_env(repo)?,
             sops_rules: secrets::SopsRules::read(loader.source()),
+            unbound_secrets_ok: false,
             engine: template::engine(),
             platform: Platform::new(&repo.settings, &repo.settings_node)?,
         })
@@ -189,6 +193,7 @@ impl<'a> Renderer<'a> {
         let exceptions = &self.platform.exceptions;
         let checks = secrets::Checks {
             rules: &self.sops_rules,
+            history: self.unbound_secrets_ok,
             allow_unbound: exceptions.allows(Rule::SecretsBinding, tenant.name.as_str(), service),
             allow_recipients: exceptions.allows(
                 Rule::SecretsRecipients,

@@ -213,6 +213,8 @@ fn bind_migrates_unbound_files_once() {
     ]);
     no_secret_in(&run, &["acme-db-0001", "acme-key-0002"]);
     let before = repo.read("tenants/acme/api/secrets.enc.yaml");
+    let old = tempfile::tempdir().expect("tempdir");
+    copy_tree(repo.path(), old.path());
     let value_line = |text: &str, name: &str| {
         text.lines()
             .find(|l| l.starts_with(&format!("{name}: ")))
@@ -240,6 +242,13 @@ fn bind_migrates_unbound_files_once() {
     let secret = run.object("Secret", "api-secrets");
     assert_eq!(secret["data"]["DB_PASSWORD"], base64("acme-db-0001"));
     assert!(secret["data"].get("stencil.dev/scope").is_none());
+
+    // The migration's own diff compares the unbound old side with the bound new one.
+    let run = repo
+        .run(&["diff", "--from-dir", &old.path().display().to_string()])
+        .ok();
+    assert!(!run.stderr.contains("secrets-binding"), "{}", run.stderr);
+    assert!(!run.stdout.contains("acme-db-0001"), "{}", run.stdout);
 
     // A second run changes nothing.
     let run = repo
@@ -285,6 +294,19 @@ fn bind_re_encrypts_files_of_other_shapes() {
     let secret = run.object("Secret", "api-secrets");
     assert_eq!(secret["data"]["DB_PASSWORD"], base64("acme-db-0003"));
     assert_eq!(secret["data"]["EMPTY"], "");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
 }
 
 /// `sops -d FILE` with the demo key, or `None` when the sops CLI is not installed.

@@ -138,6 +138,9 @@ impl SopsRules {
 /// recipients `.sops.yaml` names for it.
 pub struct Checks<'a> {
     pub rules: &'a SopsRules,
+    /// Rendering history (the old side of a diff): a file without a binding is accepted
+    /// silently; it was written before the repository was migrated.
+    pub history: bool,
     /// A `secrets-binding` exception: a file without a binding is a warning, not an error
     /// (a binding that names another place is always an error).
     pub allow_unbound: bool,
@@ -151,6 +154,7 @@ pub fn load(source: &dyn Source, path: &RepoPath, keys: &Keys) -> Result<Option<
     let rules = SopsRules::read(source);
     let checks = Checks {
         rules: &rules,
+        history: false,
         allow_unbound: false,
         allow_recipients: false,
     };
@@ -251,6 +255,9 @@ fn check_binding(
         let hint = format!(
             "bind it once with `stencil secrets bind {path}` (needs a key that opens it); a file copied from another place must not be bound here: set its values with `stencil secrets set {path} NAME --from-stdin` instead"
         );
+        if checks.history {
+            return Ok(());
+        }
         if checks.allow_unbound {
             tracing::warn!("{rule} {}:{} {message} (allowed by a policy exception)", path, at.line);
             return Ok(());
