@@ -60,7 +60,11 @@ const OTHER_DB: &str = "other-db-password-1d9f";
 #[test]
 fn a_secrets_file_copied_from_another_tenant_is_refused() {
     let repo = two_tenants();
-    repo.set_secret("tenants/other/api/secrets.enc.yaml", "DB_PASSWORD", OTHER_DB);
+    repo.set_secret(
+        "tenants/other/api/secrets.enc.yaml",
+        "DB_PASSWORD",
+        OTHER_DB,
+    );
     repo.run(&["render"]).ok();
     // Byte for byte into acme: the same recipient decrypts it, the binding refuses it.
     for target in [
@@ -80,7 +84,11 @@ fn a_secrets_file_copied_from_another_tenant_is_refused() {
             .fails(&["secrets-binding"]);
         let validate = repo.run(&["validate"]);
         assert_ne!(validate.code, 0);
-        assert!(validate.stderr.contains("secrets-binding"), "{}", validate.stderr);
+        assert!(
+            validate.stderr.contains("secrets-binding"),
+            "{}",
+            validate.stderr
+        );
         std::fs::remove_file(repo.path().join(target)).expect("rm");
     }
     // `set` on the copy refuses to re-bind it; the copy is left as it was.
@@ -117,7 +125,11 @@ fn a_secrets_file_copied_from_another_tenant_is_refused() {
 #[test]
 fn a_secrets_file_moved_between_services_of_one_tenant_is_refused() {
     let repo = two_tenants();
-    repo.set_secret("tenants/acme/api/secrets.enc.yaml", "API_TOKEN", "tok-api-77");
+    repo.set_secret(
+        "tenants/acme/api/secrets.enc.yaml",
+        "API_TOKEN",
+        "tok-api-77",
+    );
     std::fs::create_dir_all(repo.path().join("tenants/acme/worker")).expect("mkdir");
     std::fs::rename(
         repo.path().join("tenants/acme/api/secrets.enc.yaml"),
@@ -147,7 +159,13 @@ fn the_bound_example_renders_and_the_binding_is_no_secret() {
             .unwrap_or_else(|| panic!("{file} is not bound"));
         assert!(line.contains("ENC[AES256_GCM,"), "{line}");
         // `secrets decrypt` shows it, as `sops -d` does.
-        let run = repo.run(&["secrets", "decrypt", &repo.path().join(file).display().to_string()]).ok();
+        let run = repo
+            .run(&[
+                "secrets",
+                "decrypt",
+                &repo.path().join(file).display().to_string(),
+            ])
+            .ok();
         let scope = file.trim_end_matches("/secrets.enc.yaml");
         assert!(
             run.stdout.contains(&format!("stencil.dev/scope: {scope}")),
@@ -164,7 +182,10 @@ fn the_bound_example_renders_and_the_binding_is_no_secret() {
     assert_eq!(secrets.len(), 4);
     for secret in &secrets {
         let data = secret["data"].as_object().expect("data");
-        assert!(!data.is_empty() && !data.contains_key("stencil.dev/scope"), "{secret}");
+        assert!(
+            !data.is_empty() && !data.contains_key("stencil.dev/scope"),
+            "{secret}"
+        );
     }
     assert!(!run.stdout.contains("stencil.dev/scope"));
     assert!(!run.stdout.contains(&base64("tenants/momcorp/apiserver")));
@@ -172,13 +193,16 @@ fn the_bound_example_renders_and_the_binding_is_no_secret() {
     let diff = repo
         .run(&["diff", "--from-dir", &repo.path().display().to_string()])
         .ok();
-    assert!(!diff.stdout.contains("stencil.dev/scope"), "{}", diff.stdout);
+    assert!(
+        !diff.stdout.contains("stencil.dev/scope"),
+        "{}",
+        diff.stdout
+    );
 }
 
 /// A file encrypted by an older stencil (or `sops`): no binding. Made by encrypting outside
 /// `tenants/` (where nothing is bound) and moving it in.
 fn unbound(repo: &Repo, target: &str, plain: &str) {
-    let repo = repo;
     std::fs::write(repo.path().join("legacy.enc.yaml"), plain).expect("write");
     repo.run_stdin(
         &[
@@ -231,13 +255,21 @@ fn bind_migrates_unbound_files_once() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("1 file bound, 0 already bound, 0 refused"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("1 file bound, 0 already bound, 0 refused"),
+        "{}",
+        run.stderr
+    );
     let after = repo.read("tenants/acme/api/secrets.enc.yaml");
     // In place: the other values keep their ciphertexts (the data key is kept).
     for name in ["DB_PASSWORD", "API_KEY"] {
         assert_eq!(value_line(&before, name), value_line(&after, name));
     }
-    assert!(after.starts_with("stencil.dev/scope: ENC[AES256_GCM,"), "{after}");
+    assert!(
+        after.starts_with("stencil.dev/scope: ENC[AES256_GCM,"),
+        "{after}"
+    );
     let run = repo.run(&["render"]).ok();
     let secret = run.object("Secret", "api-secrets");
     assert_eq!(secret["data"]["DB_PASSWORD"], base64("acme-db-0001"));
@@ -262,16 +294,37 @@ fn bind_migrates_unbound_files_once() {
                 .to_string(),
         ])
         .ok();
-    assert!(run.stderr.contains("0 files bound, 1 already bound"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("0 files bound, 1 already bound"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(repo.read("tenants/acme/api/secrets.enc.yaml"), after);
 
     // Files outside tenants/<tenant>/<service>/ are not bound.
     std::fs::write(repo.path().join("x.enc.yaml"), "A: b\n").expect("write");
-    repo.run_stdin(&["secrets", "encrypt", "--age", &demo_recipient(), "x.enc.yaml"], "")
-        .ok();
-    let run = repo.run(&["secrets", "bind", &repo.path().join("x.enc.yaml").display().to_string()]);
+    repo.run_stdin(
+        &[
+            "secrets",
+            "encrypt",
+            "--age",
+            &demo_recipient(),
+            "x.enc.yaml",
+        ],
+        "",
+    )
+    .ok();
+    let run = repo.run(&[
+        "secrets",
+        "bind",
+        &repo.path().join("x.enc.yaml").display().to_string(),
+    ]);
     assert_eq!(run.code, 3);
-    assert!(run.stderr.contains("not a tenant service's secrets file"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a tenant service's secrets file"),
+        "{}",
+        run.stderr
+    );
 
     // The real sops CLI still decrypts the bound file, binding included.
     if let Some(out) = sops_decrypt(&repo.path().join("tenants/acme/api/secrets.enc.yaml")) {
@@ -329,8 +382,16 @@ fn sops_decrypt(file: &Path) -> Option<String> {
 #[test]
 fn tampering_with_the_binding_is_refused() {
     let repo = two_tenants();
-    repo.set_secret("tenants/acme/api/secrets.enc.yaml", "DB_PASSWORD", "acme-db-9");
-    repo.set_secret("tenants/other/api/secrets.enc.yaml", "DB_PASSWORD", OTHER_DB);
+    repo.set_secret(
+        "tenants/acme/api/secrets.enc.yaml",
+        "DB_PASSWORD",
+        "acme-db-9",
+    );
+    repo.set_secret(
+        "tenants/other/api/secrets.enc.yaml",
+        "DB_PASSWORD",
+        OTHER_DB,
+    );
     repo.run(&["render"]).ok();
     let own = repo.read("tenants/acme/api/secrets.enc.yaml");
     let foreign = repo.read("tenants/other/api/secrets.enc.yaml");
@@ -354,10 +415,7 @@ fn tampering_with_the_binding_is_refused() {
         // The other file with a plaintext binding naming acme.
         (
             "plaintext binding",
-            foreign.replace(
-                &scope_line(&foreign),
-                "stencil.dev/scope: tenants/acme/api",
-            ),
+            foreign.replace(&scope_line(&foreign), "stencil.dev/scope: tenants/acme/api"),
         ),
         // The other file with a binding value from elsewhere in itself (another AAD).
         (
@@ -447,8 +505,11 @@ fn per_tenant_recipients_in_sops_yaml_are_honoured() {
     ]);
     no_secret_in(&run, &[OTHER_DB]);
     // Without any key too (the check needs none).
-    repo.run_env(&["render", "--tenant", "acme"], &[("SOPS_AGE_KEY_FILE", None)])
-        .fails(&["secrets-recipients"]);
+    repo.run_env(
+        &["render", "--tenant", "acme"],
+        &[("SOPS_AGE_KEY_FILE", None)],
+    )
+    .fails(&["secrets-recipients"]);
     std::fs::remove_file(repo.path().join("tenants/acme/api/secrets.enc.yaml")).expect("rm");
 
     // A's own, bound file encrypted for B's key (`--age`): refused until updatekeys.
@@ -468,14 +529,21 @@ fn a_rule_that_gains_a_recipient_only_warns() {
     let (_, extra) = age_key();
     let platform = demo_recipient();
     let repo = two_tenants();
-    repo.set_secret("tenants/acme/api/secrets.enc.yaml", "DB_PASSWORD", "acme-db-5");
+    repo.set_secret(
+        "tenants/acme/api/secrets.enc.yaml",
+        "DB_PASSWORD",
+        "acme-db-5",
+    );
     let repo = repo.file(
         ".sops.yaml",
-        format!("creation_rules:\n  - path_regex: secrets\\.enc\\.yaml$\n    age: {platform},{extra}\n"),
+        format!(
+            "creation_rules:\n  - path_regex: secrets\\.enc\\.yaml$\n    age: {platform},{extra}\n"
+        ),
     );
     let run = repo.run(&["render"]).ok();
     assert!(
-        run.stderr.contains(&format!("is not encrypted for {extra}"))
+        run.stderr
+            .contains(&format!("is not encrypted for {extra}"))
             && run.stderr.contains("updatekeys"),
         "{}",
         run.stderr
@@ -536,19 +604,25 @@ fn commands_that_decrypt_nothing_read_no_key() {
     run(&["validate"]).ok();
     run(&["policy", "list"]).ok();
     // A missing key file is no problem for a render that needs no key either...
-    repo.run_env(&["render"], &[("SOPS_AGE_KEY_FILE", Some("/nonexistent/keys.txt"))])
-        .ok();
+    repo.run_env(
+        &["render"],
+        &[("SOPS_AGE_KEY_FILE", Some("/nonexistent/keys.txt"))],
+    )
+    .ok();
 }
 
 #[test]
 fn a_render_that_needs_a_key_says_why_it_has_none() {
     let repo = Repo::new().with_sops_rule();
     repo.set_secret("tenants/acme/api/secrets.enc.yaml", "A", "value-1");
-    repo.run_env(&["render"], &[("SOPS_AGE_KEY_FILE", Some("/nonexistent/keys.txt"))])
-        .fails(&[
-            "tenants/acme/api/secrets.enc.yaml cannot be decrypted",
-            "cannot read /nonexistent/keys.txt (SOPS_AGE_KEY_FILE)",
-        ]);
+    repo.run_env(
+        &["render"],
+        &[("SOPS_AGE_KEY_FILE", Some("/nonexistent/keys.txt"))],
+    )
+    .fails(&[
+        "tenants/acme/api/secrets.enc.yaml cannot be decrypted",
+        "cannot read /nonexistent/keys.txt (SOPS_AGE_KEY_FILE)",
+    ]);
 }
 
 /// An HTTP "git server" that asks for credentials on every request and never accepts them.
@@ -577,9 +651,10 @@ fn unauthorized_server() -> u16 {
 
 #[test]
 fn a_credential_helper_run_by_bump_sees_no_key() {
-    let repo = Repo::new()
-        .with_sops_rule()
-        .file("base/api/version.yaml", "kind: Version\nimage:\n  tag: 1.0.0\n");
+    let repo = Repo::new().with_sops_rule().file(
+        "base/api/version.yaml",
+        "kind: Version\nimage:\n  tag: 1.0.0\n",
+    );
     repo.set_secret("tenants/acme/api/secrets.enc.yaml", "A", "value-1");
     let dir = repo.path();
     git(dir, &["init", "-q", "-b", "main"]);
@@ -618,6 +693,9 @@ fn a_credential_helper_run_by_bump_sees_no_key() {
     let env = std::fs::read_to_string(&dump)
         .unwrap_or_else(|_| panic!("the credential helper did not run: {}", run.stderr));
     assert!(env.contains("PATH="), "{env}");
-    assert!(!env.contains("AGE-SECRET-KEY-"), "a private key reached the helper");
+    assert!(
+        !env.contains("AGE-SECRET-KEY-"),
+        "a private key reached the helper"
+    );
     assert!(!env.contains("ROPS_AGE"), "{env}");
 }

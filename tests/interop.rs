@@ -612,10 +612,16 @@ fn bound_files_round_trip_through_the_sops_cli() {
     repo.set_secret(file, "DB_PASSWORD", "pw-from-stencil");
     // sops verifies the MAC, binding included, and shows the binding.
     let plain = sops(repo.path(), &["-d", file]);
-    assert!(plain.contains("stencil.dev/scope: tenants/acme/api"), "{plain}");
+    assert!(
+        plain.contains("stencil.dev/scope: tenants/acme/api"),
+        "{plain}"
+    );
     assert!(plain.contains("DB_PASSWORD: pw-from-stencil"), "{plain}");
     // A value set by sops keeps the binding: stencil still renders the file.
-    sops(repo.path(), &["set", file, r#"["API_KEY"]"#, r#""key-from-sops""#]);
+    sops(
+        repo.path(),
+        &["set", file, r#"["API_KEY"]"#, r#""key-from-sops""#],
+    );
     let run = repo.run(&["render"]).ok();
     assert!(run.stdout.contains("API_KEY"), "{}", run.stdout);
 
@@ -625,10 +631,14 @@ fn bound_files_round_trip_through_the_sops_cli() {
     std::fs::write(repo.path().join(legacy), "DB_PASSWORD: pw-from-sops\n").expect("write");
     sops(repo.path(), &["-e", "-i", legacy]);
     std::fs::rename(repo.path().join(legacy), repo.path().join(file)).expect("move");
-    repo.run(&["render"]).fails(&["secrets-binding", "stencil secrets bind"]);
+    repo.run(&["render"])
+        .fails(&["secrets-binding", "stencil secrets bind"]);
     repo.run_stdin(&["secrets", "bind"], "").ok();
     let plain = sops(repo.path(), &["-d", file]);
-    assert!(plain.contains("stencil.dev/scope: tenants/acme/api"), "{plain}");
+    assert!(
+        plain.contains("stencil.dev/scope: tenants/acme/api"),
+        "{plain}"
+    );
     assert!(plain.contains("DB_PASSWORD: pw-from-sops"), "{plain}");
     repo.run(&["render"]).ok();
 }

@@ -38,7 +38,11 @@ pub fn scope_of_file(file: &Path) -> Option<String> {
         .parent()?
         .ancestors()
         .find(|dir| dir.join("stencil.yaml").is_file())?;
-    let relative = absolute.strip_prefix(root).ok()?.to_str()?.replace('\\', "/");
+    let relative = absolute
+        .strip_prefix(root)
+        .ok()?
+        .to_str()?
+        .replace('\\', "/");
     scope_of(&relative)
 }
 

@@ -129,7 +129,11 @@ impl SopsRules {
             Ok(Some(bytes)) => String::from_utf8(bytes)
                 .map_err(|_| ".sops.yaml is not valid UTF-8".to_owned())
                 .and_then(|text| rules::Rules::parse(&text, ".sops.yaml").map(Some)),
-            Err(e) => Err(e.to_string().trim().trim_start_matches("error: ").to_owned()),
+            Err(e) => Err(e
+                .to_string()
+                .trim()
+                .trim_start_matches("error: ")
+                .to_owned()),
         })
     }
 }
@@ -259,7 +263,11 @@ fn check_binding(
             return Ok(());
         }
         if checks.allow_unbound {
-            tracing::warn!("{rule} {}:{} {message} (allowed by a policy exception)", path, at.line);
+            tracing::warn!(
+                "{rule} {}:{} {message} (allowed by a policy exception)",
+                path,
+                at.line
+            );
             return Ok(());
         }
         return Err(Diagnostic::new(message)
@@ -310,13 +318,15 @@ fn check_binding(
             ))
             .into())
         }
-        None => Err(Diagnostic::new(format!(
-            "{path}: its `{SCOPE_KEY}` entry is not a string"
-        ))
-        .rule(rule)
-        .at(&at)
-        .hint(format!("re-create the binding with `stencil secrets bind {path}`"))
-        .into()),
+        None => Err(
+            Diagnostic::new(format!("{path}: its `{SCOPE_KEY}` entry is not a string"))
+                .rule(rule)
+                .at(&at)
+                .hint(format!(
+                    "re-create the binding with `stencil secrets bind {path}`"
+                ))
+                .into(),
+        ),
     }
 }
 
@@ -333,12 +343,12 @@ fn check_recipients(
         Ok(Some(rules)) => rules,
         Ok(None) => return Ok(()),
         Err(e) => {
-            return Err(Diagnostic::new(format!(
-                "cannot check the recipients of {path}: {e}"
-            ))
-            .rule(Rule::SecretsRecipients.name())
-            .hint("fix .sops.yaml: it says who each tenant's secrets are encrypted for")
-            .into());
+            return Err(
+                Diagnostic::new(format!("cannot check the recipients of {path}: {e}"))
+                    .rule(Rule::SecretsRecipients.name())
+                    .hint("fix .sops.yaml: it says who each tenant's secrets are encrypted for")
+                    .into(),
+            );
         }
     };
     let matched = rules.matching(&[path.as_str()]).map_err(|e| {

@@ -311,7 +311,8 @@ fn decrypt_with_rops(doc: &Value, key: &[u8], for_whom: &str) -> Result<Value, S
         return Err(error("is not a mapping", rewrite));
     };
     // `set_map` recomputes the MAC over the map, as sops does; it must equal the stored one.
-    let again = RopsFileFormatMap::<DecryptedMap, YamlFileFormat>::from_inner_map(plain_map.clone());
+    let again =
+        RopsFileFormatMap::<DecryptedMap, YamlFileFormat>::from_inner_map(plain_map.clone());
     let recomputed = file.set_map(again).map_err(|_| tampered())?;
     if recomputed.metadata().mac != stored {
         return Err(tampered());
@@ -547,7 +548,11 @@ pub fn prepend_value(doc: &Value, key: &[u8], name: &str, value: &str) -> Option
     let mut hasher = Sha512::new();
     out.insert(
         Value::from(name),
-        Value::from(seal_value(key, value.as_bytes(), format!("{name}:").as_bytes())?),
+        Value::from(seal_value(
+            key,
+            value.as_bytes(),
+            format!("{name}:").as_bytes(),
+        )?),
     );
     hasher.update(value.as_bytes());
     for (k, v) in map {
