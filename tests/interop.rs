@@ -360,6 +360,16 @@ fn a_migrated_helm_layout_renders_manifests_that_pass_the_upstream_schemas() {
             .expect("migrate"),
     )
     .ok();
+    // Copied secrets files are bound to their new place by the migration's second step.
+    common::Run::from(
+        common::stencil(tmp.path())
+            .arg("--repo")
+            .arg(tmp.path().join("out"))
+            .args(["secrets", "bind"])
+            .output()
+            .expect("bind"),
+    )
+    .ok();
     let render = common::Run::from(
         common::stencil(tmp.path())
             .arg("--repo")
