@@ -255,7 +255,7 @@ fn check_binding(
         return Ok(());
     };
     let Some(found) = map.remove(SCOPE_KEY) else {
-        let message = format!("{path} is not bound to {expected}: it has no `{SCOPE_KEY}` entry");
+        let message = format!("is not bound to {expected}: it has no `{SCOPE_KEY}` entry");
         let hint = format!(
             "bind it once with `stencil secrets bind {path}` (needs a key that opens it); a file copied from another place must not be bound here: set its values with `stencil secrets set {path} NAME --from-stdin` instead"
         );
@@ -285,7 +285,7 @@ fn check_binding(
         .is_some_and(|v| v.starts_with("ENC["));
     if !encrypted {
         return Err(Diagnostic::new(format!(
-            "{path}: its `{SCOPE_KEY}` entry is not encrypted, so it proves nothing"
+            "its `{SCOPE_KEY}` entry is not encrypted, so it proves nothing"
         ))
         .rule(rule)
         .at(&at)
@@ -309,7 +309,7 @@ fn check_binding(
                 "another place".to_owned()
             };
             Err(Diagnostic::new(format!(
-                "{path} belongs to {shown}, not to {expected}: it was copied or moved from there, and its secrets are never rendered here"
+                "belongs to {shown}, not to {expected}: it was copied or moved from there, and its secrets are never rendered here"
             ))
             .rule(rule)
             .at(&at)
@@ -319,7 +319,7 @@ fn check_binding(
             .into())
         }
         None => Err(
-            Diagnostic::new(format!("{path}: its `{SCOPE_KEY}` entry is not a string"))
+            Diagnostic::new(format!("its `{SCOPE_KEY}` entry is not a string"))
                 .rule(rule)
                 .at(&at)
                 .hint(format!(
@@ -391,7 +391,7 @@ fn check_recipients(
             .collect::<Vec<_>>()
             .join(", ");
         let message = format!(
-            "{path} is encrypted for {list}, which .sops.yaml's {rule_name} does not list for this path (it lists {})",
+            "is encrypted for {list}, which .sops.yaml's {rule_name} does not list for this path (it lists {})",
             listed.join(", ")
         );
         if checks.allow_recipients {
