@@ -699,3 +699,49 @@ fn a_credential_helper_run_by_bump_sees_no_key() {
     );
     assert!(!env.contains("ROPS_AGE"), "{env}");
 }
+
+#[test]
+fn an_exception_tolerates_unbound_files_but_never_a_foreign_binding() {
+    let settings = format!(
+        "{}policy:\n  exceptions:\n    - rule: secrets-binding\n      tenants: [acme]\n      reason: secrets bind runs in PLAT-42\n",
+        common::STENCIL_YAML
+    );
+    let repo = two_tenants().file("stencil.yaml", &settings);
+    unbound(
+        &repo,
+        "tenants/acme/api/secrets.enc.yaml",
+        "DB_PASSWORD: acme-db-0007\n",
+    );
+    let run = repo.run(&["render"]).ok();
+    assert!(
+        run.stderr
+            .contains("secrets-binding tenants/acme/api/secrets.enc.yaml:1")
+            && run.stderr.contains("allowed by a policy exception"),
+        "{}",
+        run.stderr
+    );
+    // Not for another tenant.
+    unbound(
+        &repo,
+        "tenants/other/api/secrets.enc.yaml",
+        "DB_PASSWORD: other-db-0008\n",
+    );
+    repo.run(&["render"])
+        .fails(&["secrets-binding tenants/other/api/secrets.enc.yaml:1"]);
+    std::fs::remove_file(repo.path().join("tenants/other/api/secrets.enc.yaml")).expect("rm");
+    // A file bound elsewhere is refused even where unbound files are tolerated.
+    repo.set_secret(
+        "tenants/other/worker/secrets.enc.yaml",
+        "DB_PASSWORD",
+        OTHER_DB,
+    );
+    copy(
+        &repo,
+        "tenants/other/worker/secrets.enc.yaml",
+        "tenants/acme/worker/secrets.enc.yaml",
+    );
+    let run = repo
+        .run(&["render"])
+        .fails(&["belongs to tenants/other/worker, not to tenants/acme/worker"]);
+    no_secret_in(&run, &[OTHER_DB]);
+}
