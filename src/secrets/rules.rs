@@ -45,6 +45,8 @@ pub struct Rules {
     /// The config file, for messages.
     name: String,
     rules: Vec<CreationRule>,
+    /// Each rule's `path_regex`, compiled once (a render matches every secrets file).
+    regexes: Vec<Option<Result<regex::Regex, String>>>,
 }
 
 /// The rule that applies to a file: which one (1-based, for messages) and what it says.
@@ -59,24 +61,31 @@ impl Rules {
     pub fn parse(text: &str, name: &str) -> Result<Rules, String> {
         let config: SopsConfig = serde_yaml::from_str(text)
             .map_err(|e| format!("{name} is not a valid sops config: {e}"))?;
+        let regexes = config
+            .creation_rules
+            .iter()
+            .map(|rule| {
+                rule.path_regex.as_ref().map(|pattern| {
+                    regex::Regex::new(pattern)
+                        .map_err(|e| format!("{name}: invalid path_regex `{pattern}`: {e}"))
+                })
+            })
+            .collect();
         Ok(Rules {
             name: name.to_owned(),
             rules: config.creation_rules,
+            regexes,
         })
     }
 
     /// The first rule whose `path_regex` matches one of `paths` (sops matches the path
     /// relative to `.sops.yaml`'s folder), or `None`.
     pub fn matching(&self, paths: &[&str]) -> Result<Option<Matched>, String> {
-        for (index, rule) in self.rules.iter().enumerate() {
-            let matches = match &rule.path_regex {
+        for (index, (rule, regex)) in self.rules.iter().zip(&self.regexes).enumerate() {
+            let matches = match regex {
                 None => true,
-                Some(pattern) => {
-                    let re = regex::Regex::new(pattern).map_err(|e| {
-                        format!("{}: invalid path_regex `{pattern}`: {e}", self.name)
-                    })?;
-                    paths.iter().any(|p| re.is_match(p))
-                }
+                Some(Ok(re)) => paths.iter().any(|p| re.is_match(p)),
+                Some(Err(e)) => return Err(e.clone()),
             };
             if matches {
                 return Ok(Some(Matched {
