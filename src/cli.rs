@@ -330,19 +330,22 @@ pub enum OnConflict {
 
 #[derive(Debug, Subcommand)]
 pub enum SecretsCommand {
-    /// Print the decrypted document to stdout (the only place plaintext goes)
+    /// Print the decrypted document to stdout (the only place plaintext goes), with its
+    /// `stencil.dev/scope` binding, as `sops -d` prints it
     Decrypt {
         /// A SOPS file
         file: PathBuf,
     },
-    /// Encrypt a plaintext file in place, for the recipients of its .sops.yaml creation rule
+    /// Encrypt a plaintext file in place, for the recipients of its .sops.yaml creation rule;
+    /// a tenant service's file is bound to its place
     Encrypt {
         file: PathBuf,
         /// Encrypt for these age recipients instead of .sops.yaml's (repeatable)
         #[arg(long = "age", value_name = "RECIPIENT")]
         age: Vec<String>,
     },
-    /// Set one key in an encrypted file (created if missing), never writing plaintext to disk
+    /// Set one key in an encrypted file (created if missing), never writing plaintext to disk;
+    /// a tenant service's file is bound to its place (one bound elsewhere is refused)
     Set {
         file: PathBuf,
         /// The key (an environment variable name)
@@ -359,6 +362,14 @@ pub enum SecretsCommand {
     },
     /// Re-wrap the data key for the recipients .sops.yaml now lists
     Updatekeys { file: PathBuf },
+    /// Bind secrets files to their tenant and service: add the encrypted, MAC-covered
+    /// `stencil.dev/scope: tenants/<tenant>/<service>` entry (the migration for files written
+    /// before bindings; needs a key that opens them). Bound files are left as they are; a file
+    /// bound to another place is refused
+    Bind {
+        /// Secrets files (default: every tenants/*/*/secrets.enc.yaml of the repository)
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -153,12 +153,5 @@ pub fn sops(data: &[u8]) -> bool {
 
 fn demo_keys() -> &'static Keys {
     static KEYS: OnceLock<Keys> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let keys = Keys::from_text(include_str!("../keys/demo-age-key.txt"));
-        // SAFETY: rops reads its keys from the environment; set once, on first use. The
-        // fuzzers and the regression test call this before starting any other thread that
-        // could read the environment.
-        unsafe { keys.export_for_rops() };
-        keys
-    })
+    KEYS.get_or_init(|| Keys::from_text(include_str!("../keys/demo-age-key.txt")))
 }

@@ -25,9 +25,10 @@ extern "C" fn check_stdout() {
 }
 
 fn main() -> ExitCode {
-    let keys = Keys::discover();
+    // Key files are read on first use, by the commands that decrypt; no key is left in the
+    // environment for child processes to inherit.
     // SAFETY: the first statement of main: no other thread exists yet.
-    unsafe { keys.export_for_rops() };
+    let keys = unsafe { Keys::take_from_environment() };
     let cli = Cli::parse();
     init_logging(&cli.global);
     let outcome = match &cli.command {
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
         Command::Affected(args) => commands::affected::run(&cli.global, args, &keys),
         Command::Migrate(args) => commands::migrate::run(&cli.global, args),
         Command::Bump(args) => commands::bump::run(&cli.global, args),
-        Command::Secrets(command) => commands::secrets::run(command, &keys),
+        Command::Secrets(command) => commands::secrets::run(&cli.global, command, &keys),
         Command::Argocd(command) => commands::argocd::run(&cli.global, command, &keys),
         Command::Tenant(command) => commands::tenant::run(&cli.global, command, &keys),
         Command::Policy(command) => commands::policy::run(&cli.global, command),

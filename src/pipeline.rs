@@ -15,6 +15,7 @@ use tracing::{debug, info_span};
 use crate::build::{self, Object};
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::{Loader, Repo, Tenant};
+use crate::model::Rule;
 use crate::origin::Origin;
 use crate::policy::{self, Platform};
 use crate::resolve::{self, Resolved};
@@ -138,6 +139,11 @@ pub struct Renderer<'a> {
     pub yaml_only: bool,
     sealed: AtomicBool,
     sensitive: Option<GlobSet>,
+    /// The platform's `.sops.yaml`: the recipients each secrets file may be encrypted for.
+    sops_rules: secrets::SopsRules,
+    /// The old side of a diff: secrets files from before `stencil secrets bind` are compared,
+    /// not refused (a binding that names another place still is).
+    pub unbound_secrets_ok: bool,
 }
 
 impl<'a> Renderer<'a> {
@@ -152,6 +158,8 @@ impl<'a> Renderer<'a> {
             yaml_only: false,
             sealed: AtomicBool::new(false),
             sensitive: sensitive_env(repo)?,
+            sops_rules: secrets::SopsRules::read(loader.source()),
+            unbound_secrets_ok: false,
             engine: template::engine(),
             platform: Platform::new(&repo.settings, &repo.settings_node)?,
         })
@@ -187,11 +195,23 @@ impl<'a> Renderer<'a> {
             tenant.name
         ))
         .map_err(Diagnostic::new)?;
+        let exceptions = &self.platform.exceptions;
+        let checks = secrets::Checks {
+            rules: &self.sops_rules,
+            history: self.unbound_secrets_ok,
+            allow_unbound: exceptions.allows(Rule::SecretsBinding, tenant.name.as_str(), service),
+            allow_recipients: exceptions.allows(
+                Rule::SecretsRecipients,
+                tenant.name.as_str(),
+                service,
+            ),
+        };
         let secrets = match secrets::load_or_seal(
             self.loader.source(),
             &secrets_path,
             self.keys,
             self.seal_secrets,
+            &checks,
         )? {
             Some((secrets, sealed)) => {
                 if sealed {

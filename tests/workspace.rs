@@ -639,6 +639,8 @@ fn policy_list_names_every_rule_with_its_rationale() {
         "external-ips",
         "service-type",
         "pod-security-labels",
+        "secrets-binding",
+        "secrets-recipients",
     ] {
         assert!(
             run.stdout.lines().any(|l| l.starts_with(&format!("{id} "))),
@@ -752,7 +754,11 @@ fn tenant_add_scaffolds_a_tenant_that_renders_as_it_is() {
                 repo.path().join(&file).to_str().expect("utf-8"),
             ])
             .ok();
-        assert_eq!(run.stdout.trim(), "{}");
+        // No secret yet, only the binding to its place.
+        assert_eq!(
+            run.stdout.trim(),
+            format!("stencil.dev/scope: tenants/kif/{service}")
+        );
     }
     // It renders and validates with no edit, workspace kit and all.
     repo.run(&["validate"]).ok();

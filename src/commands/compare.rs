@@ -109,7 +109,9 @@ pub fn run(global: &Global, args: &RangeArgs, keys: &Keys) -> Result<Comparison>
             label: label.to_owned(),
         })
     };
-    let from = side(&from_loader, &from_repo, &from_label)?;
+    let mut from = side(&from_loader, &from_repo, &from_label)?;
+    // Before a repository's secrets were bound, its files had no binding: compare them.
+    from.renderer.unbound_secrets_ok = true;
     let to = side(&to_loader, &to_repo, &to_label)?;
     let selection = Selection::new(
         &args.filter.tenants,

@@ -271,7 +271,13 @@ fn scaffold(
         let secrets = format!("{folder}/secrets.enc.yaml");
         match rules::options_for(&root.join(&secrets)) {
             Ok(options) => {
-                let empty = serde_yaml::Value::Mapping(serde_yaml::Mapping::new());
+                // No secret yet, but bound to its place (see `secrets::binding`).
+                let mut bound = serde_yaml::Mapping::new();
+                bound.insert(
+                    crate::secrets::binding::SCOPE_KEY.into(),
+                    folder.clone().into(),
+                );
+                let empty = serde_yaml::Value::Mapping(bound);
                 let text = sops::encrypt(&empty, &options).map_err(|e| {
                     Diagnostic::new(format!("cannot encrypt {secrets}: {}", e.message)).hint(e.hint)
                 })?;

@@ -332,11 +332,15 @@ pub enum Rule {
     /// `extends` names only base/ or the tenant's own files. Cannot be relaxed.
     #[schemars(skip)]
     ExtendsBoundary,
+    /// A secrets file is bound to the tenant and service it was written for.
+    SecretsBinding,
+    /// A secrets file is encrypted only for the recipients `.sops.yaml` lists for its path.
+    SecretsRecipients,
 }
 
 impl Rule {
     /// Every rule, in the order `stencil policy list` prints them.
-    pub const ALL: [Rule; 33] = [
+    pub const ALL: [Rule; 35] = [
         Rule::MutableImageTag,
         Rule::NoPrivilegeEscalation,
         Rule::ReadOnlyRootFilesystem,
@@ -370,6 +374,8 @@ impl Rule {
         Rule::PodSecurityLabels,
         Rule::SymlinkBoundary,
         Rule::ExtendsBoundary,
+        Rule::SecretsBinding,
+        Rule::SecretsRecipients,
     ];
 
     /// The rule's id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
@@ -408,6 +414,8 @@ impl Rule {
             Rule::PodSecurityLabels => "pod-security-labels",
             Rule::SymlinkBoundary => crate::source::boundary::RULE,
             Rule::ExtendsBoundary => crate::resolve::EXTENDS_RULE,
+            Rule::SecretsBinding => "secrets-binding",
+            Rule::SecretsRecipients => "secrets-recipients",
         }
     }
 
@@ -437,6 +445,12 @@ impl Rule {
             }
             Rule::ExtendsBoundary => {
                 "`extends` in a tenant's file names base/ or the tenant's own files, in a base file only base/; always a service layer (.yaml), checked before reading"
+            }
+            Rule::SecretsBinding => {
+                "every tenants/<tenant>/<service>/secrets.enc.yaml carries an encrypted, MAC-covered `stencil.dev/scope: tenants/<tenant>/<service>` naming where it is"
+            }
+            Rule::SecretsRecipients => {
+                "a secrets file is encrypted for no age recipient that the .sops.yaml creation rule for its path does not list"
             }
             Rule::PlatformObjects => {
                 "no ResourceQuota, LimitRange, NetworkPolicy (Kubernetes, Cilium, Calico), Endpoints, Canary, MetricTemplate or extraObjects.platformKinds in extraObjects; RoleBindings bind only the service's own Roles (or extraObjects.bindableClusterRoles) to the namespace's service accounts; no patch of the Canary"
@@ -529,6 +543,12 @@ impl Rule {
             }
             Rule::SymlinkBoundary | Rule::ExtendsBoundary => {
                 "a tenant's inputs come only from its own folder, base/ and stencil.yaml: another tenant's values or secrets, the platform's keys and git metadata are never read, so never rendered or quoted in an error; cannot be relaxed"
+            }
+            Rule::SecretsBinding => {
+                "with one recipient for all tenants, a file copied from another tenant decrypts; the binding makes a copy name its origin, and an exception only tolerates unbound files while a repository migrates"
+            }
+            Rule::SecretsRecipients => {
+                "with per-tenant keys, a file encrypted for another tenant's (or a revoked) key in this folder is a copy or a leak; the platform's .sops.yaml decides who can read a tenant's secrets"
             }
             Rule::PlatformObjects => {
                 "a tenant overlay must not widen its own quota, network, access or rollout analysis; those are platform decisions"

@@ -106,8 +106,9 @@ fn start(loader: &Loader<'_>, dir: &RepoPath, base_dir: &RepoPath) -> Result<Rep
 
 /// The repository paths whose content feeds one tenant x service's render, for Argo CD's
 /// `manifest-generate-paths`: `stencil.yaml`, the tenant's `tenant.yaml`, the tenant's service
-/// folder (every file in it, present or future), the base `version.yaml` and every file of the
-/// `extends` chain. Nothing else is read: a change anywhere else cannot change the render.
+/// folder (every file in it, present or future), the base `version.yaml`, every file of the
+/// `extends` chain, and `.sops.yaml` when there is a secrets file. Nothing else is read: a
+/// change anywhere else cannot change the render.
 pub fn inputs(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Vec<RepoPath>> {
     let base_dir = path(&format!("base/{service}"))?;
     let dir = path(&format!("tenants/{}/{service}", tenant.name))?;
@@ -128,6 +129,10 @@ pub fn inputs(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Vec
         if !layer.as_str().starts_with(&inside) && !out.contains(&layer) {
             out.push(layer);
         }
+    }
+    // A secrets file is checked against the recipients `.sops.yaml` lists for it.
+    if loader.source().kind(&dir.join("secrets.enc.yaml"))? == Some(EntryKind::File) {
+        out.push(path(".sops.yaml")?);
     }
     Ok(out)
 }

@@ -3,52 +3,71 @@
 //! `$XDG_CONFIG_HOME/sops/age/keys.txt` (`~/.config/sops/age/keys.txt`). Keys from every
 //! source are used.
 //!
-//! `rops` reads private keys only from its own environment variable (`ROPS_AGE`), so
-//! [`Keys::export_for_rops`] hands the discovered keys over once, at start-up, before any
-//! thread exists. Key material never appears in a message: only public recipients do.
+//! Key files are read lazily, the first time a file has to be decrypted: a command that
+//! decrypts nothing (`--help`, a render without secrets, `bump`) never opens one. Keys stay
+//! in this process's memory (zeroized on drop) and are handed to the decryption code
+//! directly; they are never put into the process environment, and `SOPS_AGE_KEY` is taken
+//! out of it at start-up, so no child process (a git credential helper, an askpass program)
+//! inherits a key. Key material never appears in a message: only public recipients do.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use zeroize::Zeroizing;
 
-/// Where keys came from and what they are, without the secret parts in `Debug`.
+/// The age identities of this run, read on first use.
 pub struct Keys {
+    /// Where to read from: the sops locations in the environment, or a given text.
+    origin: Origin,
+    loaded: OnceLock<Loaded>,
+}
+
+enum Origin {
+    /// The sops locations; `SOPS_AGE_KEY`'s text taken out of the environment at start-up.
+    Environment(Option<Zeroizing<String>>),
+    Text,
+}
+
+/// What was read, without the secret parts in `Debug`.
+struct Loaded {
     identities: Vec<age::x25519::Identity>,
     /// The identities' public recipients, computed once (a scalar multiplication each).
     recipients: Vec<String>,
-    /// Secret key strings, kept to hand to rops; zeroized on drop.
-    secrets: Vec<Zeroizing<String>>,
     /// `SOPS_AGE_KEY (1 key)`, `~/.config/sops/age/keys.txt (2 keys)`, for messages.
-    pub sources: Vec<String>,
+    sources: Vec<String>,
     /// Problems found while reading keys (unreadable file, malformed line), for messages.
-    pub problems: Vec<String>,
+    problems: Vec<String>,
 }
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keys")
-            .field("recipients", &self.recipients())
-            .field("sources", &self.sources)
-            .finish_non_exhaustive()
+        match self.loaded.get() {
+            Some(loaded) => f
+                .debug_struct("Keys")
+                .field("recipients", &loaded.recipients)
+                .field("sources", &loaded.sources)
+                .finish_non_exhaustive(),
+            None => f.write_str("Keys(not loaded)"),
+        }
     }
 }
 
-impl Keys {
-    fn empty() -> Keys {
-        Keys {
+impl Loaded {
+    fn empty() -> Loaded {
+        Loaded {
             identities: Vec::new(),
             recipients: Vec::new(),
-            secrets: Vec::new(),
             sources: Vec::new(),
             problems: Vec::new(),
         }
     }
 
-    /// Reads keys from the sops locations in the environment.
-    pub fn discover() -> Keys {
-        let mut keys = Keys::empty();
-        if let Ok(text) = std::env::var("SOPS_AGE_KEY") {
-            keys.add_text(&Zeroizing::new(text), "SOPS_AGE_KEY");
+    /// Reads keys from the sops locations: `SOPS_AGE_KEY` (its text, taken before), then the
+    /// files named by the environment.
+    fn from_environment(inline: Option<&str>) -> Loaded {
+        let mut keys = Loaded::empty();
+        if let Some(text) = inline {
+            keys.add_text(text, "SOPS_AGE_KEY");
         }
         if let Some(path) = std::env::var_os("SOPS_AGE_KEY_FILE") {
             keys.add_file(PathBuf::from(path), "SOPS_AGE_KEY_FILE", true);
@@ -84,7 +103,6 @@ impl Keys {
                 Ok(identity) => {
                     self.recipients.push(identity.to_public().to_string());
                     self.identities.push(identity);
-                    self.secrets.push(Zeroizing::new(line.to_owned()));
                     found += 1;
                 }
                 // Never echo the line: it may be a key with a typo.
@@ -98,49 +116,99 @@ impl Keys {
             if found == 1 { "" } else { "s" }
         ));
     }
+}
 
-    /// Keys from the text of a keys file (tests and fuzzing).
-    pub fn from_text(text: &str) -> Keys {
-        let mut keys = Keys::empty();
-        keys.add_text(text, "test");
-        keys
+impl Keys {
+    /// The keys in the sops locations of the environment, read when first needed.
+    /// `SOPS_AGE_KEY` stays in the environment (see [`Keys::take_from_environment`]).
+    pub fn discover() -> Keys {
+        let inline = std::env::var("SOPS_AGE_KEY").ok().map(Zeroizing::new);
+        Keys {
+            origin: Origin::Environment(inline),
+            loaded: OnceLock::new(),
+        }
     }
 
-    pub fn identities(&self) -> &[age::x25519::Identity] {
-        &self.identities
-    }
-
-    /// Public recipients of the keys held.
-    pub fn recipients(&self) -> &[String] {
-        &self.recipients
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.identities.is_empty()
-    }
-
-    /// Makes the keys visible to rops (`ROPS_AGE`), and only these keys.
+    /// Like [`Keys::discover`], and removes `SOPS_AGE_KEY` (a private key in the
+    /// environment) from this process's environment, so that no child process inherits it.
+    /// Key files are still read only when first needed.
     ///
     /// # Safety
     /// Changes the process environment: call it only while the process has one thread
     /// (at the top of `main`).
-    pub unsafe fn export_for_rops(&self) {
-        let joined = Zeroizing::new(
-            self.secrets
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
-        );
+    pub unsafe fn take_from_environment() -> Keys {
+        let keys = Keys::discover();
         // SAFETY: the caller guarantees no other thread exists, so nothing reads the
         // environment concurrently.
-        unsafe {
-            std::env::remove_var("ROPS_AGE_KEY_FILE");
-            if joined.is_empty() {
-                std::env::remove_var("ROPS_AGE");
-            } else {
-                std::env::set_var("ROPS_AGE", joined.as_str());
-            }
+        unsafe { std::env::remove_var("SOPS_AGE_KEY") };
+        keys
+    }
+
+    /// Keys from the text of a keys file (tests and fuzzing).
+    pub fn from_text(text: &str) -> Keys {
+        let mut loaded = Loaded::empty();
+        loaded.add_text(text, "test");
+        Keys {
+            origin: Origin::Text,
+            loaded: OnceLock::from(loaded),
         }
+    }
+
+    fn get(&self) -> &Loaded {
+        self.loaded.get_or_init(|| match &self.origin {
+            Origin::Environment(inline) => {
+                Loaded::from_environment(inline.as_deref().map(|s| s.as_str()))
+            }
+            // `from_text` fills `loaded` at once.
+            Origin::Text => Loaded::empty(),
+        })
+    }
+
+    /// Whether the keys have been read (tests: a command that decrypts nothing reads none).
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.get().is_some()
+    }
+
+    pub fn identities(&self) -> &[age::x25519::Identity] {
+        &self.get().identities
+    }
+
+    /// Public recipients of the keys held.
+    pub fn recipients(&self) -> &[String] {
+        &self.get().recipients
+    }
+
+    /// Where keys were found, for messages (`SOPS_AGE_KEY_FILE (1 key)`).
+    pub fn sources(&self) -> &[String] {
+        &self.get().sources
+    }
+
+    /// Problems found while reading keys, for messages (never key material).
+    pub fn problems(&self) -> &[String] {
+        &self.get().problems
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.identities().is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovering_reads_nothing_until_a_key_is_needed() {
+        let keys = Keys::discover();
+        assert!(!keys.is_loaded());
+        assert!(format!("{keys:?}").contains("not loaded"));
+    }
+
+    #[test]
+    fn malformed_lines_are_reported_without_their_text() {
+        let keys = Keys::from_text("# comment\nAGE-SECRET-KEY-1NOTAKEY\n");
+        assert!(keys.is_empty());
+        assert_eq!(keys.problems(), ["test: line 2 is not an age secret key"]);
+        assert!(!keys.problems()[0].contains("NOTAKEY"));
     }
 }

@@ -4,6 +4,7 @@
 //! as `<redacted>`; they leave the process only inside a rendered Secret (or through
 //! `stencil secrets decrypt`).
 
+pub mod binding;
 pub mod keys;
 pub mod rules;
 pub mod sops;
@@ -16,7 +17,9 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::error::{Diagnostic, Result};
+use crate::model::Rule;
 use crate::names::check_env_name;
+use crate::origin::{Origin, SourceFile};
 use crate::source::{RepoPath, Source};
 
 pub use keys::Keys;
@@ -111,20 +114,68 @@ fn hex(bytes: &[u8]) -> String {
 /// The maximum size of a secrets file.
 const MAX_SECRETS_BYTES: u64 = 1024 * 1024;
 
-/// Reads and decrypts a `secrets.enc.yaml`. `Ok(None)` when there is none.
+/// The platform's `.sops.yaml` (at the repository root), read once per render. A tenant's
+/// own `.sops.yaml` further down is never consulted: recipients are a platform decision.
+pub struct SopsRules(std::result::Result<Option<rules::Rules>, String>);
+
+impl SopsRules {
+    pub fn read(source: &dyn Source) -> SopsRules {
+        let path = match RepoPath::parse(".sops.yaml") {
+            Ok(path) => path,
+            Err(e) => return SopsRules(Err(e)),
+        };
+        SopsRules(match source.read(&path, MAX_SECRETS_BYTES) {
+            Ok(None) => Ok(None),
+            Ok(Some(bytes)) => String::from_utf8(bytes)
+                .map_err(|_| ".sops.yaml is not valid UTF-8".to_owned())
+                .and_then(|text| rules::Rules::parse(&text, ".sops.yaml").map(Some)),
+            Err(e) => Err(e
+                .to_string()
+                .trim()
+                .trim_start_matches("error: ")
+                .to_owned()),
+        })
+    }
+}
+
+/// How a secrets file is checked besides its MAC: the binding to its place and the
+/// recipients `.sops.yaml` names for it.
+pub struct Checks<'a> {
+    pub rules: &'a SopsRules,
+    /// Rendering history (the old side of a diff): a file without a binding is accepted
+    /// silently; it was written before the repository was migrated.
+    pub history: bool,
+    /// A `secrets-binding` exception: a file without a binding is a warning, not an error
+    /// (a binding that names another place is always an error).
+    pub allow_unbound: bool,
+    /// A `secrets-recipients` exception: recipients `.sops.yaml` does not list are a warning.
+    pub allow_recipients: bool,
+}
+
+/// Reads and decrypts a `secrets.enc.yaml`, checking its binding and recipients. `Ok(None)`
+/// when there is none.
 pub fn load(source: &dyn Source, path: &RepoPath, keys: &Keys) -> Result<Option<Secrets>> {
-    Ok(load_or_seal(source, path, keys, false)?.map(|(secrets, _)| secrets))
+    let rules = SopsRules::read(source);
+    let checks = Checks {
+        rules: &rules,
+        history: false,
+        allow_unbound: false,
+        allow_recipients: false,
+    };
+    Ok(load_or_seal(source, path, keys, false, &checks)?.map(|(secrets, _)| secrets))
 }
 
 /// Like [`load`]; with `seal`, a file that none of our keys can open is read without
 /// decrypting: each value becomes `sealed:` and a digest of its ciphertext, which changes
 /// whenever the value is re-encrypted (so a diff without keys still shows which secrets
-/// were touched). The flag says whether that happened.
+/// were touched). The flag says whether that happened. A sealed file's binding cannot be
+/// compared with its place (that takes the data key), only found missing.
 pub fn load_or_seal(
     source: &dyn Source,
     path: &RepoPath,
     keys: &Keys,
     seal: bool,
+    checks: &Checks<'_>,
 ) -> Result<Option<(Secrets, bool)>> {
     let Some(bytes) = source.read(path, MAX_SECRETS_BYTES)? else {
         return Ok(None);
@@ -134,9 +185,11 @@ pub fn load_or_seal(
         Diagnostic::new(format!("{path} is not valid UTF-8")).hint("a SOPS file is UTF-8 YAML")
     })?;
     let doc = sops::parse(&text).map_err(fail)?;
+    let file = SourceFile::new(path.as_str(), text.as_str());
+    check_recipients(&doc, path, &file, checks)?;
     let ours = keys.recipients();
     let sealed = seal && !sops::recipients(&doc).iter().any(|r| ours.contains(r));
-    let (plain, data_key) = if sealed {
+    let (mut plain, data_key) = if sealed {
         (
             sops::sealed(&doc),
             Zeroizing::new(b"stencil-sealed".to_vec()),
@@ -144,6 +197,7 @@ pub fn load_or_seal(
     } else {
         sops::open(&doc, keys).map_err(fail)?
     };
+    check_binding(&doc, &mut plain, path, &file, sealed, checks)?;
     let serde_yaml::Value::Mapping(map) = plain else {
         return Err(Diagnostic::new(format!("{path} must hold a mapping of NAME: value")).into());
     };
@@ -177,4 +231,196 @@ pub fn load_or_seal(
         values.insert(name, SecretValue::new(text));
     }
     Ok(Some((Secrets { values, data_key }, sealed)))
+}
+
+/// The file's binding against its place: taken out of the decrypted document (it is not a
+/// secret), refused when it names another place, and required unless an exception allows
+/// an unbound file.
+fn check_binding(
+    doc: &serde_yaml::Value,
+    plain: &mut serde_yaml::Value,
+    path: &RepoPath,
+    file: &std::sync::Arc<SourceFile>,
+    sealed: bool,
+    checks: &Checks<'_>,
+) -> Result<()> {
+    use binding::SCOPE_KEY;
+    let Some(expected) = binding::scope_of(path.as_str()) else {
+        return Ok(());
+    };
+    let at = Origin::new(file, binding::line_in(&file.text), 1);
+    let rule = Rule::SecretsBinding.name();
+    // Not a mapping: refused below, with its own message.
+    let serde_yaml::Value::Mapping(map) = plain else {
+        return Ok(());
+    };
+    let Some(found) = map.remove(SCOPE_KEY) else {
+        let message = format!("is not bound to {expected}: it has no `{SCOPE_KEY}` entry");
+        let hint = format!(
+            "bind it once with `stencil secrets bind {path}` (needs a key that opens it); a file copied from another place must not be bound here: set its values with `stencil secrets set {path} NAME --from-stdin` instead"
+        );
+        if checks.history {
+            return Ok(());
+        }
+        if checks.allow_unbound {
+            tracing::warn!(
+                "{rule} {}:{} {message} (allowed by a policy exception)",
+                path,
+                at.line
+            );
+            return Ok(());
+        }
+        return Err(Diagnostic::new(message)
+            .rule(rule)
+            .at(&at)
+            .hint(hint)
+            .note("a `secrets-binding` exception in stencil.yaml allows unbound files while a repository migrates")
+            .into());
+    };
+    // The entry must be encrypted: only then do its AES-GCM tag and the MAC tie it to the
+    // data key, whatever the file's partial-encryption settings.
+    let encrypted = doc
+        .get(SCOPE_KEY)
+        .and_then(serde_yaml::Value::as_str)
+        .is_some_and(|v| v.starts_with("ENC["));
+    if !encrypted {
+        return Err(Diagnostic::new(format!(
+            "its `{SCOPE_KEY}` entry is not encrypted, so it proves nothing"
+        ))
+        .rule(rule)
+        .at(&at)
+        .hint(format!(
+            "re-create the binding with `stencil secrets bind {path}` after removing the entry; with partial encryption, make sure `{SCOPE_KEY}` is encrypted"
+        ))
+        .into());
+    }
+    if sealed {
+        return Ok(());
+    }
+    match found.as_str() {
+        Some(scope) if scope == expected => Ok(()),
+        Some(scope) => {
+            // Scopes are written by stencil from paths; shown only if they look like one.
+            let shown = if binding::scope_of(&format!("{scope}/secrets.enc.yaml")).is_some()
+                && scope.len() <= 300
+            {
+                scope.to_owned()
+            } else {
+                "another place".to_owned()
+            };
+            Err(Diagnostic::new(format!(
+                "belongs to {shown}, not to {expected}: it was copied or moved from there, and its secrets are never rendered here"
+            ))
+            .rule(rule)
+            .at(&at)
+            .hint(format!(
+                "set the secrets {expected} needs with `stencil secrets set {path} NAME --from-stdin` (a new file is bound to its place); restore or delete this copy"
+            ))
+            .into())
+        }
+        None => Err(
+            Diagnostic::new(format!("its `{SCOPE_KEY}` entry is not a string"))
+                .rule(rule)
+                .at(&at)
+                .hint(format!(
+                    "re-create the binding with `stencil secrets bind {path}`"
+                ))
+                .into(),
+        ),
+    }
+}
+
+/// The file's age recipients against the `.sops.yaml` creation rule for its path: a
+/// recipient the rule does not list (another tenant's key, a revoked key) is refused; one
+/// the rule lists but the file lacks is a warning (run `updatekeys`).
+fn check_recipients(
+    doc: &serde_yaml::Value,
+    path: &RepoPath,
+    file: &std::sync::Arc<SourceFile>,
+    checks: &Checks<'_>,
+) -> Result<()> {
+    let rules = match &checks.rules.0 {
+        Ok(Some(rules)) => rules,
+        Ok(None) => return Ok(()),
+        Err(e) => {
+            return Err(
+                Diagnostic::new(format!("cannot check the recipients of {path}: {e}"))
+                    .rule(Rule::SecretsRecipients.name())
+                    .hint("fix .sops.yaml: it says who each tenant's secrets are encrypted for")
+                    .into(),
+            );
+        }
+    };
+    let matched = rules.matching(&[path.as_str()]).map_err(|e| {
+        Diagnostic::new(format!("cannot check the recipients of {path}: {e}"))
+            .rule(Rule::SecretsRecipients.name())
+    })?;
+    let Some(matched) = matched else {
+        return Ok(());
+    };
+    let listed: Vec<String> = matched
+        .options
+        .recipients
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if listed.is_empty() {
+        // The rule names other key types only (PGP, KMS): nothing to compare.
+        return Ok(());
+    }
+    let theirs = sops::recipients(doc);
+    let rule_name = match &matched.path_regex {
+        Some(regex) => format!("creation rule {} (`path_regex: {regex}`)", matched.number),
+        None => format!("creation rule {}", matched.number),
+    };
+    let foreign: Vec<&String> = theirs
+        .iter()
+        .filter(|r| !listed.contains(&r.trim().to_owned()))
+        .collect();
+    if let Some(first) = foreign.first() {
+        let line = file
+            .text
+            .lines()
+            .position(|l| l.contains(first.as_str()))
+            .and_then(|i| u32::try_from(i + 1).ok())
+            .unwrap_or(1);
+        let at = Origin::new(file, line, 1);
+        let list = foreign
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let message = format!(
+            "is encrypted for {list}, which .sops.yaml's {rule_name} does not list for this path (it lists {})",
+            listed.join(", ")
+        );
+        if checks.allow_recipients {
+            tracing::warn!(
+                "{} {}:{} {message} (allowed by a policy exception)",
+                Rule::SecretsRecipients.name(),
+                path,
+                line
+            );
+        } else {
+            return Err(Diagnostic::new(message)
+                .rule(Rule::SecretsRecipients.name())
+                .at(&at)
+                .hint(format!(
+                    "a key holder re-wraps it for the rule's recipients with `stencil secrets updatekeys {path}`; if it came from another tenant, set its values here with `stencil secrets set` instead"
+                ))
+                .into());
+        }
+    }
+    let missing: Vec<&str> = listed
+        .iter()
+        .filter(|r| !theirs.iter().any(|t| t.trim() == r.as_str()))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        tracing::warn!(
+            "{path} is not encrypted for {} ({rule_name} of .sops.yaml lists it); run `stencil secrets updatekeys {path}`",
+            missing.join(", ")
+        );
+    }
+    Ok(())
 }

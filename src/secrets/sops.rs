@@ -9,12 +9,9 @@ use rops::cryptography::cipher::AES256GCM;
 use rops::cryptography::hasher::SHA512;
 use rops::file::RopsFile;
 use rops::file::format::YamlFileFormat;
-use rops::file::state::EncryptedFile;
 use serde_yaml::Value;
 
 use super::keys::Keys;
-
-type EncryptedYaml = RopsFile<EncryptedFile<AES256GCM, SHA512>, YamlFileFormat>;
 
 /// Why a SOPS file could not be read. Messages hold no secret material.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,49 +198,10 @@ pub fn sealed(doc: &Value) -> Value {
     out
 }
 
-/// Decrypts a SOPS document with the keys exported to rops, verifying the MAC. Returns the
-/// plaintext document without the `sops` metadata.
+/// Decrypts a SOPS document with our keys, verifying the MAC. Returns the plaintext
+/// document without the `sops` metadata.
 pub fn decrypt(doc: &Value, keys: &Keys) -> Result<Value, SopsError> {
-    let recipients = recipients(doc);
-    let ours = keys.recipients();
-    let for_whom = if recipients.is_empty() {
-        "no age recipient (other key types are not supported)".to_owned()
-    } else {
-        recipients.join(", ")
-    };
-    if recipients.is_empty() {
-        return Err(error(
-            format!("is encrypted for {for_whom}"),
-            "stencil decrypts age-encrypted SOPS files; re-encrypt it for an age recipient",
-        ));
-    }
-    if !recipients.iter().any(|r| ours.contains(r)) {
-        let have = if keys.is_empty() {
-            "no age key was found (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, ~/.config/sops/age/keys.txt)"
-                .to_owned()
-        } else {
-            format!(
-                "the age keys found ({}) are for {}",
-                keys.sources.join(", "),
-                ours.join(", ")
-            )
-        };
-        return Err(error(
-            format!("cannot be decrypted: it is encrypted for {for_whom}, and {have}"),
-            "provide a private key for one of those recipients in SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or ask a holder to add yours with `stencil secrets updatekeys`",
-        ));
-    }
-    check_enc_shapes(doc)?;
-    // rops is handed only documents whose ENC values have the shape sops writes (it panics
-    // on others, see `check_enc_shapes`); should it still panic, that is this file's error,
-    // not a crash.
-    let outcome = std::panic::catch_unwind(|| decrypt_with_rops(doc, &for_whom));
-    outcome.unwrap_or_else(|_| {
-        Err(error(
-            "could not be read: the SOPS library failed on it",
-            "re-encrypt the file with `stencil secrets encrypt` or `sops -e`; never edit ENC[...] values by hand",
-        ))
-    })
+    open(doc, keys).map(|(plain, _)| plain)
 }
 
 /// Refuses `ENC[...]` values (the MAC's included) that rops would panic on: sops writes a
@@ -271,69 +229,156 @@ fn check_enc_shapes(doc: &Value) -> Result<(), SopsError> {
     }
 }
 
-fn decrypt_with_rops(doc: &Value, for_whom: &str) -> Result<Value, SopsError> {
-    let file: EncryptedYaml = serde_yaml::from_value(strip_empty(doc)).map_err(|e| {
+/// `T` from the bytes of a data key: rops' data key type is not exported, so it is named
+/// only by inference.
+fn convert<T: TryFrom<Vec<u8>>>(bytes: Vec<u8>) -> Option<T> {
+    T::try_from(bytes).ok()
+}
+
+/// Decrypts any SOPS YAML document (nesting, typed values, partial encryption,
+/// `mac_only_encrypted`) through rops' map and MAC code with a data key we unwrapped
+/// ourselves. rops' own `RopsFile::decrypt` would look for private keys in the process
+/// environment (`ROPS_AGE`), where stencil never puts them.
+fn decrypt_with_rops(doc: &Value, key: &[u8], for_whom: &str) -> Result<Value, SopsError> {
+    use rops::file::format::RopsFileFormatMap;
+    use rops::file::map::state::{DecryptedMap, EncryptedMap};
+    use rops::file::metadata::RopsFileMetadata;
+    use rops::file::metadata::state::{DecryptedMetadata, EncryptedMetadata};
+    use rops::file::state::DecryptedFile;
+
+    let rewrite = "re-encrypt the file with `stencil secrets encrypt` or `sops -e`; never edit ENC[...] values by hand";
+    let malformed = |e: serde_yaml::Error| {
         let detail = e.to_string();
         let what = if detail.contains("ENC prefix") {
             "holds a value that is not encrypted (a plaintext value in an encrypted file)"
         } else {
             "has malformed SOPS metadata or values"
         };
-        error(what, "re-encrypt the file with `stencil secrets encrypt` or `sops -e`; never edit ENC[...] values by hand")
+        error(what, rewrite)
+    };
+    let tampered = || {
+        error(
+            "failed its MAC check: the file was changed after it was encrypted",
+            "restore the file from git, or re-create the value with `stencil secrets set`",
+        )
+    };
+    let Value::Mapping(mut body) = strip_empty(doc) else {
+        return Err(error("is not a mapping", rewrite));
+    };
+    let meta = body
+        .remove("sops")
+        .ok_or_else(|| error("has no `sops` metadata", rewrite))?;
+    let meta: RopsFileMetadata<EncryptedMetadata<AES256GCM, SHA512>> =
+        serde_yaml::from_value(meta).map_err(malformed)?;
+    let map: RopsFileFormatMap<EncryptedMap<AES256GCM>, YamlFileFormat> =
+        serde_yaml::from_value(Value::Mapping(body)).map_err(malformed)?;
+    let RopsFileMetadata {
+        intregation,
+        last_modified,
+        mac,
+        partial_encryption,
+        mac_only_encrypted,
+    } = meta;
+    let data_key = convert(key.to_vec()).ok_or_else(|| {
+        error(
+            format!("has a data key of the wrong size (encrypted for {for_whom})"),
+            "restore the file from git",
+        )
     })?;
-    let decrypted = file.decrypt::<YamlFileFormat>().map_err(|e| {
-        // rops does not export its error type; its variant name is all we read (its message
-        // may hold MACs, so it is never shown).
-        let debug = format!("{e:?}");
-        let variant = debug.split(['(', ' ', '{']).next().unwrap_or_default();
-        match variant {
-            "MacMismatch" => error(
-                "failed its MAC check: the file was changed after it was encrypted",
-                "restore the file from git, or re-create the value with `stencil secrets set`",
-            ),
-            "DecryptValue" => error(
-                "failed its MAC check: a value's ciphertext was changed after it was encrypted (its AES-GCM tag does not match)",
-                "restore the file from git, or re-create the value with `stencil secrets set`",
-            ),
-            "Metadata" => error(
-                format!("failed its MAC check, or its data key could not be unwrapped (encrypted for {for_whom})"),
-                "restore the file from git; if it is intact, check that your key matches a recipient",
-            ),
-            _ => error(
-                "holds a value that is not a valid ENC[...] value",
-                "re-encrypt the file with `stencil secrets encrypt` or `sops -e`; never edit ENC[...] values by hand",
-            ),
-        }
+    let stored = mac
+        .decrypt(&data_key, &last_modified)
+        .map_err(|_| tampered())?;
+    let internal = map
+        .to_internal(partial_encryption.as_ref())
+        .map_err(|_| error("holds a value that is not a valid ENC[...] value", rewrite))?;
+    let decrypted = internal.decrypt(&data_key).map_err(|_| {
+        error(
+            "failed its MAC check: a value's ciphertext was changed after it was encrypted (its AES-GCM tag does not match)",
+            "restore the file from git, or re-create the value with `stencil secrets set`",
+        )
     })?;
-    let plain = Value::Mapping(decrypted.into_inner_map());
+    let metadata = RopsFileMetadata::<DecryptedMetadata<SHA512>> {
+        intregation,
+        last_modified,
+        mac: stored.clone(),
+        partial_encryption,
+        mac_only_encrypted,
+    };
+    let file = RopsFile::<DecryptedFile<SHA512>, YamlFileFormat>::new(decrypted, metadata);
+    let plain = serde_yaml::to_value(file.map())
+        .map_err(|_| error("could not be read back", "report this as a bug"))?;
+    let Value::Mapping(plain_map) = &plain else {
+        return Err(error("is not a mapping", rewrite));
+    };
+    // `set_map` recomputes the MAC over the map, as sops does; it must equal the stored one.
+    let again =
+        RopsFileFormatMap::<DecryptedMap, YamlFileFormat>::from_inner_map(plain_map.clone());
+    let recomputed = file.set_map(again).map_err(|_| tampered())?;
+    if recomputed.metadata().mac != stored {
+        return Err(tampered());
+    }
     Ok(restore(doc, &plain))
 }
 
 /// Decrypts a SOPS document and returns it with its data key (the key of the keyed
-/// checksums), unwrapping the data key once.
+/// checksums), unwrapping the data key once, with the identities in `keys` (never through
+/// the environment).
 ///
-/// Unwrapping is an X25519 agreement per file, the largest cost of a large render (rops
-/// unwraps the key itself and does not hand it out, so decrypting through rops and then
-/// reading the key would unwrap twice). For the files stencil reads (a flat mapping of
-/// string values, fully encrypted, no partial-encryption settings) the values and the MAC are
-/// checked here with the unwrapped key; anything else, and any file that does not check out
-/// here, goes through rops, whose verdict (and error message) is the one reported.
+/// Unwrapping is an X25519 agreement per file, the largest cost of a large render. For the
+/// files stencil reads (a flat mapping of string values, fully encrypted, no
+/// partial-encryption settings) the values and the MAC are checked here with the unwrapped
+/// key; anything else, and any file that does not check out here, goes through rops' map
+/// and MAC code, whose verdict (and error message) is the one reported.
 pub fn open(doc: &Value, keys: &Keys) -> Result<(Value, zeroize::Zeroizing<Vec<u8>>), SopsError> {
     let theirs = recipients(doc);
-    // Unwrapping fails (after a costly attempt) unless one of our keys is a recipient; then
-    // rops' decrypt below reports it.
-    let key = if keys.recipients().iter().any(|r| theirs.contains(r)) {
-        data_key(doc, keys).ok()
-    } else {
-        None
-    };
-    match key {
-        Some(key) => match decrypt_flat(doc, &key) {
-            Some(plain) => Ok((plain, key)),
-            None => Ok((decrypt(doc, keys)?, key)),
-        },
-        None => Ok((decrypt(doc, keys)?, data_key(doc, keys)?)),
+    if theirs.is_empty() {
+        return Err(error(
+            "is encrypted for no age recipient (other key types are not supported)",
+            "stencil decrypts age-encrypted SOPS files; re-encrypt it for an age recipient",
+        ));
     }
+    let for_whom = theirs.join(", ");
+    let ours = keys.recipients();
+    if !theirs.iter().any(|r| ours.contains(r)) {
+        let mut have = if keys.is_empty() {
+            "no age key was found (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, ~/.config/sops/age/keys.txt)"
+                .to_owned()
+        } else {
+            format!(
+                "the age keys found ({}) are for {}",
+                keys.sources().join(", "),
+                ours.join(", ")
+            )
+        };
+        if !keys.problems().is_empty() {
+            have = format!("{have}; {}", keys.problems().join("; "));
+        }
+        return Err(error(
+            format!("cannot be decrypted: it is encrypted for {for_whom}, and {have}"),
+            "provide a private key for one of those recipients in SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or ask a holder to add yours with `stencil secrets updatekeys`",
+        ));
+    }
+    check_enc_shapes(doc)?;
+    let key = data_key(doc, keys).map_err(|_| {
+        error(
+            format!("failed its MAC check, or its data key could not be unwrapped (encrypted for {for_whom})"),
+            "restore the file from git; if it is intact, check that your key matches a recipient",
+        )
+    })?;
+    if let Some(plain) = decrypt_flat(doc, &key) {
+        return Ok((plain, key));
+    }
+    // rops is handed only documents whose ENC values have the shape sops writes (it panics
+    // on others, see `check_enc_shapes`); should it still panic, that is this file's error,
+    // not a crash.
+    let outcome = std::panic::catch_unwind(|| decrypt_with_rops(doc, &key, &for_whom));
+    let plain = outcome.unwrap_or_else(|_| {
+        Err(error(
+            "could not be read: the SOPS library failed on it",
+            "re-encrypt the file with `stencil secrets encrypt` or `sops -e`; never edit ENC[...] values by hand",
+        ))
+    })?;
+    Ok((plain, key))
 }
 
 /// One `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` value, decoded.
@@ -439,6 +484,98 @@ fn decrypt_flat(doc: &Value, key: &[u8]) -> Option<Value> {
         .map(|b| format!("{b:02X}"))
         .collect();
     (stored == computed.as_bytes()).then_some(Value::Mapping(plain))
+}
+
+/// AES-256-GCM with a fresh 32-byte nonce, as sops writes a value: `ENC[AES256_GCM,…]`.
+fn seal_value(key: &[u8], plain: &[u8], aad: &[u8]) -> Option<String> {
+    use aes_gcm::aead::consts::U32;
+    use aes_gcm::aead::generic_array::GenericArray;
+    use aes_gcm::{AeadInPlace as _, AesGcm, KeyInit as _, aes::Aes256};
+    use base64::Engine as _;
+    let mut iv = [0u8; 32];
+    getrandom::getrandom(&mut iv).ok()?;
+    let cipher = AesGcm::<Aes256, U32>::new_from_slice(key).ok()?;
+    let mut buffer = plain.to_vec();
+    let tag = cipher
+        .encrypt_in_place_detached(GenericArray::from_slice(&iv), aad, &mut buffer)
+        .ok()?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    Some(format!(
+        "ENC[AES256_GCM,data:{},iv:{},tag:{},type:str]",
+        b64.encode(&buffer),
+        b64.encode(iv),
+        b64.encode(tag)
+    ))
+}
+
+/// Now as sops writes `lastmodified`: RFC 3339, UTC, whole seconds.
+fn rfc3339_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rest = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// Adds one string entry, first, to a file of the shape the fast path reads (a flat mapping
+/// of encrypted strings, no partial encryption) without touching the other values: same
+/// data key, same ciphertexts; only the new entry, `lastmodified` and the MAC change, as
+/// when sops adds a key. `None` when the file has another shape (or does not verify).
+pub fn prepend_value(doc: &Value, key: &[u8], name: &str, value: &str) -> Option<String> {
+    use sha2::{Digest as _, Sha512};
+    let plain = decrypt_flat(doc, key)?;
+    let map = doc.as_mapping()?;
+    if map.contains_key(name) {
+        return None;
+    }
+    let mut out = serde_yaml::Mapping::with_capacity(map.len() + 1);
+    let mut hasher = Sha512::new();
+    out.insert(
+        Value::from(name),
+        Value::from(seal_value(
+            key,
+            value.as_bytes(),
+            format!("{name}:").as_bytes(),
+        )?),
+    );
+    hasher.update(value.as_bytes());
+    for (k, v) in map {
+        if k.as_str() == Some("sops") {
+            continue;
+        }
+        hasher.update(plain.get(k)?.as_str()?.as_bytes());
+        out.insert(k.clone(), v.clone());
+    }
+    let mac: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let mut meta = doc.get("sops")?.as_mapping()?.clone();
+    let now = rfc3339_now();
+    meta.insert(
+        Value::from("mac"),
+        Value::from(seal_value(key, mac.as_bytes(), now.as_bytes())?),
+    );
+    meta.insert(Value::from("lastmodified"), Value::from(now));
+    out.insert(Value::from("sops"), Value::Mapping(meta));
+    serde_yaml::to_string(&Value::Mapping(out)).ok()
 }
 
 /// How to encrypt: recipients and sops' partial-encryption settings.
@@ -627,6 +764,30 @@ mod tests {
         let (theirs, s2, e2) = get(doc, other);
         let swapped = format!("{}{}{}", &mine[..s1], &theirs[s2..e2], &mine[e1..]);
         doc[key] = Value::String(swapped);
+    }
+
+    #[test]
+    fn a_prepended_value_keeps_the_others_and_verifies() {
+        let keys = demo_keys();
+        let doc = encrypted(&keys, "A: one\nB: two\n");
+        let key = data_key(&doc, &keys).expect("data key");
+        let text = prepend_value(&doc, &key, "x/y", "first").expect("flat file");
+        let added = parse(&text).expect("parse");
+        assert_eq!(added["A"], doc["A"]);
+        assert_eq!(added["B"], doc["B"]);
+        let (plain, same_key) = open(&added, &keys).expect("verifies");
+        assert_eq!(*same_key, *key);
+        let expected: Value = serde_yaml::from_str("x/y: first\nA: one\nB: two\n").expect("YAML");
+        assert_eq!(plain, expected);
+        // The new entry is first and the MAC covers it.
+        let mut tampered = added.clone();
+        tampered["x/y"] = doc["A"].clone();
+        assert!(open(&tampered, &keys).is_err());
+        let stamp = added["sops"]["lastmodified"].as_str().expect("stamp");
+        assert!(
+            stamp.len() == 20 && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
+            "{stamp}"
+        );
     }
 
     #[test]

@@ -230,6 +230,11 @@ fn write_stencil_tenant(
         let env: String = app.env.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
         write(&dir.join("env.yaml"), &env)?;
         let mut plain = serde_yaml::Mapping::new();
+        // Bound to its place, as `stencil secrets set` writes it.
+        plain.insert(
+            crate::secrets::binding::SCOPE_KEY.into(),
+            format!("tenants/{name}/{service}").into(),
+        );
         for (k, v) in &app.secrets {
             plain.insert((*k).into(), v.as_str().into());
         }
