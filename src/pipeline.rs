@@ -138,6 +138,8 @@ pub struct Renderer<'a> {
     pub yaml_only: bool,
     sealed: AtomicBool,
     sensitive: Option<GlobSet>,
+    /// The hosts each tenant serves, so that no two tenants claim one.
+    hosts: policy::HostClaims,
 }
 
 impl<'a> Renderer<'a> {
@@ -152,6 +154,7 @@ impl<'a> Renderer<'a> {
             yaml_only: false,
             sealed: AtomicBool::new(false),
             sensitive: sensitive_env(repo)?,
+            hosts: policy::HostClaims::default(),
             engine: template::engine(),
             platform: Platform::new(&repo.settings, &repo.settings_node)?,
         })
@@ -211,6 +214,14 @@ impl<'a> Renderer<'a> {
             service,
             &self.platform.exceptions,
         )?;
+        policy::check_shared_infra(
+            &objects,
+            &workload,
+            tenant,
+            &self.repo.settings,
+            &self.platform,
+        )?;
+        self.hosts.record(tenant.name.as_str(), &objects);
         if self.redact_secrets {
             build::redact(
                 &mut objects,
@@ -341,6 +352,7 @@ impl<'a> Renderer<'a> {
             }
             previous = Some(objects);
         }
+        problems.extend(self.hosts.conflicts());
         Error::unless(problems, ())
     }
 }

@@ -269,6 +269,7 @@ pub fn load_repo_lenient(loader: &Loader<'_>) -> Result<(Repo, Option<Error>)> {
         }
     }
     check_namespaces(&tenants, &mut problems);
+    check_domains(&tenants, &mut problems);
     let repo = Repo {
         settings,
         settings_node,
@@ -450,17 +451,24 @@ fn load_tenant(
         },
     };
     if let Some(ns) = &namespace
-        && (ns.as_str() == "default"
-            || ns.as_str().starts_with("kube-")
-            || settings
-                .reserved_namespaces
-                .iter()
-                .any(|r| r == ns.as_str()))
+        && let Some(why) = crate::model::reserved_namespace(settings, ns.as_str())
     {
         problems.push(
-            Diagnostic::new(format!("tenant `{name}` would render into the reserved namespace `{ns}`"))
+            Diagnostic::new(format!("tenant `{name}` would render into the reserved namespace `{ns}`: {why}"))
                 .at(&at("namespace"))
-                .hint("`default`, `kube-*` and stencil.yaml's reservedNamespaces belong to the platform; give the tenant a namespace of its own")
+                .rule(crate::model::Rule::ReservedNamespace.name())
+                .hint("`default`, `kube-*`, the platform's own namespaces, every namespace stencil.yaml names and its reservedNamespaces belong to the platform; give the tenant a namespace of its own (`namespace:` in tenant.yaml)")
+                .into(),
+        );
+    }
+    if let Some(domain) = &spec.domain
+        && let Err(msg) = crate::model::check_tenant_domain(domain, settings)
+    {
+        problems.push(
+            Diagnostic::new(msg)
+                .at(&at("domain"))
+                .rule(crate::model::Rule::TenantHosts.name())
+                .hint("a tenant's domain is its own: a subdomain such as <tenant>.<environment domain>; its hosts are those tenancy.hosts in stencil.yaml allows under it")
                 .into(),
         );
     }
@@ -538,6 +546,36 @@ fn load_tenant(
         }),
         // Both `None` cases pushed a problem above, so this branch is never taken.
         _ => Err(Diagnostic::new(format!("invalid tenant {name}")).into()),
+    }
+}
+
+/// No two tenants have the same domain, nor one under the other's: `*.{tenant.domain}` hosts
+/// would overlap.
+fn check_domains(tenants: &[Tenant], problems: &mut Vec<Error>) {
+    let domains: Vec<(&Tenant, &str)> = tenants
+        .iter()
+        .filter_map(|t| Some((t, t.spec.domain.as_deref()?)))
+        .collect();
+    for (i, (tenant, domain)) in domains.iter().enumerate() {
+        let other = domains.iter().enumerate().find(|(j, (_, d))| {
+            *j != i && crate::model::covers(d, domain)
+        });
+        if let Some((_, (owner, owned))) = other {
+            let origin = tenant
+                .node
+                .get("domain")
+                .map_or_else(|| tenant.node.origin.clone(), |n| n.origin.clone());
+            problems.push(
+                Diagnostic::new(format!(
+                    "tenant `{}` has domain `{domain}`, which is (under) tenant `{}`'s domain `{owned}`",
+                    tenant.name, owner.name
+                ))
+                .at(&origin)
+                .rule(crate::model::Rule::TenantHosts.name())
+                .hint("each tenant's domain is its own; neither may be under the other")
+                .into(),
+            );
+        }
     }
 }
 

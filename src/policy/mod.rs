@@ -8,6 +8,7 @@
 
 mod canary;
 mod fields;
+mod infra;
 mod objects;
 mod platform;
 
@@ -26,6 +27,7 @@ pub use canary::CanaryPlan;
 use fields::{
     check_int_or_percent, check_metadata_map, check_probes, check_quantities, check_resources,
 };
+pub use infra::HostClaims;
 pub use objects::check_objects;
 pub use platform::{Platform, WorkspacePlan, check_group, check_workspace, quantity_value};
 
@@ -46,6 +48,26 @@ pub struct Workload {
     pub canary: Option<CanaryPlan>,
     /// Where the service is defined, for hints.
     pub origin: Origin,
+}
+
+/// Checks what built objects (patches, extra objects) claim of the shared infrastructure:
+/// SSM paths, hosts, platform annotations, IAM roles.
+pub fn check_shared_infra(
+    objects: &[crate::build::Object],
+    workload: &Workload,
+    tenant: &Tenant,
+    settings: &RepoSettings,
+    platform: &Platform,
+) -> Result<()> {
+    infra::check_objects(
+        objects,
+        &workload.spec,
+        tenant,
+        &workload.service,
+        settings,
+        &platform.tenancy,
+        &platform.exceptions,
+    )
 }
 
 /// A checked image reference.
@@ -184,6 +206,16 @@ pub fn check_spec(
             .at(&origin_of(tree, &["featureFlags", "ssmPrefix"])),
         );
     }
+    infra::check_spec(
+        tree,
+        &spec,
+        tenant,
+        service,
+        settings,
+        &platform.tenancy,
+        exceptions,
+        &mut problem,
+    );
     let instance = format!("{}-{service}", tenant.name);
     if let Err(msg) = check_dns_label(&instance, 63) {
         problem(
