@@ -221,7 +221,8 @@ impl<'a> Renderer<'a> {
             &self.repo.settings,
             &self.platform,
         )?;
-        self.hosts.record(tenant.name.as_str(), &objects);
+        self.hosts
+            .record(tenant.name.as_str(), &objects, &resolved.tree);
         if self.redact_secrets {
             build::redact(
                 &mut objects,

@@ -225,13 +225,24 @@ fn extra_external_secrets_read_only_the_tenant_prefix() {
 
 #[test]
 fn tenants_bring_no_secret_stores_and_push_only_under_their_prefix() {
-    for kind in ["SecretStore", "ClusterSecretStore", "ClusterExternalSecret"] {
+    for (kind, needle) in [
+        ("SecretStore", "ssm-prefix tenants/acme/api/values.yaml:2"),
+        // Refused as cluster-scoped already; whichever rule says so, never rendered.
+        ("ClusterSecretStore", "tenants/acme/api/values.yaml:2"),
+        ("ClusterExternalSecret", "tenants/acme/api/values.yaml:2"),
+    ] {
         with_values(&format!(
             "extraObjects:\n  - apiVersion: external-secrets.io/v1\n    kind: {kind}\n    metadata: {{ name: mine }}\n    spec:\n      provider: {{ aws: {{ service: ParameterStore, region: us-east-1 }} }}\n"
         ))
         .run(&["render"])
-        .fails(&["ssm-prefix tenants/acme/api/values.yaml:2", kind]);
+        .fails(&[needle, kind]);
     }
+    // Generators mint credentials with the operator's identity.
+    with_values(
+        "extraObjects:\n  - apiVersion: generators.external-secrets.io/v1alpha1\n    kind: ECRAuthorizationToken\n    metadata: { name: ecr }\n    spec: { region: us-east-1 }\n",
+    )
+    .run(&["render"])
+    .fails(&["ssm-prefix tenants/acme/api/values.yaml:2", "ECRAuthorizationToken"]);
     let push = |key: &str| {
         format!(
             "extraObjects:\n  - apiVersion: external-secrets.io/v1alpha1\n    kind: PushSecret\n    metadata: {{ name: push }}\n    spec:\n      secretStoreRefs: [{{ name: aws-parameter-store, kind: ClusterSecretStore }}]\n      selector: {{ secret: {{ name: api-env }} }}\n      data:\n        - match: {{ secretKey: X, remoteRef: {{ remoteKey: {key} }} }}\n"
@@ -404,7 +415,16 @@ fn two_tenants_never_claim_one_host() {
             "ingress: { host: api-a-b.dev.example.com }\n",
         );
     repo.run(&["render"])
-        .fails(&["tenant-hosts", "api-a-b.dev.example.com", "a-b", "tenants/b/api/values.yaml"]);
+        .fails(&[
+            "tenant-hosts tenants/b/api/values.yaml:1",
+            "`api-a-b.dev.example.com` is claimed by tenants a-b, b",
+            "tenants/a-b/api/values.yaml:1",
+        ]);
+    // `validate` says so too, and `argocd generate` of one of them cannot know: the
+    // repository-wide render in CI is where two tenants meet.
+    let run = repo.run(&["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("claimed by tenants a-b, b"), "{}", run.stderr);
 }
 
 #[test]

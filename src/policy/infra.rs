@@ -770,23 +770,26 @@ fn served_hosts(object: &Object) -> Vec<String> {
 /// Which tenant claims which host, across a render: two tenants never serve one host.
 #[derive(Default)]
 pub struct HostClaims {
-    /// Host -> tenant -> where (the first object claiming it).
-    hosts: Mutex<BTreeMap<String, BTreeMap<String, String>>>,
+    /// Host -> tenant -> where it claims it (the first object's origin, else the line that
+    /// set `ingress.host`).
+    hosts: Mutex<BTreeMap<String, BTreeMap<String, Option<Origin>>>>,
 }
 
 impl HostClaims {
-    /// Records the hosts a tenant's objects serve.
-    pub fn record(&self, tenant: &str, objects: &[Object]) {
+    /// Records the hosts a tenant's objects serve; `tree` is the service definition they
+    /// were built from.
+    pub fn record(&self, tenant: &str, objects: &[Object], tree: &Node) {
         let mut hosts = match self.hosts.lock() {
             Ok(h) => h,
             Err(poisoned) => poisoned.into_inner(),
         };
+        let host_line = tree
+            .get("ingress")
+            .and_then(|i| i.get("host"))
+            .map(|n| n.origin.clone());
         for object in objects {
             for host in served_hosts(object) {
-                let at = object
-                    .origin
-                    .as_ref()
-                    .map_or_else(|| object.describe(), ToString::to_string);
+                let at = object.origin.clone().or_else(|| host_line.clone());
                 hosts
                     .entry(host)
                     .or_default()
@@ -807,14 +810,19 @@ impl HostClaims {
             .filter(|(_, tenants)| tenants.len() > 1)
             .map(|(host, tenants)| {
                 let names: Vec<&str> = tenants.keys().map(String::as_str).collect();
+                let last = tenants.values().last().and_then(Option::as_ref);
                 let mut d = Diagnostic::new(format!(
                     "host `{host}` is claimed by tenants {}",
                     names.join(", ")
                 ))
+                .at_opt(last)
                 .rule(Rule::TenantHosts.name())
                 .hint("a host belongs to one tenant; rename one (tenancy.hosts in stencil.yaml says which hosts are whose)");
                 for (tenant, at) in tenants {
-                    d = d.note(format!("tenant {tenant}: {at}"));
+                    d = d.note(match at {
+                        Some(at) => format!("tenant {tenant} at {at}"),
+                        None => format!("tenant {tenant}"),
+                    });
                 }
                 Error::from(d)
             })
