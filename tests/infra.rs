@@ -628,3 +628,23 @@ fn generate_refuses_another_destination_namespace() {
         )
         .ok();
 }
+
+#[test]
+fn generate_of_the_applications_renders_only_into_argocds_namespace() {
+    let repo = Repo::example();
+    let root_app = |ns: &str| {
+        repo.generate_env(
+            "momcorp",
+            "apiserver",
+            &[
+                ("ARGOCD_ENV_TENANT", None),
+                ("ARGOCD_ENV_SERVICE", None),
+                ("ARGOCD_ENV_APPS", Some("applications")),
+                ("ARGOCD_APP_NAMESPACE", Some(ns)),
+            ],
+        )
+    };
+    root_app("tenant-momcorp").fails(&["destination namespace is `tenant-momcorp`", "`argocd`"]);
+    let run = root_app("argocd").ok();
+    assert!(run.stdout.contains("kind: Application"));
+}

@@ -33,7 +33,7 @@ canary:
 /// an autoscaler (Flagger scales the primary).
 fn canary_base() -> String {
     format!(
-        "{}ingress: {{ host: api.example.com }}\nautoscaling: {{ maxReplicas: 4 }}\n",
+        "{}ingress: {{ host: \"api-{{{{ tenant.name }}}}.example.com\" }}\nautoscaling: {{ maxReplicas: 4 }}\n",
         common::SERVICE_YAML
     )
 }
@@ -460,7 +460,10 @@ fn a_canary_needs_what_flagger_needs() {
         canary["spec"]["service"]["gatewayRefs"][0]["name"],
         "public"
     );
-    assert_eq!(canary["spec"]["service"]["hosts"][0], "api.example.com");
+    assert_eq!(
+        canary["spec"]["service"]["hosts"][0],
+        "api-acme.example.com"
+    );
     // Flagger's HTTPRoute serves the host: no Ingress.
     assert!(!run.docs().iter().any(|d| d["kind"] == "Ingress"));
     // The PDB protects the primary's pods, which Flagger labels <service>-primary.
@@ -619,6 +622,11 @@ fn policy_list_names_every_rule_with_its_rationale() {
         "quota-ceiling",
         "canary-minimum",
         "platform-objects",
+        "reserved-namespace",
+        "ssm-prefix",
+        "tenant-hosts",
+        "platform-annotations",
+        "iam-role-arn",
     ] {
         assert!(
             run.stdout.lines().any(|l| l.starts_with(&format!("{id} "))),
@@ -626,7 +634,7 @@ fn policy_list_names_every_rule_with_its_rationale() {
             run.stdout
         );
     }
-    assert_eq!(run.stdout.matches("why: ").count(), 11, "{}", run.stdout);
+    assert_eq!(run.stdout.matches("why: ").count(), 16, "{}", run.stdout);
     // JSON, with the exceptions the repository grants under their rule.
     let exception = "policy:\n  exceptions:\n    - rule: resources\n      services: [api]\n      reason: sized by VPA (PLAT-9)\n";
     let run = with_settings(exception)

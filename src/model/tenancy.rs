@@ -81,6 +81,7 @@ fn default_hosts() -> Vec<String> {
         "{tenant.domain}".into(),
         "*.{tenant.domain}".into(),
         "*-{tenant.name}.{environment.domain}".into(),
+        "*-{tenant.name}.{repo.domain}".into(),
     ]
 }
 
@@ -136,8 +137,7 @@ impl Placeholders<'_> {
                 "tenant.namespace" => Some(self.tenant_namespace),
                 "tenant.domain" => self.tenant_domain,
                 "environment.name" => Some(self.environment_name),
-                // An environment without a domain of its own serves under the repo domain.
-                "environment.domain" => self.environment_domain.or(self.repo_domain),
+                "environment.domain" => self.environment_domain,
                 "repo.name" => Some(self.repo_name),
                 "repo.domain" => self.repo_domain,
                 "registry.account" => self.registry_account,
@@ -300,9 +300,10 @@ mod tests {
             Some("/plat/dev/tenants/acme/")
         );
         assert_eq!(
-            p.fill("*-{tenant.name}.{environment.domain}").as_deref(),
+            p.fill("*-{tenant.name}.{repo.domain}").as_deref(),
             Some("*-acme.example.com")
         );
+        assert_eq!(p.fill("*-{tenant.name}.{environment.domain}"), None);
         assert_eq!(p.fill("*.{tenant.domain}"), None);
         assert_eq!(p.fill("{registry.account}"), None);
         assert_eq!(p.fill("{tenant.unknown}"), None);

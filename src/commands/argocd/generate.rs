@@ -322,6 +322,17 @@ pub fn run(global: &Global, keys: &Keys) -> Outcome {
             let Some(loaded) = repo.tenants.first() else {
                 return Err(Diagnostic::new(format!("no tenant `{tenant}`")).into());
             };
+            let selection = match service {
+                Some(service) => {
+                    loaded.check_runs(service)?;
+                    Selection::new(
+                        &[globset::escape(tenant)],
+                        &[globset::escape(service)],
+                        None,
+                    )?
+                }
+                None => Selection::new(&[globset::escape(tenant)], &[], None)?.workspace_only(),
+            };
             if let Some(namespace) = &env.app_namespace
                 && namespace != loaded.namespace.as_str()
             {
@@ -339,17 +350,6 @@ pub fn run(global: &Global, keys: &Keys) -> Outcome {
                 .hint("point the Application's spec.destination.namespace at the tenant's namespace (`stencil argocd apps` writes it so)")
                 .into());
             }
-            let selection = match service {
-                Some(service) => {
-                    loaded.check_runs(service)?;
-                    Selection::new(
-                        &[globset::escape(tenant)],
-                        &[globset::escape(service)],
-                        None,
-                    )?
-                }
-                None => Selection::new(&[globset::escape(tenant)], &[], None)?.workspace_only(),
-            };
             Renderer::new(&loader, &repo, keys)?.render(&selection)?
         }
     };
