@@ -69,7 +69,14 @@ canary:
   smokeTest: { url: http://loadtester.lt-ns/ }
 reservedNamespaces: [billing]
 ";
-    for ns in ["cd-system", "probes", "edge-gw", "metrics-ns", "lt-ns", "billing"] {
+    for ns in [
+        "cd-system",
+        "probes",
+        "edge-gw",
+        "metrics-ns",
+        "lt-ns",
+        "billing",
+    ] {
         with_settings(settings)
             .file(
                 "tenants/acme/tenant.yaml",
@@ -205,7 +212,10 @@ fn extra_external_secrets_read_only_the_tenant_prefix() {
     ] {
         with_values(&extra_external_secret(spec))
             .run(&["render"])
-            .fails(&["ssm-prefix tenants/acme/api/values.yaml:2", "ExternalSecret"]);
+            .fails(&[
+                "ssm-prefix tenants/acme/api/values.yaml:2",
+                "ExternalSecret",
+            ]);
     }
     // Whatever the store: the key is what names the parameter.
     with_values(
@@ -299,7 +309,10 @@ fn ingress_hosts_are_the_tenants_own() {
     ] {
         acme_with_domain(&format!("ingress:\n  host: \"{host}\"\n"))
             .run(&["render"])
-            .fails(&["tenant-hosts tenants/acme/api/values.yaml:2", "tenancy.hosts"]);
+            .fails(&[
+                "tenant-hosts tenants/acme/api/values.yaml:2",
+                "tenancy.hosts",
+            ]);
     }
     for host in [
         "acme.dev.example.com",
@@ -414,17 +427,20 @@ fn two_tenants_never_claim_one_host() {
             "tenants/b/api/values.yaml",
             "ingress: { host: api-a-b.dev.example.com }\n",
         );
-    repo.run(&["render"])
-        .fails(&[
-            "tenant-hosts tenants/b/api/values.yaml:1",
-            "`api-a-b.dev.example.com` is claimed by tenants a-b, b",
-            "tenants/a-b/api/values.yaml:1",
-        ]);
+    repo.run(&["render"]).fails(&[
+        "tenant-hosts tenants/b/api/values.yaml:1",
+        "`api-a-b.dev.example.com` is claimed by tenants a-b, b",
+        "tenants/a-b/api/values.yaml:1",
+    ]);
     // `validate` says so too, and `argocd generate` of one of them cannot know: the
     // repository-wide render in CI is where two tenants meet.
     let run = repo.run(&["validate"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("claimed by tenants a-b, b"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("claimed by tenants a-b, b"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -458,9 +474,10 @@ fn alb_group_annotations_belong_to_the_platform() {
         "ingress:\n  host: api-acme.dev.example.com\n  annotations:\n    alb.ingress.kubernetes.io/conditions.api: '[{\"field\":\"host-header\",\"hostHeaderConfig\":{\"values\":[\"api.globex.dev.example.com\"]}}]'\n",
         "ingress:\n  host: api-acme.dev.example.com\n  groupName: ramparts-prod\n",
     ] {
-        with_values(values)
-            .run(&["render"])
-            .fails(&["platform-annotations tenants/acme/api/values.yaml:", "alb.ingress.kubernetes.io/"]);
+        with_values(values).run(&["render"]).fails(&[
+            "platform-annotations tenants/acme/api/values.yaml:",
+            "alb.ingress.kubernetes.io/",
+        ]);
     }
     // By patch, json or merge, and on an extra Ingress.
     for patch in [
@@ -579,7 +596,8 @@ fn iam_role_patterns_are_a_platform_setting() {
     with_values("serviceAccount: { iamRoleArn: 'arn:aws:iam::111111111111:role/acme-api' }\n")
         .run(&["render"])
         .fails(&["iam-role-arn", "tenancy.iamRoleArns"]);
-    let settings = "tenancy:\n  iamRoleArns: [\"arn:aws:iam::111111111111:role/tenants/{tenant.name}-*\"]\n";
+    let settings =
+        "tenancy:\n  iamRoleArns: [\"arn:aws:iam::111111111111:role/tenants/{tenant.name}-*\"]\n";
     with_settings(settings)
         .file(
             "tenants/acme/api/values.yaml",
@@ -647,4 +665,46 @@ fn generate_of_the_applications_renders_only_into_argocds_namespace() {
     root_app("tenant-momcorp").fails(&["destination namespace is `tenant-momcorp`", "`argocd`"]);
     let run = root_app("argocd").ok();
     assert!(run.stdout.contains("kind: Application"));
+}
+
+// ---------------------------------------------------------------------------------------
+// The settings themselves
+
+#[test]
+fn tenancy_settings_are_checked_and_exceptions_are_named() {
+    for (settings, needle) in [
+        (
+            "tenancy:\n  hosts: [\"*.example.com\"]\n",
+            "tenancy.hosts `*.example.com` does not name the tenant",
+        ),
+        (
+            "tenancy:\n  iamRoleArns: [\"arn:aws:iam::1:role/*\"]\n",
+            "tenancy.iamRoleArns",
+        ),
+        (
+            "tenancy:\n  ssmPrefix: \"/{tenant.nme}/\"\n",
+            "unknown placeholder `{tenant.nme}`",
+        ),
+        (
+            "tenancy:\n  ssmPrefix: \"/x/../{tenant.name}/\"\n",
+            "`..` segment",
+        ),
+        (
+            "policy:\n  exceptions:\n    - rule: reserved-namespace\n      reason: monitoring team\n",
+            "reserved-namespace cannot be relaxed",
+        ),
+    ] {
+        with_settings(settings)
+            .run(&["render"])
+            .fails(&["stencil.yaml:", needle]);
+    }
+    // An exception with a reason relaxes a rule for the tenants it names.
+    let exception = "policy:\n  exceptions:\n    - rule: iam-role-arn\n      tenants: [acme]\n      reason: shared reporting role until PLAT-42\n";
+    with_settings(exception)
+        .file(
+            "tenants/acme/api/values.yaml",
+            "serviceAccount: { iamRoleArn: 'arn:aws:iam::111111111111:role/reporting' }\n",
+        )
+        .run(&["render"])
+        .ok();
 }

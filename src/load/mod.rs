@@ -557,9 +557,10 @@ fn check_domains(tenants: &[Tenant], problems: &mut Vec<Error>) {
         .filter_map(|t| Some((t, t.spec.domain.as_deref()?)))
         .collect();
     for (i, (tenant, domain)) in domains.iter().enumerate() {
-        let other = domains.iter().enumerate().find(|(j, (_, d))| {
-            *j != i && crate::model::covers(d, domain)
-        });
+        let other = domains
+            .iter()
+            .enumerate()
+            .find(|(j, (_, d))| *j != i && crate::model::covers(d, domain));
         if let Some((_, (owner, owned))) = other {
             let origin = tenant
                 .node

@@ -100,8 +100,10 @@ impl TenancyRules {
                     builder.add(g);
                 }
                 Err(e) => problem(
-                    Diagnostic::new(format!("tenancy.platformAnnotations: invalid glob `{glob}`: {e}"))
-                        .at(&at("platformAnnotations")),
+                    Diagnostic::new(format!(
+                        "tenancy.platformAnnotations: invalid glob `{glob}`: {e}"
+                    ))
+                    .at(&at("platformAnnotations")),
                 ),
             }
         }
@@ -159,9 +161,8 @@ impl Claims {
             ssm_prefix: prefix
                 .as_deref()
                 .and_then(|t| ssm_segments(t.trim_end_matches('/'), true).ok()),
-            ssm_prefix_text: prefix.map_or_else(String::new, |t| {
-                format!("{}/", t.trim_end_matches('/'))
-            }),
+            ssm_prefix_text: prefix
+                .map_or_else(String::new, |t| format!("{}/", t.trim_end_matches('/'))),
             hosts: settings
                 .tenancy
                 .hosts
@@ -277,7 +278,9 @@ impl Claims {
 /// and only the characters SSM allows.
 fn ssm_segments(path: &str, allow_root: bool) -> Result<Vec<String>, String> {
     let Some(rest) = path.strip_prefix('/') else {
-        return Err(format!("`{path}` must start with `/` (a full parameter path)"));
+        return Err(format!(
+            "`{path}` must start with `/` (a full parameter path)"
+        ));
     };
     if rest.is_empty() {
         return if allow_root {
@@ -288,7 +291,9 @@ fn ssm_segments(path: &str, allow_root: bool) -> Result<Vec<String>, String> {
     }
     rest.split('/')
         .map(|s| match s {
-            "" => Err(format!("`{path}` has an empty segment (`//` or a trailing `/`)")),
+            "" => Err(format!(
+                "`{path}` has an empty segment (`//` or a trailing `/`)"
+            )),
             "." | ".." => Err(format!("`{path}` has a `{s}` segment")),
             s if !s
                 .bytes()
@@ -350,7 +355,10 @@ pub fn check_spec(
             );
         }
     }
-    if let Some(prefix) = spec.feature_flags.as_ref().and_then(|f| f.ssm_prefix.as_ref())
+    if let Some(prefix) = spec
+        .feature_flags
+        .as_ref()
+        .and_then(|f| f.ssm_prefix.as_ref())
         && let Err(msg) = claims.ssm(prefix.trim_end_matches('/'), true)
     {
         fail(
@@ -477,10 +485,7 @@ pub fn check_objects(
     let mut written: BTreeSet<(String, String)> = BTreeSet::new();
     if let Some(ingress) = &spec.ingress {
         if let Some(group) = &ingress.group_name {
-            written.insert((
-                "alb.ingress.kubernetes.io/group.name".into(),
-                group.clone(),
-            ));
+            written.insert(("alb.ingress.kubernetes.io/group.name".into(), group.clone()));
         }
         for (k, v) in ingress.annotations.iter().flatten() {
             written.insert((k.clone(), v.clone()));
@@ -596,8 +601,7 @@ fn check_object_hosts(
             {
                 hosts.extend(strings(tls.get("hosts")));
             }
-            if v.pointer("/spec/defaultBackend").is_some() || v.pointer("/spec/backend").is_some()
-            {
+            if v.pointer("/spec/defaultBackend").is_some() || v.pointer("/spec/backend").is_some() {
                 catch_all = Some("an Ingress default backend");
             }
         }
@@ -648,7 +652,10 @@ fn check_external_secrets(
     if group == "generators.external-secrets.io" {
         fail(
             Rule::SsmPrefix,
-            format!("a tenant's {} mints credentials with the operator's identity", object.kind),
+            format!(
+                "a tenant's {} mints credentials with the operator's identity",
+                object.kind
+            ),
             "the platform provides generators and stores".into(),
         );
         return;
@@ -660,7 +667,9 @@ fn check_external_secrets(
     let mut key = |path: Option<&str>, what: &str, whole: bool| {
         let result = match path {
             Some(p) => claims.ssm(p, whole),
-            None => Err(format!("{what} names no path, so it searches every parameter the store can read")),
+            None => Err(format!(
+                "{what} names no path, so it searches every parameter the store can read"
+            )),
         };
         if let Err(msg) = result {
             fail(Rule::SsmPrefix, format!("{what}: {msg}"), claims.ssm_hint());
@@ -860,5 +869,4 @@ mod tests {
         }
         assert_eq!(ssm_segments("/", true), Ok(Vec::new()));
     }
-
 }

@@ -611,6 +611,14 @@ impl Exceptions {
                 .hint("remove `services:`; name the tenants it is for in `tenants:`")
                 .into());
             }
+            if e.rule == Rule::ReservedNamespace {
+                return Err(Diagnostic::new(
+                    "reserved-namespace cannot be relaxed: a namespace is the platform's or a tenant's",
+                )
+                .at(&at)
+                .hint("to give a tenant a namespace, take it out of reservedNamespaces (the built-in ones stay the platform's)")
+                .into());
+            }
             rules.push((e.rule, globs(&e.tenants, &at)?, globs(&e.services, &at)?));
         }
         Ok(Exceptions { rules })
