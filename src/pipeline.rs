@@ -222,7 +222,7 @@ impl<'a> Renderer<'a> {
             &self.platform,
         )?;
         self.hosts
-            .record(tenant.name.as_str(), &objects, &resolved.tree);
+            .record(tenant, &objects, &resolved.tree, &self.platform);
         if self.redact_secrets {
             build::redact(
                 &mut objects,

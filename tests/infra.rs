@@ -367,6 +367,12 @@ fn extra_objects_and_patches_claim_no_foreign_host() {
     )
     .run(&["render"])
     .fails(&["tenant-hosts", "no hostnames"]);
+    // A target group of the shared ALB, whatever the host.
+    acme_with_domain(
+        "extraObjects:\n  - apiVersion: elbv2.k8s.aws/v1beta1\n    kind: TargetGroupBinding\n    metadata: { name: tgb }\n    spec:\n      serviceRef: { name: api, port: 8000 }\n      targetGroupARN: arn:aws:elasticloadbalancing:us-east-1:012345678901:targetgroup/globex-api/0123456789abcdef\n",
+    )
+    .run(&["render"])
+    .fails(&["tenant-hosts tenants/acme/api/values.yaml:2", "TargetGroupBinding"]);
     // A patch of stencil's own Ingress.
     for patch in [
         "    type: json\n    patch: [{ op: replace, path: /spec/rules/0/host, value: api.globex.dev.example.com }]\n",
@@ -441,6 +447,14 @@ fn two_tenants_never_claim_one_host() {
         "{}",
         run.stderr
     );
+    // Only an exception with a reason lets them (`stencil migrate` writes one, since Helm
+    // values often give every tenant the same host).
+    let exception = "policy:\n  exceptions:\n    - rule: tenant-hosts\n      tenants: [a-b, b]\n      reason: one shared host until PLAT-7\n";
+    let repo = repo.file("stencil.yaml", format!("{STENCIL_YAML}{exception}"));
+    repo.run(&["render"]).ok();
+    let run = repo.run(&["validate"]).ok();
+    let said = format!("{}{}", run.stdout, run.stderr);
+    assert!(said.contains("relaxed: tenant-hosts"), "{said}");
 }
 
 #[test]

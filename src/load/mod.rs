@@ -550,18 +550,33 @@ fn load_tenant(
 }
 
 /// No two tenants have the same domain, nor one under the other's: `*.{tenant.domain}` hosts
-/// would overlap.
+/// would overlap. Each domain and its parent domains are looked up: linear in the tenants.
 fn check_domains(tenants: &[Tenant], problems: &mut Vec<Error>) {
-    let domains: Vec<(&Tenant, &str)> = tenants
-        .iter()
-        .filter_map(|t| Some((t, t.spec.domain.as_deref()?)))
-        .collect();
-    for (i, (tenant, domain)) in domains.iter().enumerate() {
-        let other = domains
-            .iter()
-            .enumerate()
-            .find(|(j, (_, d))| *j != i && crate::model::covers(d, domain));
-        if let Some((_, (owner, owned))) = other {
+    let mut owners: HashMap<&str, Vec<&Tenant>> = HashMap::new();
+    for tenant in tenants {
+        if let Some(domain) = tenant.spec.domain.as_deref() {
+            owners.entry(domain).or_default().push(tenant);
+        }
+    }
+    for tenant in tenants {
+        let Some(domain) = tenant.spec.domain.as_deref() else {
+            continue;
+        };
+        let same = owners
+            .get(domain)
+            .and_then(|o| o.iter().find(|t| t.name != tenant.name))
+            .map(|t| (*t, domain));
+        let parent = || {
+            let mut rest = domain;
+            while let Some((_, up)) = rest.split_once('.') {
+                if let Some(owner) = owners.get(up).and_then(|o| o.first()) {
+                    return Some((*owner, up));
+                }
+                rest = up;
+            }
+            None
+        };
+        if let Some((owner, owned)) = same.or_else(parent) {
             let origin = tenant
                 .node
                 .get("domain")

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_json::Value;
 
-use super::{Exceptions, origin_of};
+use super::{Exceptions, Platform, origin_of};
 use crate::build::Object;
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::Tenant;
@@ -625,6 +625,11 @@ fn check_object_hosts(
                 }
             }
         }
+        // Registers the tenant's pods into any target group (another tenant's included) of
+        // the shared load balancers, whatever the hosts.
+        ("elbv2.k8s.aws", "targetgroupbinding") => {
+            catch_all = Some("a TargetGroupBinding (target groups are the platform's)");
+        }
         _ => {}
     }
     if let Some(what) = catch_all {
@@ -786,8 +791,19 @@ pub struct HostClaims {
 
 impl HostClaims {
     /// Records the hosts a tenant's objects serve; `tree` is the service definition they
-    /// were built from.
-    pub fn record(&self, tenant: &str, objects: &[Object], tree: &Node) {
+    /// were built from. A `tenant-hosts` exception leaves them out.
+    pub fn record(&self, tenant: &Tenant, objects: &[Object], tree: &Node, platform: &Platform) {
+        let tenant = tenant.name.as_str();
+        let service = objects
+            .iter()
+            .find_map(|o| o.service.as_deref())
+            .unwrap_or("");
+        if platform
+            .exceptions
+            .allows(Rule::TenantHosts, tenant, service)
+        {
+            return;
+        }
         let mut hosts = match self.hosts.lock() {
             Ok(h) => h,
             Err(poisoned) => poisoned.into_inner(),
