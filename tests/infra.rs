@@ -533,6 +533,17 @@ fn the_platform_sets_the_alb_group_in_base() {
         )
         .run(&["render"])
         .ok();
+    // So may an extra object of base/.
+    Repo::new()
+        .file(
+            "base/api/service.yaml",
+            format!(
+                "{}extraObjects:\n  - apiVersion: networking.k8s.io/v1\n    kind: Ingress\n    metadata:\n      name: www\n      annotations: {{ alb.ingress.kubernetes.io/group.name: shared }}\n    spec:\n      rules: [{{ host: \"www-{{{{ tenant.name }}}}.dev.example.com\" }}]\n",
+                common::SERVICE_YAML
+            ),
+        )
+        .run(&["render"])
+        .ok();
     // The platform can list more annotations it owns.
     with_settings("tenancy:\n  platformAnnotations: [\"alb.ingress.kubernetes.io/wafv2-*\"]\n")
         .file(

@@ -520,8 +520,9 @@ pub fn check_objects(
         let mut annotations = Vec::new();
         collect_annotations(&object.value, &mut annotations);
         for (key, value) in annotations {
-            if rules.owned(key) && (object.extra || !written.contains(&(key.into(), value.into())))
-            {
+            // Extra objects and patches from base/ are the platform's own.
+            let platform_value = !object.extra && written.contains(&(key.into(), value.into()));
+            if rules.owned(key) && tenant_set(origin) && !platform_value {
                 fail(
                     Rule::PlatformAnnotations,
                     format!("annotation `{key}` is the platform's"),
