@@ -733,3 +733,52 @@ fn tenancy_settings_are_checked_and_exceptions_are_named() {
         .run(&["render"])
         .ok();
 }
+
+#[test]
+fn the_platforms_own_hosts_are_reserved() {
+    // The clusters' API servers (environments.*.cluster in the example's stencil.yaml).
+    for domain in ["eks.ramparts.example.com", "dev.eks.ramparts.example.com"] {
+        Repo::example()
+            .file(
+                "tenants/evil/tenant.yaml",
+                format!("kind: Tenant\nenvironment: dev\ndomain: {domain}\nservices: [frontend]\n"),
+            )
+            .run(&["render"])
+            .fails(&[
+                "tenant-hosts tenants/evil/tenant.yaml:3",
+                "environments.*.cluster",
+            ]);
+    }
+    // Hosts the platform lists, and wildcards over them.
+    let settings = "tenancy:\n  reservedHosts: [login-acme.dev.example.com, grafana.dev.example.com, sso.acme.dev.example.com]\n";
+    for host in ["login-acme.dev.example.com", "\"*.acme.dev.example.com\""] {
+        with_settings(settings)
+            .file(
+                "tenants/acme/tenant.yaml",
+                "kind: Tenant\nenvironment: dev\ndomain: acme.dev.example.com\nservices: [api]\n",
+            )
+            .file(
+                "tenants/acme/api/values.yaml",
+                format!("ingress: {{ host: {host} }}\n"),
+            )
+            .run(&["render"])
+            .fails(&["tenant-hosts", "tenancy.reservedHosts"]);
+    }
+    with_settings(settings)
+        .file(
+            "tenants/acme/tenant.yaml",
+            "kind: Tenant\nenvironment: dev\ndomain: grafana.dev.example.com\nservices: [api]\n",
+        )
+        .run(&["render"])
+        .fails(&[
+            "tenant-hosts tenants/acme/tenant.yaml:3",
+            "tenancy.reservedHosts",
+        ]);
+    with_settings(settings)
+        .file(
+            "tenants/acme/api/values.yaml",
+            "ingress: { host: api-acme.dev.example.com }\n",
+        )
+        .run(&["render"])
+        .ok();
+}

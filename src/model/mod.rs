@@ -23,7 +23,7 @@ pub use service::{
 };
 pub use tenancy::{
     PLACEHOLDERS, Placeholders, TenancySettings, check_host, check_tenant_domain, covers,
-    ecr_account, reserved_namespace, service_namespace,
+    ecr_account, platform_hosts, reserved_host, reserved_namespace, service_namespace,
 };
 pub use tenant::{TenantKind, TenantSpec};
 pub use workspace::{

@@ -70,6 +70,12 @@ pub struct TenancySettings {
     /// one, the default matches no role.
     #[serde(default = "default_iam_role_arns")]
     pub iam_role_arns: Vec<String>,
+    /// Host names of the platform's own (Argo CD, Grafana, ...): no tenant serves one (nor a
+    /// wildcard over one), and no tenant's `domain` is one or above one. Host names
+    /// `stencil.yaml` names elsewhere (the environments' clusters, `argocd.repoURL`, the
+    /// canary's metrics server and load tester) are reserved too.
+    #[serde(default)]
+    pub reserved_hosts: Vec<String>,
 }
 
 fn default_ssm_prefix() -> String {
@@ -106,6 +112,7 @@ impl Default for TenancySettings {
             hosts: default_hosts(),
             platform_annotations: default_platform_annotations(),
             iam_role_arns: default_iam_role_arns(),
+            reserved_hosts: Vec::new(),
         }
     }
 }
@@ -269,7 +276,70 @@ pub fn check_tenant_domain(domain: &str, settings: &RepoSettings) -> Result<(), 
             ));
         }
     }
+    if let Some((host, setting)) = platform_hosts(settings)
+        .into_iter()
+        .find(|(h, _)| covers(domain, h))
+    {
+        return Err(format!(
+            "domain `{domain}` overlaps `{host}`, a host of the platform's ({setting} in stencil.yaml)"
+        ));
+    }
     Ok(())
+}
+
+/// The host of a URL (`scheme://[user@]host[:port][/…]`), if it has dots (an in-cluster short
+/// name is nobody's DNS name).
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host
+        .split(':')
+        .next()?
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    (host.contains('.') && service_namespace(url).is_none()).then_some(host)
+}
+
+/// Host names no tenant may serve, with the setting that reserves each: `tenancy.reservedHosts`
+/// and every host `stencil.yaml` names in a URL.
+pub fn platform_hosts(settings: &RepoSettings) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = settings
+        .tenancy
+        .reserved_hosts
+        .iter()
+        .map(|h| {
+            (
+                h.trim_end_matches('.').to_ascii_lowercase(),
+                "tenancy.reservedHosts",
+            )
+        })
+        .collect();
+    for env in settings.environments.values() {
+        out.extend(url_host(&env.cluster).map(|h| (h, "environments.*.cluster")));
+    }
+    if let Some(url) = &settings.argocd.repo_url {
+        out.extend(url_host(url).map(|h| (h, "argocd.repoURL")));
+    }
+    if let Some(canary) = &settings.canary {
+        out.extend(url_host(&canary.metrics_server).map(|h| (h, "canary.metricsServer")));
+        out.extend(url_host(&canary.smoke_test.url).map(|h| (h, "canary.smokeTest.url")));
+    }
+    out
+}
+
+/// Whether a host is a reserved host, or a wildcard (`*.x`, which ALB matches at any depth)
+/// over one.
+pub fn reserved_host<'a>(
+    host: &str,
+    reserved: &'a [(String, &'static str)],
+) -> Option<&'a (String, &'static str)> {
+    reserved
+        .iter()
+        .find(|(r, _)| match host.strip_prefix("*.") {
+            Some(parent) => covers(parent, r) && parent != r,
+            None => r == host,
+        })
 }
 
 /// Whether `outer` is `inner` or one of its parent domains.
@@ -316,6 +386,28 @@ mod tests {
         assert!(covers("example.com", "example.com"));
         assert!(!covers("example.com", "badexample.com"));
         assert!(!covers("dev.example.com", "example.com"));
+    }
+
+    #[test]
+    fn platform_hosts_are_reserved() {
+        assert_eq!(
+            url_host("https://user@Git.Example.com:443/x.git").as_deref(),
+            Some("git.example.com")
+        );
+        assert_eq!(url_host("http://prometheus.monitoring:9090"), None);
+        assert_eq!(url_host("https://kubernetes.default.svc"), None);
+        let reserved = vec![("argocd.example.com".to_owned(), "tenancy.reservedHosts")];
+        for host in ["argocd.example.com", "*.example.com"] {
+            assert!(reserved_host(host, &reserved).is_some(), "{host}");
+        }
+        for host in [
+            "grafana.example.com",
+            "*.acme.example.com",
+            "example.com",
+            "x.argocd.example.com",
+        ] {
+            assert!(reserved_host(host, &reserved).is_none(), "{host}");
+        }
     }
 
     #[test]

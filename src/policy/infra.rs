@@ -20,6 +20,7 @@ use crate::error::{Diagnostic, Error, Result};
 use crate::load::Tenant;
 use crate::model::{
     PLACEHOLDERS, Placeholders, RepoSettings, Rule, ServiceSpec, check_host, ecr_account,
+    platform_hosts, reserved_host,
 };
 use crate::node::Node;
 use crate::origin::Origin;
@@ -139,6 +140,8 @@ pub struct Claims {
     ssm_prefix: Option<Vec<String>>,
     ssm_prefix_text: String,
     hosts: Vec<String>,
+    /// Hosts of the platform's, with the setting that names each.
+    reserved_hosts: Vec<(String, &'static str)>,
     role_arns: Vec<String>,
 }
 
@@ -169,6 +172,7 @@ impl Claims {
                 .iter()
                 .filter_map(|h| p.fill(h))
                 .collect(),
+            reserved_hosts: platform_hosts(settings),
             role_arns: settings
                 .tenancy
                 .iam_role_arns
@@ -209,6 +213,11 @@ impl Claims {
 
     fn host(&self, host: &str) -> Result<(), String> {
         check_host(host)?;
+        if let Some((reserved, setting)) = reserved_host(host, &self.reserved_hosts) {
+            return Err(format!(
+                "host `{host}` overlaps `{reserved}`, a host of the platform's ({setting} in stencil.yaml)"
+            ));
+        }
         if self
             .hosts
             .iter()
