@@ -144,6 +144,8 @@ pub struct Renderer<'a> {
     /// The old side of a diff: secrets files from before `stencil secrets bind` are compared,
     /// not refused (a binding that names another place still is).
     pub unbound_secrets_ok: bool,
+    /// The hosts each tenant serves, so that no two tenants claim one.
+    hosts: policy::HostClaims,
 }
 
 impl<'a> Renderer<'a> {
@@ -160,6 +162,7 @@ impl<'a> Renderer<'a> {
             sensitive: sensitive_env(repo)?,
             sops_rules: secrets::SopsRules::read(loader.source()),
             unbound_secrets_ok: false,
+            hosts: policy::HostClaims::default(),
             engine: template::engine(),
             platform: Platform::new(&repo.settings, &repo.settings_node)?,
         })
@@ -231,6 +234,15 @@ impl<'a> Renderer<'a> {
         )?;
         let mut objects = build::build_service(&workload, tenant, &self.repo.settings)?;
         policy::check_objects(&objects, tenant.name.as_str(), service, &self.platform)?;
+        policy::check_shared_infra(
+            &objects,
+            &workload,
+            tenant,
+            &self.repo.settings,
+            &self.platform,
+        )?;
+        self.hosts
+            .record(tenant, &objects, &resolved.tree, &self.platform);
         if self.redact_secrets {
             build::redact(
                 &mut objects,
@@ -361,6 +373,7 @@ impl<'a> Renderer<'a> {
             }
             previous = Some(objects);
         }
+        problems.extend(self.hosts.conflicts());
         Error::unless(problems, ())
     }
 }

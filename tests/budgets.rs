@@ -463,7 +463,7 @@ fn generate_fails_when_its_output_cannot_be_written() {
             .env("HOME", repo.path().join(".home"))
             .env("SOPS_AGE_KEY_FILE", demo_key())
             .env("ARGOCD_APP_NAME", "momcorp-auth")
-            .env("ARGOCD_APP_NAMESPACE", "momcorp")
+            .env("ARGOCD_APP_NAMESPACE", "tenant-momcorp")
             .env("ARGOCD_APP_SOURCE_PATH", "tenants/momcorp/auth")
             .env("ARGOCD_ENV_TENANT", "momcorp")
             .env("ARGOCD_ENV_SERVICE", "auth")

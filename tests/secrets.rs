@@ -225,6 +225,13 @@ fn base64_of(s: &str) -> String {
 fn external_secrets_for_ssm_and_feature_flags() {
     let run = Repo::new()
         .file(
+            "stencil.yaml",
+            format!(
+                "{}tenancy: {{ ssmPrefix: \"/p/{{tenant.name}}/\" }}\n",
+                common::STENCIL_YAML
+            ),
+        )
+        .file(
             "tenants/acme/api/values.yaml",
             "ssmSecrets:\n  DATABASE_URL: \"/p/{{ tenant.name }}/DATABASE_URL\"\nfeatureFlags: { ssmPrefix: \"/p/{{ tenant.name }}\" }\n",
         )
@@ -511,7 +518,10 @@ fn the_secret_store_is_configurable() {
             "stencil.yaml",
             format!("{}externalSecrets: {{ secretStore: ssm-eu, secretStoreKind: SecretStore, refreshInterval: 15m }}\n", common::STENCIL_YAML),
         )
-        .file("tenants/acme/api/values.yaml", "ssmSecrets: { DB: /db }\n")
+        .file(
+            "tenants/acme/api/values.yaml",
+            "ssmSecrets: { DB: /plat/dev/tenants/acme/db }\n",
+        )
         .run(&["render"])
         .ok();
     let ssm = run.object("ExternalSecret", "api-ssm");

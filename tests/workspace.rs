@@ -33,7 +33,7 @@ canary:
 /// an autoscaler (Flagger scales the primary).
 fn canary_base() -> String {
     format!(
-        "{}ingress: {{ host: api.example.com }}\nautoscaling: {{ maxReplicas: 4 }}\n",
+        "{}ingress: {{ host: \"api-{{{{ tenant.name }}}}.example.com\" }}\nautoscaling: {{ maxReplicas: 4 }}\n",
         common::SERVICE_YAML
     )
 }
@@ -460,7 +460,10 @@ fn a_canary_needs_what_flagger_needs() {
         canary["spec"]["service"]["gatewayRefs"][0]["name"],
         "public"
     );
-    assert_eq!(canary["spec"]["service"]["hosts"][0], "api.example.com");
+    assert_eq!(
+        canary["spec"]["service"]["hosts"][0],
+        "api-acme.example.com"
+    );
     // Flagger's HTTPRoute serves the host: no Ingress.
     assert!(!run.docs().iter().any(|d| d["kind"] == "Ingress"));
     // The PDB protects the primary's pods, which Flagger labels <service>-primary.
@@ -641,6 +644,11 @@ fn policy_list_names_every_rule_with_its_rationale() {
         "pod-security-labels",
         "secrets-binding",
         "secrets-recipients",
+        "reserved-namespace",
+        "ssm-prefix",
+        "tenant-hosts",
+        "platform-annotations",
+        "iam-role-arn",
     ] {
         assert!(
             run.stdout.lines().any(|l| l.starts_with(&format!("{id} "))),

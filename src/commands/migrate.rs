@@ -396,6 +396,12 @@ fn plan(old: &Old, args: &MigrateArgs) -> Result<Plan> {
     if let Some(registry) = registry {
         settings["registry"] = Value::String(registry);
     }
+    // The Helm values name hosts freely (often one host for every tenant); stencil wants each
+    // tenant's hosts under its own domain. Kept as they were, under a reasoned exception.
+    settings["policy"] = serde_json::json!({ "exceptions": [{
+        "rule": crate::model::Rule::TenantHosts.name(),
+        "reason": "migrated: hosts kept as in the Helm values; give each tenant a `domain` (tenant.yaml) and hosts under it, then remove this exception",
+    }]});
     add(
         "stencil.yaml".into(),
         doc(

@@ -332,6 +332,7 @@ pub fn load_repo_lenient(loader: &Loader<'_>) -> Result<(Repo, Option<Error>)> {
         }
     }
     check_namespaces(&tenants, &mut problems);
+    check_domains(&tenants, &mut problems);
     let repo = Repo {
         settings,
         settings_node,
@@ -513,17 +514,24 @@ fn load_tenant(
         },
     };
     if let Some(ns) = &namespace
-        && (ns.as_str() == "default"
-            || ns.as_str().starts_with("kube-")
-            || settings
-                .reserved_namespaces
-                .iter()
-                .any(|r| r == ns.as_str()))
+        && let Some(why) = crate::model::reserved_namespace(settings, ns.as_str())
     {
         problems.push(
-            Diagnostic::new(format!("tenant `{name}` would render into the reserved namespace `{ns}`"))
+            Diagnostic::new(format!("tenant `{name}` would render into the reserved namespace `{ns}`: {why}"))
                 .at(&at("namespace"))
-                .hint("`default`, `kube-*` and stencil.yaml's reservedNamespaces belong to the platform; give the tenant a namespace of its own")
+                .rule(crate::model::Rule::ReservedNamespace.name())
+                .hint("`default`, `kube-*`, the platform's own namespaces, every namespace stencil.yaml names and its reservedNamespaces belong to the platform; give the tenant a namespace of its own (`namespace:` in tenant.yaml)")
+                .into(),
+        );
+    }
+    if let Some(domain) = &spec.domain
+        && let Err(msg) = crate::model::check_tenant_domain(domain, settings)
+    {
+        problems.push(
+            Diagnostic::new(msg)
+                .at(&at("domain"))
+                .rule(crate::model::Rule::TenantHosts.name())
+                .hint("a tenant's domain is its own: a subdomain such as <tenant>.<environment domain>; its hosts are those tenancy.hosts in stencil.yaml allows under it")
                 .into(),
         );
     }
@@ -612,6 +620,52 @@ fn load_tenant(
         }),
         // Both `None` cases pushed a problem above, so this branch is never taken.
         _ => Err(Diagnostic::new(format!("invalid tenant {name}")).into()),
+    }
+}
+
+/// No two tenants have the same domain, nor one under the other's: `*.{tenant.domain}` hosts
+/// would overlap. Each domain and its parent domains are looked up: linear in the tenants.
+fn check_domains(tenants: &[Tenant], problems: &mut Vec<Error>) {
+    let mut owners: HashMap<&str, Vec<&Tenant>> = HashMap::new();
+    for tenant in tenants {
+        if let Some(domain) = tenant.spec.domain.as_deref() {
+            owners.entry(domain).or_default().push(tenant);
+        }
+    }
+    for tenant in tenants {
+        let Some(domain) = tenant.spec.domain.as_deref() else {
+            continue;
+        };
+        let same = owners
+            .get(domain)
+            .and_then(|o| o.iter().find(|t| t.name != tenant.name))
+            .map(|t| (*t, domain));
+        let parent = || {
+            let mut rest = domain;
+            while let Some((_, up)) = rest.split_once('.') {
+                if let Some(owner) = owners.get(up).and_then(|o| o.first()) {
+                    return Some((*owner, up));
+                }
+                rest = up;
+            }
+            None
+        };
+        if let Some((owner, owned)) = same.or_else(parent) {
+            let origin = tenant
+                .node
+                .get("domain")
+                .map_or_else(|| tenant.node.origin.clone(), |n| n.origin.clone());
+            problems.push(
+                Diagnostic::new(format!(
+                    "tenant `{}` has domain `{domain}`, which is (under) tenant `{}`'s domain `{owned}`",
+                    tenant.name, owner.name
+                ))
+                .at(&origin)
+                .rule(crate::model::Rule::TenantHosts.name())
+                .hint("each tenant's domain is its own; neither may be under the other")
+                .into(),
+            );
+        }
     }
 }
 

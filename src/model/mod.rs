@@ -7,6 +7,7 @@
 
 mod repo;
 mod service;
+mod tenancy;
 mod tenant;
 mod workspace;
 
@@ -20,6 +21,10 @@ pub use service::{
     IngressScheme, IngressSpec, IntOrString, PatchSpec, PatchTarget, PatchType, PdbSpec, ProbeSpec,
     ProbesSpec, PullPolicy, ResourceList, ResourcesSpec, ServiceAccountSpec, ServiceKind,
     ServiceSpec, SidecarPin, SidecarSpec, StrategySpec, VersionKind, VersionSpec, env_strings,
+};
+pub use tenancy::{
+    PLACEHOLDERS, Placeholders, TenancySettings, check_host, check_tenant_domain, covers,
+    ecr_account, platform_hosts, reserved_host, reserved_namespace, service_namespace,
 };
 pub use tenant::{TenantKind, TenantSpec};
 pub use workspace::{

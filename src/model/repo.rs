@@ -6,6 +6,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::tenancy::TenancySettings;
 use super::workspace::{CanarySettings, WorkspaceSettings};
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
@@ -31,9 +32,14 @@ pub struct RepoSettings {
     /// Where External Secrets Operator reads `ssmSecrets` and `featureFlags` from.
     #[serde(default)]
     pub external_secrets: ExternalSecretsSettings,
-    /// Namespaces no tenant may use, besides `default` and `kube-*` (e.g. `argocd`).
+    /// Namespaces no tenant may use, besides the built-in ones (`default`, `kube-*`,
+    /// `argocd`, `monitoring`, ...) and every namespace named elsewhere in this file.
     #[serde(default)]
     pub reserved_namespaces: Vec<String>,
+    /// What a tenant may claim of the shared infrastructure: SSM parameters, hosts, IAM
+    /// roles, annotations only the platform sets.
+    #[serde(default)]
+    pub tenancy: TenancySettings,
     /// Environment variable names (globs, e.g. `*_TOKEN`) whose values are sensitive though
     /// not secret: `diff` and `render --redact-secrets` show them as fingerprints, in
     /// ConfigMaps and in container env.
@@ -336,11 +342,21 @@ pub enum Rule {
     SecretsBinding,
     /// A secrets file is encrypted only for the recipients `.sops.yaml` lists for its path.
     SecretsRecipients,
+    /// No tenant renders into a namespace of the platform's.
+    ReservedNamespace,
+    /// SSM parameters a tenant reads or writes lie under its prefix.
+    SsmPrefix,
+    /// A tenant serves only its own hosts.
+    TenantHosts,
+    /// The ALB group annotations (and others the platform lists) are the platform's.
+    PlatformAnnotations,
+    /// A tenant's service accounts assume only its own IAM roles.
+    IamRoleArn,
 }
 
 impl Rule {
     /// Every rule, in the order `stencil policy list` prints them.
-    pub const ALL: [Rule; 35] = [
+    pub const ALL: [Rule; 40] = [
         Rule::MutableImageTag,
         Rule::NoPrivilegeEscalation,
         Rule::ReadOnlyRootFilesystem,
@@ -376,6 +392,11 @@ impl Rule {
         Rule::ExtendsBoundary,
         Rule::SecretsBinding,
         Rule::SecretsRecipients,
+        Rule::ReservedNamespace,
+        Rule::SsmPrefix,
+        Rule::TenantHosts,
+        Rule::PlatformAnnotations,
+        Rule::IamRoleArn,
     ];
 
     /// The rule's id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
@@ -416,6 +437,11 @@ impl Rule {
             Rule::ExtendsBoundary => crate::resolve::EXTENDS_RULE,
             Rule::SecretsBinding => "secrets-binding",
             Rule::SecretsRecipients => "secrets-recipients",
+            Rule::ReservedNamespace => "reserved-namespace",
+            Rule::SsmPrefix => "ssm-prefix",
+            Rule::TenantHosts => "tenant-hosts",
+            Rule::PlatformAnnotations => "platform-annotations",
+            Rule::IamRoleArn => "iam-role-arn",
         }
     }
 
@@ -504,6 +530,21 @@ impl Rule {
             }
             Rule::PodSecurityLabels => {
                 "no pod-security.kubernetes.io/* label from tenant.yaml, service labels, patches or extra objects (cannot be relaxed)"
+            }
+            Rule::ReservedNamespace => {
+                "a tenant's namespace is none of the built-in platform namespaces (kube-*, argocd, monitoring, ...), none stencil.yaml names, none in reservedNamespaces"
+            }
+            Rule::SsmPrefix => {
+                "ssmSecrets, featureFlags.ssmPrefix and extra ExternalSecret/PushSecret keys lie under tenancy.ssmPrefix (as a path); no SecretStore or generator of the tenant's own"
+            }
+            Rule::TenantHosts => {
+                "every host (Ingress, TLS, Gateway API routes, canary, external-dns) matches tenancy.hosts; tenant domains do not overlap; no host is claimed by two tenants"
+            }
+            Rule::PlatformAnnotations => {
+                "annotations in tenancy.platformAnnotations (the ALB group.name and group.order, ...) and ingress.groupName are set only in base/"
+            }
+            Rule::IamRoleArn => {
+                "serviceAccount.iamRoleArn and every eks.amazonaws.com/role-arn or iam.amazonaws.com/role annotation match tenancy.iamRoleArns"
             }
         }
     }
@@ -612,6 +653,21 @@ impl Rule {
             }
             Rule::PodSecurityLabels => {
                 "Pod Security Admission on the tenant's Namespace is the platform's backstop for every rule above; a tenant label could lower it (enforce: privileged) or pin an old version"
+            }
+            Rule::ReservedNamespace => {
+                "a tenant in the platform's namespace would run next to, and could replace, Argo CD, the monitoring or the gateways every tenant relies on"
+            }
+            Rule::SsmPrefix => {
+                "the shared ClusterSecretStore can read every tenant's parameters; the path is the only thing that keeps one tenant from another's database password"
+            }
+            Rule::TenantHosts => {
+                "tenants share one ALB group and one DNS zone: a host claimed by another tenant takes its traffic, cookies and login pages"
+            }
+            Rule::PlatformAnnotations => {
+                "group.name picks the shared load balancer and group.order decides whose rules match first: a tenant could jump the queue and take another tenant's traffic"
+            }
+            Rule::IamRoleArn => {
+                "a role ARN is a claim on AWS permissions: another tenant's role, or a role in another account, would give the pods that tenant's data"
             }
         }
     }

@@ -9,6 +9,7 @@
 mod canary;
 mod exposure;
 mod fields;
+mod infra;
 pub(crate) mod kinds;
 mod objects;
 mod platform;
@@ -31,6 +32,7 @@ pub use exposure::is_pod_security_label;
 use fields::{
     check_int_or_percent, check_metadata_map, check_probes, check_quantities, check_resources,
 };
+pub use infra::HostClaims;
 pub use objects::check_objects;
 pub use platform::{Platform, WorkspacePlan, check_group, check_workspace, quantity_value};
 
@@ -51,6 +53,26 @@ pub struct Workload {
     pub canary: Option<CanaryPlan>,
     /// Where the service is defined, for hints.
     pub origin: Origin,
+}
+
+/// Checks what built objects (patches, extra objects) claim of the shared infrastructure:
+/// SSM paths, hosts, platform annotations, IAM roles.
+pub fn check_shared_infra(
+    objects: &[crate::build::Object],
+    workload: &Workload,
+    tenant: &Tenant,
+    settings: &RepoSettings,
+    platform: &Platform,
+) -> Result<()> {
+    infra::check_objects(
+        objects,
+        &workload.spec,
+        tenant,
+        &workload.service,
+        settings,
+        &platform.tenancy,
+        &platform.exceptions,
+    )
 }
 
 /// A checked image reference.
@@ -189,6 +211,16 @@ pub fn check_spec(
             .at(&origin_of(tree, &["featureFlags", "ssmPrefix"])),
         );
     }
+    infra::check_spec(
+        tree,
+        &spec,
+        tenant,
+        service,
+        settings,
+        &platform.tenancy,
+        exceptions,
+        &mut problem,
+    );
     let instance = format!("{}-{service}", tenant.name);
     if let Err(msg) = check_dns_label(&instance, 63) {
         problem(
@@ -633,6 +665,14 @@ impl Exceptions {
                 )
                 .at(&at)
                 .hint("to let a workload do more than `restricted`, grant an exception for the pss-* rule it needs")
+                .into());
+            }
+            if e.rule == Rule::ReservedNamespace {
+                return Err(Diagnostic::new(
+                    "reserved-namespace cannot be relaxed: a namespace is the platform's or a tenant's",
+                )
+                .at(&at)
+                .hint("to give a tenant a namespace, take it out of reservedNamespaces (the built-in ones stay the platform's)")
                 .into());
             }
             rules.push((e.rule, globs(&e.tenants, &at)?, globs(&e.services, &at)?));

@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::infra::TenancyRules;
 use super::{Exceptions, origin_of};
 use crate::error::{Diagnostic, Error, Result, did_you_mean};
 use crate::load::Tenant;
-use crate::model::{CanarySettings, RepoSettings, Rule, duration_ms};
+use crate::model::{CanarySettings, RepoSettings, Rule, duration_ms, service_namespace};
 use crate::names::{check_dns_label, check_qualified_name, check_quantity};
 use crate::node::Node;
 use crate::origin::Origin;
@@ -21,6 +22,8 @@ pub struct Platform {
     pub(super) min_interval_ms: Option<u64>,
     /// `extraObjects` in `stencil.yaml`: platform-owned kinds and bindable ClusterRoles.
     pub(super) extra_objects: crate::model::ExtraObjectsSettings,
+    /// `tenancy:`, compiled.
+    pub(super) tenancy: TenancyRules,
     settings_node: Arc<Node>,
 }
 
@@ -204,12 +207,14 @@ impl Platform {
             .as_ref()
             .and_then(|c| check_canary_settings(c, node, &mut problem));
         super::kinds::check_settings(settings, node, &mut problem);
+        let tenancy = TenancyRules::new(settings, node, &mut problem);
         Error::unless(
             problems,
             Platform {
                 exceptions,
                 min_interval_ms,
                 extra_objects: settings.extra_objects.clone(),
+                tenancy,
                 settings_node: Arc::clone(node),
             },
         )
@@ -465,18 +470,6 @@ fn role_hint(role: &str, roles: &BTreeMap<String, String>) -> String {
             roles.keys().cloned().collect::<Vec<_>>().join(", ")
         ),
     }
-}
-
-/// The namespace of an in-cluster service URL (`http://name.namespace[.svc[.cluster.local]]…`).
-fn service_namespace(url: &str) -> Option<String> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host = rest.split(['/', ':']).next()?;
-    let labels: Vec<&str> = host.split('.').collect();
-    let in_cluster = matches!(
-        labels.as_slice(),
-        [_, _] | [_, _, "svc"] | [_, _, "svc", "cluster", "local"]
-    );
-    in_cluster.then(|| labels[1].to_owned())
 }
 
 fn item_origin(node: &Node, path: &[&str], i: usize) -> Origin {

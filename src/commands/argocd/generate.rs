@@ -327,6 +327,14 @@ pub fn run(global: &Global, keys: &Keys) -> Outcome {
     let objects = match &target {
         Target::Apps(mode) => {
             let repo = load_repo(&loader)?;
+            let argocd = &repo.settings.argocd.namespace;
+            if let Some(namespace) = env.app_namespace.as_ref().filter(|ns| *ns != argocd) {
+                return Err(Diagnostic::new(format!(
+                    "the Application's destination namespace is `{namespace}` (ARGOCD_APP_NAMESPACE) but the Applications live in `{argocd}`"
+                ))
+                .hint("point the root Application's spec.destination.namespace at argocd.namespace of stencil.yaml")
+                .into());
+            }
             super::apps::objects(&loader, &repo, *mode)?
         }
         Target::App { tenant, service } => {
@@ -334,14 +342,6 @@ pub fn run(global: &Global, keys: &Keys) -> Outcome {
             let Some(loaded) = repo.tenants.first() else {
                 return Err(Diagnostic::new(format!("no tenant `{tenant}`")).into());
             };
-            if let Some(namespace) = &env.app_namespace
-                && namespace != loaded.namespace.as_str()
-            {
-                warn!(
-                    "the Application's destination namespace is `{namespace}` but tenant `{tenant}` renders into `{}`",
-                    loaded.namespace
-                );
-            }
             let selection = match service {
                 Some(service) => {
                     loaded.check_runs(service)?;
@@ -353,6 +353,23 @@ pub fn run(global: &Global, keys: &Keys) -> Outcome {
                 }
                 None => Selection::new(&[globset::escape(tenant)], &[], None)?.workspace_only(),
             };
+            if let Some(namespace) = &env.app_namespace
+                && namespace != loaded.namespace.as_str()
+            {
+                // Argo CD would apply the objects' own namespace, but the Application (and
+                // its AppProject) must be the one meant for this tenant's namespace.
+                let at = loaded
+                    .node
+                    .get("namespace")
+                    .map_or_else(|| loaded.node.origin.clone(), |n| n.origin.clone());
+                return Err(Diagnostic::new(format!(
+                    "the Application's destination namespace is `{namespace}` (ARGOCD_APP_NAMESPACE) but tenant `{tenant}` renders into `{}`",
+                    loaded.namespace
+                ))
+                .at(&at)
+                .hint("point the Application's spec.destination.namespace at the tenant's namespace (`stencil argocd apps` writes it so)")
+                .into());
+            }
             Renderer::new(&loader, &repo, keys)?.render(&selection)?
         }
     };
