@@ -593,7 +593,8 @@ fn the_workspace_kit_and_canaries_pass_the_upstream_schemas() {
             &repo.path().join("tenants/kif/apiserver/secrets.enc.yaml"),
             &common::demo_key()
         ),
-        serde_json::json!({})
+        // Empty but for the binding to its tenant and service, which any SOPS tool reads.
+        serde_json::json!({ "stencil.dev/scope": "tenants/kif/apiserver" })
     );
 }
 
