@@ -99,10 +99,10 @@ def values_file(base, s):
     q = quoted(s)
     return (
         base
-        + f"\npodAnnotations:\n  stencil.dev/case: {q}\n"
+        + f"\npodAnnotations:\n  diff.example.com/case: {q}\n"
         + "extraObjects:\n"
         + "  - apiVersion: v1\n    kind: ConfigMap\n"
-        + f"    metadata:\n      name: diff-values\n      annotations:\n        stencil.dev/case: {q}\n"
+        + f"    metadata:\n      name: diff-values\n      annotations:\n        diff.example.com/case: {q}\n"
         + f"    data:\n      value: {q}\n      ? {q}\n      : key\n"
         + "  - apiVersion: v1\n    kind: ConfigMap\n"
         + f"    metadata:\n      name: diff-keys\n      annotations:\n        ? {q}\n        : key\n"
