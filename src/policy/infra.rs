@@ -38,6 +38,9 @@ const EXTERNAL_DNS: [&str; 2] = [
 /// `tenancy:` compiled once per render.
 pub struct TenancyRules {
     owned_annotations: GlobSet,
+    /// Every tenant of the repository (its folders under `tenants/`), for [`Claims`]: a name
+    /// may hold another (`planet`, `planet-express`), and then so may what `*` matches.
+    tenant_names: Vec<String>,
 }
 
 impl TenancyRules {
@@ -110,7 +113,13 @@ impl TenancyRules {
         }
         TenancyRules {
             owned_annotations: builder.build().unwrap_or_else(|_| GlobSet::empty()),
+            tenant_names: Vec::new(),
         }
+    }
+
+    /// Names every tenant of the repository (the folders under `tenants/`).
+    pub fn know_tenants(&mut self, names: Vec<String>) {
+        self.tenant_names = names;
     }
 
     fn owned(&self, key: &str) -> bool {
@@ -143,10 +152,21 @@ pub struct Claims {
     /// Hosts of the platform's, with the setting that names each.
     reserved_hosts: Vec<(String, &'static str)>,
     role_arns: Vec<String>,
+    /// The host and role patterns of each other tenant whose name holds this one's (a `*`
+    /// next to `{tenant.name}` matches the rest of the longer name): what matches those is
+    /// the longer-named tenant's, not this one's.
+    rivals: Vec<Rival>,
+}
+
+/// Another tenant's host and IAM role patterns.
+struct Rival {
+    name: String,
+    hosts: Vec<String>,
+    role_arns: Vec<String>,
 }
 
 impl Claims {
-    pub fn of(tenant: &Tenant, settings: &RepoSettings) -> Claims {
+    pub fn of(tenant: &Tenant, settings: &RepoSettings, rules: &TenancyRules) -> Claims {
         let environment = settings.environments.get(&tenant.spec.environment);
         let p = Placeholders {
             tenant_name: tenant.name.as_str(),
@@ -159,27 +179,51 @@ impl Claims {
             registry_account: settings.registry.as_deref().and_then(ecr_account),
         };
         let prefix = p.fill(&settings.tenancy.ssm_prefix);
+        let ours = tenant.name.as_str();
+        let rivals = rules
+            .tenant_names
+            .iter()
+            .filter(|other| other.as_str() != ours && other.contains(ours))
+            .map(|other| {
+                // Only the name is known of another tenant here (its domain is checked
+                // against every other's when the whole repository loads).
+                let theirs = Placeholders {
+                    tenant_name: other,
+                    tenant_namespace: other,
+                    tenant_domain: None,
+                    ..p
+                };
+                Rival {
+                    name: other.clone(),
+                    hosts: fill_all(&theirs, &settings.tenancy.hosts),
+                    role_arns: fill_all(&theirs, &settings.tenancy.iam_role_arns),
+                }
+            })
+            .collect();
         Claims {
+            rivals,
             tenant: tenant.name.as_str().to_owned(),
             ssm_prefix: prefix
                 .as_deref()
                 .and_then(|t| ssm_segments(t.trim_end_matches('/'), true).ok()),
             ssm_prefix_text: prefix
                 .map_or_else(String::new, |t| format!("{}/", t.trim_end_matches('/'))),
-            hosts: settings
-                .tenancy
-                .hosts
-                .iter()
-                .filter_map(|h| p.fill(h))
-                .collect(),
+            hosts: fill_all(&p, &settings.tenancy.hosts),
             reserved_hosts: platform_hosts(settings),
-            role_arns: settings
-                .tenancy
-                .iam_role_arns
-                .iter()
-                .filter_map(|a| p.fill(a))
-                .collect(),
+            role_arns: fill_all(&p, &settings.tenancy.iam_role_arns),
         }
+    }
+
+    /// The other tenant whose patterns (picked by `patterns`) match `text` too, if any.
+    fn rival_of(&self, text: &str, seps: &[u8], patterns: fn(&Rival) -> &[String]) -> Option<&str> {
+        self.rivals
+            .iter()
+            .find(|r| {
+                patterns(r)
+                    .iter()
+                    .any(|p| glob_match(p.as_bytes(), text.as_bytes(), seps))
+            })
+            .map(|r| r.name.as_str())
     }
 
     /// Checks an SSM parameter name (`whole`: the prefix itself is allowed, for a path that
@@ -223,7 +267,13 @@ impl Claims {
             .iter()
             .any(|p| glob_match(p.as_bytes(), host.as_bytes(), b"."))
         {
-            Ok(())
+            match self.rival_of(host, b".", |r| &r.hosts) {
+                Some(other) => Err(format!(
+                    "host `{host}` is tenant `{other}`'s: its name holds `{}`, so its hosts match `{}`'s patterns too, and they stay its own",
+                    self.tenant, self.tenant
+                )),
+                None => Ok(()),
+            }
         } else {
             Err(format!(
                 "host `{host}` is not one of tenant `{}`'s",
@@ -257,7 +307,13 @@ impl Claims {
             .iter()
             .any(|p| glob_match(p.as_bytes(), arn.as_bytes(), b"/:"))
         {
-            Ok(())
+            match self.rival_of(arn, b"/:", |r| &r.role_arns) {
+                Some(other) => Err(format!(
+                    "IAM role `{arn}` is tenant `{other}`'s: its name holds `{}`, so its roles match `{}`'s patterns too, and they stay its own",
+                    self.tenant, self.tenant
+                )),
+                None => Ok(()),
+            }
         } else {
             Err(format!(
                 "IAM role `{arn}` is not one of tenant `{}`'s",
@@ -281,6 +337,11 @@ impl Claims {
             )
         }
     }
+}
+
+/// Each pattern filled with `p`'s values; a pattern naming a value `p` lacks is left out.
+fn fill_all(p: &Placeholders<'_>, patterns: &[String]) -> Vec<String> {
+    patterns.iter().filter_map(|h| p.fill(h)).collect()
 }
 
 /// The segments of an SSM path: it starts with `/`, has no empty, `.` or `..` segment,
@@ -346,7 +407,7 @@ pub fn check_spec(
     exceptions: &Exceptions,
     problem: &mut impl FnMut(Diagnostic),
 ) {
-    let claims = Claims::of(tenant, settings);
+    let claims = Claims::of(tenant, settings, rules);
     let name = tenant.name.as_str();
     let allows = |rule: Rule| exceptions.allows(rule, name, service);
     let mut fail = |rule: Rule, at: Origin, msg: String, hint: String| {
@@ -487,7 +548,7 @@ pub fn check_objects(
     rules: &TenancyRules,
     exceptions: &Exceptions,
 ) -> Result<()> {
-    let claims = Claims::of(tenant, settings);
+    let claims = Claims::of(tenant, settings, rules);
     let name = tenant.name.as_str();
     // The platform-owned annotations stencil itself writes, from the definition (where
     // `check_spec` made sure the platform set them).

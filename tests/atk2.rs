@@ -1,0 +1,134 @@
+//! Examiner's attacks on the tenant boundary (issue 17): cross-tenant data and shared
+//! infrastructure, across the classes.
+
+mod common;
+
+use common::Repo;
+
+/// The example repository with tenants `planet` and `express` added next to
+/// `planet-express` (prod): each name is part of another tenant's name.
+fn overlapping_names() -> Repo {
+    let tenant = |name: &str| {
+        format!(
+            "kind: Tenant\nenvironment: prod\ndomain: {name}.ramparts.example.com\nservices: [apiserver]\n"
+        )
+    };
+    Repo::example()
+        .file("tenants/planet/tenant.yaml", tenant("planet"))
+        .file("tenants/express/tenant.yaml", tenant("express"))
+}
+
+/// `{tenant.name}-*` and `*-{tenant.name}` patterns: with tenants `planet` and
+/// `planet-express`, `planet-*` matches every role of `planet-express`; with `express`,
+/// `*-express.<domain>` matches every host of `planet-express`. The longer name owns them.
+#[test]
+fn a_tenant_whose_name_is_part_of_anothers_claims_none_of_its_roles() {
+    let role =
+        "serviceAccount:\n  iamRoleArn: arn:aws:iam::012345678901:role/planet-express-apiserver\n";
+    let repo = overlapping_names().file("tenants/planet/apiserver/values.yaml", role);
+    repo.run(&["render"]).fails(&[
+        "iam-role-arn tenants/planet/apiserver/values.yaml:2",
+        "is tenant `planet-express`'s",
+    ]);
+    // Argo CD renders one tenant: the others are still known by their folders.
+    repo.generate_env(
+        "planet",
+        "apiserver",
+        &[("ARGOCD_APP_NAMESPACE", Some("planet"))],
+    )
+    .fails(&["iam-role-arn", "is tenant `planet-express`'s"]);
+    // Through an annotation on an extra ServiceAccount too.
+    overlapping_names()
+        .file(
+            "tenants/planet/apiserver/values.yaml",
+            "extraObjects:\n  - apiVersion: v1\n    kind: ServiceAccount\n    metadata:\n      name: reports\n      annotations: { eks.amazonaws.com/role-arn: 'arn:aws:iam::012345678901:role/planet-express-apiserver' }\n",
+        )
+        .run(&["render", "-t", "planet"])
+        .fails(&["iam-role-arn", "is tenant `planet-express`'s"]);
+    // Each keeps its own roles.
+    let own = |t: &str| {
+        format!("serviceAccount:\n  iamRoleArn: arn:aws:iam::012345678901:role/{t}-reports\n")
+    };
+    overlapping_names()
+        .file("tenants/planet/apiserver/values.yaml", own("planet"))
+        .file(
+            "tenants/planet-express/apiserver/values.yaml",
+            format!(
+                "extends: base/apiserver/prod.yaml\n{}",
+                own("planet-express")
+            ),
+        )
+        .run(&["render", "-t", "planet", "-t", "planet-express"])
+        .ok();
+}
+
+#[test]
+fn a_tenant_whose_name_ends_anothers_claims_none_of_its_hosts() {
+    let host = "ingress:\n  host: apiserver-planet-express.ramparts.example.com\n";
+    let repo = overlapping_names().file("tenants/express/apiserver/values.yaml", host);
+    repo.run(&["render"]).fails(&[
+        "tenant-hosts tenants/express/apiserver/values.yaml:2",
+        "is tenant `planet-express`'s",
+    ]);
+    repo.generate_env(
+        "express",
+        "apiserver",
+        &[("ARGOCD_APP_NAMESPACE", Some("express"))],
+    )
+    .fails(&["tenant-hosts", "is tenant `planet-express`'s"]);
+    // Through an HTTPRoute's hostnames as well.
+    overlapping_names()
+        .file(
+            "stencil.yaml",
+            Repo::example()
+                .read("stencil.yaml")
+                .replace(
+                    "    - { apiVersion: monitoring.coreos.com/v1, kind: ServiceMonitor }\n",
+                    "    - { apiVersion: monitoring.coreos.com/v1, kind: ServiceMonitor }\n    - { apiVersion: gateway.networking.k8s.io/v1, kind: HTTPRoute }\n",
+                ),
+        )
+        .file(
+            "tenants/express/apiserver/values.yaml",
+            "extraObjects:\n  - apiVersion: gateway.networking.k8s.io/v1\n    kind: HTTPRoute\n    metadata: { name: steal }\n    spec:\n      hostnames: [web-planet-express.ramparts.example.com]\n",
+        )
+        .run(&["render", "-t", "express"])
+        .fails(&["tenant-hosts", "is tenant `planet-express`'s"]);
+    // Its own hosts stay its own.
+    overlapping_names()
+        .file(
+            "tenants/express/apiserver/values.yaml",
+            "ingress:\n  host: apiserver-express.ramparts.example.com\n",
+        )
+        .run(&["render", "-t", "express"])
+        .ok();
+}
+
+/// Two tenants whose names do not hold each other can still meet in one host through the
+/// platform's patterns (`a-*` and `*-b` both match `a-b`): the repository-wide render
+/// refuses the host both claim.
+#[test]
+fn two_tenants_meeting_in_one_host_through_the_patterns_are_refused() {
+    let settings = format!(
+        "{}tenancy:\n  hosts: [\"{{tenant.name}}-*.example.com\", \"*-{{tenant.name}}.example.com\"]\n",
+        common::STENCIL_YAML
+    );
+    let repo = Repo::empty()
+        .file("stencil.yaml", settings)
+        .file("base/api/service.yaml", common::SERVICE_YAML)
+        .file("base/api/version.yaml", common::VERSION_YAML)
+        .file("tenants/a/tenant.yaml", common::TENANT_YAML)
+        .file("tenants/b/tenant.yaml", common::TENANT_YAML)
+        .file(
+            "tenants/a/api/values.yaml",
+            "ingress: { host: a-b.example.com }\n",
+        )
+        .file(
+            "tenants/b/api/values.yaml",
+            "ingress: { host: a-b.example.com }\n",
+        );
+    repo.run(&["render"]).fails(&[
+        "tenant-hosts",
+        "`a-b.example.com` is claimed by tenants a, b",
+    ]);
+    repo.run(&["render", "-t", "a"]).ok();
+}
