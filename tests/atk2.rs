@@ -132,3 +132,53 @@ fn two_tenants_meeting_in_one_host_through_the_patterns_are_refused() {
     ]);
     repo.run(&["render", "-t", "a"]).ok();
 }
+
+/// An Ingress of the example's slurm (dev) with `spec` as given, as an extra object.
+fn extra_ingress(metadata: &str, class: &str) -> String {
+    format!(
+        "extraObjects:\n  - apiVersion: networking.k8s.io/v1\n    kind: Ingress\n    metadata: {{ name: x{metadata} }}\n    spec:\n{class}      rules: [{{ host: a-slurm.dev.ramparts.example.com, http: {{ paths: [{{ path: /, pathType: Prefix, backend: {{ service: {{ name: apiserver, port: {{ number: 80 }} }} }} }}] }} }}]\n"
+    )
+}
+
+/// The IngressClass (through its IngressClassParams) picks the load balancer and overrides
+/// `group.name`: another class is another way into the platform's ALB groups.
+#[test]
+fn the_ingress_class_is_the_platforms_like_the_alb_group() {
+    let slurm = |values: &str| {
+        Repo::example()
+            .file("tenants/slurm/apiserver/values.yaml", values)
+            .run(&["render", "-t", "slurm"])
+    };
+    for values in [
+        "ingress:\n  className: internal-admin\n".to_owned(),
+        "patches:\n  - target: { kind: Ingress }\n    type: merge\n    patch: { spec: { ingressClassName: internal-admin } }\n".to_owned(),
+        "patches:\n  - target: { kind: Ingress }\n    type: merge\n    patch: { metadata: { annotations: { kubernetes.io/ingress.class: internal-admin } } }\n".to_owned(),
+        extra_ingress("", "      ingressClassName: internal-admin\n"),
+        extra_ingress(", annotations: { kubernetes.io/ingress.class: internal-admin }", ""),
+    ] {
+        slurm(&values).fails(&[
+            "platform-annotations tenants/slurm/apiserver/values.yaml:",
+            "IngressClass",
+        ]);
+    }
+    // The service's own class, or none (the cluster's default), is fine.
+    slurm("ingress:\n  className: alb\n").ok();
+    slurm(&extra_ingress("", "      ingressClassName: alb\n")).ok();
+    slurm(&extra_ingress("", "")).ok();
+    // base/ chooses it; the tenant's Ingresses follow.
+    let base = Repo::example()
+        .read("base/apiserver/service.yaml")
+        .replacen("\ningress:\n", "\ningress:\n  className: alb-internal\n", 1);
+    let run = Repo::example()
+        .file("base/apiserver/service.yaml", base)
+        .file(
+            "tenants/slurm/apiserver/values.yaml",
+            extra_ingress("", "      ingressClassName: alb-internal\n"),
+        )
+        .run(&["render", "-t", "slurm"])
+        .ok();
+    assert_eq!(
+        run.object("Ingress", "apiserver")["spec"]["ingressClassName"],
+        "alb-internal"
+    );
+}

@@ -541,7 +541,7 @@ impl Rule {
                 "every host (Ingress, TLS, Gateway API routes, canary, external-dns) matches tenancy.hosts; tenant domains do not overlap; no host is claimed by two tenants"
             }
             Rule::PlatformAnnotations => {
-                "annotations in tenancy.platformAnnotations (the ALB group.name and group.order, ...) and ingress.groupName are set only in base/"
+                "annotations in tenancy.platformAnnotations (the ALB group.name and group.order, ...), ingress.groupName and the IngressClass (ingress.className, an Ingress's ingressClassName or kubernetes.io/ingress.class) are set only in base/"
             }
             Rule::IamRoleArn => {
                 "serviceAccount.iamRoleArn and every eks.amazonaws.com/role-arn or iam.amazonaws.com/role annotation match tenancy.iamRoleArns"

@@ -35,6 +35,11 @@ const EXTERNAL_DNS: [&str; 2] = [
     "external-dns.alpha.kubernetes.io/internal-hostname",
 ];
 
+/// The IngressClass stencil's Ingress uses unless base/ sets `ingress.className`.
+const DEFAULT_INGRESS_CLASS: &str = "alb";
+/// The annotation that chose an Ingress's class before `spec.ingressClassName`.
+const LEGACY_INGRESS_CLASS: &str = "kubernetes.io/ingress.class";
+
 /// `tenancy:` compiled once per render.
 pub struct TenancyRules {
     owned_annotations: GlobSet,
@@ -449,6 +454,24 @@ pub fn check_spec(
                 claims.host_hint(),
             );
         }
+        // The IngressClass picks the controller and, through its IngressClassParams, the
+        // load balancer group (overriding group.name): as much the platform's as the group.
+        let at = origin_of(tree, &["ingress", "className"]);
+        if let Some(class) = &ingress.class_name
+            && class != DEFAULT_INGRESS_CLASS
+            && tenant_set(&at)
+        {
+            fail(
+                Rule::PlatformAnnotations,
+                at,
+                format!(
+                    "ingress.className `{class}` is the platform's to choose: an IngressClass (and its IngressClassParams) decides which load balancer and group the Ingress joins"
+                ),
+                format!(
+                    "leave ingress.className to base/ (the default is `{DEFAULT_INGRESS_CLASS}`)"
+                ),
+            );
+        }
         let at = origin_of(tree, &["ingress", "groupName"]);
         if ingress.group_name.is_some() && tenant_set(&at) {
             fail(
@@ -571,6 +594,11 @@ pub fn check_objects(
             written.insert((k.clone(), v.clone()));
         }
     }
+    let platform_class = spec
+        .ingress
+        .as_ref()
+        .and_then(|i| i.class_name.as_deref())
+        .unwrap_or(DEFAULT_INGRESS_CLASS);
     let mut problems = Vec::new();
     for object in objects {
         // stencil's own objects, unpatched, hold only what `check_spec` checked.
@@ -601,10 +629,49 @@ pub fn check_objects(
             }
             annotation_value(&claims, key, value, &mut fail);
         }
+        if tenant_set(origin) {
+            check_ingress_class(object, platform_class, &mut fail);
+        }
         check_object_hosts(object, &claims, &mut fail);
         check_external_secrets(object, &claims, &mut fail);
     }
     Error::unless(problems, ())
+}
+
+/// An Ingress a tenant wrote or patched uses the service's IngressClass (or the cluster's
+/// default): another class brings another load balancer or group.
+fn check_ingress_class(
+    object: &Object,
+    platform_class: &str,
+    fail: &mut impl FnMut(Rule, String, String),
+) {
+    let group = group_of(object);
+    if !matches!(group, "networking.k8s.io" | "extensions")
+        || !object.kind.eq_ignore_ascii_case("ingress")
+    {
+        return;
+    }
+    let v = &object.value;
+    let chosen = [
+        ("spec.ingressClassName", v.pointer("/spec/ingressClassName")),
+        (
+            LEGACY_INGRESS_CLASS,
+            v.pointer("/metadata/annotations")
+                .and_then(|a| a.get(LEGACY_INGRESS_CLASS)),
+        ),
+    ];
+    for (field, value) in chosen {
+        let Some(value) = value else { continue };
+        if value.as_str() != Some(platform_class) {
+            fail(
+                Rule::PlatformAnnotations,
+                format!(
+                    "{field} names another IngressClass than the service's `{platform_class}`: the class decides which load balancer and group the Ingress joins"
+                ),
+                "leave the IngressClass to base/ (ingress.className)".into(),
+            );
+        }
+    }
 }
 
 /// Every `metadata.annotations` entry in an object, its pod templates' included.
