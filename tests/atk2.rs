@@ -182,3 +182,75 @@ fn the_ingress_class_is_the_platforms_like_the_alb_group() {
         "alb-internal"
     );
 }
+
+/// The example with these custom resources declared by the platform.
+fn example_declaring(resources: &[(&str, &str)]) -> Repo {
+    let mut declared = String::new();
+    for (api_version, kind) in resources {
+        declared.push_str(&format!(
+            "    - {{ apiVersion: {api_version}, kind: {kind} }}\n"
+        ));
+    }
+    let example = Repo::example();
+    let settings = example.read("stencil.yaml").replace(
+        "    - { apiVersion: monitoring.coreos.com/v1, kind: ServiceMonitor }\n",
+        &format!(
+            "    - {{ apiVersion: monitoring.coreos.com/v1, kind: ServiceMonitor }}\n{declared}"
+        ),
+    );
+    example.file("stencil.yaml", settings)
+}
+
+/// external-dns publishes a DNSEndpoint's names just as its hostname annotations: a tenant's
+/// DNSEndpoint names only the tenant's hosts.
+#[test]
+fn dns_endpoints_publish_only_the_tenants_hosts() {
+    let endpoint = |name: &str| {
+        format!(
+            "extraObjects:\n  - apiVersion: externaldns.k8s.io/v1alpha1\n    kind: DNSEndpoint\n    metadata: {{ name: dns }}\n    spec:\n      endpoints:\n        - {{ {name}recordType: CNAME, targets: [evil.example.net] }}\n"
+        )
+    };
+    let repo = |values: String| {
+        example_declaring(&[("externaldns.k8s.io/v1alpha1", "DNSEndpoint")])
+            .file("tenants/slurm/apiserver/values.yaml", values)
+    };
+    for name in [
+        "dnsName: api.planetexpress.ramparts.example.com, ",
+        "dnsName: argocd.ramparts.example.com, ",
+        "",
+    ] {
+        repo(endpoint(name))
+            .run(&["render", "-t", "slurm"])
+            .fails(&[
+                "tenant-hosts tenants/slurm/apiserver/values.yaml:2",
+                "DNSEndpoint",
+            ]);
+    }
+    repo(endpoint("dnsName: api-slurm.dev.ramparts.example.com, "))
+        .run(&["render", "-t", "slurm"])
+        .ok();
+}
+
+/// Two tenants serving one host through a Gateway listener each are refused like two
+/// Ingresses.
+#[test]
+fn gateway_listeners_count_as_claimed_hosts() {
+    let settings = format!(
+        "{}extraObjects:\n  customResources:\n    - {{ apiVersion: gateway.networking.k8s.io/v1, kind: Gateway }}\ntenancy:\n  hosts: [\"{{tenant.name}}-*.example.com\", \"*-{{tenant.name}}.example.com\"]\n",
+        common::STENCIL_YAML
+    );
+    let gateway = "extraObjects:\n  - apiVersion: gateway.networking.k8s.io/v1\n    kind: Gateway\n    metadata: { name: gw }\n    spec:\n      gatewayClassName: alb\n      listeners: [{ name: web, hostname: a-b.example.com, port: 443, protocol: HTTPS }]\n";
+    let repo = Repo::empty()
+        .file("stencil.yaml", settings)
+        .file("base/api/service.yaml", common::SERVICE_YAML)
+        .file("base/api/version.yaml", common::VERSION_YAML)
+        .file("tenants/a/tenant.yaml", common::TENANT_YAML)
+        .file("tenants/b/tenant.yaml", common::TENANT_YAML)
+        .file("tenants/a/api/values.yaml", gateway)
+        .file("tenants/b/api/values.yaml", gateway);
+    repo.run(&["render"]).fails(&[
+        "tenant-hosts",
+        "`a-b.example.com` is claimed by tenants a, b",
+    ]);
+    repo.run(&["render", "-t", "b"]).ok();
+}

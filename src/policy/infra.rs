@@ -763,6 +763,20 @@ fn check_object_hosts(
                 }
             }
         }
+        // external-dns publishes every name of a DNSEndpoint, as of its annotations.
+        ("externaldns.k8s.io", "dnsendpoint") => {
+            for endpoint in v
+                .pointer("/spec/endpoints")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                match endpoint.get("dnsName").and_then(Value::as_str) {
+                    Some(h) => hosts.push(h),
+                    None => catch_all = Some("a DNSEndpoint endpoint without a dnsName"),
+                }
+            }
+        }
         // Registers the tenant's pods into any target group (another tenant's included) of
         // the shared load balancers, whatever the hosts.
         ("elbv2.k8s.aws", "targetgroupbinding") => {
@@ -898,6 +912,35 @@ fn served_hosts(object: &Object) -> Vec<String> {
         }
         ("gateway.networking.k8s.io", _) => {
             out.extend(strings(v.pointer("/spec/hostnames")).map(str::to_owned));
+            // A Gateway's (or ListenerSet's) listeners serve their hostnames too.
+            for listener in v
+                .pointer("/spec/listeners")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                out.extend(
+                    listener
+                        .get("hostname")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                );
+            }
+        }
+        ("externaldns.k8s.io", "DNSEndpoint") => {
+            for endpoint in v
+                .pointer("/spec/endpoints")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                out.extend(
+                    endpoint
+                        .get("dnsName")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                );
+            }
         }
         ("flagger.app", "Canary") => {
             out.extend(strings(v.pointer("/spec/service/hosts")).map(str::to_owned));
