@@ -254,3 +254,49 @@ fn gateway_listeners_count_as_claimed_hosts() {
     ]);
     repo.run(&["render", "-t", "b"]).ok();
 }
+
+/// Load-balancer-wide ALB annotations act on the whole shared ALB of the group: access
+/// logs of every tenant's requests into the tenant's own S3 bucket, the ALB's security
+/// groups, subnets or WAF. They are the platform's, like group.name.
+#[test]
+fn load_balancer_wide_alb_annotations_are_the_platforms() {
+    let slurm = |values: &str| {
+        Repo::example()
+            .file("tenants/slurm/apiserver/values.yaml", values)
+            .run(&["render", "-t", "slurm"])
+    };
+    let logs = "alb.ingress.kubernetes.io/load-balancer-attributes: 'access_logs.s3.enabled=true,access_logs.s3.bucket=slurm-logs'";
+    for values in [
+        format!("ingress:\n  annotations: {{ {logs} }}\n"),
+        format!("patches:\n  - target: {{ kind: Ingress }}\n    type: merge\n    patch: {{ metadata: {{ annotations: {{ {logs} }} }} }}\n"),
+        extra_ingress(&format!(", annotations: {{ {logs} }}"), ""),
+        "ingress:\n  annotations: { alb.ingress.kubernetes.io/security-groups: sg-0123456789abcdef0 }\n".to_owned(),
+        "ingress:\n  annotations: { alb.ingress.kubernetes.io/inbound-cidrs: 10.0.0.0/8 }\n".to_owned(),
+        "ingress:\n  annotations: { alb.ingress.kubernetes.io/listener-attributes.HTTPS-443: routing.http.response.server.enabled=false }\n".to_owned(),
+    ] {
+        slurm(&values).fails(&[
+            "platform-annotations tenants/slurm/apiserver/values.yaml:",
+            "alb.ingress.kubernetes.io/",
+        ]);
+    }
+    // base/ may set them.
+    let base = Repo::example()
+        .read("base/apiserver/service.yaml")
+        .replacen(
+            "\ningress:\n",
+            &format!(
+                "\ningress:\n  annotations: {{ {} }}\n",
+                logs.replace("slurm-logs", "platform-logs")
+            ),
+            1,
+        );
+    let run = Repo::example()
+        .file("base/apiserver/service.yaml", base)
+        .run(&["render", "-t", "slurm"])
+        .ok();
+    assert!(
+        run.stdout.contains("bucket=platform-logs"),
+        "{}",
+        run.stdout
+    );
+}
