@@ -300,3 +300,57 @@ fn load_balancer_wide_alb_annotations_are_the_platforms() {
         run.stdout
     );
 }
+
+/// The SSM prefix holds only for the platform's store: a tenant's ExternalSecret or
+/// PushSecret naming another ClusterSecretStore (another backend, account or region), or
+/// picking stores by label, is refused.
+#[test]
+fn external_secrets_name_only_the_platforms_store() {
+    let settings = format!(
+        "{}extraObjects:\n  customResources:\n    - {{ apiVersion: external-secrets.io/v1, kind: ExternalSecret }}\n    - {{ apiVersion: external-secrets.io/v1alpha1, kind: PushSecret }}\n",
+        common::STENCIL_YAML
+    );
+    let key = "/plat/dev/tenants/acme/api/DATABASE_URL";
+    let external = |store: &str, item: &str| {
+        format!(
+            "extraObjects:\n  - apiVersion: external-secrets.io/v1\n    kind: ExternalSecret\n    metadata: {{ name: db }}\n    spec:\n{store}      target: {{ name: db }}\n      data:\n        - secretKey: DB\n          remoteRef: {{ key: {key} }}\n{item}"
+        )
+    };
+    let push = |refs: &str| {
+        format!(
+            "extraObjects:\n  - apiVersion: external-secrets.io/v1alpha1\n    kind: PushSecret\n    metadata: {{ name: push }}\n    spec:\n      secretStoreRefs: [{refs}]\n      selector: {{ secret: {{ name: api-env }} }}\n      data:\n        - match: {{ secretKey: X, remoteRef: {{ remoteKey: {key} }} }}\n"
+        )
+    };
+    let platform =
+        "      secretStoreRef: { name: aws-parameter-store, kind: ClusterSecretStore }\n";
+    let run = |values: String| {
+        Repo::new()
+            .file("stencil.yaml", &settings)
+            .file("tenants/acme/api/values.yaml", values)
+            .run(&["render"])
+    };
+    for values in [
+        external(
+            "      secretStoreRef: { name: platform-secrets-manager, kind: ClusterSecretStore }\n",
+            "",
+        ),
+        // ESO reads a missing kind as a SecretStore of the namespace.
+        external("      secretStoreRef: { name: aws-parameter-store }\n", ""),
+        external(
+            platform,
+            "          sourceRef: { storeRef: { name: prod-account-ssm, kind: ClusterSecretStore } }\n",
+        ),
+        push("{ name: platform-secrets-manager, kind: ClusterSecretStore }"),
+        push("{ labelSelector: { matchLabels: { team: platform } }, kind: ClusterSecretStore }"),
+    ] {
+        run(values).fails(&[
+            "ssm-prefix tenants/acme/api/values.yaml:2",
+            "another store than the platform's ClusterSecretStore `aws-parameter-store`",
+        ]);
+    }
+    run(external(platform, "")).ok();
+    run(push(
+        "{ name: aws-parameter-store, kind: ClusterSecretStore }",
+    ))
+    .ok();
+}

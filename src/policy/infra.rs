@@ -19,8 +19,8 @@ use crate::build::Object;
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::Tenant;
 use crate::model::{
-    PLACEHOLDERS, Placeholders, RepoSettings, Rule, ServiceSpec, check_host, ecr_account,
-    platform_hosts, reserved_host,
+    ExternalSecretsSettings, PLACEHOLDERS, Placeholders, RepoSettings, Rule, SecretStoreKind,
+    ServiceSpec, check_host, ecr_account, platform_hosts, reserved_host,
 };
 use crate::node::Node;
 use crate::origin::Origin;
@@ -634,6 +634,7 @@ pub fn check_objects(
         }
         check_object_hosts(object, &claims, &mut fail);
         check_external_secrets(object, &claims, &mut fail);
+        check_store_refs(object, &settings.external_secrets, &mut fail);
     }
     Error::unless(problems, ())
 }
@@ -891,6 +892,78 @@ fn check_external_secrets(
             ),
             "the platform provides the secret stores (externalSecrets in stencil.yaml); use ssmSecrets or an ExternalSecret under the tenant's SSM prefix".into(),
         ),
+    }
+}
+
+/// The stores an ExternalSecret or PushSecret of a tenant names are the platform's one
+/// store (`externalSecrets` in stencil.yaml): the SSM prefix check means nothing for a
+/// ClusterSecretStore that reads another backend, account or region.
+fn check_store_refs(
+    object: &Object,
+    platform: &ExternalSecretsSettings,
+    fail: &mut impl FnMut(Rule, String, String),
+) {
+    if group_of(object) != "external-secrets.io" {
+        return;
+    }
+    let v = &object.value;
+    let want_kind = match platform.secret_store_kind {
+        SecretStoreKind::ClusterSecretStore => "ClusterSecretStore",
+        SecretStoreKind::SecretStore => "SecretStore",
+    };
+    let mut refs: Vec<(&str, &Value)> = Vec::new();
+    match object.kind.to_ascii_lowercase().as_str() {
+        "externalsecret" => {
+            refs.extend(
+                v.pointer("/spec/secretStoreRef")
+                    .map(|r| ("spec.secretStoreRef", r)),
+            );
+            for (list, what) in [
+                ("/spec/data", "data[].sourceRef.storeRef"),
+                ("/spec/dataFrom", "dataFrom[].sourceRef.storeRef"),
+            ] {
+                for item in v
+                    .pointer(list)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    refs.extend(item.pointer("/sourceRef/storeRef").map(|r| (what, r)));
+                }
+            }
+        }
+        "pushsecret" => {
+            for r in v
+                .pointer("/spec/secretStoreRefs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                refs.push(("spec.secretStoreRefs[]", r));
+            }
+        }
+        _ => return,
+    }
+    for (what, r) in refs {
+        // ESO reads a missing kind as SecretStore.
+        let kind = r
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("SecretStore");
+        let name = r.get("name").and_then(Value::as_str);
+        if r.get("labelSelector").is_some()
+            || kind != want_kind
+            || name != Some(platform.secret_store.as_str())
+        {
+            fail(
+                Rule::SsmPrefix,
+                format!(
+                    "{what} names another store than the platform's {want_kind} `{}`",
+                    platform.secret_store
+                ),
+                "tenants read parameters through the platform's store only (externalSecrets in stencil.yaml); name it by name and kind, without a labelSelector".into(),
+            );
+        }
     }
 }
 
