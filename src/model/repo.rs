@@ -535,13 +535,13 @@ impl Rule {
                 "a tenant's namespace is none of the built-in platform namespaces (kube-*, argocd, monitoring, ...), none stencil.yaml names, none in reservedNamespaces"
             }
             Rule::SsmPrefix => {
-                "ssmSecrets, featureFlags.ssmPrefix and extra ExternalSecret/PushSecret keys lie under tenancy.ssmPrefix (as a path); no SecretStore or generator of the tenant's own"
+                "ssmSecrets, featureFlags.ssmPrefix and extra ExternalSecret/PushSecret keys lie under tenancy.ssmPrefix (as a path) and name only the platform's store (externalSecrets); no SecretStore or generator of the tenant's own"
             }
             Rule::TenantHosts => {
                 "every host (Ingress, TLS, Gateway API routes, canary, external-dns) matches tenancy.hosts; tenant domains do not overlap; no host is claimed by two tenants"
             }
             Rule::PlatformAnnotations => {
-                "annotations in tenancy.platformAnnotations (the ALB group.name and group.order, ...) and ingress.groupName are set only in base/"
+                "annotations in tenancy.platformAnnotations (the ALB group.name and group.order, ...), ingress.groupName and the IngressClass (ingress.className, an Ingress's ingressClassName or kubernetes.io/ingress.class) are set only in base/"
             }
             Rule::IamRoleArn => {
                 "serviceAccount.iamRoleArn and every eks.amazonaws.com/role-arn or iam.amazonaws.com/role annotation match tenancy.iamRoleArns"

@@ -92,13 +92,35 @@ fn default_hosts() -> Vec<String> {
 }
 
 fn default_platform_annotations() -> Vec<String> {
-    vec![
-        "alb.ingress.kubernetes.io/group.name".into(),
-        "alb.ingress.kubernetes.io/group.order".into(),
-        "alb.ingress.kubernetes.io/conditions.*".into(),
-        "alb.ingress.kubernetes.io/actions.*".into(),
-        "alb.ingress.kubernetes.io/load-balancer-name".into(),
+    [
+        "group.name",
+        "group.order",
+        "conditions.*",
+        "actions.*",
+        "load-balancer-name",
+        // Settings of the whole load balancer (the controller applies one Ingress's value to
+        // the group's ALB): access logs to any S3 bucket, security groups, subnets, WAF,
+        // TLS and mTLS policy, listener attributes. One tenant's value is every tenant's.
+        "load-balancer-attributes",
+        "listener-attributes.*",
+        "security-groups",
+        "security-group-prefix-lists",
+        "manage-backend-security-group-rules",
+        "inbound-cidrs",
+        "subnets",
+        "ip-address-type",
+        "customer-owned-ipv4-pool",
+        "ipam-ipv4-pool-id",
+        "wafv2-acl-arn",
+        "waf-acl-id",
+        "shield-advanced-protection",
+        "ssl-policy",
+        "mutual-authentication",
+        "minimum-load-balancer-capacity",
     ]
+    .iter()
+    .map(|k| format!("alb.ingress.kubernetes.io/{k}"))
+    .collect()
 }
 
 fn default_iam_role_arns() -> Vec<String> {

@@ -19,8 +19,8 @@ use crate::build::Object;
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::Tenant;
 use crate::model::{
-    PLACEHOLDERS, Placeholders, RepoSettings, Rule, ServiceSpec, check_host, ecr_account,
-    platform_hosts, reserved_host,
+    ExternalSecretsSettings, PLACEHOLDERS, Placeholders, RepoSettings, Rule, SecretStoreKind,
+    ServiceSpec, check_host, ecr_account, platform_hosts, reserved_host,
 };
 use crate::node::Node;
 use crate::origin::Origin;
@@ -35,9 +35,17 @@ const EXTERNAL_DNS: [&str; 2] = [
     "external-dns.alpha.kubernetes.io/internal-hostname",
 ];
 
+/// The IngressClass stencil's Ingress uses unless base/ sets `ingress.className`.
+const DEFAULT_INGRESS_CLASS: &str = "alb";
+/// The annotation that chose an Ingress's class before `spec.ingressClassName`.
+const LEGACY_INGRESS_CLASS: &str = "kubernetes.io/ingress.class";
+
 /// `tenancy:` compiled once per render.
 pub struct TenancyRules {
     owned_annotations: GlobSet,
+    /// Every tenant of the repository (its folders under `tenants/`), for [`Claims`]: a name
+    /// may hold another (`planet`, `planet-express`), and then so may what `*` matches.
+    tenant_names: Vec<String>,
 }
 
 impl TenancyRules {
@@ -110,7 +118,13 @@ impl TenancyRules {
         }
         TenancyRules {
             owned_annotations: builder.build().unwrap_or_else(|_| GlobSet::empty()),
+            tenant_names: Vec::new(),
         }
+    }
+
+    /// Names every tenant of the repository (the folders under `tenants/`).
+    pub fn know_tenants(&mut self, names: Vec<String>) {
+        self.tenant_names = names;
     }
 
     fn owned(&self, key: &str) -> bool {
@@ -143,10 +157,21 @@ pub struct Claims {
     /// Hosts of the platform's, with the setting that names each.
     reserved_hosts: Vec<(String, &'static str)>,
     role_arns: Vec<String>,
+    /// The host and role patterns of each other tenant whose name holds this one's (a `*`
+    /// next to `{tenant.name}` matches the rest of the longer name): what matches those is
+    /// the longer-named tenant's, not this one's.
+    rivals: Vec<Rival>,
+}
+
+/// Another tenant's host and IAM role patterns.
+struct Rival {
+    name: String,
+    hosts: Vec<String>,
+    role_arns: Vec<String>,
 }
 
 impl Claims {
-    pub fn of(tenant: &Tenant, settings: &RepoSettings) -> Claims {
+    pub fn of(tenant: &Tenant, settings: &RepoSettings, rules: &TenancyRules) -> Claims {
         let environment = settings.environments.get(&tenant.spec.environment);
         let p = Placeholders {
             tenant_name: tenant.name.as_str(),
@@ -159,27 +184,51 @@ impl Claims {
             registry_account: settings.registry.as_deref().and_then(ecr_account),
         };
         let prefix = p.fill(&settings.tenancy.ssm_prefix);
+        let ours = tenant.name.as_str();
+        let rivals = rules
+            .tenant_names
+            .iter()
+            .filter(|other| other.as_str() != ours && other.contains(ours))
+            .map(|other| {
+                // Only the name is known of another tenant here (its domain is checked
+                // against every other's when the whole repository loads).
+                let theirs = Placeholders {
+                    tenant_name: other,
+                    tenant_namespace: other,
+                    tenant_domain: None,
+                    ..p
+                };
+                Rival {
+                    name: other.clone(),
+                    hosts: fill_all(&theirs, &settings.tenancy.hosts),
+                    role_arns: fill_all(&theirs, &settings.tenancy.iam_role_arns),
+                }
+            })
+            .collect();
         Claims {
+            rivals,
             tenant: tenant.name.as_str().to_owned(),
             ssm_prefix: prefix
                 .as_deref()
                 .and_then(|t| ssm_segments(t.trim_end_matches('/'), true).ok()),
             ssm_prefix_text: prefix
                 .map_or_else(String::new, |t| format!("{}/", t.trim_end_matches('/'))),
-            hosts: settings
-                .tenancy
-                .hosts
-                .iter()
-                .filter_map(|h| p.fill(h))
-                .collect(),
+            hosts: fill_all(&p, &settings.tenancy.hosts),
             reserved_hosts: platform_hosts(settings),
-            role_arns: settings
-                .tenancy
-                .iam_role_arns
-                .iter()
-                .filter_map(|a| p.fill(a))
-                .collect(),
+            role_arns: fill_all(&p, &settings.tenancy.iam_role_arns),
         }
+    }
+
+    /// The other tenant whose patterns (picked by `patterns`) match `text` too, if any.
+    fn rival_of(&self, text: &str, seps: &[u8], patterns: fn(&Rival) -> &[String]) -> Option<&str> {
+        self.rivals
+            .iter()
+            .find(|r| {
+                patterns(r)
+                    .iter()
+                    .any(|p| glob_match(p.as_bytes(), text.as_bytes(), seps))
+            })
+            .map(|r| r.name.as_str())
     }
 
     /// Checks an SSM parameter name (`whole`: the prefix itself is allowed, for a path that
@@ -223,7 +272,13 @@ impl Claims {
             .iter()
             .any(|p| glob_match(p.as_bytes(), host.as_bytes(), b"."))
         {
-            Ok(())
+            match self.rival_of(host, b".", |r| &r.hosts) {
+                Some(other) => Err(format!(
+                    "host `{host}` is tenant `{other}`'s: its name holds `{}`, so its hosts match `{}`'s patterns too, and they stay its own",
+                    self.tenant, self.tenant
+                )),
+                None => Ok(()),
+            }
         } else {
             Err(format!(
                 "host `{host}` is not one of tenant `{}`'s",
@@ -257,7 +312,13 @@ impl Claims {
             .iter()
             .any(|p| glob_match(p.as_bytes(), arn.as_bytes(), b"/:"))
         {
-            Ok(())
+            match self.rival_of(arn, b"/:", |r| &r.role_arns) {
+                Some(other) => Err(format!(
+                    "IAM role `{arn}` is tenant `{other}`'s: its name holds `{}`, so its roles match `{}`'s patterns too, and they stay its own",
+                    self.tenant, self.tenant
+                )),
+                None => Ok(()),
+            }
         } else {
             Err(format!(
                 "IAM role `{arn}` is not one of tenant `{}`'s",
@@ -281,6 +342,11 @@ impl Claims {
             )
         }
     }
+}
+
+/// Each pattern filled with `p`'s values; a pattern naming a value `p` lacks is left out.
+fn fill_all(p: &Placeholders<'_>, patterns: &[String]) -> Vec<String> {
+    patterns.iter().filter_map(|h| p.fill(h)).collect()
 }
 
 /// The segments of an SSM path: it starts with `/`, has no empty, `.` or `..` segment,
@@ -346,7 +412,7 @@ pub fn check_spec(
     exceptions: &Exceptions,
     problem: &mut impl FnMut(Diagnostic),
 ) {
-    let claims = Claims::of(tenant, settings);
+    let claims = Claims::of(tenant, settings, rules);
     let name = tenant.name.as_str();
     let allows = |rule: Rule| exceptions.allows(rule, name, service);
     let mut fail = |rule: Rule, at: Origin, msg: String, hint: String| {
@@ -386,6 +452,24 @@ pub fn check_spec(
                 origin_of(tree, &["ingress", "host"]),
                 format!("ingress.host: {msg}"),
                 claims.host_hint(),
+            );
+        }
+        // The IngressClass picks the controller and, through its IngressClassParams, the
+        // load balancer group (overriding group.name): as much the platform's as the group.
+        let at = origin_of(tree, &["ingress", "className"]);
+        if let Some(class) = &ingress.class_name
+            && class != DEFAULT_INGRESS_CLASS
+            && tenant_set(&at)
+        {
+            fail(
+                Rule::PlatformAnnotations,
+                at,
+                format!(
+                    "ingress.className `{class}` is the platform's to choose: an IngressClass (and its IngressClassParams) decides which load balancer and group the Ingress joins"
+                ),
+                format!(
+                    "leave ingress.className to base/ (the default is `{DEFAULT_INGRESS_CLASS}`)"
+                ),
             );
         }
         let at = origin_of(tree, &["ingress", "groupName"]);
@@ -487,7 +571,7 @@ pub fn check_objects(
     rules: &TenancyRules,
     exceptions: &Exceptions,
 ) -> Result<()> {
-    let claims = Claims::of(tenant, settings);
+    let claims = Claims::of(tenant, settings, rules);
     let name = tenant.name.as_str();
     // The platform-owned annotations stencil itself writes, from the definition (where
     // `check_spec` made sure the platform set them).
@@ -510,6 +594,11 @@ pub fn check_objects(
             written.insert((k.clone(), v.clone()));
         }
     }
+    let platform_class = spec
+        .ingress
+        .as_ref()
+        .and_then(|i| i.class_name.as_deref())
+        .unwrap_or(DEFAULT_INGRESS_CLASS);
     let mut problems = Vec::new();
     for object in objects {
         // stencil's own objects, unpatched, hold only what `check_spec` checked.
@@ -540,10 +629,50 @@ pub fn check_objects(
             }
             annotation_value(&claims, key, value, &mut fail);
         }
+        if tenant_set(origin) {
+            check_ingress_class(object, platform_class, &mut fail);
+        }
         check_object_hosts(object, &claims, &mut fail);
         check_external_secrets(object, &claims, &mut fail);
+        check_store_refs(object, &settings.external_secrets, &mut fail);
     }
     Error::unless(problems, ())
+}
+
+/// An Ingress a tenant wrote or patched uses the service's IngressClass (or the cluster's
+/// default): another class brings another load balancer or group.
+fn check_ingress_class(
+    object: &Object,
+    platform_class: &str,
+    fail: &mut impl FnMut(Rule, String, String),
+) {
+    let group = group_of(object);
+    if !matches!(group, "networking.k8s.io" | "extensions")
+        || !object.kind.eq_ignore_ascii_case("ingress")
+    {
+        return;
+    }
+    let v = &object.value;
+    let chosen = [
+        ("spec.ingressClassName", v.pointer("/spec/ingressClassName")),
+        (
+            LEGACY_INGRESS_CLASS,
+            v.pointer("/metadata/annotations")
+                .and_then(|a| a.get(LEGACY_INGRESS_CLASS)),
+        ),
+    ];
+    for (field, value) in chosen {
+        let Some(value) = value else { continue };
+        if value.as_str() != Some(platform_class) {
+            fail(
+                Rule::PlatformAnnotations,
+                format!(
+                    "{field} names another IngressClass than the service's `{platform_class}`: the class decides which load balancer and group the Ingress joins"
+                ),
+                "leave the IngressClass to base/ (ingress.className)".into(),
+            );
+        }
+    }
 }
 
 /// Every `metadata.annotations` entry in an object, its pod templates' included.
@@ -632,6 +761,20 @@ fn check_object_hosts(
                 match listener.get("hostname").and_then(Value::as_str) {
                     Some(h) => hosts.push(h),
                     None => catch_all = Some("a Gateway listener with no hostname"),
+                }
+            }
+        }
+        // external-dns publishes every name of a DNSEndpoint, as of its annotations.
+        ("externaldns.k8s.io", "dnsendpoint") => {
+            for endpoint in v
+                .pointer("/spec/endpoints")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                match endpoint.get("dnsName").and_then(Value::as_str) {
+                    Some(h) => hosts.push(h),
+                    None => catch_all = Some("a DNSEndpoint endpoint without a dnsName"),
                 }
             }
         }
@@ -752,6 +895,78 @@ fn check_external_secrets(
     }
 }
 
+/// The stores an ExternalSecret or PushSecret of a tenant names are the platform's one
+/// store (`externalSecrets` in stencil.yaml): the SSM prefix check means nothing for a
+/// ClusterSecretStore that reads another backend, account or region.
+fn check_store_refs(
+    object: &Object,
+    platform: &ExternalSecretsSettings,
+    fail: &mut impl FnMut(Rule, String, String),
+) {
+    if group_of(object) != "external-secrets.io" {
+        return;
+    }
+    let v = &object.value;
+    let want_kind = match platform.secret_store_kind {
+        SecretStoreKind::ClusterSecretStore => "ClusterSecretStore",
+        SecretStoreKind::SecretStore => "SecretStore",
+    };
+    let mut refs: Vec<(&str, &Value)> = Vec::new();
+    match object.kind.to_ascii_lowercase().as_str() {
+        "externalsecret" => {
+            refs.extend(
+                v.pointer("/spec/secretStoreRef")
+                    .map(|r| ("spec.secretStoreRef", r)),
+            );
+            for (list, what) in [
+                ("/spec/data", "data[].sourceRef.storeRef"),
+                ("/spec/dataFrom", "dataFrom[].sourceRef.storeRef"),
+            ] {
+                for item in v
+                    .pointer(list)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    refs.extend(item.pointer("/sourceRef/storeRef").map(|r| (what, r)));
+                }
+            }
+        }
+        "pushsecret" => {
+            for r in v
+                .pointer("/spec/secretStoreRefs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                refs.push(("spec.secretStoreRefs[]", r));
+            }
+        }
+        _ => return,
+    }
+    for (what, r) in refs {
+        // ESO reads a missing kind as SecretStore.
+        let kind = r
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("SecretStore");
+        let name = r.get("name").and_then(Value::as_str);
+        if r.get("labelSelector").is_some()
+            || kind != want_kind
+            || name != Some(platform.secret_store.as_str())
+        {
+            fail(
+                Rule::SsmPrefix,
+                format!(
+                    "{what} names another store than the platform's {want_kind} `{}`",
+                    platform.secret_store
+                ),
+                "tenants read parameters through the platform's store only (externalSecrets in stencil.yaml); name it by name and kind, without a labelSelector".into(),
+            );
+        }
+    }
+}
+
 /// The hosts an object serves, for [`HostClaims`].
 fn served_hosts(object: &Object) -> Vec<String> {
     let v = &object.value;
@@ -770,6 +985,35 @@ fn served_hosts(object: &Object) -> Vec<String> {
         }
         ("gateway.networking.k8s.io", _) => {
             out.extend(strings(v.pointer("/spec/hostnames")).map(str::to_owned));
+            // A Gateway's (or ListenerSet's) listeners serve their hostnames too.
+            for listener in v
+                .pointer("/spec/listeners")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                out.extend(
+                    listener
+                        .get("hostname")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                );
+            }
+        }
+        ("externaldns.k8s.io", "DNSEndpoint") => {
+            for endpoint in v
+                .pointer("/spec/endpoints")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                out.extend(
+                    endpoint
+                        .get("dnsName")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                );
+            }
         }
         ("flagger.app", "Canary") => {
             out.extend(strings(v.pointer("/spec/service/hosts")).map(str::to_owned));

@@ -28,6 +28,12 @@ pub struct Platform {
 }
 
 impl Platform {
+    /// Names every tenant of the repository, for the shared-infrastructure claims (see
+    /// [`TenancyRules::know_tenants`]).
+    pub fn know_tenants(&mut self, names: Vec<String>) {
+        self.tenancy.know_tenants(names);
+    }
+
     /// Checks the platform settings: every problem in `stencil.yaml` at once.
     pub fn new(settings: &RepoSettings, node: &Arc<Node>) -> Result<Platform> {
         let mut problems: Vec<Error> = Vec::new();
