@@ -67,6 +67,9 @@ pub fn check_objects(
         for finding in exposure::check_object(object) {
             report(Some(finding.rule), finding.message);
         }
+        for finding in pod_security::check_embedded(&object.value) {
+            report(Some(finding.rule), finding.message);
+        }
         for template in pod_security::pod_templates(&object.value) {
             let pod = match PodSpec::deserialize(template.spec) {
                 Ok(p) => p,
