@@ -1,5 +1,6 @@
 //! Examiner's attacks on issue 17 (output integrity and what reaches the cluster): custom
-//! resources the platform declares that embed pod fields in shapes of their own.
+//! resources the platform declares that embed pod fields in shapes of their own, and custom
+//! resources that reach into other namespaces.
 mod common;
 
 use common::{Repo, STENCIL_YAML};
@@ -65,4 +66,74 @@ fn a_taskrun_pod_template_cannot_share_the_node() {
     values("extraObjects:\n  - apiVersion: tekton.dev/v1\n    kind: TaskRun\n    metadata: { name: tr }\n    spec:\n      podTemplate: { hostNetwork: true }\n      taskSpec: { steps: [{ name: s, image: \"busybox:1.0\" }] }\n")
         .run(&["render"])
         .fails(&["pss-host-namespaces", "spec.podTemplate.hostNetwork"]);
+}
+
+#[test]
+fn a_monitor_cannot_scrape_other_namespaces() {
+    let monitor = |kind: &str, selector: &str| {
+        format!(
+            "extraObjects:\n  - apiVersion: monitoring.coreos.com/v1\n    kind: {kind}\n    metadata: {{ name: m }}\n    spec:\n      selector: {{}}\n{selector}"
+        )
+    };
+    for selector in [
+        "      namespaceSelector: { any: true }\n",
+        "      namespaceSelector: { matchNames: [globex] }\n",
+        "      namespaceSelector: { matchNames: [acme, globex] }\n",
+        "      namespaceSelector: {}\n",
+        "      namespaceSelector: { matchLabels: { team: x } }\n",
+    ] {
+        for kind in ["ServiceMonitor", "PodMonitor"] {
+            values(&monitor(kind, selector))
+                .run(&["render"])
+                .fails(&["spec.namespaceSelector", "reaches namespaces beyond `acme`"]);
+        }
+    }
+    // A reference into another tenant's namespace, at any depth.
+    values(&monitor(
+        "ServiceMonitor",
+        "      endpoints: [{ port: http, authorization: { credentials: { name: token, key: t } }, oauth2: { clientId: { secret: { name: s, key: k } }, namespace: globex } }]\n",
+    ))
+    .run(&["render"])
+    .fails(&["spec.endpoints[0].oauth2.namespace"]);
+    // The own namespace, by name, passes.
+    values(&monitor(
+        "ServiceMonitor",
+        "      namespaceSelector: { matchNames: [acme] }\n      endpoints: [{ port: http }]\n",
+    ))
+    .run(&["render"])
+    .ok();
+}
+
+#[test]
+fn a_route_may_name_the_platform_gateway_but_not_another_tenant() {
+    let route = |ns: &str| {
+        format!(
+            "extraObjects:\n  - apiVersion: gateway.networking.k8s.io/v1\n    kind: HTTPRoute\n    metadata: {{ name: r }}\n    spec:\n      hostnames: [api.acme.dev.example.com]\n      parentRefs: [{{ name: public, namespace: {ns} }}]\n      rules: [{{ backendRefs: [{{ name: api, port: 8000 }}] }}]\n"
+        )
+    };
+    let with_domain = |body: &str| {
+        values(body).file(
+            "tenants/acme/tenant.yaml",
+            "kind: Tenant\nenvironment: dev\ndomain: acme.dev.example.com\nservices: [api]\n",
+        )
+    };
+    with_domain(&route("edge-gw")).run(&["render"]).ok();
+    with_domain(&route("globex"))
+        .run(&["render"])
+        .fails(&["spec.parentRefs[0].namespace"]);
+}
+
+/// base/ is the platform's: its custom resources may name other namespaces.
+#[test]
+fn the_platform_may_name_other_namespaces() {
+    repo()
+        .file(
+            "base/api/service.yaml",
+            format!(
+                "{}extraObjects:\n  - apiVersion: monitoring.coreos.com/v1\n    kind: ServiceMonitor\n    metadata: {{ name: m }}\n    spec:\n      selector: {{}}\n      namespaceSelector: {{ any: true }}\n",
+                common::SERVICE_YAML
+            ),
+        )
+        .run(&["render"])
+        .ok();
 }
