@@ -137,3 +137,56 @@ fn the_platform_may_name_other_namespaces() {
         .run(&["render"])
         .ok();
 }
+
+/// stencil's and Argo CD's labels and annotations say which tenant, service and Application
+/// an object belongs to: patches could not set them, but tenant.yaml `labels`, a service's
+/// `labels` and `podAnnotations`, and extra objects (Argo CD's keys, a CronJob's pods) could.
+#[test]
+fn ownership_keys_come_from_stencil_only() {
+    for label in [
+        "argocd.argoproj.io/instance: globex-api",
+        "app.kubernetes.io/instance: globex-api",
+        "app.kubernetes.io/name: api",
+        "stencil.dev/tenant: globex",
+    ] {
+        Repo::new()
+            .file(
+                "tenants/acme/tenant.yaml",
+                format!("{}labels:\n  {label}\n", common::TENANT_YAML),
+            )
+            .run(&["render"])
+            .fails(&["platform-labels tenants/acme/tenant.yaml:5"]);
+        for field in ["labels", "podAnnotations"] {
+            values(&format!("{field}:\n  {label}\n"))
+                .run(&["render"])
+                .fails(&["platform-labels tenants/acme/api/values.yaml:2", field]);
+        }
+    }
+    for metadata in [
+        "metadata: { name: x, labels: { argocd.argoproj.io/instance: globex-api } }",
+        "metadata: { name: x, annotations: { argocd.argoproj.io/tracking-id: 'globex-api:/ConfigMap:globex/x' } }",
+        "metadata: { name: x, labels: { app.kubernetes.io/instance: globex-api } }",
+    ] {
+        values(&format!(
+            "extraObjects:\n  - {{ apiVersion: v1, kind: ConfigMap, {metadata} }}\n"
+        ))
+        .run(&["render"])
+        .fails(&["platform-labels tenants/acme/api/values.yaml:2"]);
+    }
+    // A CronJob's pods are checked too.
+    values("extraObjects:\n  - apiVersion: batch/v1\n    kind: CronJob\n    metadata: { name: c }\n    spec:\n      schedule: '* * * * *'\n      jobTemplate:\n        spec:\n          template:\n            metadata: { labels: { stencil.dev/tenant: globex } }\n            spec: { restartPolicy: Never, containers: [] }\n")
+        .run(&["render"])
+        .fails(&["platform-labels", "stencil.dev/tenant"]);
+    // Labels of the tenant's own, and stencil's values, pass.
+    Repo::new()
+        .file(
+            "tenants/acme/tenant.yaml",
+            format!("{}labels:\n  team.acme.io/owner: me\n", common::TENANT_YAML),
+        )
+        .file(
+            "tenants/acme/api/values.yaml",
+            "labels: { team.acme.io/cost: x }\nextraObjects:\n  - { apiVersion: v1, kind: ConfigMap, metadata: { name: x, labels: { app.kubernetes.io/instance: acme-api } } }\n",
+        )
+        .run(&["render"])
+        .ok();
+}

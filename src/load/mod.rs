@@ -545,6 +545,18 @@ fn load_tenant(
         {
             problems.push(Diagnostic::new(msg).at(&at).into());
         }
+        if crate::build::is_platform_owned(key) {
+            problems.push(
+                Diagnostic::new(format!(
+                    "label `{}` is stencil's or Argo CD's: it says which tenant, service and Application an object belongs to",
+                    crate::error::clip(key, 120)
+                ))
+                .at(&at)
+                .rule(crate::model::Rule::PlatformLabels.name())
+                .hint("tenant labels go on every object of the tenant, its Namespace included; use a prefix of your own")
+                .into(),
+            );
+        }
         if crate::policy::is_pod_security_label(key) {
             problems.push(
                 Diagnostic::new(format!(

@@ -239,6 +239,23 @@ pub fn check_spec(
         ("labels", spec.labels.as_ref()),
         ("podAnnotations", spec.pod_annotations.as_ref()),
     ] {
+        for key in map.into_iter().flatten().map(|(k, _)| k) {
+            if crate::build::is_platform_owned(key) {
+                let at = tree
+                    .get(field)
+                    .and_then(|m| m.get(key))
+                    .map_or_else(|| tree.origin.clone(), |n| n.origin.clone());
+                problem(
+                    Diagnostic::new(format!(
+                        "{field}: `{}` is stencil's or Argo CD's: it says which tenant, service and Application an object belongs to",
+                        crate::error::clip(key, 120)
+                    ))
+                    .at(&at)
+                    .rule(Rule::PlatformLabels.name())
+                    .hint("stencil.dev/*, argocd.argoproj.io/* and app.kubernetes.io/{managed-by,part-of,name,instance} are set by stencil only; use a prefix of your own"),
+                );
+            }
+        }
         for (finding, at) in pod_security::check_input_map(tree, field, map) {
             if finding.rule == Rule::PodSecurityLabels {
                 problem(pod_security::label_diagnostic(&finding, &at));
