@@ -190,3 +190,38 @@ fn ownership_keys_come_from_stencil_only() {
         .run(&["render"])
         .ok();
 }
+
+/// Tenant labels go on the tenant's Namespace, where a Kubernetes-reserved label switches
+/// cluster behaviour on: `resource.k8s.io/admin-access: "true"` lets the namespace's
+/// ResourceClaims with adminAccess reach devices other tenants' pods use.
+#[test]
+fn tenant_labels_cannot_use_kubernetes_prefixes() {
+    for label in [
+        "resource.k8s.io/admin-access: 'true'",
+        "kubernetes.io/metadata.name: kube-system",
+        "node-restriction.kubernetes.io/x: y",
+        "k8s.io/x: y",
+    ] {
+        Repo::new()
+            .file(
+                "tenants/acme/tenant.yaml",
+                format!("{}labels:\n  {label}\n", common::TENANT_YAML),
+            )
+            .run(&["render"])
+            .fails(&["platform-labels tenants/acme/tenant.yaml:5", "reserves"]);
+        values(&format!("labels:\n  {label}\n"))
+            .run(&["render"])
+            .fails(&["platform-labels tenants/acme/api/values.yaml:2", "reserves"]);
+    }
+    // The recommended app.kubernetes.io/ labels stay the tenant's (but stencil's own).
+    Repo::new()
+        .file(
+            "tenants/acme/tenant.yaml",
+            format!(
+                "{}labels:\n  app.kubernetes.io/component: backend\n  example.k8s.io.acme.com/x: y\n",
+                common::TENANT_YAML
+            ),
+        )
+        .run(&["render"])
+        .ok();
+}

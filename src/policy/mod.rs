@@ -28,7 +28,7 @@ use crate::names::{Digest, Tag, check_dns_label, check_env_name};
 use crate::node::Node;
 use crate::origin::Origin;
 pub use canary::CanaryPlan;
-pub use exposure::is_pod_security_label;
+pub use exposure::{is_kubernetes_reserved, is_pod_security_label};
 use fields::{
     check_int_or_percent, check_metadata_map, check_probes, check_quantities, check_resources,
 };
@@ -240,15 +240,22 @@ pub fn check_spec(
         ("podAnnotations", spec.pod_annotations.as_ref()),
     ] {
         for key in map.into_iter().flatten().map(|(k, _)| k) {
-            if crate::build::is_platform_owned(key) {
+            let reserved =
+                field == "labels" && is_kubernetes_reserved(key) && !is_pod_security_label(key);
+            if reserved || crate::build::is_platform_owned(key) {
                 let at = tree
                     .get(field)
                     .and_then(|m| m.get(key))
                     .map_or_else(|| tree.origin.clone(), |n| n.origin.clone());
                 problem(
                     Diagnostic::new(format!(
-                        "{field}: `{}` is stencil's or Argo CD's: it says which tenant, service and Application an object belongs to",
-                        crate::error::clip(key, 120)
+                        "{field}: `{}` {}",
+                        crate::error::clip(key, 120),
+                        if reserved {
+                            "has a prefix Kubernetes reserves for its own components"
+                        } else {
+                            "is stencil's or Argo CD's: it says which tenant, service and Application an object belongs to"
+                        }
                     ))
                     .at(&at)
                     .rule(Rule::PlatformLabels.name())
