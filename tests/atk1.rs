@@ -225,3 +225,20 @@ fn tenant_labels_cannot_use_kubernetes_prefixes() {
         .run(&["render"])
         .ok();
 }
+
+/// A monitor's `bearerTokenFile` (or `tlsConfig.keyFile`, ...) makes the shared Prometheus
+/// read a file of its own, its service-account token, and send it to the tenant's endpoint.
+#[test]
+fn a_monitor_cannot_read_the_controllers_files() {
+    for endpoint in [
+        "{ port: http, bearerTokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token }",
+        "{ port: http, tlsConfig: { keyFile: /etc/prometheus/secrets/k, certFile: /c } }",
+        "{ port: http, basicAuth: { passwordFile: /etc/passwd } }",
+    ] {
+        values(&format!(
+            "extraObjects:\n  - apiVersion: monitoring.coreos.com/v1\n    kind: ServiceMonitor\n    metadata: {{ name: m }}\n    spec:\n      selector: {{}}\n      endpoints: [{endpoint}]\n"
+        ))
+        .run(&["render"])
+        .fails(&["ServiceMonitor acme/m", "controller's own filesystem"]);
+    }
+}

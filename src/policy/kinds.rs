@@ -415,7 +415,8 @@ pub fn is_built_in(api_version: &str, kind: &str) -> bool {
 /// namespace for the tenant (a ServiceMonitor's `namespaceSelector: {any: true}` scrapes
 /// every tenant's pods). A `namespaceSelector` is accepted only as `{matchNames: [...]}`
 /// (and `any: false`): an empty or label selector means all namespaces (or some) to some
-/// controllers and the own one to others.
+/// controllers and the own one to others. `...File` fields (a path in the controller's
+/// filesystem) are refused too.
 pub fn other_namespaces(object: &Value, own: &str, allowed: &dyn Fn(&str) -> bool) -> Vec<String> {
     let mut out = Vec::new();
     if let Value::Object(map) = object {
@@ -460,6 +461,15 @@ fn scan_namespaces(
     if problem {
         out.push(format!(
             "{path}: reaches namespaces beyond `{own}`: a tenant's custom resource names only its own namespace (or the platform's), and a namespaceSelector only as `matchNames: [{own}]`"
+        ));
+        return;
+    }
+    // `bearerTokenFile`, `caFile`, `keyFile`, `passwordFile`, ...: a file of the
+    // controller's own filesystem, which it reads for the tenant (Prometheus sends its
+    // service-account token to the tenant's endpoint with `bearerTokenFile`).
+    if key.len() > 4 && key.ends_with("File") && value.as_str().is_some_and(|s| !s.is_empty()) {
+        out.push(format!(
+            "{path}: names a file of the controller's own filesystem, which it would read for the tenant (its credentials); use the Secret references of the kind instead"
         ));
         return;
     }
