@@ -28,6 +28,7 @@ use crate::origin::Origin;
 use crate::policy::Workload;
 
 pub use labels::Labels;
+pub(crate) use patch::is_platform_owned;
 pub use workload::sidecar_port_name;
 pub use workspace::workspace;
 
@@ -332,7 +333,13 @@ fn check_budgets(objects: &[Object], budgets: &crate::model::Budgets) -> Result<
 /// An extra object may carry stencil's labels only with stencil's values: it cannot pass
 /// itself off as another tenant's or service's.
 fn check_extra_labels(object: &Object, labels: &Labels) -> Result<()> {
-    for meta in ["/metadata", "/spec/template/metadata"] {
+    // A tenant's object may not carry Argo CD's keys either (as patches may not); base/ is
+    // the platform's.
+    let tenant_set = object
+        .origin
+        .as_ref()
+        .is_some_and(|o| o.path().starts_with("tenants/"));
+    for meta in patch::METADATA {
         for field in ["labels", "annotations"] {
             let Some(map) = object
                 .value
@@ -346,7 +353,8 @@ fn check_extra_labels(object: &Object, labels: &Labels) -> Result<()> {
                     || matches!(
                         key.as_str(),
                         "app.kubernetes.io/managed-by" | "app.kubernetes.io/part-of"
-                    );
+                    )
+                    || (tenant_set && patch::is_platform_owned(key));
                 if !owned {
                     continue;
                 }
@@ -365,7 +373,7 @@ fn check_extra_labels(object: &Object, labels: &Labels) -> Result<()> {
                 ))
                 .rule(crate::model::Rule::PlatformLabels.name())
                 .at_opt(object.origin.as_ref())
-                .hint("stencil.dev/*, app.kubernetes.io/managed-by and part-of say who owns an object; remove it or use your own prefix")
+                .hint("stencil.dev/*, argocd.argoproj.io/* and app.kubernetes.io/{managed-by,part-of,name,instance} say who owns an object; remove it or use your own prefix")
                 .into());
             }
         }

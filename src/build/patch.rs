@@ -245,7 +245,7 @@ fn op_name(op: &json_patch::PatchOperation) -> String {
 }
 
 /// Where an object (and its pod template) carries labels and annotations.
-const METADATA: [&str; 3] = [
+pub(super) const METADATA: [&str; 3] = [
     "/metadata",
     "/spec/template/metadata",
     "/spec/jobTemplate/spec/template/metadata",

@@ -545,6 +545,31 @@ fn load_tenant(
         {
             problems.push(Diagnostic::new(msg).at(&at).into());
         }
+        if crate::policy::is_kubernetes_reserved(key) && !crate::policy::is_pod_security_label(key)
+        {
+            problems.push(
+                Diagnostic::new(format!(
+                    "label `{}` has a prefix Kubernetes reserves for its own components; on the tenant's Namespace it can switch cluster behaviour on (resource.k8s.io/admin-access opens other tenants' devices)",
+                    crate::error::clip(key, 120)
+                ))
+                .at(&at)
+                .rule(crate::model::Rule::PlatformLabels.name())
+                .hint("kubernetes.io/ and k8s.io/ prefixes (but app.kubernetes.io/) are the cluster's; use a prefix of your own")
+                .into(),
+            );
+        }
+        if crate::build::is_platform_owned(key) {
+            problems.push(
+                Diagnostic::new(format!(
+                    "label `{}` is stencil's or Argo CD's: it says which tenant, service and Application an object belongs to",
+                    crate::error::clip(key, 120)
+                ))
+                .at(&at)
+                .rule(crate::model::Rule::PlatformLabels.name())
+                .hint("tenant labels go on every object of the tenant, its Namespace included; use a prefix of your own")
+                .into(),
+            );
+        }
         if crate::policy::is_pod_security_label(key) {
             problems.push(
                 Diagnostic::new(format!(

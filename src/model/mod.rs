@@ -22,6 +22,7 @@ pub use service::{
     ProbesSpec, PullPolicy, ResourceList, ResourcesSpec, ServiceAccountSpec, ServiceKind,
     ServiceSpec, SidecarPin, SidecarSpec, StrategySpec, VersionKind, VersionSpec, env_strings,
 };
+pub use tenancy::{BUILTIN_RESERVED_NAMESPACES, platform_namespaces};
 pub use tenancy::{
     PLACEHOLDERS, Placeholders, TenancySettings, check_host, check_tenant_domain, covers,
     ecr_account, platform_hosts, reserved_host, reserved_namespace, service_namespace,

@@ -18,6 +18,22 @@ pub fn is_pod_security_label(key: &str) -> bool {
         .is_some_and(|p| p.eq_ignore_ascii_case(POD_SECURITY_LABELS))
 }
 
+/// Whether a label key has a prefix Kubernetes reserves for its own components
+/// (`kubernetes.io/`, `k8s.io/` and their subdomains, but `app.kubernetes.io/`, the
+/// recommended labels). On a Namespace such labels switch cluster behaviour on:
+/// `resource.k8s.io/admin-access` lets the namespace's ResourceClaims reach devices other
+/// tenants' pods use, `pod-security.kubernetes.io/*` sets the Pod Security level.
+pub fn is_kubernetes_reserved(key: &str) -> bool {
+    let Some((prefix, _)) = key.split_once('/') else {
+        return false;
+    };
+    let prefix = prefix.to_ascii_lowercase();
+    prefix != "app.kubernetes.io"
+        && ["kubernetes.io", "k8s.io"]
+            .iter()
+            .any(|r| prefix == *r || prefix.ends_with(&format!(".{r}")))
+}
+
 /// The object-level rules: Services, DaemonSets, and Pod Security labels anywhere in the
 /// object's (or its templates') metadata.
 pub fn check_object(object: &Object) -> Vec<Finding> {

@@ -18,6 +18,7 @@ use super::origin_of;
 use crate::error::{Diagnostic, did_you_mean};
 use crate::model::{ExtraObjectsSettings, KindRef, RepoSettings, Rule};
 use crate::node::Node;
+use serde_json::Value;
 
 const fn namespaced<T: Resource<Scope = NamespaceResourceScope>>() -> (&'static str, &'static str) {
     (T::API_VERSION, T::KIND)
@@ -399,6 +400,98 @@ fn check_declared(entry: &KindRef) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Whether `apiVersion` and `kind` name a built-in kind a tenant may add (typed, checked);
+/// anything else that reaches the policy stage is a custom resource.
+pub fn is_built_in(api_version: &str, kind: &str) -> bool {
+    BUILT_IN.contains(&(api_version, kind))
+}
+
+/// The fields of a custom resource that name a namespace not `allowed` (the tenant's own
+/// and the platform's): `namespace`, `targetNamespace`, `namespaces` and `namespaceSelector`
+/// at any depth (but the object's own `metadata`, checked before, and pod templates, whose
+/// affinity terms only schedule). A controller acting on such a resource reaches into that
+/// namespace for the tenant (a ServiceMonitor's `namespaceSelector: {any: true}` scrapes
+/// every tenant's pods). A `namespaceSelector` is accepted only as `{matchNames: [...]}`
+/// (and `any: false`): an empty or label selector means all namespaces (or some) to some
+/// controllers and the own one to others. `...File` fields (a path in the controller's
+/// filesystem) are refused too.
+pub fn other_namespaces(object: &Value, own: &str, allowed: &dyn Fn(&str) -> bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Value::Object(map) = object {
+        for (key, value) in map.iter().filter(|(k, _)| *k != "metadata") {
+            scan_namespaces(key, value, key, own, allowed, &mut out);
+        }
+    }
+    out
+}
+
+fn scan_namespaces(
+    key: &str,
+    value: &Value,
+    path: &str,
+    own: &str,
+    allowed: &dyn Fn(&str) -> bool,
+    out: &mut Vec<String>,
+) {
+    let is_own = |v: &Value| v.as_str().is_some_and(allowed);
+    let problem = match key {
+        "namespace" | "targetNamespace" => !value.is_null() && !is_own(value),
+        "namespaces" => match value {
+            Value::Null => false,
+            Value::Array(items) => !items.iter().all(is_own),
+            _ => true,
+        },
+        "namespaceSelector" => match value {
+            Value::Null => false,
+            Value::Object(sel) => {
+                !sel.iter().all(|(k, v)| match k.as_str() {
+                    "matchNames" => v
+                        .as_array()
+                        .is_some_and(|names| !names.is_empty() && names.iter().all(is_own)),
+                    "any" => v == &Value::Bool(false),
+                    _ => false,
+                }) || !sel.contains_key("matchNames")
+            }
+            _ => true,
+        },
+        _ => false,
+    };
+    if problem {
+        out.push(format!(
+            "{path}: reaches namespaces beyond `{own}`: a tenant's custom resource names only its own namespace (or the platform's), and a namespaceSelector only as `matchNames: [{own}]`"
+        ));
+        return;
+    }
+    // `bearerTokenFile`, `caFile`, `keyFile`, `passwordFile`, ...: a file of the
+    // controller's own filesystem, which it reads for the tenant (Prometheus sends its
+    // service-account token to the tenant's endpoint with `bearerTokenFile`).
+    if key.len() > 4 && key.ends_with("File") && value.as_str().is_some_and(|s| !s.is_empty()) {
+        out.push(format!(
+            "{path}: names a file of the controller's own filesystem, which it would read for the tenant (its credentials); use the Secret references of the kind instead"
+        ));
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            let pod = map
+                .get("spec")
+                .is_some_and(|s| s.get("containers").is_some_and(Value::is_array));
+            for (k, v) in map {
+                if pod && k == "spec" {
+                    continue;
+                }
+                scan_namespaces(k, v, &format!("{path}.{k}"), own, allowed, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                scan_namespaces("", item, &format!("{path}[{i}]"), own, allowed, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]

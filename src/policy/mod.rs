@@ -28,7 +28,7 @@ use crate::names::{Digest, Tag, check_dns_label, check_env_name};
 use crate::node::Node;
 use crate::origin::Origin;
 pub use canary::CanaryPlan;
-pub use exposure::is_pod_security_label;
+pub use exposure::{is_kubernetes_reserved, is_pod_security_label};
 use fields::{
     check_int_or_percent, check_metadata_map, check_probes, check_quantities, check_resources,
 };
@@ -239,6 +239,30 @@ pub fn check_spec(
         ("labels", spec.labels.as_ref()),
         ("podAnnotations", spec.pod_annotations.as_ref()),
     ] {
+        for key in map.into_iter().flatten().map(|(k, _)| k) {
+            let reserved =
+                field == "labels" && is_kubernetes_reserved(key) && !is_pod_security_label(key);
+            if reserved || crate::build::is_platform_owned(key) {
+                let at = tree
+                    .get(field)
+                    .and_then(|m| m.get(key))
+                    .map_or_else(|| tree.origin.clone(), |n| n.origin.clone());
+                problem(
+                    Diagnostic::new(format!(
+                        "{field}: `{}` {}",
+                        crate::error::clip(key, 120),
+                        if reserved {
+                            "has a prefix Kubernetes reserves for its own components"
+                        } else {
+                            "is stencil's or Argo CD's: it says which tenant, service and Application an object belongs to"
+                        }
+                    ))
+                    .at(&at)
+                    .rule(Rule::PlatformLabels.name())
+                    .hint("stencil.dev/*, argocd.argoproj.io/* and app.kubernetes.io/{managed-by,part-of,name,instance} are set by stencil only; use a prefix of your own"),
+                );
+            }
+        }
         for (finding, at) in pod_security::check_input_map(tree, field, map) {
             if finding.rule == Rule::PodSecurityLabels {
                 problem(pod_security::label_diagnostic(&finding, &at));

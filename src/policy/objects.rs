@@ -67,6 +67,25 @@ pub fn check_objects(
         for finding in exposure::check_object(object) {
             report(Some(finding.rule), finding.message);
         }
+        for finding in pod_security::check_embedded(&object.value) {
+            report(Some(finding.rule), finding.message);
+        }
+        // Custom resources a tenant wrote or patched stay in the tenant's namespace (base/
+        // is the platform's, which may name its own namespaces).
+        if object
+            .origin
+            .as_ref()
+            .is_some_and(|o| o.path().starts_with("tenants/"))
+            && !kinds::is_built_in(&object.api_version, &object.kind)
+            && let Some(own) = object.namespace.as_deref()
+        {
+            let allowed = |ns: &str| {
+                ns == own
+                    || ns.starts_with("kube-")
+                    || platform.platform_namespaces.iter().any(|p| p == ns)
+            };
+            invalid.extend(kinds::other_namespaces(&object.value, own, &allowed));
+        }
         for template in pod_security::pod_templates(&object.value) {
             let pod = match PodSpec::deserialize(template.spec) {
                 Ok(p) => p,

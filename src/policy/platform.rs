@@ -24,6 +24,9 @@ pub struct Platform {
     pub(super) extra_objects: crate::model::ExtraObjectsSettings,
     /// `tenancy:`, compiled.
     pub(super) tenancy: TenancyRules,
+    /// The platform's namespaces (built-in and those `stencil.yaml` names; `kube-*` too):
+    /// a tenant's custom resource may name these besides its own (a shared Gateway).
+    pub(super) platform_namespaces: Vec<String>,
     settings_node: Arc<Node>,
 }
 
@@ -221,6 +224,15 @@ impl Platform {
                 min_interval_ms,
                 extra_objects: settings.extra_objects.clone(),
                 tenancy,
+                platform_namespaces: crate::model::BUILTIN_RESERVED_NAMESPACES
+                    .iter()
+                    .map(|ns| (*ns).to_owned())
+                    .chain(
+                        crate::model::platform_namespaces(settings)
+                            .into_iter()
+                            .map(|(ns, _)| ns),
+                    )
+                    .collect(),
                 settings_node: Arc::clone(node),
             },
         )

@@ -555,6 +555,87 @@ pub fn check_input_map(
     out
 }
 
+/// Host access and privilege named anywhere in an object outside the pod templates
+/// [`pod_templates`] finds: a custom resource may embed pod fields in a shape of its own
+/// (an Argo Workflow's `spec.hostNetwork` and `templates[].container`, a Tekton TaskRun's
+/// `podTemplate` and `steps`), and its controller copies them into the pods it makes. Found
+/// by field name, whatever the shape; a value other than `false` (or null) counts as set.
+pub fn check_embedded(object: &Value) -> Vec<Finding> {
+    let mut out = Vec::new();
+    scan_embedded(object, "", &mut out);
+    out
+}
+
+fn scan_embedded(node: &Value, path: &str, out: &mut Vec<Finding>) {
+    match node {
+        Value::Object(map) => {
+            let pod = map
+                .get("spec")
+                .is_some_and(|s| s.get("containers").is_some_and(Value::is_array));
+            for (key, value) in map {
+                if pod && key == "spec" {
+                    continue;
+                }
+                let here = join(path, key);
+                if let Some((rule, why)) = embedded_field(key, value) {
+                    out.push(Finding {
+                        rule,
+                        message: format!("{here}: {why}"),
+                    });
+                }
+                scan_embedded(value, &here, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                scan_embedded(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The rule a pod field outside a pod template breaks, if any.
+fn embedded_field(key: &str, value: &Value) -> Option<(Rule, &'static str)> {
+    let set = !matches!(value, Value::Null | Value::Bool(false));
+    let found = match key {
+        "hostNetwork" | "hostPID" | "hostIPC" => (
+            Rule::PssHostNamespaces,
+            "shares the node's namespace (a pod field outside a pod template)",
+        ),
+        "podSpecPatch" => (
+            Rule::PssHostNamespaces,
+            "a pod spec patch in a string escapes every pod check",
+        ),
+        "privileged" => (
+            Rule::PssPrivileged,
+            "a privileged container (a pod field outside a pod template)",
+        ),
+        "hostProcess" => (
+            Rule::PssHostProcess,
+            "a Windows HostProcess container (a pod field outside a pod template)",
+        ),
+        "hostPath" => (
+            Rule::PssHostPath,
+            "a hostPath volume (a pod field outside a pod template)",
+        ),
+        "hostPort" if !matches!(value, Value::Number(n) if n.as_i64() == Some(0)) => (
+            Rule::PssHostPorts,
+            "a host port (a pod field outside a pod template)",
+        ),
+        "nodeName" if !matches!(value, Value::String(s) if s.is_empty()) => (
+            Rule::NodePlacement,
+            "nodeName bypasses the scheduler (a pod field outside a pod template)",
+        ),
+        "allowPrivilegeEscalation" => (
+            Rule::NoPrivilegeEscalation,
+            "allows privilege escalation (a pod field outside a pod template)",
+        ),
+        _ => return None,
+    };
+    set.then_some(found)
+}
+
 /// The diagnostic for a `pod-security-labels` violation at `origin`.
 pub fn label_diagnostic(finding: &Finding, origin: &crate::origin::Origin) -> Diagnostic {
     Diagnostic::new(finding.message.clone())
