@@ -336,7 +336,7 @@ fn declared_custom_resources_are_accepted() {
     let repo = extra_with(
         CUSTOM,
         &[
-            "{ apiVersion: external-secrets.io/v1, kind: ExternalSecret, metadata: { name: db }, spec: { secretStoreRef: { name: s, kind: SecretStore } } }",
+            "{ apiVersion: external-secrets.io/v1, kind: ExternalSecret, metadata: { name: db }, spec: { secretStoreRef: { name: aws-parameter-store, kind: ClusterSecretStore } } }",
             "{ apiVersion: monitoring.coreos.com/v1, kind: ServiceMonitor, metadata: { name: api }, spec: { endpoints: [{ port: http }] } }",
             "{ apiVersion: v1, kind: ConfigMap, metadata: { name: extra }, data: { a: b } }",
         ],
