@@ -683,6 +683,32 @@ fn policy_list_names_every_rule_with_its_rationale() {
         "sized by VPA (PLAT-9)"
     );
     assert_eq!(resources["exceptions"][0]["services"][0], "api");
+    assert_eq!(resources["relaxable"], true);
+    // The rules no exception can relax say so, in JSON and in the table.
+    let fixed: Vec<&str> = rules
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["relaxable"] == false)
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(
+        fixed,
+        [
+            "allowed-kinds",
+            "budget",
+            "platform-labels",
+            "pod-security-labels",
+            "symlink-boundary",
+            "extends-boundary",
+            "reserved-namespace",
+        ]
+    );
+    let table = Repo::new().run(&["policy", "list"]).ok();
+    assert_eq!(
+        table.stdout.matches("no exception can relax it").count(),
+        fixed.len()
+    );
 }
 
 /// Every file under `dir` with its content, sorted.

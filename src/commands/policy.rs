@@ -19,6 +19,8 @@ struct RuleRow {
     id: &'static str,
     requires: &'static str,
     rationale: &'static str,
+    /// False for the rules no exception can relax (`Rule::fixed`).
+    relaxable: bool,
     exceptions: Vec<Granted>,
 }
 
@@ -31,6 +33,7 @@ pub fn run(global: &Global, command: &PolicyCommand) -> Outcome {
             id: rule.name(),
             requires: rule.summary(),
             rationale: rule.rationale(),
+            relaxable: rule.fixed().is_none(),
             exceptions: exceptions
                 .iter()
                 .filter(|g| g.rule == rule.name())
@@ -46,6 +49,9 @@ pub fn run(global: &Global, command: &PolicyCommand) -> Outcome {
             for row in &rows {
                 out.push_str(&format!("{:<width$}  {}\n", row.id, row.requires));
                 out.push_str(&format!("{:<width$}  why: {}\n", "", row.rationale));
+                if !row.relaxable {
+                    out.push_str(&format!("{:<width$}  no exception can relax it\n", ""));
+                }
                 for g in &row.exceptions {
                     out.push_str(&format!("{:<width$}  relaxed: {g}\n", ""));
                 }

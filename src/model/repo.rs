@@ -399,6 +399,34 @@ impl Rule {
         Rule::IamRoleArn,
     ];
 
+    /// A rule no exception can relax: why (as the error says it) and what to do instead.
+    pub fn fixed(self) -> Option<(String, &'static str)> {
+        let name = self.name();
+        Some(match self {
+            Rule::AllowedKinds => (
+                "the allowed-kinds rule has no exceptions: a kind is allowed for every tenant or none".into(),
+                "declare the custom resource under extraObjects.customResources in stencil.yaml",
+            ),
+            Rule::Budget | Rule::PlatformLabels => (
+                format!("`{name}` has no exceptions"),
+                "raise the sizes in `budgets:` instead; platform labels are never a tenant's to set",
+            ),
+            Rule::SymlinkBoundary | Rule::ExtendsBoundary => (
+                format!("the {name} guardrail cannot be relaxed"),
+                "it keeps one tenant from reading another's files; move shared values into base/",
+            ),
+            Rule::PodSecurityLabels => (
+                "pod-security-labels cannot be relaxed: the Pod Security level of a tenant's namespace is the platform's".into(),
+                "to let a workload do more than `restricted`, grant an exception for the pss-* rule it needs",
+            ),
+            Rule::ReservedNamespace => (
+                "reserved-namespace cannot be relaxed: a namespace is the platform's or a tenant's".into(),
+                "to give a tenant a namespace, take it out of reservedNamespaces (the built-in ones stay the platform's)",
+            ),
+            _ => return None,
+        })
+    }
+
     /// The rule's id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
     pub fn name(self) -> &'static str {
         match self {

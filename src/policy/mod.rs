@@ -649,31 +649,8 @@ impl Exceptions {
                     .hint("say why the exception is needed in `reason:`")
                     .into());
             }
-            if e.rule == Rule::AllowedKinds {
-                return Err(Diagnostic::new(
-                    "the allowed-kinds rule has no exceptions: a kind is allowed for every tenant or none",
-                )
-                .at(&at)
-                .hint("declare the custom resource under extraObjects.customResources in stencil.yaml")
-                .into());
-            }
-            if matches!(e.rule, Rule::Budget | Rule::PlatformLabels) {
-                return Err(Diagnostic::new(format!(
-                    "`{}` has no exceptions",
-                    e.rule.name()
-                ))
-                .at(&at)
-                .hint("raise the sizes in `budgets:` instead; platform labels are never a tenant's to set")
-                .into());
-            }
-            if matches!(e.rule, Rule::SymlinkBoundary | Rule::ExtendsBoundary) {
-                return Err(Diagnostic::new(format!(
-                    "the {} guardrail cannot be relaxed",
-                    e.rule.name()
-                ))
-                .at(&at)
-                .hint("it keeps one tenant from reading another's files; move shared values into base/")
-                .into());
+            if let Some((message, hint)) = e.rule.fixed() {
+                return Err(Diagnostic::new(message).at(&at).hint(hint).into());
             }
             if e.rule == Rule::QuotaCeiling && !e.services.is_empty() {
                 return Err(Diagnostic::new(
@@ -681,22 +658,6 @@ impl Exceptions {
                 )
                 .at(&at)
                 .hint("remove `services:`; name the tenants it is for in `tenants:`")
-                .into());
-            }
-            if e.rule == Rule::PodSecurityLabels {
-                return Err(Diagnostic::new(
-                    "pod-security-labels cannot be relaxed: the Pod Security level of a tenant's namespace is the platform's",
-                )
-                .at(&at)
-                .hint("to let a workload do more than `restricted`, grant an exception for the pss-* rule it needs")
-                .into());
-            }
-            if e.rule == Rule::ReservedNamespace {
-                return Err(Diagnostic::new(
-                    "reserved-namespace cannot be relaxed: a namespace is the platform's or a tenant's",
-                )
-                .at(&at)
-                .hint("to give a tenant a namespace, take it out of reservedNamespaces (the built-in ones stay the platform's)")
                 .into());
             }
             rules.push((e.rule, globs(&e.tenants, &at)?, globs(&e.services, &at)?));
