@@ -157,7 +157,19 @@ pub fn check_pod(template: &PodTemplate<'_>, pod: &PodSpec) -> Vec<Finding> {
     let mut out = Vec::new();
     let p = template.path.as_str();
     let mut find = |rule: Rule, message: String| out.push(Finding { rule, message });
+    host_namespaces(p, pod, &mut find);
+    placement(p, pod, &mut find);
+    if let Some(sc) = &pod.security_context {
+        pod_security_context(&format!("{p}.securityContext"), sc, &mut find);
+    }
+    check_volumes(p, template.spec, &mut find);
+    pod_annotations(template, &mut find);
+    containers(pod, &mut find);
+    out
+}
 
+/// Host Namespaces: hostNetwork, hostPID, hostIPC.
+fn host_namespaces(p: &str, pod: &PodSpec, find: &mut impl FnMut(Rule, String)) {
     for (field, set) in [
         ("hostNetwork", pod.host_network),
         ("hostPID", pod.host_pid),
@@ -170,6 +182,10 @@ pub fn check_pod(template: &PodTemplate<'_>, pod: &PodSpec) -> Vec<Finding> {
             );
         }
     }
+}
+
+/// Where the pod may run: no nodeName, no system priority, no control-plane tolerations.
+fn placement(p: &str, pod: &PodSpec, find: &mut impl FnMut(Rule, String)) {
     if let Some(node) = pod.node_name.as_deref().filter(|n| !n.is_empty()) {
         find(
             Rule::NodePlacement,
@@ -204,70 +220,76 @@ pub fn check_pod(template: &PodTemplate<'_>, pod: &PodSpec) -> Vec<Finding> {
             );
         }
     }
+}
 
-    if let Some(sc) = &pod.security_context {
-        let at = format!("{p}.securityContext");
-        if sc
-            .windows_options
-            .as_ref()
-            .and_then(|w| w.host_process)
-            .unwrap_or(false)
-        {
-            find(
-                Rule::PssHostProcess,
-                format!("{at}.windowsOptions.hostProcess: true runs the pod on the Windows node"),
-            );
-        }
-        if let Some(t) = sc.app_armor_profile.as_ref().map(|a| a.type_.as_str())
-            && !matches!(t, "RuntimeDefault" | "Localhost")
-        {
-            find(
-                Rule::PssApparmor,
-                format!("{at}.appArmorProfile.type: `{t}` (only RuntimeDefault or Localhost)"),
-            );
-        }
-        if let Some(msg) = selinux(sc.se_linux_options.as_ref()) {
-            find(Rule::PssSelinux, format!("{at}.seLinuxOptions: {msg}"));
-        }
-        if let Some(t) = sc.seccomp_profile.as_ref().map(|s| s.type_.as_str())
-            && !matches!(t, "RuntimeDefault" | "Localhost")
-        {
-            find(
-                Rule::SeccompRuntimeDefault,
-                format!("{at}.seccompProfile.type: `{t}` (only RuntimeDefault or Localhost)"),
-            );
-        }
-        if sc.run_as_non_root == Some(false) {
-            find(
-                Rule::RunAsNonRoot,
-                format!("{at}.runAsNonRoot: false (must be true or unset)"),
-            );
-        }
-        if sc.run_as_user == Some(0) {
-            find(
-                Rule::RunAsNonRoot,
-                format!("{at}.runAsUser: 0 runs the pod as root"),
-            );
-        }
-        let unsafe_sysctls: Vec<&str> = sc
-            .sysctls
-            .iter()
-            .flatten()
-            .map(|s| s.name.as_str())
-            .filter(|n| !SAFE_SYSCTLS.contains(n))
-            .collect();
-        if !unsafe_sysctls.is_empty() {
-            find(
-                Rule::PssSysctls,
-                format!(
-                    "{at}.sysctls: {} not in the safe set",
-                    unsafe_sysctls.join(", ")
-                ),
-            );
-        }
+/// The pod-level securityContext: HostProcess, AppArmor, SELinux, seccomp, non-root, sysctls.
+fn pod_security_context(
+    at: &str,
+    sc: &k8s_openapi::api::core::v1::PodSecurityContext,
+    find: &mut impl FnMut(Rule, String),
+) {
+    if sc
+        .windows_options
+        .as_ref()
+        .and_then(|w| w.host_process)
+        .unwrap_or(false)
+    {
+        find(
+            Rule::PssHostProcess,
+            format!("{at}.windowsOptions.hostProcess: true runs the pod on the Windows node"),
+        );
     }
+    if let Some(t) = sc.app_armor_profile.as_ref().map(|a| a.type_.as_str())
+        && !matches!(t, "RuntimeDefault" | "Localhost")
+    {
+        find(
+            Rule::PssApparmor,
+            format!("{at}.appArmorProfile.type: `{t}` (only RuntimeDefault or Localhost)"),
+        );
+    }
+    if let Some(msg) = selinux(sc.se_linux_options.as_ref()) {
+        find(Rule::PssSelinux, format!("{at}.seLinuxOptions: {msg}"));
+    }
+    if let Some(t) = sc.seccomp_profile.as_ref().map(|s| s.type_.as_str())
+        && !matches!(t, "RuntimeDefault" | "Localhost")
+    {
+        find(
+            Rule::SeccompRuntimeDefault,
+            format!("{at}.seccompProfile.type: `{t}` (only RuntimeDefault or Localhost)"),
+        );
+    }
+    if sc.run_as_non_root == Some(false) {
+        find(
+            Rule::RunAsNonRoot,
+            format!("{at}.runAsNonRoot: false (must be true or unset)"),
+        );
+    }
+    if sc.run_as_user == Some(0) {
+        find(
+            Rule::RunAsNonRoot,
+            format!("{at}.runAsUser: 0 runs the pod as root"),
+        );
+    }
+    let unsafe_sysctls: Vec<&str> = sc
+        .sysctls
+        .iter()
+        .flatten()
+        .map(|s| s.name.as_str())
+        .filter(|n| !SAFE_SYSCTLS.contains(n))
+        .collect();
+    if !unsafe_sysctls.is_empty() {
+        find(
+            Rule::PssSysctls,
+            format!(
+                "{at}.sysctls: {} not in the safe set",
+                unsafe_sysctls.join(", ")
+            ),
+        );
+    }
+}
 
-    check_volumes(p, template.spec, &mut find);
+/// AppArmor and seccomp as the (deprecated) pod annotations.
+fn pod_annotations(template: &PodTemplate<'_>, find: &mut impl FnMut(Rule, String)) {
     if let Some(annotations) = template.metadata.and_then(|m| m.get("annotations")) {
         for (key, value) in annotations.as_object().into_iter().flatten() {
             if let Some((rule, msg)) = annotation(key, value.as_str().unwrap_or_default()) {
@@ -275,7 +297,10 @@ pub fn check_pod(template: &PodTemplate<'_>, pod: &PodSpec) -> Vec<Finding> {
             }
         }
     }
+}
 
+/// Every container, init container and ephemeral container.
+fn containers(pod: &PodSpec, find: &mut impl FnMut(Rule, String)) {
     let ephemeral: Vec<Container> = pod
         .ephemeral_containers
         .iter()
@@ -292,7 +317,6 @@ pub fn check_pod(template: &PodTemplate<'_>, pod: &PodSpec) -> Vec<Finding> {
             find(rule, format!("container `{}`: {message}", c.name));
         }
     }
-    out
 }
 
 /// Checks the container-level controls `objects.rs` does not.
@@ -300,65 +324,7 @@ fn check_container(c: &Container) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut find = |rule: Rule, message: String| out.push(Finding { rule, message });
     if let Some(sc) = &c.security_context {
-        if sc.privileged == Some(true) {
-            find(
-                Rule::PssPrivileged,
-                "securityContext.privileged: true gives it every device and capability of the node"
-                    .into(),
-            );
-        }
-        if sc
-            .windows_options
-            .as_ref()
-            .and_then(|w| w.host_process)
-            .unwrap_or(false)
-        {
-            find(
-                Rule::PssHostProcess,
-                "securityContext.windowsOptions.hostProcess: true runs it on the Windows node"
-                    .into(),
-            );
-        }
-        let added: Vec<&str> = sc
-            .capabilities
-            .as_ref()
-            .and_then(|c| c.add.as_ref())
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .filter(|c| !BASELINE_CAPABILITIES.contains(c))
-            .collect();
-        if !added.is_empty() {
-            find(
-                Rule::PssCapabilities,
-                format!(
-                    "securityContext.capabilities.add: {} beyond the baseline set",
-                    added.join(", ")
-                ),
-            );
-        }
-        if let Some(t) = sc.app_armor_profile.as_ref().map(|a| a.type_.as_str())
-            && !matches!(t, "RuntimeDefault" | "Localhost")
-        {
-            find(
-                Rule::PssApparmor,
-                format!(
-                    "securityContext.appArmorProfile.type: `{t}` (only RuntimeDefault or Localhost)"
-                ),
-            );
-        }
-        if let Some(msg) = selinux(sc.se_linux_options.as_ref()) {
-            find(
-                Rule::PssSelinux,
-                format!("securityContext.seLinuxOptions: {msg}"),
-            );
-        }
-        if let Some(mount) = sc.proc_mount.as_deref().filter(|m| *m != "Default") {
-            find(
-                Rule::PssProcMount,
-                format!("securityContext.procMount: `{mount}` (only Default)"),
-            );
-        }
+        container_security_context(sc, &mut find);
     }
     for (i, port) in c.ports.iter().flatten().enumerate() {
         if let Some(host) = port.host_port.filter(|p| *p != 0) {
@@ -368,6 +334,78 @@ fn check_container(c: &Container) -> Vec<Finding> {
             );
         }
     }
+    host_handlers(c, &mut find);
+    out
+}
+
+/// A container's securityContext: Privileged, HostProcess, Capabilities, AppArmor, SELinux,
+/// /proc mount.
+fn container_security_context(
+    sc: &k8s_openapi::api::core::v1::SecurityContext,
+    find: &mut impl FnMut(Rule, String),
+) {
+    if sc.privileged == Some(true) {
+        find(
+            Rule::PssPrivileged,
+            "securityContext.privileged: true gives it every device and capability of the node"
+                .into(),
+        );
+    }
+    if sc
+        .windows_options
+        .as_ref()
+        .and_then(|w| w.host_process)
+        .unwrap_or(false)
+    {
+        find(
+            Rule::PssHostProcess,
+            "securityContext.windowsOptions.hostProcess: true runs it on the Windows node".into(),
+        );
+    }
+    let added: Vec<&str> = sc
+        .capabilities
+        .as_ref()
+        .and_then(|c| c.add.as_ref())
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .filter(|c| !BASELINE_CAPABILITIES.contains(c))
+        .collect();
+    if !added.is_empty() {
+        find(
+            Rule::PssCapabilities,
+            format!(
+                "securityContext.capabilities.add: {} beyond the baseline set",
+                added.join(", ")
+            ),
+        );
+    }
+    if let Some(t) = sc.app_armor_profile.as_ref().map(|a| a.type_.as_str())
+        && !matches!(t, "RuntimeDefault" | "Localhost")
+    {
+        find(
+            Rule::PssApparmor,
+            format!(
+                "securityContext.appArmorProfile.type: `{t}` (only RuntimeDefault or Localhost)"
+            ),
+        );
+    }
+    if let Some(msg) = selinux(sc.se_linux_options.as_ref()) {
+        find(
+            Rule::PssSelinux,
+            format!("securityContext.seLinuxOptions: {msg}"),
+        );
+    }
+    if let Some(mount) = sc.proc_mount.as_deref().filter(|m| *m != "Default") {
+        find(
+            Rule::PssProcMount,
+            format!("securityContext.procMount: `{mount}` (only Default)"),
+        );
+    }
+}
+
+/// Probes and lifecycle hooks with a `host`: the kubelet connects from the node.
+fn host_handlers(c: &Container, find: &mut impl FnMut(Rule, String)) {
     let probes = [
         ("livenessProbe", c.liveness_probe.as_ref()),
         ("readinessProbe", c.readiness_probe.as_ref()),
@@ -400,7 +438,6 @@ fn check_container(c: &Container) -> Vec<Finding> {
             );
         }
     }
-    out
 }
 
 fn non_empty(host: Option<&String>) -> Option<&str> {
