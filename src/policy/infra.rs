@@ -231,6 +231,34 @@ impl Claims {
             .map(|r| r.name.as_str())
     }
 
+    /// A host or a role ARN is the tenant's when it matches one of the tenant's patterns and
+    /// no pattern of a tenant whose name holds this one's (that tenant's values stay its own).
+    fn claim(
+        &self,
+        (what, plural): (&str, &str),
+        value: &str,
+        patterns: &[String],
+        seps: &[u8],
+        rivals: fn(&Rival) -> &[String],
+    ) -> Result<(), String> {
+        if !patterns
+            .iter()
+            .any(|p| glob_match(p.as_bytes(), value.as_bytes(), seps))
+        {
+            return Err(format!(
+                "{what} `{value}` is not one of tenant `{}`'s",
+                self.tenant
+            ));
+        }
+        match self.rival_of(value, seps, rivals) {
+            Some(other) => Err(format!(
+                "{what} `{value}` is tenant `{other}`'s: its name holds `{}`, so its {plural} match `{}`'s patterns too, and they stay its own",
+                self.tenant, self.tenant
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Checks an SSM parameter name (`whole`: the prefix itself is allowed, for a path that
     /// is searched rather than one parameter).
     fn ssm(&self, path: &str, whole: bool) -> Result<(), String> {
@@ -267,24 +295,7 @@ impl Claims {
                 "host `{host}` overlaps `{reserved}`, a host of the platform's ({setting} in stencil.yaml)"
             ));
         }
-        if self
-            .hosts
-            .iter()
-            .any(|p| glob_match(p.as_bytes(), host.as_bytes(), b"."))
-        {
-            match self.rival_of(host, b".", |r| &r.hosts) {
-                Some(other) => Err(format!(
-                    "host `{host}` is tenant `{other}`'s: its name holds `{}`, so its hosts match `{}`'s patterns too, and they stay its own",
-                    self.tenant, self.tenant
-                )),
-                None => Ok(()),
-            }
-        } else {
-            Err(format!(
-                "host `{host}` is not one of tenant `{}`'s",
-                self.tenant
-            ))
-        }
+        self.claim(("host", "hosts"), host, &self.hosts, b".", |r| &r.hosts)
     }
 
     fn host_hint(&self) -> String {
@@ -307,24 +318,9 @@ impl Claims {
     }
 
     fn role(&self, arn: &str) -> Result<(), String> {
-        if self
-            .role_arns
-            .iter()
-            .any(|p| glob_match(p.as_bytes(), arn.as_bytes(), b"/:"))
-        {
-            match self.rival_of(arn, b"/:", |r| &r.role_arns) {
-                Some(other) => Err(format!(
-                    "IAM role `{arn}` is tenant `{other}`'s: its name holds `{}`, so its roles match `{}`'s patterns too, and they stay its own",
-                    self.tenant, self.tenant
-                )),
-                None => Ok(()),
-            }
-        } else {
-            Err(format!(
-                "IAM role `{arn}` is not one of tenant `{}`'s",
-                self.tenant
-            ))
-        }
+        self.claim(("IAM role", "roles"), arn, &self.role_arns, b"/:", |r| {
+            &r.role_arns
+        })
     }
 
     fn role_hint(&self) -> String {
