@@ -961,6 +961,46 @@ mod tests {
     }
 
     #[test]
+    fn input_maps_point_at_the_entry_that_set_the_value() {
+        let text = "labels:\n  team: a\n  pod-security.kubernetes.io/enforce: privileged\npodAnnotations:\n  container.apparmor.security.beta.kubernetes.io/api: unconfined\n  seccomp.security.alpha.kubernetes.io/pod: unconfined\n  prometheus.io/scrape: \"true\"\n";
+        let tree = crate::policy::infra::fixtures::node("tenants/acme/api/values.yaml", text);
+        let map = |field: &str| -> std::collections::BTreeMap<String, String> {
+            let entries = tree.get(field).map(Node::to_json).unwrap_or_default();
+            serde_json::from_value(entries).expect("a string map")
+        };
+        let found = |field: &str| -> Vec<(&'static str, String, String)> {
+            check_input_map(&tree, field, Some(&map(field)))
+                .into_iter()
+                .map(|(f, at)| (f.rule.name(), at.to_string(), f.message))
+                .collect()
+        };
+        let at = |line: u32| format!("tenants/acme/api/values.yaml:{line}:3");
+        assert_eq!(
+            found("labels"),
+            [(
+                "pod-security-labels",
+                at(3),
+                "label `pod-security.kubernetes.io/enforce` is the platform's: it sets the namespace's Pod Security level".to_owned()
+            )]
+        );
+        assert_eq!(
+            found("podAnnotations"),
+            [
+                (
+                    "pss-apparmor",
+                    at(5),
+                    "pod annotation `container.apparmor.security.beta.kubernetes.io/api`: `unconfined` (only runtime/default or localhost/<profile>)".to_owned()
+                ),
+                (
+                    "seccomp-runtime-default",
+                    at(6),
+                    "pod annotation `seccomp.security.alpha.kubernetes.io/pod`: `unconfined` (only runtime/default or localhost/<profile>)".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn pod_templates_are_found_by_shape() {
         let paths =
             |v: Value| -> Vec<String> { pod_templates(&v).into_iter().map(|t| t.path).collect() };

@@ -412,6 +412,33 @@ fn a_host_two_tenants_serve_is_refused_where_it_is_claimed() {
 }
 
 #[test]
+fn tenancy_patterns_must_name_the_tenant_and_know_their_placeholders() {
+    let (settings, tree) =
+        settings("tenancy:\n  hosts: [\"*.{tenant.nmae}.example.com\"]\n  ssmPrefix: /shared/\n");
+    let found = collected(|problem| {
+        TenancyRules::new(&settings, &tree, &mut |d| problem(d));
+    });
+    let messages: Vec<(&str, &str)> = found.iter().map(|f| (f.1.as_str(), f.2.as_str())).collect();
+    assert_eq!(
+        messages,
+        [
+            (
+                "stencil.yaml:11:3",
+                "tenancy.ssmPrefix `/shared/` does not name the tenant: every tenant could claim what it matches"
+            ),
+            (
+                "stencil.yaml:10:3",
+                "tenancy.hosts: unknown placeholder `{tenant.nmae}` in `*.{tenant.nmae}.example.com`"
+            ),
+            (
+                "stencil.yaml:10:3",
+                "tenancy.hosts `*.{tenant.nmae}.example.com` does not name the tenant: every tenant could claim what it matches"
+            ),
+        ]
+    );
+}
+
+#[test]
 fn served_hosts_are_read_by_kind() {
     let served = |value: Value| hosts::served_hosts(&object(value, None, true));
     assert_eq!(

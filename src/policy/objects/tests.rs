@@ -374,6 +374,78 @@ fn each_object_rule_reports_the_object_where_it_was_made() {
 }
 
 #[test]
+fn extra_role_bindings_bind_only_the_services_roles_to_its_service_accounts() {
+    let binding = |role_ref: Value, subject: Value| {
+        json!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": { "name": "b", "namespace": "acme" }, "roleRef": role_ref, "subjects": [subject] })
+    };
+    let sa = json!({ "kind": "ServiceAccount", "name": "api", "namespace": "acme" });
+    let cluster_role = |name: &str| json!({ "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name });
+    let cases = [
+        (
+            binding(
+                cluster_role("view"),
+                json!({ "kind": "Group", "name": "everyone" }),
+            ),
+            "subject Group `everyone` is not a service account of this namespace; people get access through the tenant's team and groups",
+        ),
+        (
+            binding(
+                cluster_role("view"),
+                json!({ "kind": "ServiceAccount", "name": "x", "namespace": "globex" }),
+            ),
+            "subject ServiceAccount `x` is not a service account of this namespace; people get access through the tenant's team and groups",
+        ),
+        (
+            binding(
+                json!({ "apiGroup": "example.com", "kind": "Role", "name": "r" }),
+                sa.clone(),
+            ),
+            "roleRef.apiGroup must be rbac.authorization.k8s.io",
+        ),
+        (
+            binding(cluster_role("admin"), sa.clone()),
+            "it binds ClusterRole `admin`, which is not in extraObjects.bindableClusterRoles in stencil.yaml",
+        ),
+        (
+            binding(
+                json!({ "apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "u" }),
+                sa.clone(),
+            ),
+            "roleRef.kind `User` is neither Role nor ClusterRole",
+        ),
+    ];
+    let bindable = "extraObjects:\n  bindableClusterRoles: [view]\n";
+    for (value, tail) in cases {
+        let case = value.to_string();
+        assert_one(
+            &check(value, true, bindable),
+            "platform-objects",
+            tail,
+            &case,
+        );
+    }
+    assert!(check(binding(cluster_role("view"), sa), true, bindable).is_empty());
+}
+
+#[test]
+fn a_role_that_is_not_a_role_is_refused() {
+    let role = json!({ "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": { "name": "r", "namespace": "acme" }, "rules": "everything" });
+    let found = check(role, true, "");
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1.as_str()),
+        ("rbac-escalation", AT)
+    );
+    assert!(
+        found[0].2.starts_with("Role acme/r: is not a valid Role: "),
+        "{}",
+        found[0].2
+    );
+}
+
+#[test]
 fn benign_objects_pass() {
     let benign = [
         json!({ "apiVersion": "v1", "kind": "Service", "metadata": { "name": "s", "namespace": "acme" }, "spec": { "type": "ClusterIP" } }),
