@@ -200,10 +200,20 @@ fn external_secret(spec: Value) -> Value {
     json!({ "apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret", "metadata": meta("es"), "spec": spec })
 }
 
+/// Asserts that each extra object, made at [`AT`], reports exactly its rule and message.
+fn assert_reports<const N: usize>(cases: [(Value, &str, &str); N]) {
+    for (value, rule, message) in cases {
+        let case = value.to_string();
+        let found = object_problems(value, true, "{}");
+        let expected = vec![(rule.to_owned(), AT.to_owned(), message.to_owned())];
+        assert_eq!(found, expected, "{case}");
+    }
+}
+
+/// `tenant-hosts`: hosts of another tenant, and what serves every host.
 #[test]
-fn each_object_rule_reports_the_object_where_it_was_made() {
-    let store = json!({ "name": "aws-parameter-store", "kind": "ClusterSecretStore" });
-    let cases = [
+fn each_host_rule_reports_the_object_where_it_was_made() {
+    assert_reports([
         (
             ingress(json!({ "rules": [{ "host": "api.globex.example.com" }] })),
             "tenant-hosts",
@@ -225,19 +235,6 @@ fn each_object_rule_reports_the_object_where_it_was_made() {
             "Ingress acme/web: host `globex.example.com` is not one of tenant `acme`'s",
         ),
         (
-            ingress(
-                json!({ "ingressClassName": "internal", "rules": [{ "host": "api.acme.example.com" }] }),
-            ),
-            "platform-annotations",
-            "Ingress acme/web: spec.ingressClassName names another IngressClass than the service's `alb`: the class decides which load balancer and group the Ingress joins",
-        ),
-        (
-            json!({ "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-            "metadata": { "name": "web", "namespace": "acme", "annotations": { "alb.ingress.kubernetes.io/group.name": "shared" } } }),
-            "platform-annotations",
-            "Ingress acme/web: annotation `alb.ingress.kubernetes.io/group.name` is the platform's",
-        ),
-        (
             json!({ "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": meta("r"), "spec": {} }),
             "tenant-hosts",
             "HTTPRoute acme/r: a route with no hostnames serves every host of the shared load balancer",
@@ -257,12 +254,40 @@ fn each_object_rule_reports_the_object_where_it_was_made() {
             "tenant-hosts",
             "TargetGroupBinding acme/t: a TargetGroupBinding (target groups are the platform's) serves every host of the shared load balancer",
         ),
+    ]);
+}
+
+/// `platform-annotations` and `iam-role-arn` on built objects.
+#[test]
+fn each_annotation_rule_reports_the_object_where_it_was_made() {
+    assert_reports([
+        (
+            ingress(
+                json!({ "ingressClassName": "internal", "rules": [{ "host": "api.acme.example.com" }] }),
+            ),
+            "platform-annotations",
+            "Ingress acme/web: spec.ingressClassName names another IngressClass than the service's `alb`: the class decides which load balancer and group the Ingress joins",
+        ),
+        (
+            json!({ "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": { "name": "web", "namespace": "acme", "annotations": { "alb.ingress.kubernetes.io/group.name": "shared" } } }),
+            "platform-annotations",
+            "Ingress acme/web: annotation `alb.ingress.kubernetes.io/group.name` is the platform's",
+        ),
         (
             json!({ "apiVersion": "v1", "kind": "ServiceAccount",
             "metadata": { "name": "sa", "namespace": "acme", "annotations": { "eks.amazonaws.com/role-arn": "arn:aws:iam::012345678901:role/globex-api" } } }),
             "iam-role-arn",
             "ServiceAccount acme/sa: annotation `eks.amazonaws.com/role-arn`: IAM role `arn:aws:iam::012345678901:role/globex-api` is not one of tenant `acme`'s",
         ),
+    ]);
+}
+
+/// `ssm-prefix` on External Secrets Operator objects.
+#[test]
+fn each_secret_rule_reports_the_object_where_it_was_made() {
+    let store = json!({ "name": "aws-parameter-store", "kind": "ClusterSecretStore" });
+    assert_reports([
         (
             external_secret(
                 json!({ "secretStoreRef": store, "data": [{ "secretKey": "k", "remoteRef": { "key": "/ramparts/prod/tenants/globex/db" } }] }),
@@ -300,13 +325,7 @@ fn each_object_rule_reports_the_object_where_it_was_made() {
             "ssm-prefix",
             "Password acme/pw: a tenant's Password mints credentials with the operator's identity",
         ),
-    ];
-    for (value, rule, message) in cases {
-        let case = value.to_string();
-        let found = object_problems(value, true, "{}");
-        let expected = vec![(rule.to_owned(), AT.to_owned(), message.to_owned())];
-        assert_eq!(found, expected, "{case}");
-    }
+    ]);
 }
 
 #[test]

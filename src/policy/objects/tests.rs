@@ -206,7 +206,7 @@ fn a_pod_inherits_and_ephemeral_containers_are_refused() {
 }
 
 #[test]
-fn each_pod_security_rule_reports_the_object_where_it_was_made() {
+fn each_pod_security_standard_reports_the_object_where_it_was_made() {
     let cases = [
         (
             json!({ "hostNetwork": true }),
@@ -257,6 +257,10 @@ fn each_pod_security_rule_reports_the_object_where_it_was_made() {
             &pod.to_string(),
         );
     }
+}
+
+#[test]
+fn each_container_security_standard_reports_the_object_where_it_was_made() {
     let container_cases = [
         (
             json!({ "securityContext": { "capabilities": { "drop": ["ALL"], "add": ["SYS_ADMIN"] } } }),
