@@ -48,8 +48,9 @@ const OBJECT_RULES: [ObjectRule; 5] = [
 ];
 
 /// Checks the guardrails on built (and patched) objects: every container of every pod
-/// template, including sidecars and extra objects, against the security-context rules here
-/// and the Pod Security Standards of [`pod_security`]; Services and labels too.
+/// template, including sidecars and extra objects, against the restricted container rules
+/// (`objects/containers.rs`) and the Pod Security Standards of [`pod_security`]; Roles,
+/// RoleBindings, platform-owned kinds, Services and labels too.
 pub fn check_objects(
     objects: &[Object],
     tenant: &str,
