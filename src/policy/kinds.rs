@@ -427,16 +427,10 @@ pub fn other_namespaces(object: &Value, own: &str, allowed: &dyn Fn(&str) -> boo
     out
 }
 
-fn scan_namespaces(
-    key: &str,
-    value: &Value,
-    path: &str,
-    own: &str,
-    allowed: &dyn Fn(&str) -> bool,
-    out: &mut Vec<String>,
-) {
+/// Whether field `key` holding `value` names a namespace not `allowed`.
+fn reaches_other(key: &str, value: &Value, allowed: &dyn Fn(&str) -> bool) -> bool {
     let is_own = |v: &Value| v.as_str().is_some_and(allowed);
-    let problem = match key {
+    match key {
         "namespace" | "targetNamespace" => !value.is_null() && !is_own(value),
         "namespaces" => match value {
             Value::Null => false,
@@ -457,8 +451,18 @@ fn scan_namespaces(
             _ => true,
         },
         _ => false,
-    };
-    if problem {
+    }
+}
+
+fn scan_namespaces(
+    key: &str,
+    value: &Value,
+    path: &str,
+    own: &str,
+    allowed: &dyn Fn(&str) -> bool,
+    out: &mut Vec<String>,
+) {
+    if reaches_other(key, value, allowed) {
         out.push(format!(
             "{path}: reaches namespaces beyond `{own}`: a tenant's custom resource names only its own namespace (or the platform's), and a namespaceSelector only as `matchNames: [{own}]`"
         ));
@@ -651,6 +655,8 @@ mod tests {
         ] {
             let d = check_allowed(api, kind, &s).unwrap_err();
             assert_eq!(d.rule, Some("allowed-kinds"), "{api} {kind}");
+            // Located by the caller, at the extra object (see `build/extra.rs`).
+            assert!(d.origin.is_none(), "{api} {kind}");
         }
         let d = check_allowed("apps/v1beta1", "Deployment", &s).unwrap_err();
         assert!(

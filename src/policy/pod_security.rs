@@ -4,9 +4,10 @@
 //! The controls are those of the upstream standards for Kubernetes v1.33, `baseline` and
 //! `restricted`, plus the v1.34 baseline control on probe and lifecycle hosts. The
 //! restricted controls stencil already had (`no-privilege-escalation`, `run-as-non-root`,
-//! `drop-all-capabilities`, `seccomp-runtime-default`) stay in `objects.rs`; this module adds
-//! the others, each a [`Rule`] of its own, so that relaxing a restricted rule (say
-//! `drop-all-capabilities`) keeps the baseline one under it (`pss-capabilities`).
+//! `drop-all-capabilities`, `seccomp-runtime-default`) stay in `objects/containers.rs`; this
+//! module adds the others, each a [`Rule`] of its own, so that relaxing a restricted rule
+//! (say `drop-all-capabilities`) keeps the baseline one under it (`pss-capabilities`). Each
+//! control is one small function, in a table per level (pod, container).
 //!
 //! Pod templates are found by shape, not by kind: any `spec` holding a `containers` list,
 //! wherever it is in the object (Pod, Deployment, CronJob's job template, PodTemplate, or a
@@ -14,7 +15,8 @@
 //! strings, as Pod Security Admission compares them.
 
 use k8s_openapi::api::core::v1::{
-    Container, EphemeralContainer, LifecycleHandler, PodSpec, Probe, SELinuxOptions,
+    Container, EphemeralContainer, LifecycleHandler, PodSecurityContext, PodSpec, Probe,
+    SELinuxOptions, SecurityContext, WindowsSecurityContextOptions,
 };
 use serde_json::Value;
 
@@ -222,54 +224,92 @@ fn placement(p: &str, pod: &PodSpec, find: &mut impl FnMut(Rule, String)) {
     }
 }
 
+/// A control on a pod's securityContext at `at`: the rule and what is wrong, if anything.
+type PodControl = fn(&str, &PodSecurityContext) -> Option<(Rule, String)>;
+
+/// The pod-level securityContext controls, in report order.
+const POD_CONTROLS: [PodControl; 7] = [
+    pod_host_process,
+    pod_apparmor,
+    pod_selinux,
+    pod_seccomp,
+    pod_non_root,
+    pod_root_user,
+    pod_sysctls,
+];
+
 /// The pod-level securityContext: HostProcess, AppArmor, SELinux, seccomp, non-root, sysctls.
-fn pod_security_context(
-    at: &str,
-    sc: &k8s_openapi::api::core::v1::PodSecurityContext,
-    find: &mut impl FnMut(Rule, String),
-) {
-    if sc
-        .windows_options
-        .as_ref()
-        .and_then(|w| w.host_process)
-        .unwrap_or(false)
-    {
-        find(
+fn pod_security_context(at: &str, sc: &PodSecurityContext, find: &mut impl FnMut(Rule, String)) {
+    for control in POD_CONTROLS {
+        if let Some((rule, msg)) = control(at, sc) {
+            find(rule, msg);
+        }
+    }
+}
+
+/// Whether Windows options ask for a HostProcess container.
+fn host_process(options: Option<&WindowsSecurityContextOptions>) -> bool {
+    options.and_then(|w| w.host_process).unwrap_or(false)
+}
+
+/// Whether an AppArmor or seccomp profile type is one `restricted` allows.
+fn confined(profile_type: &str) -> bool {
+    matches!(profile_type, "RuntimeDefault" | "Localhost")
+}
+
+fn pod_host_process(at: &str, sc: &PodSecurityContext) -> Option<(Rule, String)> {
+    host_process(sc.windows_options.as_ref()).then(|| {
+        (
             Rule::PssHostProcess,
             format!("{at}.windowsOptions.hostProcess: true runs the pod on the Windows node"),
-        );
-    }
-    if let Some(t) = sc.app_armor_profile.as_ref().map(|a| a.type_.as_str())
-        && !matches!(t, "RuntimeDefault" | "Localhost")
-    {
-        find(
+        )
+    })
+}
+
+fn pod_apparmor(at: &str, sc: &PodSecurityContext) -> Option<(Rule, String)> {
+    let t = sc.app_armor_profile.as_ref().map(|a| a.type_.as_str())?;
+    (!confined(t)).then(|| {
+        (
             Rule::PssApparmor,
             format!("{at}.appArmorProfile.type: `{t}` (only RuntimeDefault or Localhost)"),
-        );
-    }
-    if let Some(msg) = selinux(sc.se_linux_options.as_ref()) {
-        find(Rule::PssSelinux, format!("{at}.seLinuxOptions: {msg}"));
-    }
-    if let Some(t) = sc.seccomp_profile.as_ref().map(|s| s.type_.as_str())
-        && !matches!(t, "RuntimeDefault" | "Localhost")
-    {
-        find(
+        )
+    })
+}
+
+fn pod_selinux(at: &str, sc: &PodSecurityContext) -> Option<(Rule, String)> {
+    let msg = selinux(sc.se_linux_options.as_ref())?;
+    Some((Rule::PssSelinux, format!("{at}.seLinuxOptions: {msg}")))
+}
+
+fn pod_seccomp(at: &str, sc: &PodSecurityContext) -> Option<(Rule, String)> {
+    let t = sc.seccomp_profile.as_ref().map(|s| s.type_.as_str())?;
+    (!confined(t)).then(|| {
+        (
             Rule::SeccompRuntimeDefault,
             format!("{at}.seccompProfile.type: `{t}` (only RuntimeDefault or Localhost)"),
-        );
-    }
-    if sc.run_as_non_root == Some(false) {
-        find(
+        )
+    })
+}
+
+fn pod_non_root(at: &str, sc: &PodSecurityContext) -> Option<(Rule, String)> {
+    (sc.run_as_non_root == Some(false)).then(|| {
+        (
             Rule::RunAsNonRoot,
             format!("{at}.runAsNonRoot: false (must be true or unset)"),
-        );
-    }
-    if sc.run_as_user == Some(0) {
-        find(
+        )
+    })
+}
+
+fn pod_root_user(at: &str, sc: &PodSecurityContext) -> Option<(Rule, String)> {
+    (sc.run_as_user == Some(0)).then(|| {
+        (
             Rule::RunAsNonRoot,
             format!("{at}.runAsUser: 0 runs the pod as root"),
-        );
-    }
+        )
+    })
+}
+
+fn pod_sysctls(at: &str, sc: &PodSecurityContext) -> Option<(Rule, String)> {
     let unsafe_sysctls: Vec<&str> = sc
         .sysctls
         .iter()
@@ -277,15 +317,15 @@ fn pod_security_context(
         .map(|s| s.name.as_str())
         .filter(|n| !SAFE_SYSCTLS.contains(n))
         .collect();
-    if !unsafe_sysctls.is_empty() {
-        find(
+    (!unsafe_sysctls.is_empty()).then(|| {
+        (
             Rule::PssSysctls,
             format!(
                 "{at}.sysctls: {} not in the safe set",
                 unsafe_sysctls.join(", ")
             ),
-        );
-    }
+        )
+    })
 }
 
 /// AppArmor and seccomp as the (deprecated) pod annotations.
@@ -319,7 +359,7 @@ fn containers(pod: &PodSpec, find: &mut impl FnMut(Rule, String)) {
     }
 }
 
-/// Checks the container-level controls `objects.rs` does not.
+/// Checks the container-level controls `objects/containers.rs` does not.
 fn check_container(c: &Container) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut find = |rule: Rule, message: String| out.push(Finding { rule, message });
@@ -338,30 +378,49 @@ fn check_container(c: &Container) -> Vec<Finding> {
     out
 }
 
+/// A control on a container's securityContext: the rule and what is wrong, if anything.
+type ContainerControl = fn(&SecurityContext) -> Option<(Rule, String)>;
+
+/// The container securityContext controls, in report order.
+const CONTAINER_CONTROLS: [ContainerControl; 6] = [
+    privileged,
+    container_host_process,
+    capabilities,
+    container_apparmor,
+    container_selinux,
+    proc_mount,
+];
+
 /// A container's securityContext: Privileged, HostProcess, Capabilities, AppArmor, SELinux,
 /// /proc mount.
-fn container_security_context(
-    sc: &k8s_openapi::api::core::v1::SecurityContext,
-    find: &mut impl FnMut(Rule, String),
-) {
-    if sc.privileged == Some(true) {
-        find(
+fn container_security_context(sc: &SecurityContext, find: &mut impl FnMut(Rule, String)) {
+    for control in CONTAINER_CONTROLS {
+        if let Some((rule, msg)) = control(sc) {
+            find(rule, msg);
+        }
+    }
+}
+
+fn privileged(sc: &SecurityContext) -> Option<(Rule, String)> {
+    (sc.privileged == Some(true)).then(|| {
+        (
             Rule::PssPrivileged,
             "securityContext.privileged: true gives it every device and capability of the node"
                 .into(),
-        );
-    }
-    if sc
-        .windows_options
-        .as_ref()
-        .and_then(|w| w.host_process)
-        .unwrap_or(false)
-    {
-        find(
+        )
+    })
+}
+
+fn container_host_process(sc: &SecurityContext) -> Option<(Rule, String)> {
+    host_process(sc.windows_options.as_ref()).then(|| {
+        (
             Rule::PssHostProcess,
             "securityContext.windowsOptions.hostProcess: true runs it on the Windows node".into(),
-        );
-    }
+        )
+    })
+}
+
+fn capabilities(sc: &SecurityContext) -> Option<(Rule, String)> {
     let added: Vec<&str> = sc
         .capabilities
         .as_ref()
@@ -371,37 +430,43 @@ fn container_security_context(
         .map(String::as_str)
         .filter(|c| !BASELINE_CAPABILITIES.contains(c))
         .collect();
-    if !added.is_empty() {
-        find(
+    (!added.is_empty()).then(|| {
+        (
             Rule::PssCapabilities,
             format!(
                 "securityContext.capabilities.add: {} beyond the baseline set",
                 added.join(", ")
             ),
-        );
-    }
-    if let Some(t) = sc.app_armor_profile.as_ref().map(|a| a.type_.as_str())
-        && !matches!(t, "RuntimeDefault" | "Localhost")
-    {
-        find(
+        )
+    })
+}
+
+fn container_apparmor(sc: &SecurityContext) -> Option<(Rule, String)> {
+    let t = sc.app_armor_profile.as_ref().map(|a| a.type_.as_str())?;
+    (!confined(t)).then(|| {
+        (
             Rule::PssApparmor,
             format!(
                 "securityContext.appArmorProfile.type: `{t}` (only RuntimeDefault or Localhost)"
             ),
-        );
-    }
-    if let Some(msg) = selinux(sc.se_linux_options.as_ref()) {
-        find(
-            Rule::PssSelinux,
-            format!("securityContext.seLinuxOptions: {msg}"),
-        );
-    }
-    if let Some(mount) = sc.proc_mount.as_deref().filter(|m| *m != "Default") {
-        find(
-            Rule::PssProcMount,
-            format!("securityContext.procMount: `{mount}` (only Default)"),
-        );
-    }
+        )
+    })
+}
+
+fn container_selinux(sc: &SecurityContext) -> Option<(Rule, String)> {
+    let msg = selinux(sc.se_linux_options.as_ref())?;
+    Some((
+        Rule::PssSelinux,
+        format!("securityContext.seLinuxOptions: {msg}"),
+    ))
+}
+
+fn proc_mount(sc: &SecurityContext) -> Option<(Rule, String)> {
+    let mount = sc.proc_mount.as_deref().filter(|m| *m != "Default")?;
+    Some((
+        Rule::PssProcMount,
+        format!("securityContext.procMount: `{mount}` (only Default)"),
+    ))
 }
 
 /// Probes and lifecycle hooks with a `host`: the kubelet connects from the node.
@@ -892,6 +957,46 @@ mod tests {
                 json!({ "container.seccomp.security.alpha.kubernetes.io/c": "unconfined" })
             ),
             vec!["seccomp-runtime-default"]
+        );
+    }
+
+    #[test]
+    fn input_maps_point_at_the_entry_that_set_the_value() {
+        let text = "labels:\n  team: a\n  pod-security.kubernetes.io/enforce: privileged\npodAnnotations:\n  container.apparmor.security.beta.kubernetes.io/api: unconfined\n  seccomp.security.alpha.kubernetes.io/pod: unconfined\n  prometheus.io/scrape: \"true\"\n";
+        let tree = crate::policy::infra::fixtures::node("tenants/acme/api/values.yaml", text);
+        let map = |field: &str| -> std::collections::BTreeMap<String, String> {
+            let entries = tree.get(field).map(Node::to_json).unwrap_or_default();
+            serde_json::from_value(entries).expect("a string map")
+        };
+        let found = |field: &str| -> Vec<(&'static str, String, String)> {
+            check_input_map(&tree, field, Some(&map(field)))
+                .into_iter()
+                .map(|(f, at)| (f.rule.name(), at.to_string(), f.message))
+                .collect()
+        };
+        let at = |line: u32| format!("tenants/acme/api/values.yaml:{line}:3");
+        assert_eq!(
+            found("labels"),
+            [(
+                "pod-security-labels",
+                at(3),
+                "label `pod-security.kubernetes.io/enforce` is the platform's: it sets the namespace's Pod Security level".to_owned()
+            )]
+        );
+        assert_eq!(
+            found("podAnnotations"),
+            [
+                (
+                    "pss-apparmor",
+                    at(5),
+                    "pod annotation `container.apparmor.security.beta.kubernetes.io/api`: `unconfined` (only runtime/default or localhost/<profile>)".to_owned()
+                ),
+                (
+                    "seccomp-runtime-default",
+                    at(6),
+                    "pod annotation `seccomp.security.alpha.kubernetes.io/pod`: `unconfined` (only runtime/default or localhost/<profile>)".to_owned()
+                ),
+            ]
         );
     }
 
