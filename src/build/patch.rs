@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use crate::budget::{self, Kind};
 use crate::error::{Diagnostic, Error, Result};
 use crate::model::{Budgets, PatchSpec, PatchType, Rule};
+use crate::names::is_platform_owned;
 use crate::origin::Origin;
 
 use super::Object;
@@ -250,20 +251,6 @@ pub(super) const METADATA: [&str; 3] = [
     "/spec/template/metadata",
     "/spec/jobTemplate/spec/template/metadata",
 ];
-
-/// Whether stencil or Argo CD owns a label or annotation key: what says which tenant,
-/// service and Application an object belongs to.
-pub(crate) fn is_platform_owned(key: &str) -> bool {
-    key.starts_with("stencil.dev/")
-        || key.starts_with("argocd.argoproj.io/")
-        || matches!(
-            key,
-            "app.kubernetes.io/managed-by"
-                | "app.kubernetes.io/part-of"
-                | "app.kubernetes.io/name"
-                | "app.kubernetes.io/instance"
-        )
-}
 
 /// The platform-owned labels and annotations of an object, by place and key.
 fn platform_owned(value: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
