@@ -624,41 +624,47 @@ pub fn root_application(settings: &RepoSettings, mode: &str) -> Result<Object> {
     Object::from_typed(&typed, &settings.name, None)
 }
 
+/// The spec of the sidecar's `ConfigManagementPlugin`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PluginSpec {
+    version: &'static str,
+    generate: Command,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discover: Option<Discover>,
+    parameters: Parameters,
+    preserve_file_mode: bool,
+    provide_git_creds: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Command {
+    command: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Discover {
+    file_name: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Parameters {
+    #[serde(rename = "static")]
+    fixed: Vec<Announcement>,
+}
+
+#[derive(Debug, Serialize)]
+struct Announcement {
+    name: &'static str,
+    title: &'static str,
+    tooltip: &'static str,
+    required: bool,
+}
+
 /// The sidecar's `ConfigManagementPlugin` (not a Kubernetes object: the file Argo CD's
 /// cmp-server reads at `/home/argocd/cmp-server/config/plugin.yaml`).
 pub fn plugin_config(with_discovery: bool) -> Result<serde_json::Value> {
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Spec {
-        version: &'static str,
-        generate: Command,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        discover: Option<Discover>,
-        parameters: Parameters,
-        preserve_file_mode: bool,
-        provide_git_creds: bool,
-    }
-    #[derive(Debug, Serialize)]
-    struct Command {
-        command: Vec<&'static str>,
-    }
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Discover {
-        file_name: &'static str,
-    }
-    #[derive(Debug, Serialize)]
-    struct Parameters {
-        #[serde(rename = "static")]
-        fixed: Vec<Announcement>,
-    }
-    #[derive(Debug, Serialize)]
-    struct Announcement {
-        name: &'static str,
-        title: &'static str,
-        tooltip: &'static str,
-        required: bool,
-    }
     let typed = Typed {
         api_version: API_VERSION,
         kind: "ConfigManagementPlugin",
@@ -666,7 +672,7 @@ pub fn plugin_config(with_discovery: bool) -> Result<serde_json::Value> {
             name: Some(PLUGIN_NAME.into()),
             ..ObjectMeta::default()
         },
-        spec: Spec {
+        spec: PluginSpec {
             version: PLUGIN_VERSION,
             generate: Command {
                 command: vec!["stencil", "argocd", "generate"],
@@ -678,20 +684,7 @@ pub fn plugin_config(with_discovery: bool) -> Result<serde_json::Value> {
                 file_name: "./stencil.yaml",
             }),
             parameters: Parameters {
-                fixed: vec![
-                    Announcement {
-                        name: "tenant",
-                        title: "Tenant",
-                        tooltip: "The tenant to render (default: from the TENANT env or the path tenants/<tenant>/...)",
-                        required: false,
-                    },
-                    Announcement {
-                        name: "service",
-                        title: "Service",
-                        tooltip: "The service to render (default: from the SERVICE env or the path tenants/<tenant>/<service>; none renders the tenant's workspace)",
-                        required: false,
-                    },
-                ],
+                fixed: plugin_parameters(),
             },
             preserve_file_mode: false,
             provide_git_creds: false,
@@ -699,4 +692,22 @@ pub fn plugin_config(with_discovery: bool) -> Result<serde_json::Value> {
     };
     serde_json::to_value(&typed)
         .map_err(|e| Diagnostic::new(format!("cannot serialize the plugin config: {e}")).into())
+}
+
+/// The parameters the plugin announces to Argo CD's UI.
+fn plugin_parameters() -> Vec<Announcement> {
+    vec![
+        Announcement {
+            name: "tenant",
+            title: "Tenant",
+            tooltip: "The tenant to render (default: from the TENANT env or the path tenants/<tenant>/...)",
+            required: false,
+        },
+        Announcement {
+            name: "service",
+            title: "Service",
+            tooltip: "The service to render (default: from the SERVICE env or the path tenants/<tenant>/<service>; none renders the tenant's workspace)",
+            required: false,
+        },
+    ]
 }
