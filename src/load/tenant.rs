@@ -330,3 +330,100 @@ fn check_service_folders(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Worktree;
+
+    const STENCIL_YAML: &str = "\
+kind: Stencil
+name: plat
+domain: example.com
+environments:
+  dev: { cluster: https://dev.example.com, domain: dev.example.com }
+";
+
+    /// Loads tenant `acme` from a repository of `files`; every problem as `message @ place`.
+    fn problems(files: &[(&str, &str)]) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files.iter().chain(&[("stencil.yaml", STENCIL_YAML)]) {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let source = Worktree::open(dir.path()).unwrap();
+        let loader = Loader::new(&source);
+        let (settings, _) = super::super::load_settings(&loader).unwrap();
+        let services = BTreeSet::from(["api".to_owned()]);
+        match load_tenant(&loader, "acme", &settings, Some(&services)) {
+            Ok(_) => Vec::new(),
+            Err(err) => err
+                .diagnostics()
+                .iter()
+                .map(|d| {
+                    let at = d.origin.as_ref().map_or("-".into(), ToString::to_string);
+                    format!("{} @ {at}", d.message)
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_valid_tenant_loads() {
+        let tenant = "kind: Tenant\nenvironment: dev\nservices: [api]\n";
+        assert!(problems(&[("tenants/acme/tenant.yaml", tenant)]).is_empty());
+    }
+
+    #[test]
+    fn every_problem_is_reported_in_check_order_at_its_key() {
+        let tenant = "\
+kind: Tenant
+name: other
+environment: staging
+namespace: kube-system
+services: [api, api, web]
+labels:
+  stencil.dev/tenant: x
+";
+        let found = problems(&[
+            ("tenants/acme/tenant.yaml", tenant),
+            ("tenants/acme/db/values.yaml", "{}\n"),
+        ]);
+        let file = "tenants/acme/tenant.yaml";
+        let expected = [
+            format!("tenant.yaml says `name: other` but its folder is tenants/acme @ {file}:2:1"),
+            format!("unknown environment `staging` @ {file}:3:1"),
+            "tenant `acme` would render into the reserved namespace `kube-system`: ".into(),
+            format!(
+                "label `stencil.dev/tenant` is stencil's or Argo CD's: it says which tenant, service and Application an object belongs to @ {file}:7:3"
+            ),
+            format!("service `api` is listed twice @ {file}:5:17"),
+            format!("tenant `acme` names service `web`, which does not exist @ {file}:5:22"),
+            format!(
+                "tenants/acme/db/ exists but `db` is not in the tenant's services @ {file}:5:1"
+            ),
+        ];
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for (found, expected) in found.iter().zip(&expected) {
+            assert!(
+                found.starts_with(expected.as_str()),
+                "{found}\nwanted {expected}"
+            );
+        }
+        assert!(found[2].ends_with(&format!("@ {file}:4:1")), "{}", found[2]);
+    }
+
+    #[test]
+    fn an_invalid_namespace_is_reported_at_its_key() {
+        let tenant = "kind: Tenant\nenvironment: dev\nnamespace: Bad_NS\nservices: [api]\n";
+        let found = problems(&[("tenants/acme/tenant.yaml", tenant)]);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0].starts_with("invalid namespace: ")
+                && found[0].ends_with("@ tenants/acme/tenant.yaml:3:1"),
+            "{}",
+            found[0]
+        );
+    }
+}
