@@ -351,4 +351,41 @@ mod tests {
         assert!(check_env_name("A=B").is_err());
         assert!(check_env_name("1A").is_err());
     }
+
+    #[test]
+    fn label_keys_owned_by_others() {
+        for key in [
+            "kubernetes.io/x",
+            "k8s.io/x",
+            "resource.k8s.io/admin-access",
+            "Node.Kubernetes.IO/x",
+        ] {
+            assert!(is_kubernetes_reserved(key), "{key}");
+        }
+        for key in [
+            "app.kubernetes.io/name",
+            "example.com/x",
+            "kubernetes.io",
+            "notk8s.io/x",
+        ] {
+            assert!(!is_kubernetes_reserved(key), "{key}");
+        }
+        assert!(is_pod_security_label("pod-security.kubernetes.io/enforce"));
+        assert!(is_pod_security_label("Pod-Security.Kubernetes.io/warn"));
+        assert!(!is_pod_security_label("pod-security.kubernetes.io"));
+        for key in [
+            "stencil.dev/tenant",
+            "argocd.argoproj.io/instance",
+            "app.kubernetes.io/part-of",
+        ] {
+            assert!(is_platform_owned(key), "{key}");
+        }
+        for key in [
+            "app.kubernetes.io/version",
+            "team.example.com/x",
+            "stencil.dev",
+        ] {
+            assert!(!is_platform_owned(key), "{key}");
+        }
+    }
 }

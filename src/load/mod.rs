@@ -4,7 +4,10 @@
 //! tenants is read and checked once.
 //!
 //! [`load_repo`] reads the repository skeleton: `stencil.yaml`, the services under `base/` and
-//! the tenants under `tenants/`.
+//! the tenants under `tenants/` (each checked in `load/tenant.rs`, one step per field).
+//!
+//! `load` depends on the foundation only (origin, names, node, error, model, source): what
+//! later stages cache (resolved `extends` chains) they keep themselves.
 
 pub mod de;
 pub mod parse;
