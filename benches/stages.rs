@@ -101,8 +101,12 @@ impl Fixture {
             }
             let apps = everything().apps(&repo);
             let mut seen = HashSet::new();
+            let chains = resolve::ChainCache::default();
             for (tenant, service) in &apps {
-                for layer in resolve::resolve(&loader, tenant, service).unwrap().layers {
+                for layer in resolve::resolve(&loader, &chains, tenant, service)
+                    .unwrap()
+                    .layers
+                {
                     if seen.insert(layer.clone()) {
                         let role = role_of(&layer);
                         files.push((layer, role));
@@ -220,10 +224,13 @@ fn bench_resolve(c: &mut Criterion, example: &Fixture) {
     let loader = Loader::new(&example.source);
     let repo = example.load(&loader);
     let tenant = repo.tenant(TENANT).unwrap();
-    let layers = resolve::resolve(&loader, tenant, SERVICE).unwrap().layers;
+    let chains = resolve::ChainCache::default();
+    let layers = resolve::resolve(&loader, &chains, tenant, SERVICE)
+        .unwrap()
+        .layers;
     let mut group = c.benchmark_group("resolve");
     group.bench_function("cached", |b| {
-        b.iter(|| resolve::resolve(&loader, tenant, SERVICE).unwrap());
+        b.iter(|| resolve::resolve(&loader, &chains, tenant, SERVICE).unwrap());
     });
     group.throughput(Throughput::Elements(layers.len() as u64));
     // A new loader for each iteration, with the app's files parsed but no chain merged.
@@ -232,12 +239,12 @@ fn bench_resolve(c: &mut Criterion, example: &Fixture) {
         for layer in &layers {
             loader.load(layer, role_of(layer)).unwrap();
         }
-        loader
+        (loader, resolve::ChainCache::default())
     };
     group.bench_function("chain", |b| {
         b.iter_batched_ref(
             parsed,
-            |loader| resolve::resolve(loader, tenant, SERVICE).unwrap(),
+            |(loader, chains)| resolve::resolve(loader, chains, tenant, SERVICE).unwrap(),
             BatchSize::PerIteration,
         );
     });
@@ -248,7 +255,8 @@ fn bench_template(c: &mut Criterion, example: &Fixture) {
     let loader = Loader::new(&example.source);
     let repo = example.load(&loader);
     let tenant = repo.tenant(TENANT).unwrap();
-    let resolved = resolve::resolve(&loader, tenant, SERVICE).unwrap();
+    let resolved =
+        resolve::resolve(&loader, &resolve::ChainCache::default(), tenant, SERVICE).unwrap();
     let engine = template::engine();
     let mut group = c.benchmark_group("template");
     group.throughput(Throughput::Elements(templates(&resolved.tree)));

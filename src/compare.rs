@@ -197,7 +197,9 @@ fn apps<'r>(
 
 fn inputs(side: &Side<'_>, tenant: &Tenant, service: Option<&str>) -> Option<Vec<RepoPath>> {
     match service {
-        Some(service) => resolve::inputs(side.renderer.loader, tenant, service).ok(),
+        Some(service) => {
+            resolve::inputs(side.renderer.loader, &side.renderer.chains, tenant, service).ok()
+        }
         None => Some(vec![
             RepoPath::parse("stencil.yaml").ok()?,
             RepoPath::parse(&format!("tenants/{}/tenant.yaml", tenant.name)).ok()?,

@@ -1,6 +1,7 @@
 //! Newtypes that cannot hold a bad value: an image [`Tag`] that is never `latest` or empty, a
 //! [`Digest`] that is `sha256:` plus 64 hex digits, a [`DnsLabel`] that Kubernetes accepts as
-//! a namespace or object name.
+//! a namespace or object name; and the label-key predicates every stage shares (which keys
+//! Kubernetes, Pod Security Admission, stencil or Argo CD own).
 
 use std::fmt;
 
@@ -241,6 +242,45 @@ pub fn check_env_name(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The label prefix of Pod Security Admission; the platform sets these on the Namespace.
+pub const POD_SECURITY_LABELS: &str = "pod-security.kubernetes.io/";
+
+/// Whether a label key is one of Pod Security Admission's (`pod-security.kubernetes.io/*`).
+pub fn is_pod_security_label(key: &str) -> bool {
+    key.get(..POD_SECURITY_LABELS.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(POD_SECURITY_LABELS))
+}
+
+/// Whether a label key has a prefix Kubernetes reserves for its own components
+/// (`kubernetes.io/`, `k8s.io/` and their subdomains, but `app.kubernetes.io/`, the
+/// recommended labels). On a Namespace such labels switch cluster behaviour on:
+/// `resource.k8s.io/admin-access` lets the namespace's ResourceClaims reach devices other
+/// tenants' pods use, `pod-security.kubernetes.io/*` sets the Pod Security level.
+pub fn is_kubernetes_reserved(key: &str) -> bool {
+    let Some((prefix, _)) = key.split_once('/') else {
+        return false;
+    };
+    let prefix = prefix.to_ascii_lowercase();
+    prefix != "app.kubernetes.io"
+        && ["kubernetes.io", "k8s.io"]
+            .iter()
+            .any(|r| prefix == *r || prefix.ends_with(&format!(".{r}")))
+}
+
+/// Whether stencil or Argo CD owns a label or annotation key: what says which tenant,
+/// service and Application an object belongs to.
+pub fn is_platform_owned(key: &str) -> bool {
+    key.starts_with("stencil.dev/")
+        || key.starts_with("argocd.argoproj.io/")
+        || matches!(
+            key,
+            "app.kubernetes.io/managed-by"
+                | "app.kubernetes.io/part-of"
+                | "app.kubernetes.io/name"
+                | "app.kubernetes.io/instance"
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,5 +350,42 @@ mod tests {
         assert!(check_env_name("LOG_LEVEL").is_ok());
         assert!(check_env_name("A=B").is_err());
         assert!(check_env_name("1A").is_err());
+    }
+
+    #[test]
+    fn label_keys_owned_by_others() {
+        for key in [
+            "kubernetes.io/x",
+            "k8s.io/x",
+            "resource.k8s.io/admin-access",
+            "Node.Kubernetes.IO/x",
+        ] {
+            assert!(is_kubernetes_reserved(key), "{key}");
+        }
+        for key in [
+            "app.kubernetes.io/name",
+            "example.com/x",
+            "kubernetes.io",
+            "notk8s.io/x",
+        ] {
+            assert!(!is_kubernetes_reserved(key), "{key}");
+        }
+        assert!(is_pod_security_label("pod-security.kubernetes.io/enforce"));
+        assert!(is_pod_security_label("Pod-Security.Kubernetes.io/warn"));
+        assert!(!is_pod_security_label("pod-security.kubernetes.io"));
+        for key in [
+            "stencil.dev/tenant",
+            "argocd.argoproj.io/instance",
+            "app.kubernetes.io/part-of",
+        ] {
+            assert!(is_platform_owned(key), "{key}");
+        }
+        for key in [
+            "app.kubernetes.io/version",
+            "team.example.com/x",
+            "stencil.dev",
+        ] {
+            assert!(!is_platform_owned(key), "{key}");
+        }
     }
 }

@@ -123,6 +123,8 @@ impl Selection {
 /// Everything a render needs that is shared across tenant-services.
 pub struct Renderer<'a> {
     pub loader: &'a Loader<'a>,
+    /// Resolved `extends` chains, shared by every tenant-service of this render.
+    pub chains: resolve::ChainCache,
     pub repo: &'a Repo,
     pub engine: Environment<'static>,
     pub platform: Platform,
@@ -168,6 +170,7 @@ impl<'a> Renderer<'a> {
         platform.know_tenants(names);
         Ok(Renderer {
             loader,
+            chains: resolve::ChainCache::default(),
             repo,
             keys,
             redact_secrets: false,
@@ -187,7 +190,7 @@ impl<'a> Renderer<'a> {
     /// Resolves and templates one tenant x service: the tree `explain` shows and `policy`
     /// checks. Also returns the tree before templating.
     pub fn resolve(&self, tenant: &Tenant, service: &str) -> Result<(Resolved, Resolved)> {
-        let resolved = resolve::resolve(self.loader, tenant, service)?;
+        let resolved = resolve::resolve(self.loader, &self.chains, tenant, service)?;
         let templated = self.template(tenant, service, resolved.clone())?;
         Ok((resolved, templated))
     }
@@ -207,7 +210,7 @@ impl<'a> Renderer<'a> {
 
     /// All objects of one tenant x service, checked.
     pub fn render_app(&self, tenant: &Tenant, service: &str) -> Result<Vec<Object>> {
-        let resolved = resolve::resolve(self.loader, tenant, service)?;
+        let resolved = resolve::resolve(self.loader, &self.chains, tenant, service)?;
         let resolved = self.template(tenant, service, resolved)?;
         let secrets_path = RepoPath::parse(&format!(
             "tenants/{}/{service}/secrets.enc.yaml",
@@ -314,7 +317,7 @@ impl<'a> Renderer<'a> {
                 .map(|objects| self.finish(objects));
             if apps.len() > 1 {
                 // Nothing else reads this app's own files.
-                resolve::forget(self.loader, tenant, service)?;
+                resolve::forget(self.loader, &self.chains, tenant, service)?;
             }
             match &result {
                 Ok(objects) => debug!(objects = objects.len(), "rendered"),

@@ -251,6 +251,32 @@ fn object<S: Serialize>(typed: &Typed<S>, tenant: &str) -> Result<Object> {
     Object::from_typed(typed, tenant, None)
 }
 
+/// The spec of a tenant's AppProject.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProjectSpec {
+    description: String,
+    source_repos: Vec<String>,
+    destinations: Vec<Destination>,
+    cluster_resource_whitelist: Vec<GroupKind>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    roles: Vec<ProjectRole>,
+}
+
+#[derive(Debug, Serialize)]
+struct ProjectRole {
+    name: &'static str,
+    description: String,
+    groups: Vec<String>,
+    policies: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct GroupKind {
+    group: &'static str,
+    kind: &'static str,
+}
+
 /// The tenant's AppProject (from its workspace app): sources from this repository only, destinations only the
 /// tenant's namespace on its environment's cluster, no cluster-scoped kind but Namespace.
 /// With a `team`, the project role `team` lets that group see and sync the tenant's
@@ -264,35 +290,7 @@ pub fn app_project(settings: &RepoSettings, workspace: &App, team: Option<&str>)
         ..
     } = workspace;
     let (tenant, environment) = (tenant.as_str(), environment.as_str());
-    if tenant == settings.argocd.project || tenant == "default" {
-        return Err(Diagnostic::new(format!(
-            "tenant `{tenant}` would replace the Argo CD project `{tenant}`"
-        ))
-        .hint("each tenant gets an AppProject named after it; rename the tenant")
-        .into());
-    }
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Spec {
-        description: String,
-        source_repos: Vec<String>,
-        destinations: Vec<Destination>,
-        cluster_resource_whitelist: Vec<GroupKind>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        roles: Vec<ProjectRole>,
-    }
-    #[derive(Debug, Serialize)]
-    struct ProjectRole {
-        name: &'static str,
-        description: String,
-        groups: Vec<String>,
-        policies: Vec<String>,
-    }
-    #[derive(Debug, Serialize)]
-    struct GroupKind {
-        group: &'static str,
-        kind: &'static str,
-    }
+    check_project_name(settings, tenant)?;
     let labels = tenant_labels(settings, tenant, environment);
     let annotations = BTreeMap::from([(SYNC_WAVE.to_owned(), "-2".to_owned())]);
     let typed = Typed {
@@ -305,7 +303,7 @@ pub fn app_project(settings: &RepoSettings, workspace: &App, team: Option<&str>)
             annotations,
             None,
         ),
-        spec: Spec {
+        spec: ProjectSpec {
             description: format!("Tenant {tenant} ({environment}), rendered by stencil"),
             source_repos: vec![repo_url(settings)?],
             destinations: vec![Destination {
@@ -317,24 +315,40 @@ pub fn app_project(settings: &RepoSettings, workspace: &App, team: Option<&str>)
                 kind: "Namespace",
             }],
             roles: team
-                .map(|team| ProjectRole {
-                    name: "team",
-                    description: format!("{team} sees and syncs the Applications of {tenant}"),
-                    groups: vec![team.to_owned()],
-                    policies: ["get", "sync"]
-                        .iter()
-                        .map(|action| {
-                            format!(
-                                "p, proj:{tenant}:team, applications, {action}, {tenant}/*, allow"
-                            )
-                        })
-                        .collect(),
-                })
+                .map(|team| team_role(tenant, team))
                 .into_iter()
                 .collect(),
         },
     };
     object(&typed, tenant)
+}
+
+/// A tenant's AppProject is named after it: never Argo CD's `default` project nor the
+/// project of stencil's own Applications.
+fn check_project_name(settings: &RepoSettings, tenant: &str) -> Result<()> {
+    if tenant == settings.argocd.project || tenant == "default" {
+        return Err(Diagnostic::new(format!(
+            "tenant `{tenant}` would replace the Argo CD project `{tenant}`"
+        ))
+        .hint("each tenant gets an AppProject named after it; rename the tenant")
+        .into());
+    }
+    Ok(())
+}
+
+/// The project role `team`: the group `team` may get and sync the tenant's Applications.
+fn team_role(tenant: &str, team: &str) -> ProjectRole {
+    ProjectRole {
+        name: "team",
+        description: format!("{team} sees and syncs the Applications of {tenant}"),
+        groups: vec![team.to_owned()],
+        policies: ["get", "sync"]
+            .iter()
+            .map(|action| {
+                format!("p, proj:{tenant}:team, applications, {action}, {tenant}/*, allow")
+            })
+            .collect(),
+    }
 }
 
 fn application_spec(
@@ -395,77 +409,122 @@ pub fn application(settings: &RepoSettings, app: &App) -> Result<Object> {
     object(&typed, &app.tenant)
 }
 
+/// The spec of the ApplicationSet.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SetSpec {
+    go_template: bool,
+    go_template_options: Vec<&'static str>,
+    generators: Vec<Generator>,
+    strategy: Strategy,
+    sync_policy: SetSyncPolicy,
+    template: Template,
+}
+
+#[derive(Debug, Serialize)]
+struct Generator {
+    list: List,
+}
+
+#[derive(Debug, Serialize)]
+struct List {
+    elements: Vec<BTreeMap<&'static str, String>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Strategy {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    rolling_sync: RollingSync,
+}
+
+#[derive(Debug, Serialize)]
+struct RollingSync {
+    steps: Vec<Step>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Step {
+    match_expressions: Vec<Expression>,
+}
+
+#[derive(Debug, Serialize)]
+struct Expression {
+    key: &'static str,
+    operator: &'static str,
+    values: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SetSyncPolicy {
+    preserve_resources_on_deletion: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Template {
+    metadata: ObjectMeta,
+    spec: ApplicationSpec,
+}
+
 /// One ApplicationSet generating the same Applications from a list of elements, rolled out
 /// environment by environment in the order of `stencil.yaml` (each environment's workspaces
 /// before its services) with a `RollingSync` strategy.
 pub fn application_set(settings: &RepoSettings, apps: &[App]) -> Result<Object> {
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Spec {
-        go_template: bool,
-        go_template_options: Vec<&'static str>,
-        generators: Vec<Generator>,
-        strategy: Strategy,
-        sync_policy: SetSyncPolicy,
-        template: Template,
-    }
-    #[derive(Debug, Serialize)]
-    struct Generator {
-        list: List,
-    }
-    #[derive(Debug, Serialize)]
-    struct List {
-        elements: Vec<BTreeMap<&'static str, String>>,
-    }
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Strategy {
-        #[serde(rename = "type")]
-        kind: &'static str,
-        rolling_sync: RollingSync,
-    }
-    #[derive(Debug, Serialize)]
-    struct RollingSync {
-        steps: Vec<Step>,
-    }
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Step {
-        match_expressions: Vec<Expression>,
-    }
-    #[derive(Debug, Serialize)]
-    struct Expression {
-        key: &'static str,
-        operator: &'static str,
-        values: Vec<String>,
-    }
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct SetSyncPolicy {
-        preserve_resources_on_deletion: bool,
-    }
-    #[derive(Debug, Serialize)]
-    struct Template {
-        metadata: ObjectMeta,
-        spec: ApplicationSpec,
-    }
+    let typed = Typed {
+        api_version: API_VERSION,
+        kind: "ApplicationSet",
+        metadata: meta(
+            &settings.name,
+            &settings.argocd.namespace,
+            stencil_labels(settings),
+            BTreeMap::new(),
+            None,
+        ),
+        spec: SetSpec {
+            go_template: true,
+            go_template_options: vec!["missingkey=error"],
+            generators: vec![Generator {
+                list: List {
+                    elements: apps.iter().map(element).collect(),
+                },
+            }],
+            strategy: Strategy {
+                kind: "RollingSync",
+                rolling_sync: RollingSync {
+                    steps: rollout_steps(settings, apps),
+                },
+            },
+            // Deleting the ApplicationSet must never delete every tenant's workloads.
+            sync_policy: SetSyncPolicy {
+                preserve_resources_on_deletion: true,
+            },
+            template: set_template(settings)?,
+        },
+    };
+    Object::from_typed(&typed, &settings.name, None)
+}
 
-    let elements = apps
-        .iter()
-        .map(|app| {
-            BTreeMap::from([
-                ("name", app.name.clone()),
-                ("tenant", app.tenant.clone()),
-                ("service", app.service.clone().unwrap_or_default()),
-                ("component", app.component().to_owned()),
-                ("environment", app.environment.clone()),
-                ("cluster", app.cluster.clone()),
-                ("namespace", app.namespace.clone()),
-                ("path", app.path.clone()),
-                ("generatePaths", app.generate_paths()),
-            ])
-        })
-        .collect();
+/// One app as a list generator element: every value the template takes from it.
+fn element(app: &App) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        ("name", app.name.clone()),
+        ("tenant", app.tenant.clone()),
+        ("service", app.service.clone().unwrap_or_default()),
+        ("component", app.component().to_owned()),
+        ("environment", app.environment.clone()),
+        ("cluster", app.cluster.clone()),
+        ("namespace", app.namespace.clone()),
+        ("path", app.path.clone()),
+        ("generatePaths", app.generate_paths()),
+    ])
+}
+
+/// The RollingSync steps: per environment with apps, in the order of `stencil.yaml`, first
+/// its workspaces, then its services.
+fn rollout_steps(settings: &RepoSettings, apps: &[App]) -> Vec<Step> {
     let mut steps = Vec::new();
     for environment in settings.environments.keys() {
         if !apps.iter().any(|a| a.environment == *environment) {
@@ -488,7 +547,13 @@ pub fn application_set(settings: &RepoSettings, apps: &[App]) -> Result<Object> 
             });
         }
     }
-    // The template is the Application above with every per-app value taken from the element.
+    steps
+}
+
+/// The template: the Application of [`application`] with every per-app value taken from the
+/// element. RollingSync drives the syncs itself (Argo CD turns automated sync off for the
+/// Applications it steps through), so the template has no `automated`.
+fn set_template(settings: &RepoSettings) -> Result<Template> {
     let template_app = App {
         name: "{{ .name }}".into(),
         tenant: "{{ .tenant }}".into(),
@@ -502,9 +567,7 @@ pub fn application_set(settings: &RepoSettings, apps: &[App]) -> Result<Object> 
     let mut labels = template_app.labels(settings);
     labels.insert("stencil.dev/component".into(), "{{ .component }}".into());
     let annotations = BTreeMap::from([(GENERATE_PATHS.to_owned(), "{{ .generatePaths }}".into())]);
-    // RollingSync drives the syncs itself (Argo CD turns automated sync off for the
-    // Applications it steps through), so the template has no `automated`.
-    let template = Template {
+    Ok(Template {
         metadata: ObjectMeta {
             name: Some(template_app.name.clone()),
             namespace: Some(settings.argocd.namespace.clone()),
@@ -514,35 +577,7 @@ pub fn application_set(settings: &RepoSettings, apps: &[App]) -> Result<Object> 
             ..ObjectMeta::default()
         },
         spec: application_spec(settings, &template_app, SyncPolicy::manual())?,
-    };
-    let typed = Typed {
-        api_version: API_VERSION,
-        kind: "ApplicationSet",
-        metadata: meta(
-            &settings.name,
-            &settings.argocd.namespace,
-            stencil_labels(settings),
-            BTreeMap::new(),
-            None,
-        ),
-        spec: Spec {
-            go_template: true,
-            go_template_options: vec!["missingkey=error"],
-            generators: vec![Generator {
-                list: List { elements },
-            }],
-            strategy: Strategy {
-                kind: "RollingSync",
-                rolling_sync: RollingSync { steps },
-            },
-            // Deleting the ApplicationSet must never delete every tenant's workloads.
-            sync_policy: SetSyncPolicy {
-                preserve_resources_on_deletion: true,
-            },
-            template,
-        },
-    };
-    Object::from_typed(&typed, &settings.name, None)
+    })
 }
 
 /// Paths whose change can change the output of `stencil argocd apps`.
@@ -589,41 +624,47 @@ pub fn root_application(settings: &RepoSettings, mode: &str) -> Result<Object> {
     Object::from_typed(&typed, &settings.name, None)
 }
 
+/// The spec of the sidecar's `ConfigManagementPlugin`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PluginSpec {
+    version: &'static str,
+    generate: Command,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discover: Option<Discover>,
+    parameters: Parameters,
+    preserve_file_mode: bool,
+    provide_git_creds: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Command {
+    command: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Discover {
+    file_name: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct Parameters {
+    #[serde(rename = "static")]
+    fixed: Vec<Announcement>,
+}
+
+#[derive(Debug, Serialize)]
+struct Announcement {
+    name: &'static str,
+    title: &'static str,
+    tooltip: &'static str,
+    required: bool,
+}
+
 /// The sidecar's `ConfigManagementPlugin` (not a Kubernetes object: the file Argo CD's
 /// cmp-server reads at `/home/argocd/cmp-server/config/plugin.yaml`).
 pub fn plugin_config(with_discovery: bool) -> Result<serde_json::Value> {
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Spec {
-        version: &'static str,
-        generate: Command,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        discover: Option<Discover>,
-        parameters: Parameters,
-        preserve_file_mode: bool,
-        provide_git_creds: bool,
-    }
-    #[derive(Debug, Serialize)]
-    struct Command {
-        command: Vec<&'static str>,
-    }
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Discover {
-        file_name: &'static str,
-    }
-    #[derive(Debug, Serialize)]
-    struct Parameters {
-        #[serde(rename = "static")]
-        fixed: Vec<Announcement>,
-    }
-    #[derive(Debug, Serialize)]
-    struct Announcement {
-        name: &'static str,
-        title: &'static str,
-        tooltip: &'static str,
-        required: bool,
-    }
     let typed = Typed {
         api_version: API_VERSION,
         kind: "ConfigManagementPlugin",
@@ -631,7 +672,7 @@ pub fn plugin_config(with_discovery: bool) -> Result<serde_json::Value> {
             name: Some(PLUGIN_NAME.into()),
             ..ObjectMeta::default()
         },
-        spec: Spec {
+        spec: PluginSpec {
             version: PLUGIN_VERSION,
             generate: Command {
                 command: vec!["stencil", "argocd", "generate"],
@@ -643,20 +684,7 @@ pub fn plugin_config(with_discovery: bool) -> Result<serde_json::Value> {
                 file_name: "./stencil.yaml",
             }),
             parameters: Parameters {
-                fixed: vec![
-                    Announcement {
-                        name: "tenant",
-                        title: "Tenant",
-                        tooltip: "The tenant to render (default: from the TENANT env or the path tenants/<tenant>/...)",
-                        required: false,
-                    },
-                    Announcement {
-                        name: "service",
-                        title: "Service",
-                        tooltip: "The service to render (default: from the SERVICE env or the path tenants/<tenant>/<service>; none renders the tenant's workspace)",
-                        required: false,
-                    },
-                ],
+                fixed: plugin_parameters(),
             },
             preserve_file_mode: false,
             provide_git_creds: false,
@@ -664,4 +692,22 @@ pub fn plugin_config(with_discovery: bool) -> Result<serde_json::Value> {
     };
     serde_json::to_value(&typed)
         .map_err(|e| Diagnostic::new(format!("cannot serialize the plugin config: {e}")).into())
+}
+
+/// The parameters the plugin announces to Argo CD's UI.
+fn plugin_parameters() -> Vec<Announcement> {
+    vec![
+        Announcement {
+            name: "tenant",
+            title: "Tenant",
+            tooltip: "The tenant to render (default: from the TENANT env or the path tenants/<tenant>/...)",
+            required: false,
+        },
+        Announcement {
+            name: "service",
+            title: "Service",
+            tooltip: "The service to render (default: from the SERVICE env or the path tenants/<tenant>/<service>; none renders the tenant's workspace)",
+            required: false,
+        },
+    ]
 }

@@ -123,13 +123,49 @@ pub fn canary(
 ) -> Canary {
     let name = workload.service.clone();
     let provider = plan.provider;
+    let named = |api_version, kind| Ref {
+        api_version,
+        kind,
+        name: name.clone(),
+    };
+    let nginx_ingress = provider == crate::model::CanaryProvider::Nginx && has_ingress;
+    Canary {
+        api_version: "flagger.app/v1beta1",
+        kind: "Canary",
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            namespace: Some(ns.to_owned()),
+            labels: Some(labels.common.clone()),
+            ..ObjectMeta::default()
+        },
+        spec: Spec {
+            provider: provider.as_str(),
+            target_ref: named("apps/v1", "Deployment"),
+            autoscaler_ref: has_autoscaler
+                .then(|| named("autoscaling/v2", "HorizontalPodAutoscaler")),
+            ingress_ref: nginx_ingress.then(|| named("networking.k8s.io/v1", "Ingress")),
+            progress_deadline_seconds: 600,
+            service: service(workload, plan, platform, has_ingress),
+            analysis: analysis(workload, plan, platform, ns),
+        },
+    }
+}
+
+/// `spec.service`: the port Flagger generates Services for and, with the Gateway API, the
+/// platform's gateway and the service's host.
+fn service(
+    workload: &Workload,
+    plan: &CanaryPlan,
+    platform: &CanarySettings,
+    has_ingress: bool,
+) -> Service {
     let host = workload
         .spec
         .ingress
         .as_ref()
         .and_then(|i| i.host.clone())
         .filter(|_| has_ingress);
-    let gateway_refs = match (&platform.gateway, provider.is_gateway_api()) {
+    let gateway_refs = match (&platform.gateway, plan.provider.is_gateway_api()) {
         (Some(g), true) => vec![GatewayRef {
             name: g.name.clone(),
             namespace: g.namespace.clone(),
@@ -142,6 +178,42 @@ pub fn canary(
         .iter()
         .flatten()
         .any(|s| s.port.is_some());
+    Service {
+        port: workload.port,
+        target_port: "http",
+        port_name: "http",
+        port_discovery,
+        hosts: if gateway_refs.is_empty() {
+            Vec::new()
+        } else {
+            host.into_iter().collect()
+        },
+        gateway_refs,
+    }
+}
+
+/// `spec.analysis`: the platform's step settings (weights for a provider that shifts
+/// traffic, iterations for one that does not), the SLO metrics and the smoke test.
+fn analysis(
+    workload: &Workload,
+    plan: &CanaryPlan,
+    platform: &CanarySettings,
+    ns: &str,
+) -> Analysis {
+    let shifts = plan.provider.shifts_traffic();
+    Analysis {
+        interval: plan.interval.clone(),
+        threshold: plan.threshold,
+        max_weight: shifts.then_some(plan.max_weight),
+        step_weight: shifts.then_some(plan.step_weight),
+        iterations: (!shifts).then_some(plan.iterations),
+        metrics: metrics(plan, ns),
+        webhooks: vec![smoke_test(workload, platform, ns)],
+    }
+}
+
+/// The service's SLOs as thresholds on the platform's metric templates.
+fn metrics(plan: &CanaryPlan, ns: &str) -> Vec<Metric> {
     let metric = |name, template, max| Metric {
         name,
         template_ref: TemplateRef {
@@ -154,79 +226,39 @@ pub fn canary(
     // Max latency is compared in milliseconds; an f64 holds every u64 below 2^53 exactly.
     #[allow(clippy::cast_precision_loss)]
     let latency = plan.max_latency_ms as f64;
-    let probes = workload.spec.probes.as_ref();
-    // The readiness (else liveness) probe's path, when it is served on the main port: the
-    // `-canary` Service Flagger generates exposes the container's declared ports only.
+    vec![
+        metric("error-rate", ERROR_RATE, plan.max_error_rate),
+        metric("latency-p99", LATENCY_P99, latency),
+    ]
+}
+
+/// The pre-rollout smoke test: the canary answers on its probe path.
+fn smoke_test(workload: &Workload, platform: &CanarySettings, ns: &str) -> Webhook {
+    let (name, port) = (&workload.service, workload.port);
+    let path = smoke_path(workload);
+    let smoke = format!("curl -fsS --max-time 10 http://{name}-canary.{ns}:{port}{path}");
+    Webhook {
+        name: "smoke-test",
+        type_: "pre-rollout",
+        url: platform.smoke_test.url.clone(),
+        timeout: platform.smoke_test.timeout.clone(),
+        metadata: BTreeMap::from([
+            ("type".to_owned(), "bash".to_owned()),
+            ("cmd".to_owned(), smoke),
+        ]),
+    }
+}
+
+/// The readiness (else liveness) probe's path, when it is served on the main port: the
+/// `-canary` Service Flagger generates exposes the container's declared ports only.
+fn smoke_path(workload: &Workload) -> String {
     let port = workload.port;
-    let path = probes
+    workload
+        .spec
+        .probes
+        .as_ref()
         .and_then(|p| p.readiness.as_ref().or(p.liveness.as_ref()))
         .filter(|p: &&ProbeSpec| p.port.is_none_or(|p| p == port))
         .and_then(|p| p.path.clone())
-        .unwrap_or_else(|| "/".to_owned());
-    let smoke = format!("curl -fsS --max-time 10 http://{name}-canary.{ns}:{port}{path}");
-    let shifts = provider.shifts_traffic();
-    Canary {
-        api_version: "flagger.app/v1beta1",
-        kind: "Canary",
-        metadata: ObjectMeta {
-            name: Some(name.clone()),
-            namespace: Some(ns.to_owned()),
-            labels: Some(labels.common.clone()),
-            ..ObjectMeta::default()
-        },
-        spec: Spec {
-            provider: provider.as_str(),
-            target_ref: Ref {
-                api_version: "apps/v1",
-                kind: "Deployment",
-                name: name.clone(),
-            },
-            autoscaler_ref: has_autoscaler.then(|| Ref {
-                api_version: "autoscaling/v2",
-                kind: "HorizontalPodAutoscaler",
-                name: name.clone(),
-            }),
-            ingress_ref: (provider == crate::model::CanaryProvider::Nginx && has_ingress).then(
-                || Ref {
-                    api_version: "networking.k8s.io/v1",
-                    kind: "Ingress",
-                    name: name.clone(),
-                },
-            ),
-            progress_deadline_seconds: 600,
-            service: Service {
-                port: workload.port,
-                target_port: "http",
-                port_name: "http",
-                port_discovery,
-                hosts: if gateway_refs.is_empty() {
-                    Vec::new()
-                } else {
-                    host.into_iter().collect()
-                },
-                gateway_refs,
-            },
-            analysis: Analysis {
-                interval: plan.interval.clone(),
-                threshold: plan.threshold,
-                max_weight: shifts.then_some(plan.max_weight),
-                step_weight: shifts.then_some(plan.step_weight),
-                iterations: (!shifts).then_some(plan.iterations),
-                metrics: vec![
-                    metric("error-rate", ERROR_RATE, plan.max_error_rate),
-                    metric("latency-p99", LATENCY_P99, latency),
-                ],
-                webhooks: vec![Webhook {
-                    name: "smoke-test",
-                    type_: "pre-rollout",
-                    url: platform.smoke_test.url.clone(),
-                    timeout: platform.smoke_test.timeout.clone(),
-                    metadata: BTreeMap::from([
-                        ("type".to_owned(), "bash".to_owned()),
-                        ("cmd".to_owned(), smoke),
-                    ]),
-                }],
-            },
-        },
-    }
+        .unwrap_or_else(|| "/".to_owned())
 }

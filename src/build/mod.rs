@@ -28,7 +28,6 @@ use crate::origin::Origin;
 use crate::policy::Workload;
 
 pub use labels::Labels;
-pub(crate) use patch::is_platform_owned;
 pub use workload::sidecar_port_name;
 pub use workspace::workspace;
 
@@ -164,7 +163,7 @@ pub fn namespace(tenant: &Tenant, settings: &RepoSettings, enforce: &str) -> Res
     let mut labels = Labels::tenant(tenant, settings).into_map();
     // The level is the platform's alone (a tenant's label is refused when loaded; this holds
     // even so): no `-version` pin, so the cluster's latest standards apply.
-    labels.retain(|key, _| !crate::policy::is_pod_security_label(key));
+    labels.retain(|key, _| !crate::names::is_pod_security_label(key));
     labels.insert(
         "kubernetes.io/metadata.name".into(),
         tenant.namespace.to_string(),
@@ -354,7 +353,7 @@ fn check_extra_labels(object: &Object, labels: &Labels) -> Result<()> {
                         key.as_str(),
                         "app.kubernetes.io/managed-by" | "app.kubernetes.io/part-of"
                     )
-                    || (tenant_set && patch::is_platform_owned(key));
+                    || (tenant_set && crate::names::is_platform_owned(key));
                 if !owned {
                     continue;
                 }

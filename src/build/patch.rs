@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use crate::budget::{self, Kind};
 use crate::error::{Diagnostic, Error, Result};
 use crate::model::{Budgets, PatchSpec, PatchType, Rule};
+use crate::names::is_platform_owned;
 use crate::origin::Origin;
 
 use super::Object;
@@ -63,50 +64,15 @@ fn apply_one(
     let matches =
         |o: &Object| o.kind == target.kind && target.name.as_ref().is_none_or(|n| *n == o.name);
     if !objects.iter().any(matches) {
-        let available: Vec<String> = objects
-            .iter()
-            .map(|o| format!("{} {}", o.kind, o.name))
-            .collect();
-        return Err(Diagnostic::new(format!(
-            "patch targets {} {}, which this service does not render",
-            target.kind,
-            target.name.as_deref().unwrap_or("(any name)")
-        ))
-        .at(origin)
-        .hint(format!("objects of this service: {}", available.join(", ")))
-        .into());
+        return Err(no_target(objects, patch, origin).into());
     }
-    let ops: Option<json_patch::Patch> = match patch.patch_type {
-        PatchType::Json => Some(serde_json::from_value(patch.patch.clone()).map_err(|e| {
-            Diagnostic::new(format!("invalid JSON patch: {e}"))
-                .at(origin)
-                .hint("a JSON patch is a list of operations such as `{ op: add, path: /spec/template/spec/nodeSelector, value: {...} }`")
-        })?),
-        PatchType::Merge => None,
-    };
+    let ops = json_ops(patch, origin)?;
     for object in objects.iter_mut().filter(|o| matches(o)) {
-        let (kind, api_version, name) = (
-            object.kind.clone(),
-            object.api_version.clone(),
-            object.name.clone(),
-        );
+        let before = Identity::of(object);
         let owned = platform_owned(&object.value);
         match &ops {
             Some(ops) => apply_json(object, ops, origin, budgets.object_bytes)?,
-            None => {
-                json_patch::merge(&mut object.value, &patch.patch);
-                let size = budget::json_size(&object.value);
-                if size > budgets.object_bytes {
-                    return Err(budget::exceeded(
-                        &format!("after this merge patch, {}", object.describe()),
-                        size,
-                        Kind::Object,
-                        budgets.object_bytes,
-                    )
-                    .at(origin)
-                    .into());
-                }
-            }
+            None => apply_merge(object, &patch.patch, origin, budgets.object_bytes)?,
         }
         let now = platform_owned(&object.value);
         if now != owned {
@@ -119,59 +85,155 @@ fn apply_one(
             Some(origin.clone()),
             object.extra,
         )?;
-        if patched.kind != kind || patched.api_version != api_version {
-            return Err(Diagnostic::new(format!(
-                "a patch may not change apiVersion or kind ({api_version} {kind})"
-            ))
-            .at(origin)
-            .into());
-        }
-        // A patch may change an object but not where it lands: the name must stay a valid
-        // object name (it also names the file with --out-dir) and the namespace the tenant's.
-        super::extra::check_subdomain(&patched.name)
-            .map_err(|msg| Diagnostic::new(format!("after patching, {msg}")).at(origin))?;
-        if patched.name != name {
-            return Err(Diagnostic::new(format!(
-                "a patch may not change metadata.name ({kind} {name} became `{}`)",
-                patched.name
-            ))
-            .at(origin)
-            .hint("other objects refer to this one by name; render a new object with extraObjects instead")
-            .into());
-        }
-        if patched.namespace.as_deref() != Some(namespace) {
-            let moved_to = patched
-                .namespace
-                .as_deref()
-                .map_or_else(|| "no namespace".to_owned(), crate::policy::kinds::shown);
-            return Err(Diagnostic::new(format!(
-                "a patch moved {kind} {moved_to}/{name} out of the tenant's namespace `{namespace}`"
-            ))
-            .at(origin)
-            .hint("patches cannot change metadata.namespace")
-            .into());
-        }
-        if patched.value.get("items").is_some() {
-            return Err(Diagnostic::new(format!(
-                "a patch may not add `items` to {}: kubectl and Argo CD read any object with `items` as a List",
-                patched.describe()
-            ))
-            .at(origin)
-            .into());
-        }
-        super::extra::validate_typed(&patched.value, &patched.api_version, &patched.kind).map_err(
-            |msg| {
-                Diagnostic::new(format!(
-                    "after patching, {} is invalid: {msg}",
-                    patched.describe()
-                ))
-                .at(origin)
-                .hint("check the field names and types against the Kubernetes API reference")
-            },
-        )?;
+        check_patched(&patched, &before, namespace, origin)?;
         *object = patched;
     }
     Ok(())
+}
+
+/// A patch whose target this service does not render, listing what it does render.
+fn no_target(objects: &[Object], patch: &PatchSpec, origin: &Origin) -> Diagnostic {
+    let available: Vec<String> = objects
+        .iter()
+        .map(|o| format!("{} {}", o.kind, o.name))
+        .collect();
+    Diagnostic::new(format!(
+        "patch targets {} {}, which this service does not render",
+        patch.target.kind,
+        patch.target.name.as_deref().unwrap_or("(any name)")
+    ))
+    .at(origin)
+    .hint(format!("objects of this service: {}", available.join(", ")))
+}
+
+/// A JSON patch's operations, read once for every object it applies to; `None` for a merge
+/// patch.
+fn json_ops(patch: &PatchSpec, origin: &Origin) -> Result<Option<json_patch::Patch>> {
+    match patch.patch_type {
+        PatchType::Json => Ok(Some(serde_json::from_value(patch.patch.clone()).map_err(|e| {
+            Diagnostic::new(format!("invalid JSON patch: {e}"))
+                .at(origin)
+                .hint("a JSON patch is a list of operations such as `{ op: add, path: /spec/template/spec/nodeSelector, value: {...} }`")
+        })?)),
+        PatchType::Merge => Ok(None),
+    }
+}
+
+/// Applies a merge patch, then measures the object.
+fn apply_merge(
+    object: &mut Object,
+    body: &serde_json::Value,
+    origin: &Origin,
+    limit: u64,
+) -> Result<()> {
+    json_patch::merge(&mut object.value, body);
+    let size = budget::json_size(&object.value);
+    if size > limit {
+        return Err(budget::exceeded(
+            &format!("after this merge patch, {}", object.describe()),
+            size,
+            Kind::Object,
+            limit,
+        )
+        .at(origin)
+        .into());
+    }
+    Ok(())
+}
+
+/// What a patch may not change about an object: which object it is.
+struct Identity {
+    kind: String,
+    api_version: String,
+    name: String,
+}
+
+impl Identity {
+    fn of(object: &Object) -> Identity {
+        Identity {
+            kind: object.kind.clone(),
+            api_version: object.api_version.clone(),
+            name: object.name.clone(),
+        }
+    }
+}
+
+/// A patched object is the same object, still in the tenant's namespace, no List, and valid
+/// for its Kubernetes type.
+fn check_patched(
+    patched: &Object,
+    before: &Identity,
+    namespace: &str,
+    origin: &Origin,
+) -> Result<()> {
+    check_identity(patched, before, origin)?;
+    check_namespace(patched, &before.name, namespace, origin)?;
+    if patched.value.get("items").is_some() {
+        return Err(Diagnostic::new(format!(
+            "a patch may not add `items` to {}: kubectl and Argo CD read any object with `items` as a List",
+            patched.describe()
+        ))
+        .at(origin)
+        .into());
+    }
+    super::extra::validate_typed(&patched.value, &patched.api_version, &patched.kind).map_err(
+        |msg| {
+            Diagnostic::new(format!(
+                "after patching, {} is invalid: {msg}",
+                patched.describe()
+            ))
+            .at(origin)
+            .hint("check the field names and types against the Kubernetes API reference")
+        },
+    )?;
+    Ok(())
+}
+
+/// apiVersion, kind and name stay (the name a valid object name: it also names the file
+/// with --out-dir).
+fn check_identity(patched: &Object, before: &Identity, origin: &Origin) -> Result<()> {
+    let Identity {
+        kind,
+        api_version,
+        name,
+    } = before;
+    if patched.kind != *kind || patched.api_version != *api_version {
+        return Err(Diagnostic::new(format!(
+            "a patch may not change apiVersion or kind ({api_version} {kind})"
+        ))
+        .at(origin)
+        .into());
+    }
+    super::extra::check_subdomain(&patched.name)
+        .map_err(|msg| Diagnostic::new(format!("after patching, {msg}")).at(origin))?;
+    if patched.name != *name {
+        return Err(Diagnostic::new(format!(
+            "a patch may not change metadata.name ({kind} {name} became `{}`)",
+            patched.name
+        ))
+        .at(origin)
+        .hint("other objects refer to this one by name; render a new object with extraObjects instead")
+        .into());
+    }
+    Ok(())
+}
+
+/// A patch may change an object but not where it lands: the tenant's namespace.
+fn check_namespace(patched: &Object, name: &str, namespace: &str, origin: &Origin) -> Result<()> {
+    if patched.namespace.as_deref() == Some(namespace) {
+        return Ok(());
+    }
+    let moved_to = patched
+        .namespace
+        .as_deref()
+        .map_or_else(|| "no namespace".to_owned(), crate::policy::kinds::shown);
+    Err(Diagnostic::new(format!(
+        "a patch moved {} {moved_to}/{name} out of the tenant's namespace `{namespace}`",
+        patched.kind
+    ))
+    .at(origin)
+    .hint("patches cannot change metadata.namespace")
+    .into())
 }
 
 /// Applies JSON patch operations one at a time, measuring the object as it grows: the
@@ -251,20 +313,6 @@ pub(super) const METADATA: [&str; 3] = [
     "/spec/jobTemplate/spec/template/metadata",
 ];
 
-/// Whether stencil or Argo CD owns a label or annotation key: what says which tenant,
-/// service and Application an object belongs to.
-pub(crate) fn is_platform_owned(key: &str) -> bool {
-    key.starts_with("stencil.dev/")
-        || key.starts_with("argocd.argoproj.io/")
-        || matches!(
-            key,
-            "app.kubernetes.io/managed-by"
-                | "app.kubernetes.io/part-of"
-                | "app.kubernetes.io/name"
-                | "app.kubernetes.io/instance"
-        )
-}
-
 /// The platform-owned labels and annotations of an object, by place and key.
 fn platform_owned(value: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
     let mut out = BTreeMap::new();
@@ -310,4 +358,128 @@ fn owned_changed(
     ))
     .rule(Rule::PlatformLabels.name())
     .hint("stencil.dev/*, argocd.argoproj.io/* and app.kubernetes.io/{managed-by,part-of,name,instance} say who owns an object; set your own labels under another prefix")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::PatchTarget;
+    use crate::origin::SourceFile;
+
+    /// The origin of a `patches:` item: base/api/service.yaml:7:5.
+    fn origin() -> Origin {
+        let file = SourceFile::new("base/api/service.yaml", "\n".repeat(10));
+        Origin::new(&file, 7, 5)
+    }
+
+    fn config_map(name: &str) -> Object {
+        let value = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "acme"},
+            "data": {"a": "1"},
+        });
+        Object::from_value(value, "acme", Some("api"), None, false).unwrap()
+    }
+
+    fn spec(patch_type: PatchType, name: Option<&str>, patch: serde_json::Value) -> PatchSpec {
+        PatchSpec {
+            name: None,
+            target: PatchTarget {
+                kind: "ConfigMap".into(),
+                name: name.map(str::to_owned),
+            },
+            patch_type,
+            patch,
+        }
+    }
+
+    /// Applies one patch to one ConfigMap `api`; the first error's message and place.
+    fn apply_err(patch: PatchSpec) -> (String, String) {
+        let mut objects = [config_map("api")];
+        let err = apply(
+            &mut objects,
+            &[(patch, origin())],
+            "acme",
+            &Budgets::default(),
+        )
+        .unwrap_err();
+        let d = &err.diagnostics()[0];
+        (d.message.clone(), d.origin.as_ref().unwrap().to_string())
+    }
+
+    #[test]
+    fn a_patch_changes_the_matching_objects_and_records_its_origin() {
+        let mut objects = [config_map("api"), config_map("other")];
+        let patch = spec(PatchType::Merge, Some("api"), json!({"data": {"b": "2"}}));
+        apply(
+            &mut objects,
+            &[(patch, origin())],
+            "acme",
+            &Budgets::default(),
+        )
+        .unwrap();
+        assert_eq!(objects[0].value["data"], json!({"a": "1", "b": "2"}));
+        assert_eq!(objects[0].origin, Some(origin()));
+        assert_eq!(objects[1].value["data"], json!({"a": "1"}));
+    }
+
+    #[test]
+    fn a_patch_that_matches_nothing_is_an_error_at_the_patch() {
+        let (message, at) = apply_err(spec(PatchType::Merge, Some("nope"), json!({})));
+        assert_eq!(
+            message,
+            "patch targets ConfigMap nope, which this service does not render"
+        );
+        assert_eq!(at, "base/api/service.yaml:7:5");
+    }
+
+    #[test]
+    fn a_failing_json_operation_is_named() {
+        let ops = json!([{"op": "remove", "path": "/data/missing"}]);
+        let (message, at) = apply_err(spec(PatchType::Json, None, ops));
+        assert!(
+            message.starts_with(
+                "JSON patch on ConfigMap acme/api failed: operation 0 (`remove` at /data/missing)"
+            ),
+            "{message}"
+        );
+        assert_eq!(at, "base/api/service.yaml:7:5");
+        let (message, _) = apply_err(spec(PatchType::Json, None, json!({"op": "add"})));
+        assert!(message.starts_with("invalid JSON patch: "), "{message}");
+    }
+
+    #[test]
+    fn a_patch_keeps_the_object_s_identity_and_place() {
+        let cases = [
+            (
+                json!({"metadata": {"name": "renamed"}}),
+                "a patch may not change metadata.name (ConfigMap api became `renamed`)",
+            ),
+            (
+                json!({"kind": "Secret"}),
+                "a patch may not change apiVersion or kind (v1 ConfigMap)",
+            ),
+            (
+                json!({"metadata": {"namespace": "other"}}),
+                "a patch moved ConfigMap other/api out of the tenant's namespace `acme`",
+            ),
+            (
+                json!({"metadata": {"labels": {"stencil.dev/tenant": "evil"}}}),
+                "a patch adds metadata.labels[stencil.dev/tenant] of ConfigMap acme/api, which stencil owns",
+            ),
+        ];
+        for (body, expected) in cases {
+            let (message, at) = apply_err(spec(PatchType::Merge, None, body));
+            assert_eq!(message, expected);
+            assert_eq!(at, "base/api/service.yaml:7:5");
+        }
+        let (message, _) = apply_err(spec(PatchType::Merge, None, json!({"items": []})));
+        assert!(
+            message.starts_with("a patch may not add `items`"),
+            "{message}"
+        );
+    }
 }

@@ -462,18 +462,11 @@ pub fn deployment(w: &Workload, ns: &str, labels: &Labels) -> Result<Deployment>
         volumes.push(volume);
         containers.push(sidecar_container(sidecar, image, mount));
     }
-    let mut pod_annotations: BTreeMap<String, String> =
-        w.spec.pod_annotations.clone().unwrap_or_default();
-    pod_annotations.insert(CONFIG_CHECKSUM.into(), config_checksum(w));
-    if let Some(secrets) = &w.secrets {
-        pod_annotations.insert(SECRETS_CHECKSUM.into(), secrets.checksum());
-    }
     let autoscaled = w
         .spec
         .autoscaling
         .as_ref()
         .is_some_and(|a| a.enabled != Some(false));
-    let strategy = w.spec.strategy.clone().unwrap_or_default();
     let mut metadata = meta(&w.service, ns, labels);
     let synced = synced_secret_names(w);
     if !synced.is_empty() {
@@ -493,57 +486,82 @@ pub fn deployment(w: &Workload, ns: &str, labels: &Labels) -> Result<Deployment>
                 match_labels: Some(labels.selector.clone()),
                 ..LabelSelector::default()
             },
-            strategy: Some(DeploymentStrategy {
-                type_: Some("RollingUpdate".into()),
-                rolling_update: Some(RollingUpdateDeployment {
-                    max_surge: Some(int_or_string(
-                        strategy.max_surge.as_ref(),
-                        IntOrString::String("25%".into()),
-                    )),
-                    max_unavailable: Some(int_or_string(
-                        strategy.max_unavailable.as_ref(),
-                        IntOrString::Int(0),
-                    )),
-                }),
-            }),
+            strategy: Some(rolling_update(w)),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
                     labels: Some(labels.common.clone()),
-                    annotations: Some(pod_annotations),
+                    annotations: Some(pod_annotations(w)),
                     ..ObjectMeta::default()
                 }),
-                spec: Some(PodSpec {
-                    service_account_name: Some(w.service.clone()),
-                    automount_service_account_token: Some(
-                        w.spec
-                            .service_account
-                            .as_ref()
-                            .and_then(|s| s.automount_token)
-                            .unwrap_or(false),
-                    ),
-                    security_context: Some(PodSecurityContext {
-                        run_as_non_root: Some(true),
-                        run_as_user: Some(RUN_AS_USER),
-                        run_as_group: Some(RUN_AS_USER),
-                        fs_group: Some(RUN_AS_USER),
-                        seccomp_profile: Some(SeccompProfile {
-                            type_: "RuntimeDefault".into(),
-                            ..SeccompProfile::default()
-                        }),
-                        ..PodSecurityContext::default()
-                    }),
-                    termination_grace_period_seconds: w
-                        .spec
-                        .termination_grace_period_seconds
-                        .map(i64::from),
-                    topology_spread_constraints: Some(spread(labels)),
-                    containers,
-                    volumes: Some(volumes),
-                    ..PodSpec::default()
-                }),
+                spec: Some(pod_spec(w, labels, containers, volumes)),
             },
             ..DeploymentSpec::default()
         }),
         ..Deployment::default()
     })
+}
+
+/// The pod's annotations: the service's own, and the checksums that roll the pods when
+/// their config or secrets change.
+fn pod_annotations(w: &Workload) -> BTreeMap<String, String> {
+    let mut annotations = w.spec.pod_annotations.clone().unwrap_or_default();
+    annotations.insert(CONFIG_CHECKSUM.into(), config_checksum(w));
+    if let Some(secrets) = &w.secrets {
+        annotations.insert(SECRETS_CHECKSUM.into(), secrets.checksum());
+    }
+    annotations
+}
+
+/// A rolling update, by default one that never takes a pod down before its replacement.
+fn rolling_update(w: &Workload) -> DeploymentStrategy {
+    let strategy = w.spec.strategy.clone().unwrap_or_default();
+    DeploymentStrategy {
+        type_: Some("RollingUpdate".into()),
+        rolling_update: Some(RollingUpdateDeployment {
+            max_surge: Some(int_or_string(
+                strategy.max_surge.as_ref(),
+                IntOrString::String("25%".into()),
+            )),
+            max_unavailable: Some(int_or_string(
+                strategy.max_unavailable.as_ref(),
+                IntOrString::Int(0),
+            )),
+        }),
+    }
+}
+
+/// The pod: its own service account (no token unless asked for), non-root with the
+/// runtime's default seccomp profile, spread over zones and nodes.
+fn pod_spec(
+    w: &Workload,
+    labels: &Labels,
+    containers: Vec<Container>,
+    volumes: Vec<Volume>,
+) -> PodSpec {
+    PodSpec {
+        service_account_name: Some(w.service.clone()),
+        automount_service_account_token: Some(
+            w.spec
+                .service_account
+                .as_ref()
+                .and_then(|s| s.automount_token)
+                .unwrap_or(false),
+        ),
+        security_context: Some(PodSecurityContext {
+            run_as_non_root: Some(true),
+            run_as_user: Some(RUN_AS_USER),
+            run_as_group: Some(RUN_AS_USER),
+            fs_group: Some(RUN_AS_USER),
+            seccomp_profile: Some(SeccompProfile {
+                type_: "RuntimeDefault".into(),
+                ..SeccompProfile::default()
+            }),
+            ..PodSecurityContext::default()
+        }),
+        termination_grace_period_seconds: w.spec.termination_grace_period_seconds.map(i64::from),
+        topology_spread_constraints: Some(spread(labels)),
+        containers,
+        volumes: Some(volumes),
+        ..PodSpec::default()
+    }
 }

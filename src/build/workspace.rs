@@ -20,7 +20,7 @@ use serde::Serialize;
 use super::{Labels, Object};
 use crate::error::Result;
 use crate::load::Tenant;
-use crate::model::{CanarySettings, RepoSettings};
+use crate::model::{CanarySettings, IngressFromSettings, LimitRangeSettings, RepoSettings};
 use crate::policy::WorkspacePlan;
 
 /// Names of the kit's objects.
@@ -38,33 +38,75 @@ pub fn workspace(
     plan: &WorkspacePlan,
 ) -> Result<Vec<Object>> {
     let t = tenant.name.as_str();
-    let ns = tenant.namespace.as_str();
-    let labels = Labels::tenant(tenant, settings).into_map();
-    let meta = |name: &str| ObjectMeta {
-        name: Some(name.to_owned()),
-        namespace: Some(ns.to_owned()),
-        labels: Some(labels.clone()),
-        ..ObjectMeta::default()
+    let kit = Kit {
+        namespace: tenant.namespace.as_str(),
+        labels: Labels::tenant(tenant, settings).into_map(),
     };
     let mut objects = vec![super::namespace(tenant, settings, plan.pod_security)?];
+    if let Some(quota) = kit.quota(plan) {
+        objects.push(Object::from_typed(&quota, t, None)?);
+    }
+    if let Some(limits) = kit.limit_range(&settings.workspace.limit_range) {
+        objects.push(Object::from_typed(&limits, t, None)?);
+    }
+    objects.push(Object::from_typed(&kit.deny_ingress(), t, None)?);
+    let allow = kit.allow_ingress(&settings.workspace.ingress_from);
+    objects.push(Object::from_typed(&allow, t, None)?);
+    for binding in kit.role_bindings(plan) {
+        objects.push(Object::from_typed(&binding, t, None)?);
+    }
+    if let Some(canary) = settings
+        .canary
+        .as_ref()
+        .filter(|c| c.environments.is_empty() || c.environments.contains(&tenant.spec.environment))
+    {
+        for (name, query) in [
+            (ERROR_RATE, &canary.queries.error_rate),
+            (LATENCY_P99, &canary.queries.latency_p99),
+        ] {
+            let template = metric_template(kit.meta(name), canary, query);
+            objects.push(Object::from_typed(&template, t, None)?);
+        }
+    }
+    Ok(objects)
+}
 
-    if !plan.quota.is_empty() {
-        let quota = ResourceQuota {
-            metadata: meta(QUOTA),
+/// What every object of the kit shares: the tenant's namespace and labels.
+struct Kit<'a> {
+    namespace: &'a str,
+    labels: BTreeMap<String, String>,
+}
+
+impl Kit<'_> {
+    fn meta(&self, name: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: Some(self.namespace.to_owned()),
+            labels: Some(self.labels.clone()),
+            ..ObjectMeta::default()
+        }
+    }
+
+    /// The ResourceQuota, unless the plan sets no quota.
+    fn quota(&self, plan: &WorkspacePlan) -> Option<ResourceQuota> {
+        (!plan.quota.is_empty()).then(|| ResourceQuota {
+            metadata: self.meta(QUOTA),
             spec: Some(ResourceQuotaSpec {
                 hard: Some(quantities(&plan.quota)),
                 ..ResourceQuotaSpec::default()
             }),
             ..ResourceQuota::default()
-        };
-        objects.push(Object::from_typed(&quota, t, None)?);
+        })
     }
 
-    let lr = &settings.workspace.limit_range;
-    if !(lr.default.is_empty() && lr.default_request.is_empty() && lr.max.is_empty()) {
+    /// The LimitRange of containers, unless the platform sets no limits.
+    fn limit_range(&self, lr: &LimitRangeSettings) -> Option<LimitRange> {
+        if lr.default.is_empty() && lr.default_request.is_empty() && lr.max.is_empty() {
+            return None;
+        }
         let some = |m: &BTreeMap<String, String>| (!m.is_empty()).then(|| quantities(m));
-        let limits = LimitRange {
-            metadata: meta(LIMITS),
+        Some(LimitRange {
+            metadata: self.meta(LIMITS),
             spec: Some(LimitRangeSpec {
                 limits: vec![LimitRangeItem {
                     type_: "Container".into(),
@@ -74,22 +116,61 @@ pub fn workspace(
                     ..LimitRangeItem::default()
                 }],
             }),
-        };
-        objects.push(Object::from_typed(&limits, t, None)?);
+        })
     }
 
-    // Every pod of the namespace: no ingress unless a policy allows it.
-    let deny = NetworkPolicy {
-        metadata: meta(DENY_INGRESS),
-        spec: Some(NetworkPolicySpec {
-            pod_selector: Some(LabelSelector::default()),
-            policy_types: Some(vec!["Ingress".into()]),
-            ingress: None,
-            egress: None,
-        }),
-    };
-    objects.push(Object::from_typed(&deny, t, None)?);
-    let from = &settings.workspace.ingress_from;
+    /// Every pod of the namespace: no ingress unless a policy allows it.
+    fn deny_ingress(&self) -> NetworkPolicy {
+        NetworkPolicy {
+            metadata: self.meta(DENY_INGRESS),
+            spec: Some(NetworkPolicySpec {
+                pod_selector: Some(LabelSelector::default()),
+                policy_types: Some(vec!["Ingress".into()]),
+                ingress: None,
+                egress: None,
+            }),
+        }
+    }
+
+    /// Ingress from the same namespace and from the platform's sources.
+    fn allow_ingress(&self, from: &IngressFromSettings) -> NetworkPolicy {
+        NetworkPolicy {
+            metadata: self.meta(ALLOW_INGRESS),
+            spec: Some(NetworkPolicySpec {
+                pod_selector: Some(LabelSelector::default()),
+                policy_types: Some(vec!["Ingress".into()]),
+                ingress: Some(vec![NetworkPolicyIngressRule {
+                    from: Some(ingress_peers(from)),
+                    ports: None,
+                }]),
+                egress: None,
+            }),
+        }
+    }
+
+    /// A RoleBinding per role that has groups.
+    fn role_bindings(&self, plan: &WorkspacePlan) -> Vec<RoleBinding> {
+        let bindings = plan
+            .bindings
+            .iter()
+            .filter(|(_, (_, groups))| !groups.is_empty());
+        bindings
+            .map(|(role, (cluster_role, groups))| RoleBinding {
+                metadata: self.meta(&format!("tenant-{role}")),
+                role_ref: RoleRef {
+                    api_group: "rbac.authorization.k8s.io".into(),
+                    kind: "ClusterRole".into(),
+                    name: cluster_role.clone(),
+                },
+                subjects: Some(groups.iter().map(|g| group_subject(g)).collect()),
+            })
+            .collect()
+    }
+}
+
+/// The peers `allow-ingress` admits: the namespace's own pods, then the platform's
+/// namespaces and CIDR blocks, in the order of `stencil.yaml`.
+fn ingress_peers(from: &IngressFromSettings) -> Vec<NetworkPolicyPeer> {
     let mut peers = vec![NetworkPolicyPeer {
         pod_selector: Some(LabelSelector::default()),
         ..NetworkPolicyPeer::default()
@@ -115,63 +196,16 @@ pub fn workspace(
             ..NetworkPolicyPeer::default()
         });
     }
-    let allow = NetworkPolicy {
-        metadata: meta(ALLOW_INGRESS),
-        spec: Some(NetworkPolicySpec {
-            pod_selector: Some(LabelSelector::default()),
-            policy_types: Some(vec!["Ingress".into()]),
-            ingress: Some(vec![NetworkPolicyIngressRule {
-                from: Some(peers),
-                ports: None,
-            }]),
-            egress: None,
-        }),
-    };
-    objects.push(Object::from_typed(&allow, t, None)?);
+    peers
+}
 
-    for (role, (cluster_role, groups)) in &plan.bindings {
-        if groups.is_empty() {
-            continue;
-        }
-        let binding = RoleBinding {
-            metadata: meta(&format!("tenant-{role}")),
-            role_ref: RoleRef {
-                api_group: "rbac.authorization.k8s.io".into(),
-                kind: "ClusterRole".into(),
-                name: cluster_role.clone(),
-            },
-            subjects: Some(
-                groups
-                    .iter()
-                    .map(|g| Subject {
-                        api_group: Some("rbac.authorization.k8s.io".into()),
-                        kind: "Group".into(),
-                        name: g.clone(),
-                        namespace: None,
-                    })
-                    .collect(),
-            ),
-        };
-        objects.push(Object::from_typed(&binding, t, None)?);
+fn group_subject(group: &str) -> Subject {
+    Subject {
+        api_group: Some("rbac.authorization.k8s.io".into()),
+        kind: "Group".into(),
+        name: group.to_owned(),
+        namespace: None,
     }
-
-    if let Some(canary) = settings
-        .canary
-        .as_ref()
-        .filter(|c| c.environments.is_empty() || c.environments.contains(&tenant.spec.environment))
-    {
-        for (name, query) in [
-            (ERROR_RATE, &canary.queries.error_rate),
-            (LATENCY_P99, &canary.queries.latency_p99),
-        ] {
-            objects.push(Object::from_typed(
-                &metric_template(meta(name), canary, query),
-                t,
-                None,
-            )?);
-        }
-    }
-    Ok(objects)
 }
 
 fn quantities(map: &BTreeMap<String, String>) -> BTreeMap<String, Quantity> {

@@ -25,6 +25,9 @@ struct Target {
     schema: &'static str,
 }
 
+/// A version file's edit: its path, old text (empty for a new file) and new text.
+type FileEdit = (String, String, String);
+
 pub fn run(global: &Global, args: &BumpArgs) -> Outcome {
     let root = find_root(global.repo.as_deref())?;
     let source = Worktree::open(&root)?;
@@ -40,22 +43,7 @@ pub fn run(global: &Global, args: &BumpArgs) -> Outcome {
         .transpose()
         .map_err(|m| Diagnostic::new(format!("refusing digest: {m}")))?;
     let (repo, _) = load_repo_lenient(&loader)?;
-    if !repo.services.contains(&args.service) {
-        let hint = match did_you_mean(&args.service, repo.services.iter().map(String::as_str)) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => format!(
-                "services under base/: {}",
-                repo.services
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        return Err(Diagnostic::new(format!("no service `{}`", args.service))
-            .hint(hint)
-            .into());
-    }
+    check_service(&repo, &args.service)?;
     let bump = Bump {
         tag,
         digest,
@@ -69,46 +57,14 @@ pub fn run(global: &Global, args: &BumpArgs) -> Outcome {
     if args.tenants.is_empty() {
         report_pins(&loader, &repo, args)?;
     }
-
-    // Compute every edit before writing anything.
-    let mut edits: Vec<(String, String, String)> = Vec::new(); // path, old text, new text
-    for target in &targets {
-        let path = RepoPath::parse(&target.path).map_err(Diagnostic::new)?;
-        let old = match source.read(&path, crate::load::MAX_FILE_BYTES as u64)? {
-            Some(bytes) => Some(
-                String::from_utf8(bytes)
-                    .map_err(|_| Diagnostic::new(format!("{path} is not valid UTF-8")))?,
-            ),
-            None => None,
-        };
-        let new = match &old {
-            Some(text) => {
-                match bump::edit(&SourceFile::new(target.path.as_str(), text.as_str()), &bump)? {
-                    Edit::Unchanged => continue,
-                    Edit::Changed { text, .. } => text,
-                }
-            }
-            None => bump::new_file(target.schema, &bump),
-        };
-        edits.push((target.path.clone(), old.unwrap_or_default(), new));
-    }
+    // Every edit is computed before anything is written.
+    let edits = edits(&source, &targets, &bump)?;
     if edits.is_empty() {
         eprintln!("{} is already at {}; nothing to do", args.service, bump.tag);
         return Ok(ExitCode::SUCCESS);
     }
     if args.dry_run {
-        let mut out = String::new();
-        for (path, old, new) in &edits {
-            let diff = similar::TextDiff::from_lines(old.as_str(), new.as_str());
-            out.push_str(
-                &diff
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(&format!("a/{path}"), &format!("b/{path}"))
-                    .to_string(),
-            );
-        }
-        write_stdout(&out)?;
+        write_stdout(&unified_diff(&edits))?;
         return Ok(ExitCode::SUCCESS);
     }
     if !args.commit && args.push.is_none() {
@@ -119,6 +75,70 @@ pub fn run(global: &Global, args: &BumpArgs) -> Outcome {
         return Ok(ExitCode::SUCCESS);
     }
     commit_and_push(&root, args, &bump, &edits)
+}
+
+/// The service to bump is one under `base/`.
+fn check_service(repo: &crate::load::Repo, service: &str) -> Result<()> {
+    if repo.services.contains(service) {
+        return Ok(());
+    }
+    let hint = match did_you_mean(service, repo.services.iter().map(String::as_str)) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!(
+            "services under base/: {}",
+            repo.services
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Err(Diagnostic::new(format!("no service `{service}`"))
+        .hint(hint)
+        .into())
+}
+
+/// The edits of the target files that change: a file already at the tag is left out, a
+/// missing file is created.
+fn edits(source: &Worktree, targets: &[Target], bump: &Bump) -> Result<Vec<FileEdit>> {
+    let mut edits = Vec::new();
+    for target in targets {
+        let path = RepoPath::parse(&target.path).map_err(Diagnostic::new)?;
+        let old = match source.read(&path, crate::load::MAX_FILE_BYTES as u64)? {
+            Some(bytes) => Some(
+                String::from_utf8(bytes)
+                    .map_err(|_| Diagnostic::new(format!("{path} is not valid UTF-8")))?,
+            ),
+            None => None,
+        };
+        let new = match &old {
+            Some(text) => {
+                match bump::edit(&SourceFile::new(target.path.as_str(), text.as_str()), bump)? {
+                    Edit::Unchanged => continue,
+                    Edit::Changed { text, .. } => text,
+                }
+            }
+            None => bump::new_file(target.schema, bump),
+        };
+        edits.push((target.path.clone(), old.unwrap_or_default(), new));
+    }
+    Ok(edits)
+}
+
+/// `--dry-run`: the edits as one unified diff.
+fn unified_diff(edits: &[FileEdit]) -> String {
+    let mut out = String::new();
+    for (path, old, new) in edits {
+        let diff = similar::TextDiff::from_lines(old.as_str(), new.as_str());
+        out.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{path}"), &format!("b/{path}"))
+                .to_string(),
+        );
+    }
+    out
 }
 
 /// The version files to edit: the base's, or the pins of the selected tenants.
@@ -183,7 +203,7 @@ fn commit_and_push(
     root: &std::path::Path,
     args: &BumpArgs,
     bump: &Bump,
-    edits: &[(String, String, String)],
+    edits: &[FileEdit],
 ) -> Outcome {
     let checkout = Checkout::open(root)?;
     let git_paths: Vec<String> = edits.iter().map(|(p, _, _)| checkout.git_path(p)).collect();
@@ -196,58 +216,22 @@ fn commit_and_push(
         .zip(edits.iter().map(|(_, _, new)| new.clone()))
         .collect();
     let mut commit = checkout.commit_on(checkout.head, &files, &message, &sig)?;
-
     if let Some(remote) = &args.push {
-        let token = args.token_env.as_deref();
-        let mut attempt = 0;
-        loop {
-            match publish::push(&checkout, remote, commit, token) {
-                Ok(()) => break,
-                Err(PushError::Failed(e)) => {
-                    return Err(e.with_note(
-                        "nothing was committed or pushed; the repository is as it was",
-                    ));
-                }
-                Err(PushError::Rejected(why)) => {
-                    attempt += 1;
-                    if attempt > args.retries {
-                        return Err(Diagnostic::new(format!(
-                            "push rejected {attempt} times ({why}); giving up"
-                        ))
-                        .hint("the remote moves faster than the retries; raise --retries")
-                        .note("nothing was committed locally; the repository is as it was")
-                        .into());
-                    }
-                    let pause = publish::backoff(attempt);
-                    info!(
-                        attempt,
-                        ?pause,
-                        "push rejected ({why}); redoing the bump on the new remote head"
-                    );
-                    std::thread::sleep(pause);
-                    let remote_head = publish::fetch(&checkout, remote, token)?;
-                    match redo(&checkout, remote_head, bump, edits, &git_paths, args)? {
-                        Redo::Commit(files) => {
-                            commit = checkout.commit_on(remote_head, &files, &message, &sig)?
-                        }
-                        Redo::AlreadyThere => {
-                            eprintln!(
-                                "the remote already has {} at {}; nothing to push",
-                                args.service, bump.tag
-                            );
-                            checkout.advance(remote_head)?;
-                            return Ok(ExitCode::SUCCESS);
-                        }
-                        Redo::KeepTheirs(theirs) => {
-                            eprintln!(
-                                "conflict: the remote has {} at {theirs}; keeping theirs (--on-conflict theirs)",
-                                args.service
-                            );
-                            checkout.advance(remote_head)?;
-                            return Ok(ExitCode::SUCCESS);
-                        }
-                    }
-                }
+        let publish = Publish {
+            checkout: &checkout,
+            remote,
+            args,
+            bump,
+            edits,
+            git_paths: &git_paths,
+            message: &message,
+            sig: &sig,
+        };
+        match publish.push(commit)? {
+            Pushed::Ours(pushed) => commit = pushed,
+            Pushed::Theirs(remote_head) => {
+                checkout.advance(remote_head)?;
+                return Ok(ExitCode::SUCCESS);
             }
         }
     }
@@ -266,6 +250,101 @@ fn commit_and_push(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Pushing a bump commit, redoing it on the remote's head when the push is rejected.
+struct Publish<'a> {
+    checkout: &'a Checkout,
+    remote: &'a str,
+    args: &'a BumpArgs,
+    bump: &'a Bump,
+    edits: &'a [FileEdit],
+    git_paths: &'a [String],
+    message: &'a str,
+    sig: &'a git2::Signature<'static>,
+}
+
+/// What a push ended with: our commit is on the remote, or the remote's head already has
+/// what we wanted (or keeps its own tag, `--on-conflict theirs`) and nothing was pushed.
+enum Pushed {
+    Ours(git2::Oid),
+    Theirs(git2::Oid),
+}
+
+impl Publish<'_> {
+    /// Pushes `commit`; on each rejection, waits, fetches and redoes the bump on the new
+    /// remote head, up to `--retries` times.
+    fn push(&self, mut commit: git2::Oid) -> Result<Pushed> {
+        let token = self.args.token_env.as_deref();
+        let mut attempt = 0;
+        loop {
+            let why = match publish::push(self.checkout, self.remote, commit, token) {
+                Ok(()) => return Ok(Pushed::Ours(commit)),
+                Err(PushError::Failed(e)) => {
+                    return Err(e.with_note(
+                        "nothing was committed or pushed; the repository is as it was",
+                    ));
+                }
+                Err(PushError::Rejected(why)) => why,
+            };
+            attempt += 1;
+            if attempt > self.args.retries {
+                return Err(Diagnostic::new(format!(
+                    "push rejected {attempt} times ({why}); giving up"
+                ))
+                .hint("the remote moves faster than the retries; raise --retries")
+                .note("nothing was committed locally; the repository is as it was")
+                .into());
+            }
+            let pause = publish::backoff(attempt);
+            info!(
+                attempt,
+                ?pause,
+                "push rejected ({why}); redoing the bump on the new remote head"
+            );
+            std::thread::sleep(pause);
+            let remote_head = publish::fetch(self.checkout, self.remote, token)?;
+            match self.redo_on(remote_head)? {
+                Some(redone) => commit = redone,
+                None => return Ok(Pushed::Theirs(remote_head)),
+            }
+        }
+    }
+
+    /// The bump redone on `remote_head`: a new commit to push, or `None` when there is
+    /// nothing to push (said on stderr).
+    fn redo_on(&self, remote_head: git2::Oid) -> Result<Option<git2::Oid>> {
+        let (args, bump) = (self.args, self.bump);
+        match redo(
+            self.checkout,
+            remote_head,
+            bump,
+            self.edits,
+            self.git_paths,
+            args,
+        )? {
+            Redo::Commit(files) => Ok(Some(self.checkout.commit_on(
+                remote_head,
+                &files,
+                self.message,
+                self.sig,
+            )?)),
+            Redo::AlreadyThere => {
+                eprintln!(
+                    "the remote already has {} at {}; nothing to push",
+                    args.service, bump.tag
+                );
+                Ok(None)
+            }
+            Redo::KeepTheirs(theirs) => {
+                eprintln!(
+                    "conflict: the remote has {} at {theirs}; keeping theirs (--on-conflict theirs)",
+                    args.service
+                );
+                Ok(None)
+            }
+        }
+    }
+}
+
 enum Redo {
     Commit(Vec<(String, String)>),
     AlreadyThere,
@@ -278,7 +357,7 @@ fn redo(
     checkout: &Checkout,
     remote_head: git2::Oid,
     bump: &Bump,
-    edits: &[(String, String, String)],
+    edits: &[FileEdit],
     git_paths: &[String],
     args: &BumpArgs,
 ) -> Result<Redo> {

@@ -597,6 +597,7 @@ fn check(old: &Old, to: &Path) -> Outcome {
     let source = Worktree::open(to)?;
     let loader = Loader::new(&source);
     let repo = load_repo(&loader)?;
+    let chains = resolve::ChainCache::default();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -619,10 +620,12 @@ fn check(old: &Old, to: &Path) -> Outcome {
             None => {
                 Err(Diagnostic::new(format!("no tenant {} in {}", app.tenant, to.display())).into())
             }
-            Some(tenant) => resolve::resolve(&loader, tenant, &app.service).and_then(|r| {
-                de::from_node::<ServiceSpec>(&r.tree)
-                    .map_err(|e| e.into_diagnostic("invalid service definition").into())
-            }),
+            Some(tenant) => {
+                resolve::resolve(&loader, &chains, tenant, &app.service).and_then(|r| {
+                    de::from_node::<ServiceSpec>(&r.tree)
+                        .map_err(|e| e.into_diagnostic("invalid service definition").into())
+                })
+            }
         };
         let result = match (expected, actual) {
             (Ok(a), Ok(b)) => {

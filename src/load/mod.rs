@@ -4,10 +4,14 @@
 //! tenants is read and checked once.
 //!
 //! [`load_repo`] reads the repository skeleton: `stencil.yaml`, the services under `base/` and
-//! the tenants under `tenants/`.
+//! the tenants under `tenants/` (each checked in `load/tenant.rs`, one step per field).
+//!
+//! `load` depends on the foundation only (origin, names, node, error, model, source): what
+//! later stages cache (resolved `extends` chains) they keep themselves.
 
 pub mod de;
 pub mod parse;
+mod tenant;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -17,7 +21,8 @@ use crate::model::{EnvFile, RepoSettings, ServiceSpec, TenantSpec, VersionSpec};
 use crate::names::DnsLabel;
 use crate::node::{Node, Value};
 use crate::origin::{Origin, SourceFile};
-use crate::source::{EntryKind, RepoPath, Source};
+use crate::source::{EntryKind, RepoPath, Source, lock};
+use tenant::load_tenant;
 
 pub use parse::Limits;
 
@@ -103,8 +108,6 @@ pub struct Loader<'s> {
     source: &'s dyn Source,
     limits: Limits,
     files: Mutex<HashMap<(RepoPath, Role), Cached>>,
-    /// Resolved `extends` chains, by file (filled by the `resolve` stage).
-    pub(crate) chains: Mutex<HashMap<RepoPath, Arc<crate::resolve::Chain>>>,
 }
 
 impl<'s> Loader<'s> {
@@ -113,7 +116,6 @@ impl<'s> Loader<'s> {
             source,
             limits: Limits::default(),
             files: Mutex::new(HashMap::new()),
-            chains: Mutex::new(HashMap::new()),
         }
     }
 
@@ -134,16 +136,14 @@ impl<'s> Loader<'s> {
         (*cached).clone()
     }
 
-    /// Drops what is cached for `path` (in every role, and its resolved `extends` chain). A
-    /// tenant's own files are read by one app only: a large render need not keep them. A
-    /// file read again after this is simply read and parsed again.
+    /// Drops what is cached for `path` (in every role). A tenant's own files are read by one
+    /// app only: a large render need not keep them. A file read again after this is simply
+    /// read and parsed again.
     pub fn forget(&self, path: &RepoPath) {
         let mut files = lock(&self.files);
         for role in Role::ALL {
             files.remove(&(path.clone(), role));
         }
-        drop(files);
-        lock(&self.chains).remove(path);
     }
 
     fn load_uncached(&self, path: &RepoPath, role: Role) -> Result<Option<Arc<Node>>> {
@@ -191,14 +191,6 @@ fn layer_name(name: &str, tenant: bool) -> bool {
     let other_role =
         name == "version.yaml" || (tenant && matches!(name, "tenant.yaml" | "env.yaml"));
     yaml && !sops && !other_role
-}
-
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A poisoned lock only means another render thread panicked; the cache itself is still
-    // consistent (entries are inserted whole), so keep going.
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Bytes to text: bounded size, UTF-8 (naming the line of the first bad byte).
@@ -438,214 +430,6 @@ fn list_services(loader: &Loader<'_>, problems: &mut Vec<Error>) -> Result<BTree
         services.insert(name);
     }
     Ok(services)
-}
-
-/// Reads and checks `tenants/<name>/tenant.yaml`; with `services`, also that every service it
-/// names exists under `base/`.
-fn load_tenant(
-    loader: &Loader<'_>,
-    name: &str,
-    settings: &RepoSettings,
-    services: Option<&BTreeSet<String>>,
-) -> Result<Tenant> {
-    let dir = tenants_dir()?.join(name);
-    let path = dir.join("tenant.yaml");
-    let node = loader.load(&path, Role::Tenant)?.ok_or_else(|| {
-        Diagnostic::new(format!("{dir}/ has no tenant.yaml"))
-            .hint("every folder under tenants/ is a tenant and needs a tenant.yaml (kind: Tenant)")
-    })?;
-    let spec: TenantSpec =
-        de::from_node(&node).map_err(|e| e.into_diagnostic(Role::Tenant.describe()))?;
-    let at = |key: &str| {
-        node.get(key)
-            .map_or_else(|| node.origin.clone(), |n| n.origin.clone())
-    };
-    let mut problems: Vec<Error> = Vec::new();
-
-    let tenant_name = match DnsLabel::parse(name) {
-        Ok(n) => Some(n),
-        Err(msg) => {
-            problems.push(
-                Diagnostic::new(format!("invalid tenant name: {msg}"))
-                    .at(&node.origin)
-                    .hint("the tenant folder name becomes a namespace and label value; rename the folder")
-                    .into(),
-            );
-            None
-        }
-    };
-    if let Some(declared) = &spec.name
-        && declared != name
-    {
-        problems.push(
-            Diagnostic::new(format!(
-                "tenant.yaml says `name: {declared}` but its folder is tenants/{name}"
-            ))
-            .at(&at("name"))
-            .hint("the folder name is the tenant name; make them equal or remove `name:`")
-            .into(),
-        );
-    }
-    if !settings.environments.contains_key(&spec.environment) {
-        let known: Vec<&str> = settings.environments.keys().map(String::as_str).collect();
-        let hint = match did_you_mean(&spec.environment, known.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => format!("environments in stencil.yaml: {}", known.join(", ")),
-        };
-        problems.push(
-            Diagnostic::new(format!("unknown environment `{}`", spec.environment))
-                .at(&at("environment"))
-                .hint(hint)
-                .into(),
-        );
-    }
-    let namespace = match &spec.namespace {
-        None => tenant_name.clone(),
-        Some(ns) => match DnsLabel::parse(ns) {
-            Ok(n) => Some(n),
-            Err(msg) => {
-                problems.push(
-                    Diagnostic::new(format!("invalid namespace: {msg}"))
-                        .at(&at("namespace"))
-                        .into(),
-                );
-                None
-            }
-        },
-    };
-    if let Some(ns) = &namespace
-        && let Some(why) = crate::model::reserved_namespace(settings, ns.as_str())
-    {
-        problems.push(
-            Diagnostic::new(format!("tenant `{name}` would render into the reserved namespace `{ns}`: {why}"))
-                .at(&at("namespace"))
-                .rule(crate::model::Rule::ReservedNamespace.name())
-                .hint("`default`, `kube-*`, the platform's own namespaces, every namespace stencil.yaml names and its reservedNamespaces belong to the platform; give the tenant a namespace of its own (`namespace:` in tenant.yaml)")
-                .into(),
-        );
-    }
-    if let Some(domain) = &spec.domain
-        && let Err(msg) = crate::model::check_tenant_domain(domain, settings)
-    {
-        problems.push(
-            Diagnostic::new(msg)
-                .at(&at("domain"))
-                .rule(crate::model::Rule::TenantHosts.name())
-                .hint("a tenant's domain is its own: a subdomain such as <tenant>.<environment domain>; its hosts are those tenancy.hosts in stencil.yaml allows under it")
-                .into(),
-        );
-    }
-    for (key, value) in &spec.labels {
-        let at = node
-            .get("labels")
-            .and_then(|l| l.get(key))
-            .map_or_else(|| at("labels"), |n| n.origin.clone());
-        if let Err(msg) = crate::names::check_qualified_name(key)
-            .and_then(|()| crate::names::check_label_value(key, value))
-        {
-            problems.push(Diagnostic::new(msg).at(&at).into());
-        }
-        if crate::policy::is_kubernetes_reserved(key) && !crate::policy::is_pod_security_label(key)
-        {
-            problems.push(
-                Diagnostic::new(format!(
-                    "label `{}` has a prefix Kubernetes reserves for its own components; on the tenant's Namespace it can switch cluster behaviour on (resource.k8s.io/admin-access opens other tenants' devices)",
-                    crate::error::clip(key, 120)
-                ))
-                .at(&at)
-                .rule(crate::model::Rule::PlatformLabels.name())
-                .hint("kubernetes.io/ and k8s.io/ prefixes (but app.kubernetes.io/) are the cluster's; use a prefix of your own")
-                .into(),
-            );
-        }
-        if crate::build::is_platform_owned(key) {
-            problems.push(
-                Diagnostic::new(format!(
-                    "label `{}` is stencil's or Argo CD's: it says which tenant, service and Application an object belongs to",
-                    crate::error::clip(key, 120)
-                ))
-                .at(&at)
-                .rule(crate::model::Rule::PlatformLabels.name())
-                .hint("tenant labels go on every object of the tenant, its Namespace included; use a prefix of your own")
-                .into(),
-            );
-        }
-        if crate::policy::is_pod_security_label(key) {
-            problems.push(
-                Diagnostic::new(format!(
-                    "label `{key}` is the platform's: it sets the namespace's Pod Security level"
-                ))
-                .at(&at)
-                .rule(crate::model::Rule::PodSecurityLabels.name())
-                .hint("the platform labels every tenant Namespace pod-security.kubernetes.io/{enforce,audit,warn}: restricted; remove this label")
-                .into(),
-            );
-        }
-    }
-    let items = node.get("services").and_then(Node::as_seq).unwrap_or(&[]);
-    let mut seen = BTreeSet::new();
-    for (i, service) in spec.services.iter().enumerate() {
-        let origin = items
-            .get(i)
-            .map_or_else(|| at("services"), |n| n.origin.clone());
-        if !seen.insert(service) {
-            problems.push(
-                Diagnostic::new(format!("service `{service}` is listed twice"))
-                    .at(&origin)
-                    .into(),
-            );
-        } else if let Some(services) = services
-            && !services.contains(service)
-        {
-            let hint = match did_you_mean(service, services.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!(
-                    "services under base/: {}",
-                    services
-                        .iter()
-                        .map(String::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            problems.push(
-                Diagnostic::new(format!(
-                    "tenant `{name}` names service `{service}`, which does not exist"
-                ))
-                .at(&origin)
-                .hint(hint)
-                .into(),
-            );
-        }
-    }
-    // A folder for a service the tenant does not run is a mistake waiting to happen.
-    for (entry, kind) in loader.source().list(&dir)? {
-        if kind == EntryKind::Dir && !entry.starts_with('.') && !spec.services.contains(&entry) {
-            problems.push(
-                Diagnostic::new(format!(
-                    "{dir}/{entry}/ exists but `{entry}` is not in the tenant's services"
-                ))
-                .at(&at("services"))
-                .hint(format!(
-                    "add `{entry}` to services in {path}, or remove the folder"
-                ))
-                .into(),
-            );
-        }
-    }
-    if let Some(err) = Error::collect(problems) {
-        return Err(err);
-    }
-    match (tenant_name, namespace) {
-        (Some(name), Some(namespace)) => Ok(Tenant {
-            name,
-            namespace,
-            spec,
-            node,
-        }),
-        // Both `None` cases pushed a problem above, so this branch is never taken.
-        _ => Err(Diagnostic::new(format!("invalid tenant {name}")).into()),
-    }
 }
 
 /// No two tenants have the same domain, nor one under the other's: `*.{tenant.domain}` hosts

@@ -159,170 +159,125 @@ impl Builder<'_> {
 
     fn event(&mut self, event: Event, mark: Marker) -> Result<()> {
         match event {
-            Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd | Event::Nothing => {
-                Ok(())
-            }
-            Event::StreamEnd => Ok(()),
+            Event::StreamStart
+            | Event::DocumentStart(_)
+            | Event::DocumentEnd
+            | Event::Nothing
+            | Event::StreamEnd => Ok(()),
             Event::Scalar(text, style, anchor, tag) => {
-                let text = text.into_owned();
-                let origin = self.origin(&mark);
-                let replace = self.tag(
-                    tag.as_deref(),
-                    &mark,
-                    &["str", "int", "float", "bool", "null"],
-                )?;
-                let core = tag.as_deref().and_then(|t| {
-                    ["str", "int", "float", "bool", "null"]
-                        .into_iter()
-                        .find(|s| is_core_tag(t, s))
-                });
-                let resolved = resolve_plain(&text);
-                let value = match core {
-                    Some("str") => Value::Scalar(Scalar {
-                        text,
-                        kind: ScalarKind::Str,
-                    }),
-                    // An explicit core tag must agree with the text: `!!int 7`, `!!int "7"`.
-                    Some(tag) => {
-                        let kind = match tag {
-                            "int" => Some(ScalarKind::Int),
-                            "float" => Some(ScalarKind::Float),
-                            "bool" => Some(ScalarKind::Bool),
-                            _ => None,
-                        };
-                        let ok = match kind {
-                            None => resolved.is_none(),
-                            Some(ScalarKind::Float) => {
-                                matches!(resolved, Some(ScalarKind::Float | ScalarKind::Int))
-                            }
-                            Some(k) => resolved == Some(k),
-                        };
-                        if !ok {
-                            return Err(Diagnostic::new(format!(
-                                "`{text}` is not a valid !!{tag}"
-                            ))
-                            .at(&origin)
-                            .hint("remove the tag or fix the value")
-                            .into());
-                        }
-                        match kind {
-                            Some(kind) => Value::Scalar(Scalar { text, kind }),
-                            None => Value::Null,
-                        }
-                    }
-                    _ if style != ScalarStyle::Plain => Value::Scalar(Scalar {
-                        text,
-                        kind: ScalarKind::Str,
-                    }),
-                    _ => match resolved {
-                        None => Value::Null,
-                        Some(kind) => Value::Scalar(Scalar { text, kind }),
-                    },
-                };
-                let mut node = Node::new(value, origin);
-                node.replace = replace;
+                let node = self.scalar(text.into_owned(), style, tag.as_deref(), &mark)?;
                 self.complete(node, anchor)
             }
             Event::SequenceStart(anchor, tag) => {
                 let replace = self.tag(tag.as_deref(), &mark, &["seq"])?;
+                let origin = self.origin(&mark);
+                let items = Vec::new();
                 self.push(
                     Frame::Seq {
-                        origin: self.origin(&mark),
+                        origin,
                         anchor,
                         replace,
-                        items: Vec::new(),
+                        items,
                     },
                     &mark,
                 )
             }
             Event::MappingStart(anchor, tag) => {
                 let replace = self.tag(tag.as_deref(), &mark, &["map"])?;
+                let (origin, map, key) = (self.origin(&mark), Map::new(), None);
                 self.push(
-                    Frame::Map {
-                        origin: self.origin(&mark),
-                        anchor,
-                        replace,
-                        map: Map::new(),
-                        key: None,
-                    },
-                    &mark,
-                )
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let Some(frame) = self.stack.pop() else {
-                    return Ok(());
-                };
-                let (node, anchor) = match frame {
-                    Frame::Seq {
-                        origin,
-                        anchor,
-                        replace,
-                        items,
-                    } => {
-                        let mut node = Node::new(Value::Seq(items), origin);
-                        node.replace = replace;
-                        (node, anchor)
-                    }
                     Frame::Map {
                         origin,
                         anchor,
                         replace,
                         map,
-                        ..
-                    } => {
-                        // A block mapping's start event is reported after its first key;
-                        // the mapping starts at its first key.
-                        let origin = match map.first() {
-                            Some((_, first))
-                                if (first.origin.line, first.origin.col)
-                                    < (origin.line, origin.col) =>
-                            {
-                                first.origin.clone()
-                            }
-                            _ => origin,
-                        };
-                        let mut node = Node::new(Value::Map(map), origin);
-                        node.replace = replace;
-                        (node, anchor)
-                    }
-                };
-                self.complete(node, anchor)
+                        key,
+                    },
+                    &mark,
+                )
             }
+            Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
+                None => Ok(()),
+                Some(frame) => {
+                    let (node, anchor) = frame_node(frame);
+                    self.complete(node, anchor)
+                }
+            },
             Event::Alias(id) => {
-                let origin = self.origin(&mark);
-                let Some(target) = self.anchors.get(&id) else {
-                    return Err(Diagnostic::new("alias to an unknown anchor")
-                        .at(&origin)
-                        .into());
-                };
-                self.alias_nodes += target.size();
-                if self.alias_nodes > self.limits.max_alias_nodes {
-                    return Err(Diagnostic::new(format!(
-                        "YAML aliases expand to more than {} nodes",
-                        self.limits.max_alias_nodes
-                    ))
-                    .at(&origin)
-                    .hint("this looks like an alias bomb (\"billion laughs\"); write the values out or use `extends` to share them")
-                    .into());
-                }
-                // A few nodes can still be large: a 100 KB string aliased a thousand times.
-                self.alias_bytes = self
-                    .alias_bytes
-                    .saturating_add(crate::budget::node_bytes(target));
-                if self.alias_bytes > self.limits.max_alias_bytes {
-                    return Err(Diagnostic::new(format!(
-                        "YAML aliases expand to more than {}",
-                        crate::budget::bytes(self.limits.max_alias_bytes)
-                    ))
-                    .at(&origin)
-                    .hint("an alias copies its anchor's text each time; write the values out or use `extends` to share them")
-                    .into());
-                }
-                let mut node = target.clone();
-                node.origin = origin;
+                let node = self.alias(id, &mark)?;
                 self.complete(node, 0)
             }
         }
+    }
+
+    /// A scalar, typed by its tag (which must agree with the text) or, untagged, by its
+    /// style and text: quoted is a string, plain is resolved (`7` an int, `~` null).
+    fn scalar(
+        &self,
+        text: String,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        mark: &Marker,
+    ) -> Result<Node> {
+        const SCALAR_TAGS: [&str; 5] = ["str", "int", "float", "bool", "null"];
+        let origin = self.origin(mark);
+        let replace = self.tag(tag, mark, &SCALAR_TAGS)?;
+        let core = tag.and_then(|t| SCALAR_TAGS.into_iter().find(|s| is_core_tag(t, s)));
+        let value = match core {
+            Some("str") => Value::Scalar(Scalar {
+                text,
+                kind: ScalarKind::Str,
+            }),
+            Some(tag) => tagged_scalar(text, tag, &origin)?,
+            None if style != ScalarStyle::Plain => Value::Scalar(Scalar {
+                text,
+                kind: ScalarKind::Str,
+            }),
+            None => match resolve_plain(&text) {
+                None => Value::Null,
+                Some(kind) => Value::Scalar(Scalar { text, kind }),
+            },
+        };
+        let mut node = Node::new(value, origin);
+        node.replace = replace;
+        Ok(node)
+    }
+
+    /// A copy of an anchored node, placed at the alias. The copies of one document are
+    /// bounded in nodes and in bytes (alias bombs, "billion laughs").
+    fn alias(&mut self, id: usize, mark: &Marker) -> Result<Node> {
+        let origin = self.origin(mark);
+        let Some(target) = self.anchors.get(&id) else {
+            return Err(Diagnostic::new("alias to an unknown anchor")
+                .at(&origin)
+                .into());
+        };
+        self.alias_nodes += target.size();
+        if self.alias_nodes > self.limits.max_alias_nodes {
+            return Err(Diagnostic::new(format!(
+                "YAML aliases expand to more than {} nodes",
+                self.limits.max_alias_nodes
+            ))
+            .at(&origin)
+            .hint("this looks like an alias bomb (\"billion laughs\"); write the values out or use `extends` to share them")
+            .into());
+        }
+        // A few nodes can still be large: a 100 KB string aliased a thousand times.
+        self.alias_bytes = self
+            .alias_bytes
+            .saturating_add(crate::budget::node_bytes(target));
+        if self.alias_bytes > self.limits.max_alias_bytes {
+            return Err(Diagnostic::new(format!(
+                "YAML aliases expand to more than {}",
+                crate::budget::bytes(self.limits.max_alias_bytes)
+            ))
+            .at(&origin)
+            .hint("an alias copies its anchor's text each time; write the values out or use `extends` to share them")
+            .into());
+        }
+        let mut node = target.clone();
+        node.origin = origin;
+        Ok(node)
     }
 
     fn push(&mut self, frame: Frame, mark: &Marker) -> Result<()> {
@@ -347,34 +302,7 @@ impl Builder<'_> {
             None => self.documents.push(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map { map, key, .. }) => match key.take() {
-                None => {
-                    let text = match &node.value {
-                        Value::Scalar(s) => s.text.clone(),
-                        Value::Null | Value::Seq(_) | Value::Map(_) => {
-                            return Err(Diagnostic::new(format!(
-                                "a mapping key cannot be {}",
-                                node.type_name()
-                            ))
-                            .at(&node.origin)
-                            .hint("use a string key")
-                            .into());
-                        }
-                    };
-                    if text == "<<" {
-                        return Err(Diagnostic::new("YAML merge keys (`<<`) are not supported")
-                            .at(&node.origin)
-                            .hint("use `extends:` to build on another file; it merges with documented rules and keeps provenance")
-                            .into());
-                    }
-                    if let Some(first) = map.get(&text) {
-                        return Err(Diagnostic::new(format!("duplicate key `{text}`"))
-                            .at(&node.origin)
-                            .note(format!("first set at {}", first.origin))
-                            .hint("YAML keys must be unique in a mapping; remove one of them")
-                            .into());
-                    }
-                    *key = Some((text, node.origin));
-                }
+                None => *key = Some((map_key(map, &node)?, node.origin)),
                 Some((name, key_origin)) => {
                     let mut node = node;
                     node.origin = key_origin;
@@ -384,6 +312,96 @@ impl Builder<'_> {
         }
         Ok(())
     }
+}
+
+/// A scalar with an explicit core tag other than `!!str`, which must agree with the text:
+/// `!!int 7`, `!!int "7"`, `!!float 1` (an int is a float), `!!null ~`.
+fn tagged_scalar(text: String, tag: &str, origin: &Origin) -> Result<Value> {
+    let resolved = resolve_plain(&text);
+    let kind = match tag {
+        "int" => Some(ScalarKind::Int),
+        "float" => Some(ScalarKind::Float),
+        "bool" => Some(ScalarKind::Bool),
+        _ => None,
+    };
+    let ok = match kind {
+        None => resolved.is_none(),
+        Some(ScalarKind::Float) => matches!(resolved, Some(ScalarKind::Float | ScalarKind::Int)),
+        Some(k) => resolved == Some(k),
+    };
+    if !ok {
+        return Err(Diagnostic::new(format!("`{text}` is not a valid !!{tag}"))
+            .at(origin)
+            .hint("remove the tag or fix the value")
+            .into());
+    }
+    Ok(match kind {
+        Some(kind) => Value::Scalar(Scalar { text, kind }),
+        None => Value::Null,
+    })
+}
+
+/// The node a closed sequence or mapping makes, and its anchor.
+fn frame_node(frame: Frame) -> (Node, usize) {
+    let (value, origin, anchor, replace) = match frame {
+        Frame::Seq {
+            origin,
+            anchor,
+            replace,
+            items,
+        } => (Value::Seq(items), origin, anchor, replace),
+        Frame::Map {
+            origin,
+            anchor,
+            replace,
+            map,
+            ..
+        } => {
+            // A block mapping's start event is reported after its first key; the mapping
+            // starts at its first key.
+            let origin = match map.first() {
+                Some((_, first))
+                    if (first.origin.line, first.origin.col) < (origin.line, origin.col) =>
+                {
+                    first.origin.clone()
+                }
+                _ => origin,
+            };
+            (Value::Map(map), origin, anchor, replace)
+        }
+    };
+    let mut node = Node::new(value, origin);
+    node.replace = replace;
+    (node, anchor)
+}
+
+/// A mapping key: a scalar's text, not the merge key `<<`, not already in `map`.
+fn map_key(map: &Map, node: &Node) -> Result<String> {
+    let text = match &node.value {
+        Value::Scalar(s) => s.text.clone(),
+        Value::Null | Value::Seq(_) | Value::Map(_) => {
+            return Err(
+                Diagnostic::new(format!("a mapping key cannot be {}", node.type_name()))
+                    .at(&node.origin)
+                    .hint("use a string key")
+                    .into(),
+            );
+        }
+    };
+    if text == "<<" {
+        return Err(Diagnostic::new("YAML merge keys (`<<`) are not supported")
+            .at(&node.origin)
+            .hint("use `extends:` to build on another file; it merges with documented rules and keeps provenance")
+            .into());
+    }
+    if let Some(first) = map.get(&text) {
+        return Err(Diagnostic::new(format!("duplicate key `{text}`"))
+            .at(&node.origin)
+            .note(format!("first set at {}", first.origin))
+            .hint("YAML keys must be unique in a mapping; remove one of them")
+            .into());
+    }
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -547,6 +565,166 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The first diagnostic's message and line:col.
+    fn first_error(text: &str, limits: Limits) -> (String, u32, u32) {
+        let err = parse(&SourceFile::new("t.yaml", text), limits).unwrap_err();
+        let d = &err.diagnostics()[0];
+        let origin = d.origin.clone().unwrap();
+        (d.message.clone(), origin.line, origin.col)
+    }
+
+    #[test]
+    fn merge_keys_are_refused_at_the_key() {
+        let (message, line, col) = first_error(
+            "a: &a {x: 1}
+b:
+  <<: *a
+",
+            Limits::default(),
+        );
+        assert_eq!(message, "YAML merge keys (`<<`) are not supported");
+        assert_eq!((line, col), (3, 3));
+    }
+
+    #[test]
+    fn duplicate_keys_note_the_first() {
+        let err = parse_str(
+            "a:
+  b: 1
+  b: 2
+",
+        )
+        .unwrap_err();
+        let d = &err.diagnostics()[0];
+        let origin = d.origin.clone().unwrap();
+        assert_eq!((origin.line, origin.col), (3, 3));
+        assert_eq!(d.notes, ["first set at t.yaml:2:3"]);
+    }
+
+    #[test]
+    fn keys_are_scalars() {
+        let (message, line, col) = first_error(
+            "a: 1
+[x]: 2
+",
+            Limits::default(),
+        );
+        assert_eq!(message, "a mapping key cannot be a list");
+        assert_eq!((line, col), (2, 1));
+        let (message, ..) = first_error(
+            "? ~
+: 2
+",
+            Limits::default(),
+        );
+        assert_eq!(message, "a mapping key cannot be null");
+    }
+
+    #[test]
+    fn aliases_copy_the_anchor_and_point_at_the_alias() {
+        let node = parse_str(
+            "a: &x [1, 2]
+b: *x
+",
+        )
+        .unwrap();
+        let b = node.get("b").unwrap();
+        assert_eq!(b.as_seq().map(<[Node]>::len), Some(2));
+        // A map value points at its key.
+        assert_eq!((b.origin.line, b.origin.col), (2, 1));
+        let seq = parse_str(
+            "- &x 1
+- *x
+",
+        )
+        .unwrap();
+        let second = &seq.as_seq().unwrap()[1];
+        assert_eq!((second.origin.line, second.origin.col), (2, 3));
+    }
+
+    #[test]
+    fn alias_limits_name_the_alias_that_crosses_them() {
+        let nodes = Limits {
+            max_alias_nodes: 3,
+            ..Limits::default()
+        };
+        let (message, line, col) = first_error(
+            "a: &a [1, 2]
+b: [*a, *a]
+",
+            nodes,
+        );
+        assert_eq!(message, "YAML aliases expand to more than 3 nodes");
+        assert_eq!((line, col), (2, 9));
+        let bytes = Limits {
+            max_alias_bytes: 10,
+            ..Limits::default()
+        };
+        let (message, line, col) = first_error(
+            "a: &a abcdefgh
+b: [*a, *a]
+",
+            bytes,
+        );
+        assert!(
+            message.starts_with("YAML aliases expand to more than "),
+            "{message}"
+        );
+        assert_eq!((line, col), (2, 9));
+    }
+
+    #[test]
+    fn depth_limit_names_the_level_that_crosses_it() {
+        let limits = Limits {
+            max_depth: 2,
+            ..Limits::default()
+        };
+        let (message, line, col) = first_error(
+            "a:
+  b:
+    c: 1
+",
+            limits,
+        );
+        assert_eq!(
+            message,
+            "the document nests too deeply (more than 2 levels)"
+        );
+        assert_eq!((line, col), (3, 5));
+    }
+
+    #[test]
+    fn core_tags_must_agree_with_the_text() {
+        let (message, line, col) = first_error(
+            "a: 1
+b: !!int x
+",
+            Limits::default(),
+        );
+        assert_eq!(message, "`x` is not a valid !!int");
+        assert_eq!((line, col), (2, 4));
+        let node = parse_str(
+            "a: !!float 1
+b: !!null ~
+c: !!bool true
+",
+        )
+        .unwrap();
+        assert!(node.get("b").unwrap().is_null());
+        let (message, ..) = first_error(
+            "a: !!null x
+",
+            Limits::default(),
+        );
+        assert_eq!(message, "`x` is not a valid !!null");
+        let (message, ..) = first_error(
+            "a: !foo x
+",
+            Limits::default(),
+        );
+        assert_eq!(message, "unsupported YAML tag `!foo`");
     }
 
     #[test]

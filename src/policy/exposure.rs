@@ -9,30 +9,7 @@ use super::pod_security::{Finding, join};
 use crate::build::Object;
 use crate::model::Rule;
 
-/// The label prefix of Pod Security Admission; the platform sets these on the Namespace.
-pub const POD_SECURITY_LABELS: &str = "pod-security.kubernetes.io/";
-
-/// Whether a label key is one of Pod Security Admission's (`pod-security.kubernetes.io/*`).
-pub fn is_pod_security_label(key: &str) -> bool {
-    key.get(..POD_SECURITY_LABELS.len())
-        .is_some_and(|p| p.eq_ignore_ascii_case(POD_SECURITY_LABELS))
-}
-
-/// Whether a label key has a prefix Kubernetes reserves for its own components
-/// (`kubernetes.io/`, `k8s.io/` and their subdomains, but `app.kubernetes.io/`, the
-/// recommended labels). On a Namespace such labels switch cluster behaviour on:
-/// `resource.k8s.io/admin-access` lets the namespace's ResourceClaims reach devices other
-/// tenants' pods use, `pod-security.kubernetes.io/*` sets the Pod Security level.
-pub fn is_kubernetes_reserved(key: &str) -> bool {
-    let Some((prefix, _)) = key.split_once('/') else {
-        return false;
-    };
-    let prefix = prefix.to_ascii_lowercase();
-    prefix != "app.kubernetes.io"
-        && ["kubernetes.io", "k8s.io"]
-            .iter()
-            .any(|r| prefix == *r || prefix.ends_with(&format!(".{r}")))
-}
+pub use crate::names::{is_kubernetes_reserved, is_pod_security_label};
 
 /// The object-level rules: Services, DaemonSets, and Pod Security labels anywhere in the
 /// object's (or its templates') metadata.

@@ -242,7 +242,7 @@ pub fn check_spec(
         for key in map.into_iter().flatten().map(|(k, _)| k) {
             let reserved =
                 field == "labels" && is_kubernetes_reserved(key) && !is_pod_security_label(key);
-            if reserved || crate::build::is_platform_owned(key) {
+            if reserved || crate::names::is_platform_owned(key) {
                 let at = tree
                     .get(field)
                     .and_then(|m| m.get(key))

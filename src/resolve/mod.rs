@@ -14,13 +14,14 @@
 
 pub mod merge;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Diagnostic, Error, Result, did_you_mean};
-use crate::load::{Loader, Role, Tenant, lock};
+use crate::load::{Loader, Role, Tenant};
 use crate::node::{Node, Value};
 use crate::origin::Origin;
-use crate::source::{EntryKind, RepoPath};
+use crate::source::{EntryKind, RepoPath, lock};
 
 pub use merge::merge;
 
@@ -49,12 +50,39 @@ pub(crate) struct Chain {
     layers: Vec<RepoPath>,
 }
 
-pub fn resolve(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Resolved> {
+/// Resolved `extends` chains, by file: a base chain shared by a thousand tenants is resolved
+/// once per run. Owned next to the [`Loader`] by whoever renders (one per run), so that
+/// loading does not depend on resolving.
+#[derive(Debug, Default)]
+pub struct ChainCache {
+    chains: Mutex<HashMap<RepoPath, Arc<Chain>>>,
+}
+
+impl ChainCache {
+    fn get(&self, file: &RepoPath) -> Option<Arc<Chain>> {
+        lock(&self.chains).get(file).cloned()
+    }
+
+    fn insert(&self, file: &RepoPath, chain: &Arc<Chain>) {
+        lock(&self.chains).insert(file.clone(), Arc::clone(chain));
+    }
+
+    fn forget(&self, file: &RepoPath) {
+        lock(&self.chains).remove(file);
+    }
+}
+
+pub fn resolve(
+    loader: &Loader<'_>,
+    chains: &ChainCache,
+    tenant: &Tenant,
+    service: &str,
+) -> Result<Resolved> {
     let base_dir = path(&format!("base/{service}"))?;
     let dir = path(&format!("tenants/{}/{service}", tenant.name))?;
     check_tenant_service_files(loader, &dir)?;
 
-    let chain = resolve_chain(loader, &start(loader, &dir, &base_dir)?, &[])?;
+    let chain = resolve_chain(loader, chains, &start(loader, &dir, &base_dir)?, &[])?;
     let mut tree = chain.tree.clone();
     let mut layers = chain.layers.clone();
 
@@ -85,11 +113,18 @@ pub fn resolve(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Re
     Ok(Resolved { tree, layers })
 }
 
-/// Drops the loader's cache of one tenant x service's own files, once its app is rendered.
-pub fn forget(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<()> {
+/// Drops the caches of one tenant x service's own files (parsed files and `extends` chains),
+/// once its app is rendered.
+pub fn forget(
+    loader: &Loader<'_>,
+    chains: &ChainCache,
+    tenant: &Tenant,
+    service: &str,
+) -> Result<()> {
     let dir = path(&format!("tenants/{}/{service}", tenant.name))?;
     for name in TENANT_SERVICE_FILES {
         loader.forget(&dir.join(name));
+        chains.forget(&dir.join(name));
     }
     Ok(())
 }
@@ -109,7 +144,12 @@ fn start(loader: &Loader<'_>, dir: &RepoPath, base_dir: &RepoPath) -> Result<Rep
 /// folder (every file in it, present or future), the base `version.yaml`, every file of the
 /// `extends` chain, and `.sops.yaml` when there is a secrets file. Nothing else is read: a
 /// change anywhere else cannot change the render.
-pub fn inputs(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Vec<RepoPath>> {
+pub fn inputs(
+    loader: &Loader<'_>,
+    chains: &ChainCache,
+    tenant: &Tenant,
+    service: &str,
+) -> Result<Vec<RepoPath>> {
     let base_dir = path(&format!("base/{service}"))?;
     let dir = path(&format!("tenants/{}/{service}", tenant.name))?;
     let mut out = vec![
@@ -118,7 +158,7 @@ pub fn inputs(loader: &Loader<'_>, tenant: &Tenant, service: &str) -> Result<Vec
         dir.clone(),
     ];
     // The chain's files (cached); the folder covers values, env, version and secrets.
-    let chain = resolve_chain(loader, &start(loader, &dir, &base_dir)?, &[])?;
+    let chain = resolve_chain(loader, chains, &start(loader, &dir, &base_dir)?, &[])?;
     let inside = format!("{dir}/");
     let layers = chain
         .layers
@@ -223,9 +263,14 @@ fn own_layer(loader: &Loader<'_>, file: &RepoPath) -> Result<Node> {
 /// `extends: [prod.yaml, highmem.yaml]` where both extend `service.yaml`, the layers are
 /// service, prod, highmem, then the file, so the shared base is applied once and cannot
 /// undo what `prod.yaml` set.
-fn resolve_chain(loader: &Loader<'_>, file: &RepoPath, stack: &[RepoPath]) -> Result<Arc<Chain>> {
-    if let Some(hit) = lock(&loader.chains).get(file) {
-        return Ok(Arc::clone(hit));
+fn resolve_chain(
+    loader: &Loader<'_>,
+    chains: &ChainCache,
+    file: &RepoPath,
+    stack: &[RepoPath],
+) -> Result<Arc<Chain>> {
+    if let Some(hit) = chains.get(file) {
+        return Ok(hit);
     }
     let loaded = loader.load(file, Role::ServiceLayer)?.ok_or_else(|| {
         Diagnostic::new(format!("{file} does not exist")).note(chain_note(stack, file))
@@ -267,8 +312,8 @@ fn resolve_chain(loader: &Loader<'_>, file: &RepoPath, stack: &[RepoPath]) -> Re
             .hint("flatten the chain; a few profile layers are enough")
             .into());
         }
-        let parent =
-            resolve_chain(loader, &target, &inner).map_err(|e| locate(e, &origin, &inner))?;
+        let parent = resolve_chain(loader, chains, &target, &inner)
+            .map_err(|e| locate(e, &origin, &inner))?;
         for layer in &parent.layers {
             if !layers.contains(layer) {
                 layers.push(layer.clone());
@@ -295,7 +340,7 @@ fn resolve_chain(loader: &Loader<'_>, file: &RepoPath, stack: &[RepoPath]) -> Re
     layers.push(file.clone());
 
     let chain = Arc::new(Chain { tree, layers });
-    lock(&loader.chains).insert(file.clone(), Arc::clone(&chain));
+    chains.insert(file, &chain);
     Ok(chain)
 }
 

@@ -112,99 +112,184 @@ impl Zone {
 /// Resolves `path` through symlinks within its zone: the real path and what is there, or
 /// `None` when nothing is there (a dangling symlink is an error).
 pub fn resolve(links: &dyn Links, path: &str) -> Result<Option<(String, Link)>> {
-    let zone = Zone::of(path);
-    // Components still to walk; `true` marks the last component of a symlink target, which
-    // must exist.
-    let mut pending: Vec<(String, bool)> = path
-        .split('/')
-        .rev()
-        .map(|p| (p.to_owned(), false))
-        .collect();
-    let mut done: Vec<String> = Vec::new();
-    let mut hops = 0;
-    let mut last_link: Option<(String, String)> = None;
+    let mut walk = Walk::new(links, path);
     let mut found = Link::Dir; // the root
-    while let Some((part, target_end)) = pending.pop() {
-        match part.as_str() {
-            "" | "." => continue,
-            ".." => {
-                if done.pop().is_none() {
-                    return Err(escape(links, path, last_link.as_ref()));
-                }
-                continue;
-            }
-            _ => done.push(part),
+    while let Some((part, target_end)) = walk.pending.pop() {
+        if !walk.enter(part)? {
+            continue;
         }
-        let current = done.join("/");
-        let link = links.lookup(&current)?;
-        if link == Link::Missing && last_link.is_some() && !zone.holds(&current, false) {
+        match walk.visit(target_end)? {
+            Visit::Next => {}
+            Visit::Found(link) => found = link,
+            Visit::Nothing => return Ok(None),
+        }
+    }
+    let real = walk.done.join("/");
+    walk.check_reached(&real)?;
+    Ok(Some((real, found)))
+}
+
+/// The state of one resolution, component by component.
+struct Walk<'a> {
+    links: &'a dyn Links,
+    path: &'a str,
+    zone: Zone,
+    /// Components still to walk, last first; `true` marks the last component of a symlink
+    /// target, which must exist.
+    pending: Vec<(String, bool)>,
+    /// The real path walked so far.
+    done: Vec<String>,
+    hops: usize,
+    /// The last symlink followed: where it is and its target.
+    last_link: Option<(String, String)>,
+}
+
+/// What one component of a walk is.
+enum Visit {
+    /// A symlink, followed: walk on.
+    Next,
+    /// A real file or folder.
+    Found(Link),
+    /// Nothing: the path does not exist.
+    Nothing,
+}
+
+impl<'a> Walk<'a> {
+    fn new(links: &'a dyn Links, path: &'a str) -> Self {
+        Walk {
+            links,
+            path,
+            zone: Zone::of(path),
+            pending: path
+                .split('/')
+                .rev()
+                .map(|p| (p.to_owned(), false))
+                .collect(),
+            done: Vec::new(),
+            hops: 0,
+            last_link: None,
+        }
+    }
+
+    /// Takes one component: `Ok(true)` when it names something to look up, `Ok(false)` for
+    /// `.`, an empty component or `..` (the real parent; never above the root).
+    fn enter(&mut self, part: String) -> Result<bool> {
+        match part.as_str() {
+            "" | "." => Ok(false),
+            ".." => match self.done.pop() {
+                Some(_) => Ok(false),
+                None => Err(escape(self.links, self.path, self.last_link.as_ref())),
+            },
+            _ => {
+                self.done.push(part);
+                Ok(true)
+            }
+        }
+    }
+
+    /// Looks up the path walked so far.
+    fn visit(&mut self, target_end: bool) -> Result<Visit> {
+        let current = self.done.join("/");
+        let link = self.links.lookup(&current)?;
+        if link == Link::Missing {
             // Nothing here, but a path that left its zone does not even probe another zone.
-            return Err(violation(links, path, &zone, &current, last_link.as_ref()));
+            self.check_reached(&current)?;
         }
         match link {
-            Link::Missing if target_end => {
-                return Err(
-                    Diagnostic::new(format!("{path}{} is a dangling symlink", links.at()))
-                        .note(link_note(last_link.as_ref()))
-                        .hint("remove the symlink; use `extends:` to share values between files")
-                        .into(),
-                );
-            }
-            Link::Missing => return Ok(None),
+            Link::Missing if target_end => Err(self.dangling()),
+            Link::Missing => Ok(Visit::Nothing),
             Link::Symlink(target) => {
-                hops += 1;
-                if hops > MAX_SYMLINK_HOPS {
-                    return Err(Diagnostic::new(format!(
-                        "{path}{}: too many levels of symlinks",
-                        links.at()
-                    ))
-                    .hint("remove the symlink loop; use `extends:` to share values")
-                    .into());
-                }
-                if !zone.holds(&current, !matches!(zone, Zone::Platform)) {
-                    let link = (current.clone(), target);
-                    return Err(violation(links, path, &zone, &current, Some(&link)));
-                }
-                done.pop();
-                if target.starts_with('/') {
-                    if !links.inside(&target) {
-                        return Err(escape(links, path, Some(&(current, target))));
-                    }
-                    return Err(Diagnostic::new(format!(
-                        "{path}{} is read through the absolute symlink {current} -> {target}",
-                        links.at()
-                    ))
-                    .rule(RULE)
-                    .hint("make the symlink relative: an absolute target means something else on every checkout (Argo CD refuses absolute symlinks too)")
-                    .into());
-                }
-                let mut parts: Vec<(String, bool)> =
-                    target.split('/').map(|p| (p.to_owned(), false)).collect();
-                if let Some(last) = parts
-                    .iter_mut()
-                    .rev()
-                    .find(|(p, _)| !p.is_empty() && p != "." && p != "..")
-                {
-                    last.1 = true;
-                }
-                pending.extend(parts.into_iter().rev());
-                last_link = Some((current, target));
+                self.follow(current, target)?;
+                Ok(Visit::Next)
             }
-            Link::File if pending.iter().any(|(p, _)| !p.is_empty() && p != ".") => {
+            Link::File if self.pending.iter().any(|(p, _)| !p.is_empty() && p != ".") => {
                 // A file used as a folder: nothing there.
-                if last_link.is_some() && !zone.holds(&current, false) {
-                    return Err(violation(links, path, &zone, &current, last_link.as_ref()));
-                }
-                return Ok(None);
+                self.check_reached(&current)?;
+                Ok(Visit::Nothing)
             }
-            link @ (Link::File | Link::Dir) => found = link,
+            link @ (Link::File | Link::Dir) => Ok(Visit::Found(link)),
         }
     }
-    let real = done.join("/");
-    if last_link.is_some() && !zone.holds(&real, false) {
-        return Err(violation(links, path, &zone, &real, last_link.as_ref()));
+
+    /// After a symlink, the place reached must be inside the path's zone.
+    fn check_reached(&self, reached: &str) -> Result<()> {
+        if self.last_link.is_some() && !self.zone.holds(reached, false) {
+            let (links, path, zone) = (self.links, self.path, &self.zone);
+            return Err(violation(
+                links,
+                path,
+                zone,
+                reached,
+                self.last_link.as_ref(),
+            ));
+        }
+        Ok(())
     }
-    Ok(Some((real, found)))
+
+    fn dangling(&self) -> Error {
+        Diagnostic::new(format!(
+            "{}{} is a dangling symlink",
+            self.path,
+            self.links.at()
+        ))
+        .note(link_note(self.last_link.as_ref()))
+        .hint("remove the symlink; use `extends:` to share values between files")
+        .into()
+    }
+
+    /// Follows the symlink at `current` (the last component walked): it must sit inside the
+    /// zone (strictly, but for platform files), within the hop limit, with a relative target,
+    /// whose components are walked next.
+    fn follow(&mut self, current: String, target: String) -> Result<()> {
+        let (links, path) = (self.links, self.path);
+        self.hops += 1;
+        if self.hops > MAX_SYMLINK_HOPS {
+            return Err(Diagnostic::new(format!(
+                "{path}{}: too many levels of symlinks",
+                links.at()
+            ))
+            .hint("remove the symlink loop; use `extends:` to share values")
+            .into());
+        }
+        if !self
+            .zone
+            .holds(&current, !matches!(self.zone, Zone::Platform))
+        {
+            let link = (current.clone(), target);
+            return Err(violation(links, path, &self.zone, &current, Some(&link)));
+        }
+        self.done.pop();
+        if target.starts_with('/') {
+            return Err(absolute_target(links, path, current, target));
+        }
+        let mut parts: Vec<(String, bool)> =
+            target.split('/').map(|p| (p.to_owned(), false)).collect();
+        if let Some(last) = parts
+            .iter_mut()
+            .rev()
+            .find(|(p, _)| !p.is_empty() && p != "." && p != "..")
+        {
+            last.1 = true;
+        }
+        self.pending.extend(parts.into_iter().rev());
+        self.last_link = Some((current, target));
+        Ok(())
+    }
+}
+
+/// An absolute symlink target: an escape when it leaves the repository, else refused all the
+/// same (it means something else on every checkout).
+fn absolute_target(links: &dyn Links, path: &str, current: String, target: String) -> Error {
+    if !links.inside(&target) {
+        return escape(links, path, Some(&(current, target)));
+    }
+    Diagnostic::new(format!(
+        "{path}{} is read through the absolute symlink {current} -> {target}",
+        links.at()
+    ))
+    .rule(RULE)
+    .hint("make the symlink relative: an absolute target means something else on every checkout (Argo CD refuses absolute symlinks too)")
+    .into()
 }
 
 fn link_note(link: Option<&(String, String)>) -> String {

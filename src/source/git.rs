@@ -127,7 +127,7 @@ impl Source for GitTree {
         let Some((_, Entry::File(oid))) = self.resolve(path.as_str())? else {
             return Ok(None);
         };
-        let repo = crate::load::lock(&self.repo);
+        let repo = super::lock(&self.repo);
         let odb = repo
             .odb()
             .map_err(|e| git(format_args!("cannot read {path} at {}", self.label), &e))?;

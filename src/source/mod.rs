@@ -18,6 +18,15 @@ pub mod git;
 
 use boundary::{Link, Links};
 
+/// Locks a mutex that guards a cache or a handle. A poisoned lock only means another render
+/// thread panicked; what it guards is still consistent (cache entries are inserted whole, a
+/// git handle holds no half-done state), so keep going.
+pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A normalised repository-relative path. Construction refuses absolute paths, `..`, empty
 /// paths and backslashes, so a `RepoPath` can never name something outside the repository.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -147,19 +156,11 @@ impl Worktree {
     /// Whether `dir` is already known to be a real folder reached through real folders only
     /// (no system call).
     fn known_real_dir(&self, dir: &str) -> bool {
-        dir.is_empty()
-            || self
-                .real_dirs
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .contains(dir)
+        dir.is_empty() || lock(&self.real_dirs).contains(dir)
     }
 
     fn remember_real_dir(&self, dir: &str) {
-        self.real_dirs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(dir.to_owned());
+        lock(&self.real_dirs).insert(dir.to_owned());
     }
 
     /// Whether `dir` (repository-relative, `""` for the root) is a real folder reached

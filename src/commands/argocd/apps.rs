@@ -20,6 +20,7 @@ const MAX_APP_NAME: usize = 63;
 /// Every Application, tenants by name, each tenant's workspace before its services.
 pub fn list(loader: &Loader<'_>, repo: &Repo) -> Result<Vec<App>> {
     let mut apps = Vec::new();
+    let chains = resolve::ChainCache::default();
     for tenant in &repo.tenants {
         let Some(environment) = repo.settings.environments.get(&tenant.spec.environment) else {
             // load_repo refuses tenants of unknown environments.
@@ -51,7 +52,7 @@ pub fn list(loader: &Loader<'_>, repo: &Repo) -> Result<Vec<App>> {
         let mut services: Vec<&str> = tenant.spec.services.iter().map(String::as_str).collect();
         services.sort_unstable();
         for service in services {
-            let inputs = match resolve::inputs(loader, tenant, service) {
+            let inputs = match resolve::inputs(loader, &chains, tenant, service) {
                 Ok(paths) => paths.iter().map(|p| p.as_str().to_owned()).collect(),
                 Err(err) => {
                     // The app still exists (leaving it out would make Argo CD prune it); its
