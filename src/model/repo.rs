@@ -737,3 +737,40 @@ impl Rule {
         self.info().rationale
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_has_its_entry_and_its_id_is_its_serde_name() {
+        for (i, rule) in Rule::ALL.into_iter().enumerate() {
+            assert_eq!(rule as usize, i);
+            assert_eq!(rule.info().rule, rule);
+            let serde = serde_json::to_value(rule).ok();
+            assert_eq!(serde, Some(serde_json::Value::from(rule.name())));
+            assert!(!rule.summary().is_empty() && !rule.rationale().is_empty());
+        }
+    }
+
+    #[test]
+    fn seven_rules_cannot_be_relaxed() {
+        let fixed: Vec<&str> = Rule::ALL
+            .into_iter()
+            .filter(|r| r.fixed().is_some())
+            .map(Rule::name)
+            .collect();
+        assert_eq!(
+            fixed,
+            [
+                "allowed-kinds",
+                "budget",
+                "platform-labels",
+                "pod-security-labels",
+                "symlink-boundary",
+                "extends-boundary",
+                "reserved-namespace"
+            ]
+        );
+    }
+}

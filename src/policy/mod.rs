@@ -15,6 +15,8 @@ mod objects;
 mod platform;
 mod pod_security;
 mod rbac;
+#[cfg(test)]
+mod rule_tests;
 mod spec;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
