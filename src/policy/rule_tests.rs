@@ -392,3 +392,104 @@ fn a_tenant_quota_stays_within_the_ceiling() {
     assert_eq!(workspace(&relaxed, &above), []);
     assert_eq!(workspace(&relaxed, &unceiled), []);
 }
+
+/// `(what the message says, what to append to SERVICE, where)`: checks with no rule id.
+const FIELD_CASES: &[(&str, &str, &str)] = &[
+    ("port 0", "port: 0\n", "base/api/service.yaml:6:1"),
+    (
+        "LOG LEVEL",
+        "env: { LOG LEVEL: info }\n",
+        "base/api/service.yaml:7:8",
+    ),
+    (
+        "set in both env and ssmSecrets",
+        "env: { A: '1' }\nssmSecrets: { A: /plat/dev/tenants/acme/a }\n",
+        "base/api/service.yaml:8:15",
+    ),
+    (
+        "must start with `/`",
+        "ssmSecrets: { A: plat/a }\n",
+        "base/api/service.yaml:7:15",
+    ),
+    (
+        "featureFlags.ssmPrefix",
+        "featureFlags: { ssmPrefix: flags }\n",
+        "base/api/service.yaml:7:17",
+    ),
+    (
+        "cannot both be 0",
+        "strategy: { maxSurge: 0, maxUnavailable: '0%' }\n",
+        "base/api/service.yaml:7:1",
+    ),
+    (
+        "non-negative integer",
+        "strategy: { maxSurge: -1 }\n",
+        "base/api/service.yaml:7:13",
+    ),
+    (
+        "not both",
+        "podDisruptionBudget: { minAvailable: 1, maxUnavailable: 1 }\n",
+        "base/api/service.yaml:7:1",
+    ),
+    (
+        "has no host",
+        "ingress: { enabled: true }\n",
+        "base/api/service.yaml:7:1",
+    ),
+    (
+        "ingress path",
+        "ingress: { host: api.acme.example.com, path: api }\n",
+        "base/api/service.yaml:7:40",
+    ),
+    (
+        "minReplicas <= maxReplicas",
+        "autoscaling: { minReplicas: 3, maxReplicas: 2 }\n",
+        "base/api/service.yaml:7:1",
+    ),
+    (
+        "needs maxReplicas",
+        "autoscaling: { minReplicas: 3 }\n",
+        "base/api/service.yaml:7:1",
+    ),
+    (
+        "probe port 0",
+        "probes: { startup: { port: 0 } }\n",
+        "base/api/service.yaml:7:22",
+    ),
+    (
+        "used twice",
+        "sidecars:\n  - name: api\n    image: { repository: envoy, tag: v1 }\n    resources: { requests: { cpu: 10m, memory: 8Mi }, limits: { memory: 8Mi } }\n",
+        "base/api/service.yaml:8:5",
+    ),
+    (
+        "both name their port",
+        "sidecars:\n  - { name: metrics-exporter-a, port: 9000, image: { repository: e, tag: v1 }, resources: { requests: { cpu: 1m, memory: 1Mi }, limits: { memory: 1Mi } } }\n  - { name: metrics-exporter-b, port: 9001, image: { repository: e, tag: v1 }, resources: { requests: { cpu: 1m, memory: 1Mi }, limits: { memory: 1Mi } } }\n",
+        "base/api/service.yaml:9:7",
+    ),
+    (
+        "the main container's port",
+        "sidecars:\n  - { name: proxy, port: 8000, image: { repository: e, tag: v1 }, resources: { requests: { cpu: 1m, memory: 1Mi }, limits: { memory: 1Mi } } }\n",
+        "base/api/service.yaml:8:20",
+    ),
+    (
+        "ingressPath but no port",
+        "sidecars:\n  - { name: proxy, ingressPath: /x, image: { repository: e, tag: v1 }, resources: { requests: { cpu: 1m, memory: 1Mi }, limits: { memory: 1Mi } } }\n",
+        "base/api/service.yaml:8:20",
+    ),
+];
+
+#[test]
+fn each_field_check_reports_where_the_value_is() {
+    for (what, extra, at) in FIELD_CASES {
+        let (settings, platform) = platform(STENCIL);
+        let platform = platform.expect("the platform settings are valid");
+        let tree = node("base/api/service.yaml", &service_with(SERVICE, extra));
+        let result = check_spec(&tree, &tenant(TENANT), "api", &settings, &platform, None);
+        let err = result
+            .err()
+            .unwrap_or_else(|| panic!("`{what}` is refused"));
+        let hit = err.diagnostics().iter().find(|d| d.message.contains(what));
+        let origin = hit.and_then(|d| d.origin.as_ref()).map(ToString::to_string);
+        assert_eq!(origin.as_deref(), Some(*at), "`{what}` in {err}");
+    }
+}
