@@ -356,24 +356,24 @@ pub enum Rule {
 
 /// Why a rule cannot be relaxed (as the error says it) and what to do instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fixed {
-    pub message: &'static str,
-    pub hint: &'static str,
+pub(crate) struct Fixed {
+    pub(crate) message: &'static str,
+    pub(crate) hint: &'static str,
 }
 
 /// One guardrail's metadata: everything `stencil policy list` and the exception checks
 /// say about it. [`RULES`] holds one per [`Rule`], in the enum's order.
 #[derive(Debug, Clone, Copy)]
-pub struct RuleInfo {
-    pub rule: Rule,
+pub(crate) struct RuleInfo {
+    pub(crate) rule: Rule,
     /// The id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// What the rule requires, in one line.
-    pub summary: &'static str,
+    pub(crate) summary: &'static str,
     /// Why the rule exists.
-    pub rationale: &'static str,
+    pub(crate) rationale: &'static str,
     /// `Some` for a rule no exception can relax.
-    pub fixed: Option<Fixed>,
+    pub(crate) fixed: Option<Fixed>,
 }
 
 const NO_EXCEPTIONS_HINT: &str =
@@ -384,7 +384,7 @@ const BOUNDARY_RATIONALE: &str = "a tenant's inputs come only from its own folde
 
 /// Every rule's metadata, indexed by `Rule as usize` (checked at compile time below), in
 /// the order `stencil policy list` prints them.
-pub const RULES: [RuleInfo; 40] = [
+pub(crate) const RULES: [RuleInfo; 40] = [
     RuleInfo {
         rule: Rule::MutableImageTag,
         name: "mutable-image-tag",
@@ -713,7 +713,7 @@ impl Rule {
     };
 
     /// The rule's entry in [`RULES`].
-    pub const fn info(self) -> &'static RuleInfo {
+    pub(crate) const fn info(self) -> &'static RuleInfo {
         &RULES[self as usize]
     }
 

@@ -30,28 +30,28 @@ use crate::secrets::Secrets;
 /// What every spec rule reads: the tenant x service, its resolved tree and the platform.
 pub(super) struct SpecCtx<'a> {
     /// The resolved, templated service definition, with the origin of every value.
-    pub tree: &'a Node,
+    pub(super) tree: &'a Node,
     /// The same, typed.
-    pub spec: &'a ServiceSpec,
-    pub tenant: &'a Tenant,
-    pub service: &'a str,
-    pub settings: &'a RepoSettings,
+    pub(super) spec: &'a ServiceSpec,
+    pub(super) tenant: &'a Tenant,
+    pub(super) service: &'a str,
+    pub(super) settings: &'a RepoSettings,
     /// Exceptions, canary minimums and tenancy rules from `stencil.yaml`.
-    pub platform: &'a Platform,
+    pub(super) platform: &'a Platform,
     /// The decrypted `secrets.enc.yaml`, if the tenant has one.
-    pub secrets: Option<&'a Secrets>,
+    pub(super) secrets: Option<&'a Secrets>,
 }
 
 impl SpecCtx<'_> {
     /// Whether `stencil.yaml` grants this tenant x service an exception to `rule`.
-    pub fn allows(&self, rule: Rule) -> bool {
+    pub(super) fn allows(&self, rule: Rule) -> bool {
         self.platform
             .exceptions
             .allows(rule, self.tenant.name.as_str(), self.service)
     }
 
     /// Where the value at `path` was set (its nearest parent present when it is absent).
-    pub fn at(&self, path: &[&str]) -> Origin {
+    pub(super) fn at(&self, path: &[&str]) -> Origin {
         origin_of(self.tree, path)
     }
 }
