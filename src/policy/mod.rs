@@ -1,10 +1,15 @@
 //! The `policy` stage: guardrails are defaults, not options.
 //!
-//! [`check_spec`] (the rules under `spec/`) turns a resolved, templated tree into a [`Workload`] only if it can be
+//! [`check_spec`] turns a resolved, templated tree into a [`Workload`] only if it can be
 //! rendered safely: an immutable image tag (never `latest` or empty; the error names the file
-//! that set it), a valid digest, a port, valid names. [`check_objects`] runs on the built and
-//! patched objects, so a patch or an extra object cannot switch a guardrail off unless
-//! `stencil.yaml` grants a named exception with a reason.
+//! that set it), a valid digest, a port, valid names. Each of its guardrails is a small rule
+//! over a context under `spec/` (the canary's in `canary.rs`), run in a fixed order.
+//! [`Platform::new`] checks `stencil.yaml` and [`check_workspace`] a tenant's quota and
+//! bindings, each a list of small checks in `platform.rs`. [`check_objects`] runs on the
+//! built and patched objects, so a patch or an extra object cannot switch a guardrail off
+//! unless `stencil.yaml` grants a named exception with a reason. What a rule is called and
+//! why it exists is one table, `model::Rule`; `rule_tests.rs` pins the id and the
+//! `file:line:col` each spec-side rule reports.
 
 mod canary;
 mod exposure;
