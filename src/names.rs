@@ -281,6 +281,15 @@ pub fn is_platform_owned(key: &str) -> bool {
         )
 }
 
+/// The name of a sidecar's port: IANA service names are at most 15 characters.
+pub fn sidecar_port_name(sidecar: &str) -> String {
+    let mut name: String = sidecar.chars().take(15).collect();
+    while name.ends_with('-') {
+        name.pop();
+    }
+    name
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,7 +87,10 @@ fn product_code(text: &str) -> String {
         }
         if line.trim_start() == "#[cfg(test)]" {
             let indent = &line[..line.len() - line.trim_start().len()];
-            if lines.peek().is_some_and(|next| next.trim_end().ends_with('{')) {
+            if lines
+                .peek()
+                .is_some_and(|next| next.trim_end().ends_with('{'))
+            {
                 skip_until = Some(format!("{indent}}}"));
             } else {
                 lines.next();
@@ -161,7 +164,10 @@ fn group_members(group: &str) -> Vec<String> {
 /// Each `crate::m` a file names for a module of its own layer or a higher one.
 fn upward_imports(path: &Path, module: &str, text: &str) -> Vec<String> {
     let Some(own) = layer_of(module) else {
-        return vec![format!("{}: module `{module}` is in no layer", path.display())];
+        return vec![format!(
+            "{}: module `{module}` is in no layer",
+            path.display()
+        )];
     };
     crate_references(&product_code(text))
         .into_iter()
@@ -255,7 +261,11 @@ fn functions_are_small() {
             }
         }
     }
-    assert!(long.is_empty(), "functions over the limit:\n{}", long.join("\n"));
+    assert!(
+        long.is_empty(),
+        "functions over the limit:\n{}",
+        long.join("\n")
+    );
 }
 
 #[test]

@@ -27,8 +27,8 @@ use crate::model::RepoSettings;
 use crate::origin::Origin;
 use crate::policy::Workload;
 
+pub use crate::names::sidecar_port_name;
 pub use labels::Labels;
-pub use workload::sidecar_port_name;
 pub use workspace::workspace;
 
 /// A rendered Kubernetes object and what produced it.

@@ -13,7 +13,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::Labels;
 use super::annotations;
-use super::workload::{meta, sidecar_port_name};
+use super::workload::meta;
+use crate::names::sidecar_port_name;
 use crate::policy::Workload;
 
 pub fn service(w: &Workload, ns: &str, labels: &Labels) -> Service {

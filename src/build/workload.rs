@@ -299,15 +299,6 @@ fn probes(spec: Option<&ProbesSpec>, port_name: &str) -> (Probe, Probe, Probe) {
     )
 }
 
-/// The name of a sidecar's port: IANA service names are at most 15 characters.
-pub fn sidecar_port_name(sidecar: &str) -> String {
-    let mut name: String = sidecar.chars().take(15).collect();
-    while name.ends_with('-') {
-        name.pop();
-    }
-    name
-}
-
 fn tmp_volume(name: &str) -> (Volume, VolumeMount) {
     (
         Volume {
@@ -382,7 +373,7 @@ fn main_container(w: &Workload, mount: VolumeMount) -> Container {
 }
 
 fn sidecar_container(spec: &model::SidecarSpec, image: &ImageRef, mount: VolumeMount) -> Container {
-    let port_name = sidecar_port_name(&spec.name);
+    let port_name = crate::names::sidecar_port_name(&spec.name);
     let (startup, liveness, readiness) = if spec.port.is_some() || spec.probes.is_some() {
         let (s, l, r) = probes(spec.probes.as_ref(), &port_name);
         let has = |f: fn(&ProbesSpec) -> bool| spec.probes.as_ref().is_some_and(f);

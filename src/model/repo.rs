@@ -354,349 +354,423 @@ pub enum Rule {
     IamRoleArn,
 }
 
+/// Why a rule cannot be relaxed (as the error says it) and what to do instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fixed {
+    pub(crate) message: &'static str,
+    pub(crate) hint: &'static str,
+}
+
+/// One guardrail's metadata: everything `stencil policy list` and the exception checks
+/// say about it. [`RULES`] holds one per [`Rule`], in the enum's order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RuleInfo {
+    pub(crate) rule: Rule,
+    /// The id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
+    pub(crate) name: &'static str,
+    /// What the rule requires, in one line.
+    pub(crate) summary: &'static str,
+    /// Why the rule exists.
+    pub(crate) rationale: &'static str,
+    /// `Some` for a rule no exception can relax.
+    pub(crate) fixed: Option<Fixed>,
+}
+
+const NO_EXCEPTIONS_HINT: &str =
+    "raise the sizes in `budgets:` instead; platform labels are never a tenant's to set";
+const BOUNDARY_HINT: &str =
+    "it keeps one tenant from reading another's files; move shared values into base/";
+const BOUNDARY_RATIONALE: &str = "a tenant's inputs come only from its own folder, base/ and stencil.yaml: another tenant's values or secrets, the platform's keys and git metadata are never read, so never rendered or quoted in an error; cannot be relaxed";
+
+/// Every rule's metadata, indexed by `Rule as usize` (checked at compile time below), in
+/// the order `stencil policy list` prints them.
+pub(crate) const RULES: [RuleInfo; 40] = [
+    RuleInfo {
+        rule: Rule::MutableImageTag,
+        name: "mutable-image-tag",
+        summary: "every image has an immutable tag: never empty, never `latest`",
+        rationale: "a mutable tag makes a render mean different things on different days; rollbacks and diffs need the exact image",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::NoPrivilegeEscalation,
+        name: "no-privilege-escalation",
+        summary: "allowPrivilegeEscalation: false and not privileged, on every container",
+        rationale: "Pod Security restricted, Privilege Escalation: a compromised process must not gain more privileges than it started with",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::ReadOnlyRootFilesystem,
+        name: "read-only-root-filesystem",
+        summary: "readOnlyRootFilesystem: true on every container",
+        rationale: "an attacker cannot drop tools into the image; writable paths are explicit emptyDirs",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::RunAsNonRoot,
+        name: "run-as-non-root",
+        summary: "runAsNonRoot: true and a non-zero uid on every container",
+        rationale: "Pod Security restricted, Running as Non-root (user): root in a container is one kernel bug away from root on the node",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::DropAllCapabilities,
+        name: "drop-all-capabilities",
+        summary: "capabilities drop ALL and add nothing",
+        rationale: "no service needs raw sockets or kernel capabilities; Pod Security `restricted` requires it",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::SeccompRuntimeDefault,
+        name: "seccomp-runtime-default",
+        summary: "seccomp profile RuntimeDefault (or Localhost)",
+        rationale: "blocks the syscalls most container escapes use; Pod Security `restricted` requires it",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::Resources,
+        name: "resources",
+        summary: "requests.cpu, requests.memory and limits.memory on every container",
+        rationale: "without requests the scheduler overpacks nodes; without a memory limit one pod can starve its neighbours",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::StartupProbe,
+        name: "startup-probe",
+        summary: "the main container has a startup probe",
+        rationale: "a slow start is not a failure: without it, liveness kills pods that are still starting",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::QuotaCeiling,
+        name: "quota-ceiling",
+        summary: "a tenant's quota stays within workspace.quota.ceiling in stencil.yaml",
+        rationale: "one tenant must not be able to take the cluster's capacity from the others",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::CanaryMinimum,
+        name: "canary-minimum",
+        summary: "a canary analyses at least canary.minInterval x canary.minIterations, with the platform's step weight, threshold and smoke test",
+        rationale: "a short analysis promotes a bad release before the SLOs can see it; every service gets the same rollback safety",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PlatformObjects,
+        name: "platform-objects",
+        summary: "no ResourceQuota, LimitRange, NetworkPolicy (Kubernetes, Cilium, Calico), Endpoints, Canary, MetricTemplate or extraObjects.platformKinds in extraObjects; RoleBindings bind only the service's own Roles (or extraObjects.bindableClusterRoles) to the namespace's service accounts; no patch of the Canary",
+        rationale: "a tenant overlay must not widen its own quota, network, access or rollout analysis; those are platform decisions",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::AllowedKinds,
+        name: "allowed-kinds",
+        summary: "extraObjects are namespaced built-in kinds or extraObjects.customResources, matched exactly by apiVersion and kind; never a List",
+        rationale: "a deny-list always misses a kind (cluster-scoped CRDs, new built-ins, a List smuggling objects); only kinds known to stay in the namespace are safe",
+        fixed: Some(Fixed {
+            message: "the allowed-kinds rule has no exceptions: a kind is allowed for every tenant or none",
+            hint: "declare the custom resource under extraObjects.customResources in stencil.yaml",
+        }),
+    },
+    RuleInfo {
+        rule: Rule::RbacEscalation,
+        name: "rbac-escalation",
+        summary: "extra Roles grant no bind, escalate, impersonate or `*` verb, and no writes to namespaces, quotas, limit ranges, network policies, endpoints, canaries, roles, role bindings or `*`",
+        rationale: "a Role that can write RBAC, quotas or network policies, or impersonate, lets the tenant's workloads undo every other guardrail at runtime",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::Budget,
+        name: "budget",
+        summary: "each object, each tenant x service, each template string and each `patches:` list stays within `budgets:` in stencil.yaml",
+        rationale: "a few hundred bytes of patches or aliased templates can expand to gigabytes: that stalls CI and the Argo CD repo server for every tenant, and etcd refuses objects past about 1.5 MiB anyway",
+        fixed: Some(Fixed {
+            message: "`budget` has no exceptions",
+            hint: NO_EXCEPTIONS_HINT,
+        }),
+    },
+    RuleInfo {
+        rule: Rule::PlatformLabels,
+        name: "platform-labels",
+        summary: "no patch adds, changes or removes a `stencil.dev/*`, `argocd.argoproj.io/*` or `app.kubernetes.io/{managed-by,part-of,name,instance}` label or annotation; extraObjects set `stencil.dev/*` labels only to stencil's values",
+        rationale: "these labels say which tenant, service and Argo CD Application own an object; a tenant that rewrites them can pass its objects off as another tenant's or hide them from pruning",
+        fixed: Some(Fixed {
+            message: "`platform-labels` has no exceptions",
+            hint: NO_EXCEPTIONS_HINT,
+        }),
+    },
+    RuleInfo {
+        rule: Rule::PssHostProcess,
+        name: "pss-host-process",
+        summary: "no windowsOptions.hostProcess: true, on the pod or any container",
+        rationale: "Pod Security baseline, HostProcess: a HostProcess container is a process on the Windows node with the node's privileges",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PssHostNamespaces,
+        name: "pss-host-namespaces",
+        summary: "no hostNetwork, hostPID or hostIPC",
+        rationale: "Pod Security baseline, Host Namespaces: the node's network, processes and IPC are every tenant's; sharing them lets a pod sniff, signal and attach to them",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PssPrivileged,
+        name: "pss-privileged",
+        summary: "no privileged: true on any container, init container or ephemeral container",
+        rationale: "Pod Security baseline, Privileged Containers: a privileged container has every device and capability of the node, so it is root on the node",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PssCapabilities,
+        name: "pss-capabilities",
+        summary: "capabilities.add only from the baseline set (AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT), also where drop-all-capabilities is relaxed",
+        rationale: "Pod Security baseline, Capabilities: SYS_ADMIN, NET_ADMIN, NET_RAW, SYS_PTRACE and the like break container isolation",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PssHostPath,
+        name: "pss-host-path",
+        summary: "no hostPath volumes",
+        rationale: "Pod Security baseline, HostPath Volumes: a hostPath reads or writes the node's files (kubelet credentials, the runtime socket, other pods' volumes)",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PssHostPorts,
+        name: "pss-host-ports",
+        summary: "no hostPort on any container port",
+        rationale: "Pod Security baseline, Host Ports: a hostPort listens on the node's address, outside NetworkPolicy, and takes the port from every other pod on the node",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PssApparmor,
+        name: "pss-apparmor",
+        summary: "AppArmor RuntimeDefault or Localhost only (appArmorProfile, container.apparmor.security.beta.kubernetes.io/* annotations)",
+        rationale: "Pod Security baseline, AppArmor: an unconfined profile turns off the mandatory access control that confines the container",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PssSelinux,
+        name: "pss-selinux",
+        summary: "seLinuxOptions.type only container_t, container_init_t, container_kvm_t or container_engine_t; no user or role",
+        rationale: "Pod Security baseline, SELinux: a custom type (spc_t, unconfined_t), user or role lifts the SELinux confinement of the container",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PssProcMount,
+        name: "pss-proc-mount",
+        summary: "procMount Default only",
+        rationale: "Pod Security baseline, /proc Mount Type: an Unmasked /proc exposes the kernel interfaces the default masks hide",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PssSysctls,
+        name: "pss-sysctls",
+        summary: "only the safe sysctls: kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, ip_unprivileged_port_start, tcp_syncookies, ping_group_range, ip_local_reserved_ports, tcp_keepalive_time, tcp_fin_timeout, tcp_keepalive_intvl, tcp_keepalive_probes, tcp_rmem, tcp_wmem",
+        rationale: "Pod Security baseline, Sysctls: other sysctls are node-wide or disable security mechanisms, so they change every pod on the node",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PssVolumeTypes,
+        name: "pss-volume-types",
+        summary: "volumes only of type configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected or secret",
+        rationale: "Pod Security restricted, Volume Types: other types mount storage the platform does not provision (nfs, iscsi, cloud disks) or run code on the node (gitRepo)",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PssHostProbes,
+        name: "pss-host-probes",
+        summary: "no `host` in probes or lifecycle handlers (httpGet.host, tcpSocket.host)",
+        rationale: "Pod Security baseline (v1.34), Probes / Lifecycle Hooks: the kubelet connects from the node to the host given, reaching node-local and other tenants' endpoints",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::NodePlacement,
+        name: "node-placement",
+        summary: "no nodeName, no system-* priorityClassName, no toleration of every taint or of control-plane taints, no DaemonSet",
+        rationale: "nodeName bypasses the scheduler and with it taints, affinity and the platform's node pools; a system priority preempts other tenants' pods; a DaemonSet puts a tenant pod on every node",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::ExternalIps,
+        name: "external-ips",
+        summary: "no Service spec.externalIPs",
+        rationale: "CVE-2020-8554: a Service with externalIPs intercepts the cluster's traffic to those addresses, whoever it was meant for",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::ServiceType,
+        name: "service-type",
+        summary: "Services are ClusterIP (or headless): no NodePort, LoadBalancer or ExternalName",
+        rationale: "a NodePort opens a port on every node and a LoadBalancer a cloud load balancer, both outside the platform's ingress; an ExternalName lets the shared ingress route to another namespace",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PodSecurityLabels,
+        name: "pod-security-labels",
+        summary: "no pod-security.kubernetes.io/* label from tenant.yaml, service labels, patches or extra objects (cannot be relaxed)",
+        rationale: "Pod Security Admission on the tenant's Namespace is the platform's backstop for every rule above; a tenant label could lower it (enforce: privileged) or pin an old version",
+        fixed: Some(Fixed {
+            message: "pod-security-labels cannot be relaxed: the Pod Security level of a tenant's namespace is the platform's",
+            hint: "to let a workload do more than `restricted`, grant an exception for the pss-* rule it needs",
+        }),
+    },
+    RuleInfo {
+        rule: Rule::SymlinkBoundary,
+        name: "symlink-boundary",
+        summary: "a symlink under tenants/<t>/ resolves inside tenants/<t>/, one under base/ inside base/, none is absolute or leaves the repository, and tenants/<t>/ is a real folder; git revisions alike",
+        rationale: BOUNDARY_RATIONALE,
+        fixed: Some(Fixed {
+            message: "the symlink-boundary guardrail cannot be relaxed",
+            hint: BOUNDARY_HINT,
+        }),
+    },
+    RuleInfo {
+        rule: Rule::ExtendsBoundary,
+        name: "extends-boundary",
+        summary: "`extends` in a tenant's file names base/ or the tenant's own files, in a base file only base/; always a service layer (.yaml), checked before reading",
+        rationale: BOUNDARY_RATIONALE,
+        fixed: Some(Fixed {
+            message: "the extends-boundary guardrail cannot be relaxed",
+            hint: BOUNDARY_HINT,
+        }),
+    },
+    RuleInfo {
+        rule: Rule::SecretsBinding,
+        name: "secrets-binding",
+        summary: "every tenants/<tenant>/<service>/secrets.enc.yaml carries an encrypted, MAC-covered `stencil.dev/scope: tenants/<tenant>/<service>` naming where it is",
+        rationale: "with one recipient for all tenants, a file copied from another tenant decrypts; the binding makes a copy name its origin, and an exception only tolerates unbound files while a repository migrates",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::SecretsRecipients,
+        name: "secrets-recipients",
+        summary: "a secrets file is encrypted for no age recipient that the .sops.yaml creation rule for its path does not list",
+        rationale: "with per-tenant keys, a file encrypted for another tenant's (or a revoked) key in this folder is a copy or a leak; the platform's .sops.yaml decides who can read a tenant's secrets",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::ReservedNamespace,
+        name: "reserved-namespace",
+        summary: "a tenant's namespace is none of the built-in platform namespaces (kube-*, argocd, monitoring, ...), none stencil.yaml names, none in reservedNamespaces",
+        rationale: "a tenant in the platform's namespace would run next to, and could replace, Argo CD, the monitoring or the gateways every tenant relies on",
+        fixed: Some(Fixed {
+            message: "reserved-namespace cannot be relaxed: a namespace is the platform's or a tenant's",
+            hint: "to give a tenant a namespace, take it out of reservedNamespaces (the built-in ones stay the platform's)",
+        }),
+    },
+    RuleInfo {
+        rule: Rule::SsmPrefix,
+        name: "ssm-prefix",
+        summary: "ssmSecrets, featureFlags.ssmPrefix and extra ExternalSecret/PushSecret keys lie under tenancy.ssmPrefix (as a path) and name only the platform's store (externalSecrets); no SecretStore or generator of the tenant's own",
+        rationale: "the shared ClusterSecretStore can read every tenant's parameters; the path is the only thing that keeps one tenant from another's database password",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::TenantHosts,
+        name: "tenant-hosts",
+        summary: "every host (Ingress, TLS, Gateway API routes, canary, external-dns) matches tenancy.hosts; tenant domains do not overlap; no host is claimed by two tenants",
+        rationale: "tenants share one ALB group and one DNS zone: a host claimed by another tenant takes its traffic, cookies and login pages",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PlatformAnnotations,
+        name: "platform-annotations",
+        summary: "annotations in tenancy.platformAnnotations (the ALB group.name and group.order, ...), ingress.groupName and the IngressClass (ingress.className, an Ingress's ingressClassName or kubernetes.io/ingress.class) are set only in base/",
+        rationale: "group.name picks the shared load balancer and group.order decides whose rules match first: a tenant could jump the queue and take another tenant's traffic",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::IamRoleArn,
+        name: "iam-role-arn",
+        summary: "serviceAccount.iamRoleArn and every eks.amazonaws.com/role-arn or iam.amazonaws.com/role annotation match tenancy.iamRoleArns",
+        rationale: "a role ARN is a claim on AWS permissions: another tenant's role, or a role in another account, would give the pods that tenant's data",
+        fixed: None,
+    },
+];
+
+// `RULES[rule as usize]` is that rule's entry: a table out of order does not compile.
+const _: () = {
+    let mut i = 0;
+    while i < RULES.len() {
+        assert!(
+            RULES[i].rule as usize == i,
+            "RULES is not in the order of Rule"
+        );
+        i += 1;
+    }
+};
+
 impl Rule {
     /// Every rule, in the order `stencil policy list` prints them.
-    pub const ALL: [Rule; 40] = [
-        Rule::MutableImageTag,
-        Rule::NoPrivilegeEscalation,
-        Rule::ReadOnlyRootFilesystem,
-        Rule::RunAsNonRoot,
-        Rule::DropAllCapabilities,
-        Rule::SeccompRuntimeDefault,
-        Rule::Resources,
-        Rule::StartupProbe,
-        Rule::QuotaCeiling,
-        Rule::CanaryMinimum,
-        Rule::PlatformObjects,
-        Rule::AllowedKinds,
-        Rule::RbacEscalation,
-        Rule::Budget,
-        Rule::PlatformLabels,
-        Rule::PssHostProcess,
-        Rule::PssHostNamespaces,
-        Rule::PssPrivileged,
-        Rule::PssCapabilities,
-        Rule::PssHostPath,
-        Rule::PssHostPorts,
-        Rule::PssApparmor,
-        Rule::PssSelinux,
-        Rule::PssProcMount,
-        Rule::PssSysctls,
-        Rule::PssVolumeTypes,
-        Rule::PssHostProbes,
-        Rule::NodePlacement,
-        Rule::ExternalIps,
-        Rule::ServiceType,
-        Rule::PodSecurityLabels,
-        Rule::SymlinkBoundary,
-        Rule::ExtendsBoundary,
-        Rule::SecretsBinding,
-        Rule::SecretsRecipients,
-        Rule::ReservedNamespace,
-        Rule::SsmPrefix,
-        Rule::TenantHosts,
-        Rule::PlatformAnnotations,
-        Rule::IamRoleArn,
-    ];
+    pub const ALL: [Rule; 40] = {
+        let mut all = [Rule::MutableImageTag; 40];
+        let mut i = 0;
+        while i < RULES.len() {
+            all[i] = RULES[i].rule;
+            i += 1;
+        }
+        all
+    };
+
+    /// The rule's entry in [`RULES`].
+    pub(crate) const fn info(self) -> &'static RuleInfo {
+        &RULES[self as usize]
+    }
 
     /// A rule no exception can relax: why (as the error says it) and what to do instead.
     pub fn fixed(self) -> Option<(String, &'static str)> {
-        let name = self.name();
-        Some(match self {
-            Rule::AllowedKinds => (
-                "the allowed-kinds rule has no exceptions: a kind is allowed for every tenant or none".into(),
-                "declare the custom resource under extraObjects.customResources in stencil.yaml",
-            ),
-            Rule::Budget | Rule::PlatformLabels => (
-                format!("`{name}` has no exceptions"),
-                "raise the sizes in `budgets:` instead; platform labels are never a tenant's to set",
-            ),
-            Rule::SymlinkBoundary | Rule::ExtendsBoundary => (
-                format!("the {name} guardrail cannot be relaxed"),
-                "it keeps one tenant from reading another's files; move shared values into base/",
-            ),
-            Rule::PodSecurityLabels => (
-                "pod-security-labels cannot be relaxed: the Pod Security level of a tenant's namespace is the platform's".into(),
-                "to let a workload do more than `restricted`, grant an exception for the pss-* rule it needs",
-            ),
-            Rule::ReservedNamespace => (
-                "reserved-namespace cannot be relaxed: a namespace is the platform's or a tenant's".into(),
-                "to give a tenant a namespace, take it out of reservedNamespaces (the built-in ones stay the platform's)",
-            ),
-            _ => return None,
-        })
+        self.info().fixed.map(|f| (f.message.to_owned(), f.hint))
     }
 
     /// The rule's id: in messages, `stencil policy list` and `policy.exceptions[].rule`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Rule::MutableImageTag => "mutable-image-tag",
-            Rule::NoPrivilegeEscalation => "no-privilege-escalation",
-            Rule::ReadOnlyRootFilesystem => "read-only-root-filesystem",
-            Rule::RunAsNonRoot => "run-as-non-root",
-            Rule::DropAllCapabilities => "drop-all-capabilities",
-            Rule::SeccompRuntimeDefault => "seccomp-runtime-default",
-            Rule::Resources => "resources",
-            Rule::StartupProbe => "startup-probe",
-            Rule::QuotaCeiling => "quota-ceiling",
-            Rule::CanaryMinimum => "canary-minimum",
-            Rule::PlatformObjects => "platform-objects",
-            Rule::AllowedKinds => "allowed-kinds",
-            Rule::RbacEscalation => "rbac-escalation",
-            Rule::Budget => "budget",
-            Rule::PlatformLabels => "platform-labels",
-            Rule::PssHostProcess => "pss-host-process",
-            Rule::PssHostNamespaces => "pss-host-namespaces",
-            Rule::PssPrivileged => "pss-privileged",
-            Rule::PssCapabilities => "pss-capabilities",
-            Rule::PssHostPath => "pss-host-path",
-            Rule::PssHostPorts => "pss-host-ports",
-            Rule::PssApparmor => "pss-apparmor",
-            Rule::PssSelinux => "pss-selinux",
-            Rule::PssProcMount => "pss-proc-mount",
-            Rule::PssSysctls => "pss-sysctls",
-            Rule::PssVolumeTypes => "pss-volume-types",
-            Rule::PssHostProbes => "pss-host-probes",
-            Rule::NodePlacement => "node-placement",
-            Rule::ExternalIps => "external-ips",
-            Rule::ServiceType => "service-type",
-            Rule::PodSecurityLabels => "pod-security-labels",
-            Rule::SymlinkBoundary => crate::source::boundary::RULE,
-            Rule::ExtendsBoundary => crate::resolve::EXTENDS_RULE,
-            Rule::SecretsBinding => "secrets-binding",
-            Rule::SecretsRecipients => "secrets-recipients",
-            Rule::ReservedNamespace => "reserved-namespace",
-            Rule::SsmPrefix => "ssm-prefix",
-            Rule::TenantHosts => "tenant-hosts",
-            Rule::PlatformAnnotations => "platform-annotations",
-            Rule::IamRoleArn => "iam-role-arn",
-        }
+    pub const fn name(self) -> &'static str {
+        self.info().name
     }
 
     /// What the rule requires, in one line.
     pub fn summary(self) -> &'static str {
-        match self {
-            Rule::MutableImageTag => {
-                "every image has an immutable tag: never empty, never `latest`"
-            }
-            Rule::NoPrivilegeEscalation => {
-                "allowPrivilegeEscalation: false and not privileged, on every container"
-            }
-            Rule::ReadOnlyRootFilesystem => "readOnlyRootFilesystem: true on every container",
-            Rule::RunAsNonRoot => "runAsNonRoot: true and a non-zero uid on every container",
-            Rule::DropAllCapabilities => "capabilities drop ALL and add nothing",
-            Rule::SeccompRuntimeDefault => "seccomp profile RuntimeDefault (or Localhost)",
-            Rule::Resources => "requests.cpu, requests.memory and limits.memory on every container",
-            Rule::StartupProbe => "the main container has a startup probe",
-            Rule::QuotaCeiling => {
-                "a tenant's quota stays within workspace.quota.ceiling in stencil.yaml"
-            }
-            Rule::CanaryMinimum => {
-                "a canary analyses at least canary.minInterval x canary.minIterations, with the platform's step weight, threshold and smoke test"
-            }
-            Rule::SymlinkBoundary => {
-                "a symlink under tenants/<t>/ resolves inside tenants/<t>/, one under base/ inside base/, none is absolute or leaves the repository, and tenants/<t>/ is a real folder; git revisions alike"
-            }
-            Rule::ExtendsBoundary => {
-                "`extends` in a tenant's file names base/ or the tenant's own files, in a base file only base/; always a service layer (.yaml), checked before reading"
-            }
-            Rule::SecretsBinding => {
-                "every tenants/<tenant>/<service>/secrets.enc.yaml carries an encrypted, MAC-covered `stencil.dev/scope: tenants/<tenant>/<service>` naming where it is"
-            }
-            Rule::SecretsRecipients => {
-                "a secrets file is encrypted for no age recipient that the .sops.yaml creation rule for its path does not list"
-            }
-            Rule::PlatformObjects => {
-                "no ResourceQuota, LimitRange, NetworkPolicy (Kubernetes, Cilium, Calico), Endpoints, Canary, MetricTemplate or extraObjects.platformKinds in extraObjects; RoleBindings bind only the service's own Roles (or extraObjects.bindableClusterRoles) to the namespace's service accounts; no patch of the Canary"
-            }
-            Rule::AllowedKinds => {
-                "extraObjects are namespaced built-in kinds or extraObjects.customResources, matched exactly by apiVersion and kind; never a List"
-            }
-            Rule::RbacEscalation => {
-                "extra Roles grant no bind, escalate, impersonate or `*` verb, and no writes to namespaces, quotas, limit ranges, network policies, endpoints, canaries, roles, role bindings or `*`"
-            }
-            Rule::Budget => {
-                "each object, each tenant x service, each template string and each `patches:` list stays within `budgets:` in stencil.yaml"
-            }
-            Rule::PlatformLabels => {
-                "no patch adds, changes or removes a `stencil.dev/*`, `argocd.argoproj.io/*` or `app.kubernetes.io/{managed-by,part-of,name,instance}` label or annotation; extraObjects set `stencil.dev/*` labels only to stencil's values"
-            }
-            Rule::PssHostProcess => {
-                "no windowsOptions.hostProcess: true, on the pod or any container"
-            }
-            Rule::PssHostNamespaces => "no hostNetwork, hostPID or hostIPC",
-            Rule::PssPrivileged => {
-                "no privileged: true on any container, init container or ephemeral container"
-            }
-            Rule::PssCapabilities => {
-                "capabilities.add only from the baseline set (AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT), also where drop-all-capabilities is relaxed"
-            }
-            Rule::PssHostPath => "no hostPath volumes",
-            Rule::PssHostPorts => "no hostPort on any container port",
-            Rule::PssApparmor => {
-                "AppArmor RuntimeDefault or Localhost only (appArmorProfile, container.apparmor.security.beta.kubernetes.io/* annotations)"
-            }
-            Rule::PssSelinux => {
-                "seLinuxOptions.type only container_t, container_init_t, container_kvm_t or container_engine_t; no user or role"
-            }
-            Rule::PssProcMount => "procMount Default only",
-            Rule::PssSysctls => {
-                "only the safe sysctls: kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, ip_unprivileged_port_start, tcp_syncookies, ping_group_range, ip_local_reserved_ports, tcp_keepalive_time, tcp_fin_timeout, tcp_keepalive_intvl, tcp_keepalive_probes, tcp_rmem, tcp_wmem"
-            }
-            Rule::PssVolumeTypes => {
-                "volumes only of type configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected or secret"
-            }
-            Rule::PssHostProbes => {
-                "no `host` in probes or lifecycle handlers (httpGet.host, tcpSocket.host)"
-            }
-            Rule::NodePlacement => {
-                "no nodeName, no system-* priorityClassName, no toleration of every taint or of control-plane taints, no DaemonSet"
-            }
-            Rule::ExternalIps => "no Service spec.externalIPs",
-            Rule::ServiceType => {
-                "Services are ClusterIP (or headless): no NodePort, LoadBalancer or ExternalName"
-            }
-            Rule::PodSecurityLabels => {
-                "no pod-security.kubernetes.io/* label from tenant.yaml, service labels, patches or extra objects (cannot be relaxed)"
-            }
-            Rule::ReservedNamespace => {
-                "a tenant's namespace is none of the built-in platform namespaces (kube-*, argocd, monitoring, ...), none stencil.yaml names, none in reservedNamespaces"
-            }
-            Rule::SsmPrefix => {
-                "ssmSecrets, featureFlags.ssmPrefix and extra ExternalSecret/PushSecret keys lie under tenancy.ssmPrefix (as a path) and name only the platform's store (externalSecrets); no SecretStore or generator of the tenant's own"
-            }
-            Rule::TenantHosts => {
-                "every host (Ingress, TLS, Gateway API routes, canary, external-dns) matches tenancy.hosts; tenant domains do not overlap; no host is claimed by two tenants"
-            }
-            Rule::PlatformAnnotations => {
-                "annotations in tenancy.platformAnnotations (the ALB group.name and group.order, ...), ingress.groupName and the IngressClass (ingress.className, an Ingress's ingressClassName or kubernetes.io/ingress.class) are set only in base/"
-            }
-            Rule::IamRoleArn => {
-                "serviceAccount.iamRoleArn and every eks.amazonaws.com/role-arn or iam.amazonaws.com/role annotation match tenancy.iamRoleArns"
-            }
-        }
+        self.info().summary
     }
 
     /// Why the rule exists.
     pub fn rationale(self) -> &'static str {
-        match self {
-            Rule::MutableImageTag => {
-                "a mutable tag makes a render mean different things on different days; rollbacks and diffs need the exact image"
-            }
-            Rule::NoPrivilegeEscalation => {
-                "Pod Security restricted, Privilege Escalation: a compromised process must not gain more privileges than it started with"
-            }
-            Rule::ReadOnlyRootFilesystem => {
-                "an attacker cannot drop tools into the image; writable paths are explicit emptyDirs"
-            }
-            Rule::RunAsNonRoot => {
-                "Pod Security restricted, Running as Non-root (user): root in a container is one kernel bug away from root on the node"
-            }
-            Rule::DropAllCapabilities => {
-                "no service needs raw sockets or kernel capabilities; Pod Security `restricted` requires it"
-            }
-            Rule::SeccompRuntimeDefault => {
-                "blocks the syscalls most container escapes use; Pod Security `restricted` requires it"
-            }
-            Rule::Resources => {
-                "without requests the scheduler overpacks nodes; without a memory limit one pod can starve its neighbours"
-            }
-            Rule::StartupProbe => {
-                "a slow start is not a failure: without it, liveness kills pods that are still starting"
-            }
-            Rule::QuotaCeiling => {
-                "one tenant must not be able to take the cluster's capacity from the others"
-            }
-            Rule::CanaryMinimum => {
-                "a short analysis promotes a bad release before the SLOs can see it; every service gets the same rollback safety"
-            }
-            Rule::SymlinkBoundary | Rule::ExtendsBoundary => {
-                "a tenant's inputs come only from its own folder, base/ and stencil.yaml: another tenant's values or secrets, the platform's keys and git metadata are never read, so never rendered or quoted in an error; cannot be relaxed"
-            }
-            Rule::SecretsBinding => {
-                "with one recipient for all tenants, a file copied from another tenant decrypts; the binding makes a copy name its origin, and an exception only tolerates unbound files while a repository migrates"
-            }
-            Rule::SecretsRecipients => {
-                "with per-tenant keys, a file encrypted for another tenant's (or a revoked) key in this folder is a copy or a leak; the platform's .sops.yaml decides who can read a tenant's secrets"
-            }
-            Rule::PlatformObjects => {
-                "a tenant overlay must not widen its own quota, network, access or rollout analysis; those are platform decisions"
-            }
-            Rule::AllowedKinds => {
-                "a deny-list always misses a kind (cluster-scoped CRDs, new built-ins, a List smuggling objects); only kinds known to stay in the namespace are safe"
-            }
-            Rule::RbacEscalation => {
-                "a Role that can write RBAC, quotas or network policies, or impersonate, lets the tenant's workloads undo every other guardrail at runtime"
-            }
-            Rule::Budget => {
-                "a few hundred bytes of patches or aliased templates can expand to gigabytes: that stalls CI and the Argo CD repo server for every tenant, and etcd refuses objects past about 1.5 MiB anyway"
-            }
-            Rule::PlatformLabels => {
-                "these labels say which tenant, service and Argo CD Application own an object; a tenant that rewrites them can pass its objects off as another tenant's or hide them from pruning"
-            }
-            Rule::PssHostProcess => {
-                "Pod Security baseline, HostProcess: a HostProcess container is a process on the Windows node with the node's privileges"
-            }
-            Rule::PssHostNamespaces => {
-                "Pod Security baseline, Host Namespaces: the node's network, processes and IPC are every tenant's; sharing them lets a pod sniff, signal and attach to them"
-            }
-            Rule::PssPrivileged => {
-                "Pod Security baseline, Privileged Containers: a privileged container has every device and capability of the node, so it is root on the node"
-            }
-            Rule::PssCapabilities => {
-                "Pod Security baseline, Capabilities: SYS_ADMIN, NET_ADMIN, NET_RAW, SYS_PTRACE and the like break container isolation"
-            }
-            Rule::PssHostPath => {
-                "Pod Security baseline, HostPath Volumes: a hostPath reads or writes the node's files (kubelet credentials, the runtime socket, other pods' volumes)"
-            }
-            Rule::PssHostPorts => {
-                "Pod Security baseline, Host Ports: a hostPort listens on the node's address, outside NetworkPolicy, and takes the port from every other pod on the node"
-            }
-            Rule::PssApparmor => {
-                "Pod Security baseline, AppArmor: an unconfined profile turns off the mandatory access control that confines the container"
-            }
-            Rule::PssSelinux => {
-                "Pod Security baseline, SELinux: a custom type (spc_t, unconfined_t), user or role lifts the SELinux confinement of the container"
-            }
-            Rule::PssProcMount => {
-                "Pod Security baseline, /proc Mount Type: an Unmasked /proc exposes the kernel interfaces the default masks hide"
-            }
-            Rule::PssSysctls => {
-                "Pod Security baseline, Sysctls: other sysctls are node-wide or disable security mechanisms, so they change every pod on the node"
-            }
-            Rule::PssVolumeTypes => {
-                "Pod Security restricted, Volume Types: other types mount storage the platform does not provision (nfs, iscsi, cloud disks) or run code on the node (gitRepo)"
-            }
-            Rule::PssHostProbes => {
-                "Pod Security baseline (v1.34), Probes / Lifecycle Hooks: the kubelet connects from the node to the host given, reaching node-local and other tenants' endpoints"
-            }
-            Rule::NodePlacement => {
-                "nodeName bypasses the scheduler and with it taints, affinity and the platform's node pools; a system priority preempts other tenants' pods; a DaemonSet puts a tenant pod on every node"
-            }
-            Rule::ExternalIps => {
-                "CVE-2020-8554: a Service with externalIPs intercepts the cluster's traffic to those addresses, whoever it was meant for"
-            }
-            Rule::ServiceType => {
-                "a NodePort opens a port on every node and a LoadBalancer a cloud load balancer, both outside the platform's ingress; an ExternalName lets the shared ingress route to another namespace"
-            }
-            Rule::PodSecurityLabels => {
-                "Pod Security Admission on the tenant's Namespace is the platform's backstop for every rule above; a tenant label could lower it (enforce: privileged) or pin an old version"
-            }
-            Rule::ReservedNamespace => {
-                "a tenant in the platform's namespace would run next to, and could replace, Argo CD, the monitoring or the gateways every tenant relies on"
-            }
-            Rule::SsmPrefix => {
-                "the shared ClusterSecretStore can read every tenant's parameters; the path is the only thing that keeps one tenant from another's database password"
-            }
-            Rule::TenantHosts => {
-                "tenants share one ALB group and one DNS zone: a host claimed by another tenant takes its traffic, cookies and login pages"
-            }
-            Rule::PlatformAnnotations => {
-                "group.name picks the shared load balancer and group.order decides whose rules match first: a tenant could jump the queue and take another tenant's traffic"
-            }
-            Rule::IamRoleArn => {
-                "a role ARN is a claim on AWS permissions: another tenant's role, or a role in another account, would give the pods that tenant's data"
-            }
+        self.info().rationale
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_has_its_entry_and_its_id_is_its_serde_name() {
+        for (i, rule) in Rule::ALL.into_iter().enumerate() {
+            assert_eq!(rule as usize, i);
+            assert_eq!(rule.info().rule, rule);
+            let serde = serde_json::to_value(rule).ok();
+            assert_eq!(serde, Some(serde_json::Value::from(rule.name())));
+            assert!(!rule.summary().is_empty() && !rule.rationale().is_empty());
         }
+    }
+
+    #[test]
+    fn seven_rules_cannot_be_relaxed() {
+        let fixed: Vec<&str> = Rule::ALL
+            .into_iter()
+            .filter(|r| r.fixed().is_some())
+            .map(Rule::name)
+            .collect();
+        assert_eq!(
+            fixed,
+            [
+                "allowed-kinds",
+                "budget",
+                "platform-labels",
+                "pod-security-labels",
+                "symlink-boundary",
+                "extends-boundary",
+                "reserved-namespace"
+            ]
+        );
     }
 }

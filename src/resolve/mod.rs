@@ -474,7 +474,7 @@ fn extends_target(
 }
 
 /// The rule `extends` violations are reported under (see `stencil policy list`).
-pub const EXTENDS_RULE: &str = "extends-boundary";
+pub const EXTENDS_RULE: &str = crate::model::Rule::ExtendsBoundary.name();
 
 const LAYER_HINT: &str = "`extends` names a service layer: a .yaml file (not tenant.yaml, env.yaml, version.yaml or a SOPS file) or a service folder meaning its service.yaml";
 

@@ -20,7 +20,7 @@
 use crate::error::{Diagnostic, Error, Result};
 
 /// The rule symlink violations are reported under (see `stencil policy list`).
-pub const RULE: &str = "symlink-boundary";
+pub const RULE: &str = crate::model::Rule::SymlinkBoundary.name();
 
 /// Most symlinks followed while resolving one path (Linux's limit is 40).
 const MAX_SYMLINK_HOPS: usize = 32;
