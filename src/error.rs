@@ -5,8 +5,8 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::load::Role;
 use crate::origin::Origin;
+use crate::origin::Role;
 
 /// One problem, with where it is and what to do about it.
 #[derive(Debug, Clone)]

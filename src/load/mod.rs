@@ -24,82 +24,11 @@ use crate::origin::{Origin, SourceFile};
 use crate::source::{EntryKind, RepoPath, Source, lock};
 use tenant::load_tenant;
 
+pub use crate::origin::Role;
 pub use parse::Limits;
 
 /// Largest input file accepted, in bytes.
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
-
-/// What a file is, which decides the typed model it is checked against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    Settings,
-    Tenant,
-    /// A service definition layer: base `service.yaml`, a profile, or a tenant `values.yaml`.
-    ServiceLayer,
-    Version,
-    Env,
-}
-
-impl Role {
-    const ALL: [Role; 5] = [
-        Role::Settings,
-        Role::Tenant,
-        Role::ServiceLayer,
-        Role::Version,
-        Role::Env,
-    ];
-
-    /// Whether a file at `path` (repository-relative) can be an input in this role. Decided on
-    /// the path alone, before the file is read.
-    pub fn admits(self, path: &str) -> bool {
-        let parts: Vec<&str> = path.split('/').collect();
-        if parts.iter().any(|p| p.is_empty() || p.starts_with('.')) {
-            return false;
-        }
-        match (self, parts.as_slice()) {
-            (Role::Settings, ["stencil.yaml"]) => true,
-            (Role::Tenant, ["tenants", _, "tenant.yaml"]) => true,
-            (Role::Env, ["tenants", _, _, "env.yaml"]) => true,
-            (Role::Version, ["base" | "tenants", .., "version.yaml"]) => {
-                matches!(parts.as_slice(), ["base", _, _] | ["tenants", _, _, _])
-            }
-            (Role::ServiceLayer, ["base", .., name]) => layer_name(name, false),
-            (Role::ServiceLayer, ["tenants", _, .., name]) => {
-                parts.len() >= 3 && layer_name(name, true)
-            }
-            _ => false,
-        }
-    }
-
-    /// Whether any role admits `path`: the files whose lines a message may quote.
-    pub fn any_admits(path: &str) -> bool {
-        Role::ALL.iter().any(|role| role.admits(path))
-    }
-
-    fn expected(self) -> &'static str {
-        match self {
-            Role::Settings => "settings are read from stencil.yaml only",
-            Role::Tenant => "a tenant is read from tenants/<tenant>/tenant.yaml",
-            Role::ServiceLayer => {
-                "service layers are .yaml files under base/ or a tenant's own folder, other than tenant.yaml, env.yaml, version.yaml and SOPS files"
-            }
-            Role::Version => {
-                "version files are base/<service>/version.yaml and tenants/<tenant>/<service>/version.yaml"
-            }
-            Role::Env => "env files are tenants/<tenant>/<service>/env.yaml",
-        }
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            Role::Settings => "invalid stencil.yaml",
-            Role::Tenant => "invalid tenant definition",
-            Role::ServiceLayer => "invalid service definition",
-            Role::Version => "invalid version file",
-            Role::Env => "invalid env file",
-        }
-    }
-}
 
 type Cached = Arc<Result<Option<Arc<Node>>>>;
 
@@ -181,16 +110,6 @@ impl<'s> Loader<'s> {
         }
         Ok(Some(Arc::new(node)))
     }
-}
-
-/// A file name a service layer may have: YAML, and not a file of another role (in a tenant's
-/// folder: `tenant.yaml`, `env.yaml`; anywhere: `version.yaml`, SOPS files).
-fn layer_name(name: &str, tenant: bool) -> bool {
-    let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-    let sops = name.ends_with(".enc.yaml") || name.ends_with(".enc.yml");
-    let other_role =
-        name == "version.yaml" || (tenant && matches!(name, "tenant.yaml" | "env.yaml"));
-    yaml && !sops && !other_role
 }
 
 /// Bytes to text: bounded size, UTF-8 (naming the line of the first bad byte).
