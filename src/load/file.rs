@@ -59,7 +59,7 @@ pub fn parse_bytes(name: &str, bytes: Vec<u8>, schema: Schema) -> Result<Node> {
 pub fn parse_file(file: &Arc<SourceFile>, schema: Schema) -> Result<Node> {
     let mut node = parse::parse(file, Limits::default())?;
     if schema == Schema::Yaml11 {
-        yaml11::resolve(&mut node);
+        yaml11::resolve(&mut node, &file.text);
     }
     Ok(node)
 }

@@ -3,46 +3,106 @@
 //! `1_000` a thousand, `08` and `1e3` floats. Quoted, block and tagged scalars keep what the
 //! YAML 1.2 parser made of them.
 //!
-//! A pass over a parsed tree: a scalar is plain when its source text at its origin does not
-//! start with a quote, a block indicator or a tag. Resolved scalars get canonical text
-//! (`0755` -> `493`, `yes` -> `true`), so every later step reads them as YAML 1.2.
+//! A pass over a parsed tree. Which scalars are plain is read from the parser's events for
+//! the same text (a node's origin cannot tell: a mapping value's origin is its key), walked
+//! in step with the tree: mappings value by value, sequences item by item, aliases as the
+//! node they stand for. Resolved scalars get canonical text (`0755` -> `493`, `yes` ->
+//! `true`), so every later step reads them as YAML 1.2.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle};
 
 use crate::node::{Node, Scalar, ScalarKind, Value};
 
-/// Re-resolves every plain scalar of `node` under YAML 1.1 rules.
-pub fn resolve(node: &mut Node) {
-    match &mut node.value {
-        Value::Map(map) => map.values_mut().for_each(resolve),
-        Value::Seq(items) => items.iter_mut().for_each(resolve),
-        Value::Null => {}
-        Value::Scalar(scalar) => {
-            if is_plain(node_source(&node.origin)) {
-                if let Some(resolved) = resolve_plain(&scalar.text) {
-                    *scalar = resolved;
+/// The shape of a document as the parser saw it: for each scalar, whether it is plain and
+/// untagged; for each mapping, its values in order.
+#[derive(Clone, Debug)]
+enum Style {
+    Plain,
+    Other,
+    Seq(Vec<Style>),
+    Map(Vec<Style>),
+}
+
+/// Re-resolves every plain scalar of `node` (parsed from `text`) under YAML 1.1 rules.
+pub fn resolve(node: &mut Node, text: &str) {
+    if let Some(style) = styles(text) {
+        apply(node, &style);
+    }
+}
+
+fn apply(node: &mut Node, style: &Style) {
+    match (&mut node.value, style) {
+        (Value::Map(map), Style::Map(values)) => {
+            for (value, style) in map.values_mut().zip(values) {
+                apply(value, style);
+            }
+        }
+        (Value::Seq(items), Style::Seq(styles)) => {
+            for (item, style) in items.iter_mut().zip(styles) {
+                apply(item, style);
+            }
+        }
+        (Value::Scalar(scalar), Style::Plain) => {
+            if let Some(resolved) = resolve_plain(&scalar.text) {
+                *scalar = resolved;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// An open collection: its anchor, what it holds so far, and (for a mapping) whether the
+/// next node is a key.
+enum Frame {
+    Seq(usize, Vec<Style>),
+    Map(usize, Vec<Style>, bool),
+}
+
+/// The document's [`Style`] tree; `None` if the text does not parse (it did once already).
+fn styles(text: &str) -> Option<Style> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: HashMap<usize, Style> = HashMap::new();
+    let mut done = None;
+    for next in Parser::new_from_str(text) {
+        let (event, _) = next.ok()?;
+        let (style, anchor) = match event {
+            Event::Scalar(_, scalar_style, anchor, tag) => {
+                let plain = scalar_style == ScalarStyle::Plain && tag.is_none();
+                (if plain { Style::Plain } else { Style::Other }, anchor)
+            }
+            Event::Alias(id) => (anchors.get(&id)?.clone(), 0),
+            Event::SequenceStart(anchor, _) => {
+                stack.push(Frame::Seq(anchor, Vec::new()));
+                continue;
+            }
+            Event::MappingStart(anchor, _) => {
+                stack.push(Frame::Map(anchor, Vec::new(), true));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop()? {
+                Frame::Seq(anchor, items) => (Style::Seq(items), anchor),
+                Frame::Map(anchor, values, _) => (Style::Map(values), anchor),
+            },
+            _ => continue,
+        };
+        if anchor != 0 {
+            anchors.insert(anchor, style.clone());
+        }
+        match stack.last_mut() {
+            None => done = Some(style),
+            Some(Frame::Seq(_, items)) => items.push(style),
+            Some(Frame::Map(_, values, expect_key)) => {
+                if !*expect_key {
+                    values.push(style);
                 }
+                *expect_key = !*expect_key;
             }
         }
     }
-}
-
-/// The source text from a node's origin to the end of its line.
-fn node_source(origin: &crate::origin::Origin) -> &str {
-    let line = origin.file.line(origin.line).unwrap_or("");
-    let skip = origin.col.saturating_sub(1) as usize;
-    line.char_indices()
-        .nth(skip)
-        .map_or("", |(index, _)| &line[index..])
-}
-
-/// Whether the scalar written at the start of `source` is plain (after an anchor).
-fn is_plain(source: &str) -> bool {
-    let mut rest = source;
-    if let Some(anchored) = rest.strip_prefix('&') {
-        rest = anchored
-            .trim_start_matches(|c: char| !c.is_whitespace())
-            .trim_start();
-    }
-    !rest.starts_with(['\'', '"', '|', '>', '!'])
+    done
 }
 
 /// A plain scalar under go-yaml v2's rules; `None` when it is what YAML 1.2 made of it.

@@ -210,7 +210,7 @@ mod tests {
             text.contains(".sops.yaml is not a valid sops config"),
             "{text}"
         );
-        assert!(text.contains("--> .sops.yaml:3:10"), "{text}");
+        assert!(text.contains("--> .sops.yaml:3:5"), "{text}");
     }
 
     #[test]

@@ -716,7 +716,7 @@ mod tests {
     fn a_malformed_sops_file_is_reported_at_file_line_and_column() {
         let name = "tenants/acme/api/secrets.enc.yaml";
         let cases = [
-            ("A: ENC[x]\nsops:\n  mac: [unclosed\n", 3),
+            ("A: ENC[x]\nsops:\n  mac: [unclosed\n", 4),
             ("A: ENC[x]\nA: ENC[y]\nsops: {}\n", 2),
             ("A: ENC[x]\nsops:\n\tmac: x\n", 3),
         ];
