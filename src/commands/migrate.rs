@@ -809,3 +809,40 @@ fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
         Err(_) => Err(Diagnostic::new(format!("{} is not UTF-8", path.display())).into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helm_values_are_read_as_helm_reads_them_and_errors_are_located() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, text: &str| {
+            std::fs::write(dir.path().join(name), text).expect("write");
+        };
+        write("values.yaml", "enabled: yes\nmode: 0755\nname: 'on'\n");
+        let values = read_yaml(dir.path(), "values.yaml")
+            .expect("read")
+            .expect("exists");
+        assert_eq!(
+            values,
+            serde_json::json!({ "enabled": true, "mode": 493, "name": "on" })
+        );
+        write("bad.yaml", "a: 1\n b: 2\n");
+        let err = read_yaml(dir.path(), "bad.yaml").expect_err("invalid");
+        let text = err.diagnostics()[0].render();
+        assert!(text.contains("invalid YAML"), "{text}");
+        assert!(text.contains("--> bad.yaml:2:"), "{text}");
+        assert!(text.contains("as Helm reads them"), "{text}");
+        write("empty.yaml", "");
+        assert_eq!(
+            read_yaml(dir.path(), "empty.yaml").expect("read"),
+            Some(Value::Object(Map::new()))
+        );
+        assert!(
+            read_yaml(dir.path(), "missing.yaml")
+                .expect("read")
+                .is_none()
+        );
+    }
+}

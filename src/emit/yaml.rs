@@ -92,13 +92,31 @@ impl Tree for Node {
             NodeValue::Scalar(s) => match s.kind {
                 ScalarKind::Bool | ScalarKind::Int | ScalarKind::Float => out.push_str(&s.text),
                 ScalarKind::Str | ScalarKind::Rendered | ScalarKind::Template => {
-                    write_string(out, &s.text, block);
+                    if is_plain_in_block(&s.text) {
+                        out.push_str(&s.text);
+                    } else {
+                        write_string(out, &s.text, block);
+                    }
                 }
             },
             NodeValue::Map(_) => out.push_str("{}"),
             NodeValue::Seq(_) => out.push_str("[]"),
         }
     }
+}
+
+/// Plain in block context, where a [`Node`] tree's values always are (the writer writes no
+/// flow collections): a letter, then letters, digits and `[]_,:+/=-.`, no `:` at the end. That
+/// is how sops writes `ENC[AES256_GCM,data:…,iv:…,tag:…,type:str]`; `[`, `]` and `,` only
+/// matter in flow context, and no keyword or number starts with a letter and holds a bracket.
+fn is_plain_in_block(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.contains(&b'[')
+        && !s.ends_with(':')
+        && bytes
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"[]_,:+/=-.".contains(c))
 }
 
 fn write_document<T: Tree>(tree: &T) -> String {
@@ -445,6 +463,23 @@ pub fn is_plain_safe(s: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn node_trees_keep_their_order_and_write_sops_values_plain() {
+        let text = "b: ENC[AES256_GCM,data:eA==,iv:AQ==,tag:Ag==,type:str]\na: 0x1F\nc: '[x]'\nd: 'yes'\ne: [1, true]\n";
+        let file = crate::origin::SourceFile::new("x.yaml", text);
+        let node = crate::load::parse::parse(&file, crate::load::Limits::default()).expect("YAML");
+        assert_eq!(
+            node_document(&node),
+            "b: ENC[AES256_GCM,data:eA==,iv:AQ==,tag:Ag==,type:str]\na: 0x1F\nc: '[x]'\nd: 'yes'\ne:\n- 1\n- true\n"
+        );
+        for s in ["ENC[a,b:c]", "x[1]"] {
+            assert!(is_plain_in_block(s), "{s}");
+        }
+        for s in ["[x]", "ENC[a b]", "a[b]:", "yes", "1[2]", "a#[b]"] {
+            assert!(!is_plain_in_block(s), "{s}");
+        }
+    }
 
     /// The straightforward form `is_plain_safe` was optimized from; they must agree.
     fn reference_is_plain_safe(s: &str) -> bool {
