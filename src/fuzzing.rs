@@ -138,7 +138,8 @@ pub fn sops(data: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(data) else {
         return false;
     };
-    let Ok(doc) = sops::parse(text) else {
+    let file = crate::origin::SourceFile::new("fuzz.enc.yaml", text);
+    let Ok(doc) = sops::parse(&file) else {
         return false;
     };
     let _ = sops::sealed(&doc);

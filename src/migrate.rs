@@ -112,58 +112,16 @@ pub fn map_values(values: &Value) -> Mapped {
     let Value::Object(values) = values else {
         return Mapped::default();
     };
-    let mut v = values.clone();
-    let mut out = Map::new();
-    let mut rest = Map::new();
-
-    if let Some(image) = take(&mut v, "image") {
-        if let Value::Object(mut image) = image {
-            let mut mapped = Map::new();
-            for (from, to) in [
-                ("repository", "repository"),
-                ("tag", "tag"),
-                ("digest", "digest"),
-                ("pullPolicy", "pullPolicy"),
-            ] {
-                if let Some(x) = take(&mut image, from) {
-                    let x = if from == "tag" {
-                        scalar_text(&x).map_or(x, Value::String)
-                    } else {
-                        x
-                    };
-                    mapped.insert(to.into(), x);
-                }
-            }
-            if !mapped.is_empty() {
-                out.insert("image".into(), Value::Object(mapped));
-            }
-            keep(&mut rest, "image", Value::Object(image));
-        } else {
-            keep(&mut rest, "image", image);
-        }
+    let mut m = Mapper {
+        v: values.clone(),
+        out: Map::new(),
+        rest: Map::new(),
+    };
+    m.image();
+    if let Some(x) = take(&mut m.v, "replicaCount") {
+        m.out.insert("replicas".into(), x);
     }
-    if let Some(x) = take(&mut v, "replicaCount") {
-        out.insert("replicas".into(), x);
-    }
-    let mut port = take(&mut v, "containerPort");
-    if let Some(Value::Object(mut service)) = take(&mut v, "service") {
-        for key in ["targetPort", "port"] {
-            match service.get(key) {
-                Some(Value::Number(_)) if port.is_none() => port = take(&mut service, key),
-                Some(Value::Number(_)) => {
-                    take(&mut service, key);
-                }
-                _ => {}
-            }
-        }
-        if service.get("type").and_then(Value::as_str) == Some("ClusterIP") {
-            take(&mut service, "type");
-        }
-        keep(&mut rest, "service", Value::Object(service));
-    }
-    if let Some(p) = port {
-        out.insert("port".into(), p);
-    }
+    m.port();
     for key in [
         "resources",
         "podAnnotations",
@@ -171,32 +129,116 @@ pub fn map_values(values: &Value) -> Mapped {
         "args",
         "terminationGracePeriodSeconds",
     ] {
-        if let Some(x) = take(&mut v, key) {
-            out.insert(key.into(), x);
+        if let Some(x) = take(&mut m.v, key) {
+            m.out.insert(key.into(), x);
         }
     }
-    let mut probes = Map::new();
-    for (helm, ours) in [
-        ("startupProbe", "startup"),
-        ("livenessProbe", "liveness"),
-        ("readinessProbe", "readiness"),
-    ] {
-        if let Some(probe) = take(&mut v, helm)
-            && let Some(mapped) = map_probe(probe, &mut rest, helm)
+    m.probes();
+    m.ingress();
+    m.autoscaling();
+    m.pod_disruption_budget();
+    m.service_account();
+    m.env();
+    m.finish()
+}
+
+/// The mapping in progress: Helm values not taken yet (`v`), the service model (`out`), and
+/// what has no place in it (`rest`, the future `helmPassthrough`).
+struct Mapper {
+    v: Map<String, Value>,
+    out: Map<String, Value>,
+    rest: Map<String, Value>,
+}
+
+/// The `(from, to)` keys of `from` moved to a new map; the rest stays in `from`.
+fn pick(from: &mut Map<String, Value>, keys: &[(&str, &str)]) -> Map<String, Value> {
+    let mut mapped = Map::new();
+    for (key, to) in keys {
+        if let Some(x) = take(from, key) {
+            mapped.insert((*to).into(), x);
+        }
+    }
+    mapped
+}
+
+impl Mapper {
+    /// `image`: repository, tag (as text), digest, pullPolicy.
+    fn image(&mut self) {
+        let Some(image) = take(&mut self.v, "image") else {
+            return;
+        };
+        let Value::Object(mut image) = image else {
+            keep(&mut self.rest, "image", image);
+            return;
+        };
+        let mut mapped = pick(
+            &mut image,
+            &[
+                ("repository", "repository"),
+                ("tag", "tag"),
+                ("digest", "digest"),
+                ("pullPolicy", "pullPolicy"),
+            ],
+        );
+        if let Some(tag) = mapped.get_mut("tag")
+            && let Some(text) = scalar_text(tag)
         {
-            probes.insert(ours.into(), mapped);
+            *tag = Value::String(text);
+        }
+        if !mapped.is_empty() {
+            self.out.insert("image".into(), Value::Object(mapped));
+        }
+        keep(&mut self.rest, "image", Value::Object(image));
+    }
+
+    /// `containerPort`, else the first numeric `service.targetPort`/`service.port`.
+    fn port(&mut self) {
+        let mut port = take(&mut self.v, "containerPort");
+        if let Some(Value::Object(mut service)) = take(&mut self.v, "service") {
+            for key in ["targetPort", "port"] {
+                match service.get(key) {
+                    Some(Value::Number(_)) if port.is_none() => port = take(&mut service, key),
+                    Some(Value::Number(_)) => {
+                        take(&mut service, key);
+                    }
+                    _ => {}
+                }
+            }
+            if service.get("type").and_then(Value::as_str) == Some("ClusterIP") {
+                take(&mut service, "type");
+            }
+            keep(&mut self.rest, "service", Value::Object(service));
+        }
+        if let Some(p) = port {
+            self.out.insert("port".into(), p);
         }
     }
-    if !probes.is_empty() {
-        out.insert("probes".into(), Value::Object(probes));
-    }
-    if let Some(Value::Object(mut ingress)) = take(&mut v, "ingress") {
-        let mut mapped = Map::new();
-        for key in ["enabled", "className", "annotations", "host", "path"] {
-            if let Some(x) = take(&mut ingress, key) {
-                mapped.insert(key.into(), x);
+
+    fn probes(&mut self) {
+        let mut probes = Map::new();
+        for (helm, ours) in [
+            ("startupProbe", "startup"),
+            ("livenessProbe", "liveness"),
+            ("readinessProbe", "readiness"),
+        ] {
+            if let Some(probe) = take(&mut self.v, helm)
+                && let Some(mapped) = map_probe(probe, &mut self.rest, helm)
+            {
+                probes.insert(ours.into(), mapped);
             }
         }
+        if !probes.is_empty() {
+            self.out.insert("probes".into(), Value::Object(probes));
+        }
+    }
+
+    /// `ingress`, with a single host (and at most one path) flattened to `host`/`path`.
+    fn ingress(&mut self) {
+        let Some(Value::Object(mut ingress)) = take(&mut self.v, "ingress") else {
+            return;
+        };
+        let keys = ["enabled", "className", "annotations", "host", "path"].map(|k| (k, k));
+        let mut mapped = pick(&mut ingress, &keys);
         if let Some(Value::Array(hosts)) = ingress.get("hosts").cloned()
             && hosts.len() == 1
         {
@@ -214,40 +256,48 @@ pub fn map_values(values: &Value) -> Mapped {
             }
         }
         if !mapped.is_empty() {
-            out.insert("ingress".into(), Value::Object(mapped));
+            self.out.insert("ingress".into(), Value::Object(mapped));
         }
-        keep(&mut rest, "ingress", Value::Object(ingress));
+        keep(&mut self.rest, "ingress", Value::Object(ingress));
     }
-    if let Some(Value::Object(mut scaling)) = take(&mut v, "autoscaling") {
-        let mut mapped = Map::new();
-        for (from, to) in [
-            ("enabled", "enabled"),
-            ("minReplicas", "minReplicas"),
-            ("maxReplicas", "maxReplicas"),
-            ("targetCPUUtilizationPercentage", "targetCPUUtilization"),
-            (
-                "targetMemoryUtilizationPercentage",
-                "targetMemoryUtilization",
-            ),
-        ] {
-            if let Some(x) = take(&mut scaling, from) {
-                mapped.insert(to.into(), x);
-            }
-        }
-        out.insert("autoscaling".into(), Value::Object(mapped));
-        keep(&mut rest, "autoscaling", Value::Object(scaling));
+
+    fn autoscaling(&mut self) {
+        let Some(Value::Object(mut scaling)) = take(&mut self.v, "autoscaling") else {
+            return;
+        };
+        let mapped = pick(
+            &mut scaling,
+            &[
+                ("enabled", "enabled"),
+                ("minReplicas", "minReplicas"),
+                ("maxReplicas", "maxReplicas"),
+                ("targetCPUUtilizationPercentage", "targetCPUUtilization"),
+                (
+                    "targetMemoryUtilizationPercentage",
+                    "targetMemoryUtilization",
+                ),
+            ],
+        );
+        self.out.insert("autoscaling".into(), Value::Object(mapped));
+        keep(&mut self.rest, "autoscaling", Value::Object(scaling));
     }
-    if let Some(Value::Object(mut pdb)) = take(&mut v, "podDisruptionBudget") {
-        let mut mapped = Map::new();
-        for key in ["enabled", "minAvailable", "maxUnavailable"] {
-            if let Some(x) = take(&mut pdb, key) {
-                mapped.insert(key.into(), x);
-            }
-        }
-        out.insert("podDisruptionBudget".into(), Value::Object(mapped));
-        keep(&mut rest, "podDisruptionBudget", Value::Object(pdb));
+
+    fn pod_disruption_budget(&mut self) {
+        let Some(Value::Object(mut pdb)) = take(&mut self.v, "podDisruptionBudget") else {
+            return;
+        };
+        let keys = ["enabled", "minAvailable", "maxUnavailable"].map(|k| (k, k));
+        let mapped = pick(&mut pdb, &keys);
+        self.out
+            .insert("podDisruptionBudget".into(), Value::Object(mapped));
+        keep(&mut self.rest, "podDisruptionBudget", Value::Object(pdb));
     }
-    if let Some(Value::Object(mut account)) = take(&mut v, "serviceAccount") {
+
+    /// `serviceAccount.annotations`, the EKS role ARN as `iamRoleArn`.
+    fn service_account(&mut self) {
+        let Some(Value::Object(mut account)) = take(&mut self.v, "serviceAccount") else {
+            return;
+        };
         let mut mapped = Map::new();
         if let Some(Value::Object(mut annotations)) = take(&mut account, "annotations") {
             if let Some(arn) = annotations.remove("eks.amazonaws.com/role-arn") {
@@ -258,30 +308,44 @@ pub fn map_values(values: &Value) -> Mapped {
             }
         }
         if !mapped.is_empty() {
-            out.insert("serviceAccount".into(), Value::Object(mapped));
+            self.out
+                .insert("serviceAccount".into(), Value::Object(mapped));
         }
-        keep(&mut rest, "serviceAccount", Value::Object(account));
+        keep(&mut self.rest, "serviceAccount", Value::Object(account));
     }
-    if let Some(env) = take(&mut v, "env") {
+
+    fn env(&mut self) {
+        let Some(env) = take(&mut self.v, "env") else {
+            return;
+        };
         let (mapped, unmapped) = map_env(env);
         if !mapped.is_empty() {
-            out.insert("env".into(), Value::Object(mapped));
+            self.out.insert("env".into(), Value::Object(mapped));
         }
         if let Some(unmapped) = unmapped {
-            rest.insert("env".into(), unmapped);
+            self.rest.insert("env".into(), unmapped);
         }
     }
-    for (key, value) in v {
-        rest.insert(key, value);
-    }
-    let mut unmapped = Vec::new();
-    leaves(&Value::Object(rest.clone()), String::new(), &mut unmapped);
-    if !rest.is_empty() {
-        out.insert("helmPassthrough".into(), Value::Object(rest));
-    }
-    Mapped {
-        service: out,
-        unmapped,
+
+    /// Whatever is left goes to `helmPassthrough`, its leaves listed as unmapped.
+    fn finish(self) -> Mapped {
+        let Mapper {
+            v,
+            mut out,
+            mut rest,
+        } = self;
+        for (key, value) in v {
+            rest.insert(key, value);
+        }
+        let mut unmapped = Vec::new();
+        leaves(&Value::Object(rest.clone()), String::new(), &mut unmapped);
+        if !rest.is_empty() {
+            out.insert("helmPassthrough".into(), Value::Object(rest));
+        }
+        Mapped {
+            service: out,
+            unmapped,
+        }
     }
 }
 

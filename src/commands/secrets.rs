@@ -8,104 +8,130 @@ use std::io::Read as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use serde_yaml::Value;
 use zeroize::Zeroizing;
 
 use super::{Outcome, find_root, write_atomic, write_stdout};
 use crate::cli::{Global, SecretsCommand};
 use crate::error::{Diagnostic, Error, Result};
+use crate::load::file::{self as yaml_file, Schema};
 use crate::names::check_env_name;
+use crate::node::{Node, Value};
+use crate::origin::{Origin, SourceFile};
 use crate::secrets::binding::{self, Conflict, SCOPE_KEY};
 use crate::secrets::sops::{self, EncryptOptions, SopsError};
 use crate::secrets::{Keys, rules};
 
 pub fn run(global: &Global, command: &SecretsCommand, keys: &Keys) -> Outcome {
     match command {
-        SecretsCommand::Decrypt { file } => {
-            let doc = read_encrypted(file)?;
-            let (plain, _) = sops::open(&doc, keys).map_err(|e| fail(file, e))?;
-            let text = Zeroizing::new(
-                serde_yaml::to_string(&plain).map_err(|_| Diagnostic::new("cannot write YAML"))?,
-            );
-            write_stdout(&text)?;
-        }
-        SecretsCommand::Encrypt { file, age } => {
-            let text = read(file)?;
-            let plain: Value = serde_yaml::from_str(&text).map_err(|e| {
-                Diagnostic::new(format!(
-                    "{} is not valid YAML: {}",
-                    file.display(),
-                    location(&e)
-                ))
-            })?;
-            let mut plain = plain;
-            let scope = bind_to_place(file, &mut plain)?;
-            let options = options(file, age)?;
-            let encrypted = sops::encrypt(&plain, &options).map_err(|e| fail(file, e))?;
-            check_bound(file, &encrypted, scope.as_deref())?;
-            write_atomic(file, &encrypted)?;
-            eprintln!("encrypted {} for {}", file.display(), list(&options));
-        }
+        SecretsCommand::Decrypt { file } => decrypt(file, keys)?,
+        SecretsCommand::Encrypt { file, age } => encrypt(file, age)?,
         SecretsCommand::Set {
             file,
             key,
             value,
             from_stdin,
             age,
-        } => {
-            check_env_name(key).map_err(|m| {
-                Diagnostic::new(m).hint("each secret becomes an environment variable")
-            })?;
-            let value = match (value, from_stdin) {
-                (_, true) => {
-                    let mut buf = Zeroizing::new(String::new());
-                    std::io::stdin()
-                        .read_to_string(&mut buf)
-                        .map_err(|e| Error::io("cannot read stdin", &e))?;
-                    let trimmed = buf.strip_suffix('\n').unwrap_or(&buf);
-                    Zeroizing::new(trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned())
-                }
-                (Some(v), false) => Zeroizing::new(v.clone()),
-                (None, false) => {
-                    return Err(Diagnostic::new("no value given")
-                        .hint("pass VALUE or --from-stdin")
-                        .into());
-                }
-            };
-            let (mut plain, options) = if file.exists() {
-                let doc = read_encrypted(file)?;
-                let plain = sops::decrypt(&doc, keys).map_err(|e| fail(file, e))?;
-                let options = sops::options_of(&doc).map_err(|e| fail(file, e))?;
-                (plain, options)
-            } else {
-                (
-                    Value::Mapping(serde_yaml::Mapping::new()),
-                    options(file, age)?,
-                )
-            };
-            // A file bound to another place is refused: `set` must not re-bind a copy.
-            let scope = bind_to_place(file, &mut plain)?;
-            if let Value::Mapping(map) = &mut plain {
-                map.insert(Value::from(key.as_str()), Value::from(value.as_str()));
-            }
-            let encrypted = sops::encrypt(&plain, &options).map_err(|e| fail(file, e))?;
-            check_bound(file, &encrypted, scope.as_deref())?;
-            write_atomic(file, &encrypted)?;
-            eprintln!("set {key} in {}", file.display());
-        }
-        SecretsCommand::Updatekeys { file } => {
-            let doc = read_encrypted(file)?;
-            let options = rules::options_for(file).map_err(|m| {
-                Diagnostic::new(m).hint("updatekeys takes its recipients from .sops.yaml")
-            })?;
-            let updated =
-                sops::update_keys(&doc, keys, &options.recipients).map_err(|e| fail(file, e))?;
-            write_atomic(file, &updated)?;
-            eprintln!("{} is now encrypted for {}", file.display(), list(&options));
-        }
+        } => set(file, key, value.as_deref(), *from_stdin, age, keys)?,
+        SecretsCommand::Updatekeys { file } => update_keys(file, keys)?,
         SecretsCommand::Bind { files } => return bind_all(global, files, keys),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `secrets decrypt`: the plaintext document to stdout, written like every YAML file.
+fn decrypt(file: &Path, keys: &Keys) -> Result<()> {
+    let doc = read_encrypted(file)?;
+    let (plain, _) = sops::open(&doc, keys).map_err(|e| fail(file, e))?;
+    let text = Zeroizing::new(crate::emit::yaml::node_document(&plain));
+    write_stdout(&text)
+}
+
+/// `secrets encrypt`: a plaintext file encrypted in place (and bound to its place).
+fn encrypt(file: &Path, age: &[String]) -> Result<()> {
+    let name = file.display().to_string();
+    let mut plain = yaml_file::read(file, &name, Schema::Core)?
+        .ok_or_else(|| Diagnostic::new(format!("cannot read {name}: it does not exist")))?;
+    let scope = bind_to_place(file, &mut plain)?;
+    let options = options(file, age)?;
+    let encrypted = sops::encrypt(&plain, &options).map_err(|e| fail(file, e))?;
+    check_bound(file, &encrypted, scope.as_deref())?;
+    write_atomic(file, &encrypted)?;
+    eprintln!("encrypted {} for {}", file.display(), list(&options));
+    Ok(())
+}
+
+/// `secrets set`: one value added or replaced, the file re-encrypted alike.
+fn set(
+    file: &Path,
+    key: &str,
+    value: Option<&str>,
+    from_stdin: bool,
+    age: &[String],
+    keys: &Keys,
+) -> Result<()> {
+    check_env_name(key)
+        .map_err(|m| Diagnostic::new(m).hint("each secret becomes an environment variable"))?;
+    let value = value_to_set(value, from_stdin)?;
+    let (mut plain, options) = if file.exists() {
+        let doc = read_encrypted(file)?;
+        let plain = sops::decrypt(&doc, keys).map_err(|e| fail(file, e))?;
+        let options = sops::options_of(&doc).map_err(|e| fail(file, e))?;
+        (plain, options)
+    } else {
+        let origin = Origin::file_start(&SourceFile::new(file.display().to_string(), ""));
+        (Node::empty_map(origin), options(file, age)?)
+    };
+    // A file bound to another place is refused: `set` must not re-bind a copy.
+    let scope = bind_to_place(file, &mut plain)?;
+    let origin = plain.origin.clone();
+    if let Value::Map(map) = &mut plain.value {
+        map.insert(key.to_owned(), Node::string(value.as_str(), origin));
+    }
+    let encrypted = sops::encrypt(&plain, &options).map_err(|e| fail(file, e))?;
+    check_bound(file, &encrypted, scope.as_deref())?;
+    write_atomic(file, &encrypted)?;
+    eprintln!("set {key} in {}", file.display());
+    Ok(())
+}
+
+/// The value `set` stores: the argument, or stdin without its final line break.
+fn value_to_set(value: Option<&str>, from_stdin: bool) -> Result<Zeroizing<String>> {
+    match (value, from_stdin) {
+        (_, true) => {
+            let mut buf = Zeroizing::new(String::new());
+            std::io::stdin()
+                .read_to_string(&mut buf)
+                .map_err(|e| Error::io("cannot read stdin", &e))?;
+            let trimmed = buf.strip_suffix('\n').unwrap_or(&buf);
+            Ok(Zeroizing::new(
+                trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned(),
+            ))
+        }
+        (Some(v), false) => Ok(Zeroizing::new(v.to_owned())),
+        (None, false) => Err(Diagnostic::new("no value given")
+            .hint("pass VALUE or --from-stdin")
+            .into()),
+    }
+}
+
+/// `secrets updatekeys`: the data key re-wrapped for the recipients `.sops.yaml` names.
+fn update_keys(file: &Path, keys: &Keys) -> Result<()> {
+    let doc = read_encrypted(file)?;
+    let options = rules::options_for(file)
+        .map_err(|d| or_hint(d, "updatekeys takes its recipients from .sops.yaml"))?;
+    let updated = sops::update_keys(&doc, keys, &options.recipients).map_err(|e| fail(file, e))?;
+    write_atomic(file, &updated)?;
+    eprintln!("{} is now encrypted for {}", file.display(), list(&options));
+    Ok(())
+}
+
+/// A diagnostic with `hint` unless it has one (a YAML error's own hint is more precise).
+fn or_hint(d: Diagnostic, hint: &str) -> Error {
+    if d.hint.is_some() {
+        d.into()
+    } else {
+        d.hint(hint).into()
+    }
 }
 
 /// `secrets bind`: every file given, or every tenant service's secrets file. Each file is
@@ -194,7 +220,7 @@ fn tenant_secrets_files(root: &Path) -> Result<Vec<std::path::PathBuf>> {
 
 /// Binds a plaintext document to the place of `file`, if that is a tenant service's secrets
 /// file. Returns the scope.
-fn bind_to_place(file: &Path, plain: &mut Value) -> Result<Option<String>> {
+fn bind_to_place(file: &Path, plain: &mut Node) -> Result<Option<String>> {
     let Some(scope) = binding::scope_of_file(file) else {
         return Ok(None);
     };
@@ -203,7 +229,7 @@ fn bind_to_place(file: &Path, plain: &mut Value) -> Result<Option<String>> {
 }
 
 /// Binds `plain` to `scope`; whether it changed. A binding to another place is refused.
-fn bind_to(file: &Path, plain: &mut Value, scope: &str) -> Result<bool> {
+fn bind_to(file: &Path, plain: &mut Node, scope: &str) -> Result<bool> {
     binding::bind(plain, scope).map_err(|conflict| {
         let file = file.display();
         match conflict {
@@ -230,10 +256,10 @@ fn check_bound(file: &Path, text: &str, scope: Option<&str>) -> Result<()> {
     if scope.is_none() {
         return Ok(());
     }
-    let doc = sops::parse(text).map_err(|e| fail(file, e))?;
+    let doc = sops::parse(&SourceFile::new(file.display().to_string(), text))?;
     let encrypted = doc
         .get(SCOPE_KEY)
-        .and_then(Value::as_str)
+        .and_then(sops::text)
         .is_some_and(|v| v.starts_with("ENC["));
     if encrypted {
         Ok(())
@@ -264,30 +290,22 @@ fn fail(file: &Path, e: SopsError) -> Error {
         .into()
 }
 
-fn location(e: &serde_yaml::Error) -> String {
-    e.location().map_or_else(
-        || "parse error".to_owned(),
-        |l| format!("line {}, column {}", l.line(), l.column()),
-    )
-}
-
-fn read(file: &Path) -> Result<String> {
-    std::fs::read_to_string(file)
-        .map_err(|e| Error::io(format_args!("cannot read {}", file.display()), &e))
-}
-
-fn read_encrypted(file: &Path) -> Result<Value> {
-    let text = read(file)?;
-    sops::parse(&text).map_err(|e| fail(file, e))
+/// A SOPS file on disk, read like every input.
+fn read_encrypted(file: &Path) -> Result<Node> {
+    let name = file.display().to_string();
+    let bytes = yaml_file::read_bytes(file, &name)?
+        .ok_or_else(|| Diagnostic::new(format!("cannot read {name}: it does not exist")))?;
+    sops::parse(&yaml_file::decode(&name, bytes)?)
 }
 
 /// Recipients from `--age`, else from `.sops.yaml`.
 fn options(file: &Path, age: &[String]) -> Result<EncryptOptions> {
     if age.is_empty() {
-        return rules::options_for(file).map_err(|m| {
-            Diagnostic::new(m)
-                .hint("add a creation rule with `age:` to .sops.yaml, or pass --age RECIPIENT")
-                .into()
+        return rules::options_for(file).map_err(|d| {
+            or_hint(
+                d,
+                "add a creation rule with `age:` to .sops.yaml, or pass --age RECIPIENT",
+            )
         });
     }
     let recipients = age

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use crate::cli::{Global, ListFormat, TenantAddArgs, TenantCommand, TenantListArgs};
 use crate::error::{Diagnostic, Error, Result, did_you_mean};
-use crate::load::{Loader, Repo, load_repo};
+use crate::load::{Loader, Repo, Tenant, load_repo};
+use crate::model::EnvironmentSpec;
 use crate::names::check_dns_label;
 use crate::pipeline::{Renderer, Selection};
 use crate::secrets::{Keys, rules, sops};
@@ -34,25 +35,7 @@ struct Scaffold {
 fn add(global: &Global, args: &TenantAddArgs, keys: &Keys) -> Outcome {
     let root = find_root(global.repo.as_deref())?;
     let name = args.name.as_str();
-    check_dns_label(name, 63).map_err(|msg| {
-        Diagnostic::new(format!("tenant name {msg}"))
-            .hint("a tenant name is a DNS-1123 label: lowercase letters, digits and `-`, e.g. `acme-corp`")
-    })?;
-    if let Some(team) = &args.team {
-        crate::policy::check_group(team)
-            .map_err(|msg| Diagnostic::new(format!("--team: {msg}")))?;
-    }
-    if let Some(domain) = &args.domain
-        && !domain
-            .split('.')
-            .all(|label| check_dns_label(label, 63).is_ok())
-    {
-        return Err(
-            Diagnostic::new(format!("--domain `{domain}` is not a DNS name"))
-                .hint("lowercase labels of letters, digits and `-`, joined by dots")
-                .into(),
-        );
-    }
+    check_args(args)?;
     let dir = root.join("tenants").join(name);
     if dir.symlink_metadata().is_ok() {
         return Err(
@@ -68,38 +51,9 @@ fn add(global: &Global, args: &TenantAddArgs, keys: &Keys) -> Outcome {
             .map_err(|e| e.with_note("the repository must validate before a tenant is added"))?;
         scaffold(&root, &repo, &loader, args)?
     };
-
-    // Built beside its final place, then renamed in: the tenant appears whole or not at all.
     let tenants = root.join("tenants");
     let made_tenants = !tenants.exists();
-    std::fs::create_dir_all(&tenants)
-        .map_err(|e| Error::io(format_args!("cannot create {}", tenants.display()), &e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.stencil-"))
-        .tempdir_in(&tenants)
-        .map_err(|e| Error::io(format_args!("cannot write in {}", tenants.display()), &e))?;
-    for (path, text) in &scaffold.files {
-        let relative = path
-            .strip_prefix(&format!("tenants/{name}/"))
-            .unwrap_or(path);
-        let file = staging.path().join(relative);
-        if let Some(parent) = file.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Error::io(format_args!("cannot create {}", parent.display()), &e))?;
-        }
-        std::fs::write(&file, text)
-            .map_err(|e| Error::io(format_args!("cannot write {}", file.display()), &e))?;
-    }
-    let staged = staging.keep();
-    // Fails if the folder appeared meanwhile with content: nothing of the user's is replaced.
-    if let Err(e) = std::fs::rename(&staged, &dir) {
-        let _ = std::fs::remove_dir_all(&staged);
-        return Err(Error::io(
-            format_args!("cannot create {}", dir.display()),
-            &e,
-        ));
-    }
-
+    write_tenant(&root, name, &scaffold)?;
     // The new tenant must render as it is; if it does not, it is taken out again.
     let objects = match validate(&root, name, keys) {
         Ok(n) => n,
@@ -128,6 +82,65 @@ fn add(global: &Global, args: &TenantAddArgs, keys: &Keys) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The name, `--team` and `--domain`, checked before anything is read.
+fn check_args(args: &TenantAddArgs) -> Result<()> {
+    check_dns_label(&args.name, 63).map_err(|msg| {
+        Diagnostic::new(format!("tenant name {msg}"))
+            .hint("a tenant name is a DNS-1123 label: lowercase letters, digits and `-`, e.g. `acme-corp`")
+    })?;
+    if let Some(team) = &args.team {
+        crate::policy::check_group(team)
+            .map_err(|msg| Diagnostic::new(format!("--team: {msg}")))?;
+    }
+    if let Some(domain) = &args.domain
+        && !domain
+            .split('.')
+            .all(|label| check_dns_label(label, 63).is_ok())
+    {
+        return Err(
+            Diagnostic::new(format!("--domain `{domain}` is not a DNS name"))
+                .hint("lowercase labels of letters, digits and `-`, joined by dots")
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Writes the tenant's folder: built beside its final place, then renamed in, so the tenant
+/// appears whole or not at all.
+fn write_tenant(root: &Path, name: &str, scaffold: &Scaffold) -> Result<()> {
+    let tenants = root.join("tenants");
+    std::fs::create_dir_all(&tenants)
+        .map_err(|e| Error::io(format_args!("cannot create {}", tenants.display()), &e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}.stencil-"))
+        .tempdir_in(&tenants)
+        .map_err(|e| Error::io(format_args!("cannot write in {}", tenants.display()), &e))?;
+    for (path, text) in &scaffold.files {
+        let relative = path
+            .strip_prefix(&format!("tenants/{name}/"))
+            .unwrap_or(path);
+        let file = staging.path().join(relative);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::io(format_args!("cannot create {}", parent.display()), &e))?;
+        }
+        std::fs::write(&file, text)
+            .map_err(|e| Error::io(format_args!("cannot write {}", file.display()), &e))?;
+    }
+    let staged = staging.keep();
+    let dir = tenants.join(name);
+    // Fails if the folder appeared meanwhile with content: nothing of the user's is replaced.
+    if let Err(e) = std::fs::rename(&staged, &dir) {
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(Error::io(
+            format_args!("cannot create {}", dir.display()),
+            &e,
+        ));
+    }
+    Ok(())
+}
+
 fn scaffold(
     root: &Path,
     repo: &Repo,
@@ -135,39 +148,65 @@ fn scaffold(
     args: &TenantAddArgs,
 ) -> Result<Scaffold> {
     let name = args.name.as_str();
-    let environment = args.environment.as_str();
-    let Some(env) = repo.settings.environments.get(environment) else {
-        let hint = match did_you_mean(
-            environment,
-            repo.settings.environments.keys().map(String::as_str),
-        ) {
+    let env = environment_of(repo, &args.environment)?;
+    let from = from_tenant(repo, args.from.as_deref())?;
+    let services = services_of(repo, args, from)?;
+    let domain = args.domain.clone().or_else(|| {
+        env.domain
+            .as_ref()
+            .or(repo.settings.domain.as_ref())
+            .map(|d| format!("{name}.{d}"))
+    });
+    let tenant = tenant_file(args, domain.as_deref(), &services, from);
+    let mut files = vec![(format!("tenants/{name}/tenant.yaml"), tenant)];
+    let mut skipped_secrets = Vec::new();
+    for service in &services {
+        files.extend(service_files(loader, args, service, from)?);
+        match secrets_file(root, name, service)? {
+            Some(file) => files.push(file),
+            None => skipped_secrets.push(service.clone()),
+        }
+    }
+    Ok(Scaffold {
+        files,
+        skipped_secrets,
+    })
+}
+
+/// The environment `--environment` names, or an error suggesting the closest.
+fn environment_of<'r>(repo: &'r Repo, environment: &str) -> Result<&'r EnvironmentSpec> {
+    let environments = &repo.settings.environments;
+    environments.get(environment).ok_or_else(|| {
+        let hint = match did_you_mean(environment, environments.keys().map(String::as_str)) {
             Some(e) => format!("did you mean `{e}`?"),
             None => format!(
                 "the environments in stencil.yaml are: {}",
-                repo.settings
-                    .environments
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                environments.keys().cloned().collect::<Vec<_>>().join(", ")
             ),
         };
-        return Err(
-            Diagnostic::new(format!("unknown environment `{environment}`"))
-                .hint(hint)
-                .into(),
-        );
+        Diagnostic::new(format!("unknown environment `{environment}`"))
+            .hint(hint)
+            .into()
+    })
+}
+
+/// The tenant `--from` names, if any.
+fn from_tenant<'r>(repo: &'r Repo, from: Option<&str>) -> Result<Option<&'r Tenant>> {
+    let Some(from) = from else {
+        return Ok(None);
     };
-    let from = match &args.from {
-        Some(from) => Some(repo.tenant(from).ok_or_else(|| {
-            let hint = match did_you_mean(from, repo.tenants.iter().map(|t| t.name.as_str())) {
-                Some(t) => format!("did you mean `{t}`?"),
-                None => "`stencil tenant list` shows the tenants".into(),
-            };
-            Diagnostic::new(format!("unknown tenant `{from}`")).hint(hint)
-        })?),
-        None => None,
-    };
+    let tenant = repo.tenant(from).ok_or_else(|| {
+        let hint = match did_you_mean(from, repo.tenants.iter().map(|t| t.name.as_str())) {
+            Some(t) => format!("did you mean `{t}`?"),
+            None => "`stencil tenant list` shows the tenants".into(),
+        };
+        Diagnostic::new(format!("unknown tenant `{from}`")).hint(hint)
+    })?;
+    Ok(Some(tenant))
+}
+
+/// The services given (or `--from`'s), sorted, each one the repository has.
+fn services_of(repo: &Repo, args: &TenantAddArgs, from: Option<&Tenant>) -> Result<Vec<String>> {
     let mut services: Vec<String> = if args.services.is_empty() {
         from.map(|t| t.spec.services.clone()).unwrap_or_default()
     } else {
@@ -194,18 +233,22 @@ fn scaffold(
                 .into());
         }
     }
+    Ok(services)
+}
 
-    let domain = args.domain.clone().or_else(|| {
-        env.domain
-            .as_ref()
-            .or(repo.settings.domain.as_ref())
-            .map(|d| format!("{name}.{d}"))
-    });
+/// tenant.yaml, written by hand so that it reads like the examples (`services: [a, b]`);
+/// every scalar through the writer's [`yaml_scalar`].
+fn tenant_file(
+    args: &TenantAddArgs,
+    domain: Option<&str>,
+    services: &[String],
+    from: Option<&Tenant>,
+) -> String {
     let mut tenant = String::from(
         "# yaml-language-server: $schema=../../schemas/tenant.schema.json\nkind: Tenant\n",
     );
-    tenant.push_str(&format!("environment: {environment}\n"));
-    if let Some(domain) = &domain {
+    tenant.push_str(&format!("environment: {}\n", args.environment));
+    if let Some(domain) = domain {
         tenant.push_str(&format!("domain: {}\n", yaml_scalar(domain)));
     }
     // Never copied with --from: that would give the other tenant's team this one too.
@@ -221,75 +264,99 @@ fn scaffold(
             tenant.push_str(&format!("  {}: {}\n", yaml_scalar(k), yaml_scalar(v)));
         }
     }
+    tenant
+}
 
-    let mut files = vec![(format!("tenants/{name}/tenant.yaml"), tenant)];
-    let mut skipped_secrets = Vec::new();
-    for service in &services {
-        let folder = format!("tenants/{name}/{service}");
-        let copied = |file: &str| -> Result<Option<String>> {
-            let Some(from) = from.filter(|t| t.spec.services.contains(service)) else {
-                return Ok(None);
+/// A service's values.yaml and env.yaml: copied from `--from`'s, or new ones.
+fn service_files(
+    loader: &Loader<'_>,
+    args: &TenantAddArgs,
+    service: &str,
+    from: Option<&Tenant>,
+) -> Result<Vec<(String, String)>> {
+    let (name, environment) = (args.name.as_str(), args.environment.as_str());
+    let folder = format!("tenants/{name}/{service}");
+    let copied = |file: &str| copied(loader, from, service, file);
+    let values = match copied("values.yaml")? {
+        Some(text) => text,
+        None => {
+            let profile = format!("base/{service}/{environment}.yaml");
+            let kind = RepoPath::parse(&profile)
+                .ok()
+                .map(|p| loader.source().kind(&p))
+                .transpose()?
+                .flatten();
+            let extends = if kind == Some(EntryKind::File) {
+                profile
+            } else {
+                format!("base/{service}/service.yaml")
             };
-            let path = RepoPath::parse(&format!("tenants/{}/{service}/{file}", from.name))
-                .map_err(Diagnostic::new)?;
-            let Some(bytes) = loader
-                .source()
-                .read(&path, crate::load::MAX_FILE_BYTES as u64)?
-            else {
-                return Ok(None);
-            };
-            let text = String::from_utf8(bytes)
-                .map_err(|_| Diagnostic::new(format!("{path} is not UTF-8")))?;
-            Ok(Some(format!(
-                "# Copied from {path} by `stencil tenant add`.\n{text}"
-            )))
-        };
-        let values = match copied("values.yaml")? {
-            Some(text) => text,
-            None => {
-                let profile = format!("base/{service}/{environment}.yaml");
-                let kind = RepoPath::parse(&profile)
-                    .ok()
-                    .map(|p| loader.source().kind(&p))
-                    .transpose()?
-                    .flatten();
-                let extends = if kind == Some(EntryKind::File) {
-                    profile
-                } else {
-                    format!("base/{service}/service.yaml")
-                };
-                format!(
-                    "# yaml-language-server: $schema=../../../schemas/service.schema.json\n# {name}'s {service}: overrides over what it extends.\nextends: {extends}\n"
-                )
-            }
-        };
-        files.push((format!("{folder}/values.yaml"), values));
-        let env_file = copied("env.yaml")?.unwrap_or_else(|| {
-            "# yaml-language-server: $schema=../../../schemas/env.schema.json\n# Environment variables of the main container: NAME: value.\n{}\n".to_owned()
-        });
-        files.push((format!("{folder}/env.yaml"), env_file));
-        let secrets = format!("{folder}/secrets.enc.yaml");
-        match rules::options_for(&root.join(&secrets)) {
-            Ok(options) => {
-                // No secret yet, but bound to its place (see `secrets::binding`).
-                let mut bound = serde_yaml::Mapping::new();
-                bound.insert(
-                    crate::secrets::binding::SCOPE_KEY.into(),
-                    folder.clone().into(),
-                );
-                let empty = serde_yaml::Value::Mapping(bound);
-                let text = sops::encrypt(&empty, &options).map_err(|e| {
-                    Diagnostic::new(format!("cannot encrypt {secrets}: {}", e.message)).hint(e.hint)
-                })?;
-                files.push((secrets, text));
-            }
-            Err(_) => skipped_secrets.push(service.clone()),
+            format!(
+                "# yaml-language-server: $schema=../../../schemas/service.schema.json\n# {name}'s {service}: overrides over what it extends.\nextends: {extends}\n"
+            )
         }
-    }
-    Ok(Scaffold {
-        files,
-        skipped_secrets,
-    })
+    };
+    let env_file = copied("env.yaml")?.unwrap_or_else(|| {
+        "# yaml-language-server: $schema=../../../schemas/env.schema.json\n# Environment variables of the main container: NAME: value.\n{}\n".to_owned()
+    });
+    Ok(vec![
+        (format!("{folder}/values.yaml"), values),
+        (format!("{folder}/env.yaml"), env_file),
+    ])
+}
+
+/// `file` of `--from`'s service, with a comment saying where it came from.
+fn copied(
+    loader: &Loader<'_>,
+    from: Option<&Tenant>,
+    service: &str,
+    file: &str,
+) -> Result<Option<String>> {
+    let Some(from) = from.filter(|t| t.spec.services.iter().any(|s| s == service)) else {
+        return Ok(None);
+    };
+    let path = RepoPath::parse(&format!("tenants/{}/{service}/{file}", from.name))
+        .map_err(Diagnostic::new)?;
+    let Some(bytes) = loader
+        .source()
+        .read(&path, crate::load::MAX_FILE_BYTES as u64)?
+    else {
+        return Ok(None);
+    };
+    let text =
+        String::from_utf8(bytes).map_err(|_| Diagnostic::new(format!("{path} is not UTF-8")))?;
+    Ok(Some(format!(
+        "# Copied from {path} by `stencil tenant add`.\n{text}"
+    )))
+}
+
+/// The service's secrets file: no secret yet, bound to its place, encrypted for the
+/// `.sops.yaml` rule's recipients. `None` when no rule matches.
+fn secrets_file(root: &Path, name: &str, service: &str) -> Result<Option<(String, String)>> {
+    let folder = format!("tenants/{name}/{service}");
+    let secrets = format!("{folder}/secrets.enc.yaml");
+    let Ok(options) = rules::options_for(&root.join(&secrets)) else {
+        return Ok(None);
+    };
+    let text = sops::encrypt(&bound_to(&folder), &options).map_err(|e| {
+        Diagnostic::new(format!("cannot encrypt {secrets}: {}", e.message)).hint(e.hint)
+    })?;
+    Ok(Some((secrets, text)))
+}
+
+/// A secrets file's plaintext with no secret yet, only the binding to `folder`.
+fn bound_to(folder: &str) -> crate::node::Node {
+    use crate::node::{Map, Node, Value};
+    let origin = crate::origin::Origin::file_start(&crate::origin::SourceFile::new(
+        format!("{folder}/secrets.enc.yaml"),
+        "",
+    ));
+    let mut map = Map::new();
+    map.insert(
+        crate::secrets::binding::SCOPE_KEY.to_owned(),
+        Node::string(folder, origin.clone()),
+    );
+    Node::new(Value::Map(map), origin)
 }
 
 /// A string as a YAML scalar: plain when that reads back as the same string, else

@@ -13,11 +13,15 @@
 //!
 //! Keys longer than an implicit key may be (1024 characters) are written as explicit keys
 //! (`? key`). Keys are sorted (the values come from `serde_json::Map`, a `BTreeMap`), so
-//! output is deterministic.
+//! output is deterministic. A [`Node`] tree ([`node_document`]: files stencil writes for
+//! people, such as SOPS files, whose MAC depends on the order) keeps its keys' order, and its
+//! numbers and booleans are written as their source text.
 
 use std::fmt::Write as _;
 
 use serde_json::Value;
+
+use crate::node::{Node, ScalarKind, Value as NodeValue};
 
 /// The longest key written as an implicit key (`key: value`); YAML allows 1024 characters,
 /// this counts bytes.
@@ -25,15 +29,106 @@ const MAX_IMPLICIT_KEY: usize = 1000;
 
 /// One YAML document (without the `---` line) for a value.
 pub fn document(value: &Value) -> String {
-    let mut out = String::new();
-    match value {
-        Value::Object(map) if !map.is_empty() => write_map(&mut out, map, 0),
-        Value::Array(items) if !items.is_empty() => write_seq(&mut out, items, 0),
-        other => {
-            // A block scalar at column 0 could hold a `---` line: quote instead.
-            write_scalar(&mut out, other, None);
-            out.push('\n');
+    write_document(value)
+}
+
+/// One YAML document for a [`Node`] tree: keys in the tree's order (a SOPS file's MAC
+/// depends on it), scalars other than strings as written.
+pub fn node_document(node: &Node) -> String {
+    write_document(node)
+}
+
+/// What the writer needs of a tree, so that JSON values (keys sorted) and [`Node`]s (keys in
+/// their order) are written by the same code.
+trait Tree: Sized {
+    /// A non-empty mapping's entries, in the order they are written.
+    fn entries(&self) -> Option<impl Iterator<Item = (&str, &Self)>>;
+    /// A non-empty sequence's items.
+    fn items(&self) -> Option<&[Self]>;
+    /// Anything else: a scalar, or an empty collection (`{}`, `[]`).
+    fn write_scalar(&self, out: &mut String, block: Option<usize>);
+}
+
+impl Tree for Value {
+    fn entries(&self) -> Option<impl Iterator<Item = (&str, &Self)>> {
+        match self {
+            Value::Object(map) if !map.is_empty() => Some(map.iter().map(|(k, v)| (k.as_str(), v))),
+            _ => None,
         }
+    }
+
+    fn items(&self) -> Option<&[Self]> {
+        match self {
+            Value::Array(items) if !items.is_empty() => Some(items),
+            _ => None,
+        }
+    }
+
+    fn write_scalar(&self, out: &mut String, block: Option<usize>) {
+        write_scalar(out, self, block);
+    }
+}
+
+impl Tree for Node {
+    fn entries(&self) -> Option<impl Iterator<Item = (&str, &Self)>> {
+        match &self.value {
+            NodeValue::Map(map) if !map.is_empty() => {
+                Some(map.iter().map(|(k, v)| (k.as_str(), v)))
+            }
+            _ => None,
+        }
+    }
+
+    fn items(&self) -> Option<&[Self]> {
+        match &self.value {
+            NodeValue::Seq(items) if !items.is_empty() => Some(items),
+            _ => None,
+        }
+    }
+
+    fn write_scalar(&self, out: &mut String, block: Option<usize>) {
+        match &self.value {
+            NodeValue::Null => out.push_str("null"),
+            NodeValue::Scalar(s) => match s.kind {
+                ScalarKind::Bool | ScalarKind::Int | ScalarKind::Float => out.push_str(&s.text),
+                ScalarKind::Str | ScalarKind::Rendered | ScalarKind::Template => {
+                    if is_plain_in_block(&s.text) {
+                        out.push_str(&s.text);
+                    } else {
+                        write_string(out, &s.text, block);
+                    }
+                }
+            },
+            NodeValue::Map(_) => out.push_str("{}"),
+            NodeValue::Seq(_) => out.push_str("[]"),
+        }
+    }
+}
+
+/// Plain in block context, where a [`Node`] tree's values always are (the writer writes no
+/// flow collections): a letter, then letters, digits and `[]_,:+/=-.`, no `:` at the end. That
+/// is how sops writes `ENC[AES256_GCM,data:…,iv:…,tag:…,type:str]`; `[`, `]` and `,` only
+/// matter in flow context, and no keyword or number starts with a letter and holds a bracket.
+fn is_plain_in_block(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.contains(&b'[')
+        && !s.ends_with(':')
+        && bytes
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"[]_,:+/=-.".contains(c))
+}
+
+fn write_document<T: Tree>(tree: &T) -> String {
+    let mut out = String::new();
+    if let Some(entries) = tree.entries() {
+        write_map(&mut out, entries, 0);
+    } else if let Some(items) = tree.items() {
+        write_seq(&mut out, items, 0);
+    } else {
+        // A block scalar at column 0 could hold a `---` line: quote instead.
+        tree.write_scalar(&mut out, None);
+        out.push('\n');
     }
     out
 }
@@ -42,15 +137,19 @@ fn indent(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
-fn write_map(out: &mut String, map: &serde_json::Map<String, Value>, level: usize) {
-    for (key, value) in map {
+fn write_map<'a, T: Tree + 'a>(
+    out: &mut String,
+    entries: impl Iterator<Item = (&'a str, &'a T)>,
+    level: usize,
+) {
+    for (key, value) in entries {
         indent(out, level);
         write_entry(out, key, value, level);
     }
 }
 
 /// `key: value`, the key starting at the current position, which is column `level`.
-fn write_entry(out: &mut String, key: &str, value: &Value, level: usize) {
+fn write_entry<T: Tree>(out: &mut String, key: &str, value: &T, level: usize) {
     let start = out.len();
     write_string(out, key, None);
     if out.len() - start > MAX_IMPLICIT_KEY {
@@ -64,52 +163,44 @@ fn write_entry(out: &mut String, key: &str, value: &Value, level: usize) {
 }
 
 /// A value after `key:` or `- `: nested collections go on the next lines.
-fn write_value_after_key(out: &mut String, value: &Value, level: usize) {
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            out.push('\n');
-            write_map(out, map, level + 2);
-        }
+fn write_value_after_key<T: Tree>(out: &mut String, value: &T, level: usize) {
+    if let Some(entries) = value.entries() {
+        out.push('\n');
+        write_map(out, entries, level + 2);
+    } else if let Some(items) = value.items() {
         // Sequences in a mapping are not indented (kubectl's style).
-        Value::Array(items) if !items.is_empty() => {
-            out.push('\n');
-            write_seq(out, items, level);
-        }
-        other => {
-            out.push(' ');
-            write_scalar(out, other, Some(level + 2));
-            out.push('\n');
-        }
+        out.push('\n');
+        write_seq(out, items, level);
+    } else {
+        out.push(' ');
+        value.write_scalar(out, Some(level + 2));
+        out.push('\n');
     }
 }
 
-fn write_seq(out: &mut String, items: &[Value], level: usize) {
+fn write_seq<T: Tree>(out: &mut String, items: &[T], level: usize) {
     for item in items {
         indent(out, level);
         out.push('-');
-        match item {
-            Value::Object(map) if !map.is_empty() => {
-                // The first entry shares the `- ` line; the rest align under it.
-                let mut first = true;
-                for (key, value) in map {
-                    if first {
-                        out.push(' ');
-                        first = false;
-                    } else {
-                        indent(out, level + 2);
-                    }
-                    write_entry(out, key, value, level + 2);
+        if let Some(entries) = item.entries() {
+            // The first entry shares the `- ` line; the rest align under it.
+            let mut first = true;
+            for (key, value) in entries {
+                if first {
+                    out.push(' ');
+                    first = false;
+                } else {
+                    indent(out, level + 2);
                 }
+                write_entry(out, key, value, level + 2);
             }
-            Value::Array(inner) if !inner.is_empty() => {
-                out.push('\n');
-                write_seq(out, inner, level + 2);
-            }
-            other => {
-                out.push(' ');
-                write_scalar(out, other, Some(level + 2));
-                out.push('\n');
-            }
+        } else if let Some(inner) = item.items() {
+            out.push('\n');
+            write_seq(out, inner, level + 2);
+        } else {
+            out.push(' ');
+            item.write_scalar(out, Some(level + 2));
+            out.push('\n');
         }
     }
 }
@@ -372,6 +463,23 @@ pub fn is_plain_safe(s: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn node_trees_keep_their_order_and_write_sops_values_plain() {
+        let text = "b: ENC[AES256_GCM,data:eA==,iv:AQ==,tag:Ag==,type:str]\na: 0x1F\nc: '[x]'\nd: 'yes'\ne: [1, true]\n";
+        let file = crate::origin::SourceFile::new("x.yaml", text);
+        let node = crate::load::parse::parse(&file, crate::load::Limits::default()).expect("YAML");
+        assert_eq!(
+            node_document(&node),
+            "b: ENC[AES256_GCM,data:eA==,iv:AQ==,tag:Ag==,type:str]\na: 0x1F\nc: '[x]'\nd: 'yes'\ne:\n- 1\n- true\n"
+        );
+        for s in ["ENC[a,b:c]", "x[1]"] {
+            assert!(is_plain_in_block(s), "{s}");
+        }
+        for s in ["[x]", "ENC[a b]", "a[b]:", "yes", "1[2]", "a#[b]"] {
+            assert!(!is_plain_in_block(s), "{s}");
+        }
+    }
 
     /// The straightforward form `is_plain_safe` was optimized from; they must agree.
     fn reference_is_plain_safe(s: &str) -> bool {

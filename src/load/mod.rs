@@ -10,8 +10,10 @@
 //! later stages cache (resolved `extends` chains) they keep themselves.
 
 pub mod de;
+pub mod file;
 pub mod parse;
 mod tenant;
+pub mod yaml11;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -114,26 +116,7 @@ impl<'s> Loader<'s> {
 
 /// Bytes to text: bounded size, UTF-8 (naming the line of the first bad byte).
 fn decode(path: &RepoPath, bytes: Vec<u8>) -> Result<Arc<SourceFile>> {
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(SourceFile::new(path.as_str(), text)),
-        Err(err) => {
-            let valid = err.utf8_error().valid_up_to();
-            let bytes = err.into_bytes();
-            let line = bytes[..valid].iter().filter(|b| **b == b'\n').count() + 1;
-            let col = valid
-                - bytes[..valid]
-                    .iter()
-                    .rposition(|b| *b == b'\n')
-                    .map_or(0, |p| p + 1)
-                + 1;
-            let text = parse::quotable(&String::from_utf8_lossy(&bytes));
-            let file = SourceFile::new(path.as_str(), text);
-            Err(Diagnostic::new("file is not valid UTF-8")
-                .at(&Origin::new(&file, line as u32, col as u32))
-                .hint("save the file as UTF-8")
-                .into())
-        }
-    }
+    file::decode(path.as_str(), bytes)
 }
 
 /// Patch bodies are taken as written by merging (see [`Node::verbatim`]).

@@ -12,7 +12,9 @@
 
 use std::path::Path;
 
-use serde_yaml::{Mapping, Value};
+use crate::node::{Map, Node, Value};
+
+use super::sops::text;
 
 /// The key of the binding entry.
 pub const SCOPE_KEY: &str = "stencil.dev/scope";
@@ -57,17 +59,18 @@ pub enum Conflict {
 
 /// Binds a decrypted document to `scope`: adds the entry first in the mapping, or keeps an
 /// equal one. Returns whether the document changed.
-pub fn bind(plain: &mut Value, scope: &str) -> Result<bool, Conflict> {
-    let Value::Mapping(map) = plain else {
+pub fn bind(plain: &mut Node, scope: &str) -> Result<bool, Conflict> {
+    let origin = plain.origin.clone();
+    let Value::Map(map) = &mut plain.value else {
         return Ok(false);
     };
-    match map.get(SCOPE_KEY) {
-        Some(Value::String(existing)) if existing == scope => Ok(false),
-        Some(Value::String(existing)) => Err(Conflict::Elsewhere(existing.clone())),
-        Some(_) => Err(Conflict::Malformed),
+    match map.get(SCOPE_KEY).map(|entry| text(entry)) {
+        Some(Some(existing)) if existing == scope => Ok(false),
+        Some(Some(existing)) => Err(Conflict::Elsewhere(existing.to_owned())),
+        Some(None) => Err(Conflict::Malformed),
         None => {
-            let mut bound = Mapping::with_capacity(map.len() + 1);
-            bound.insert(Value::from(SCOPE_KEY), Value::from(scope));
+            let mut bound = Map::with_capacity(map.len() + 1);
+            bound.insert(SCOPE_KEY.to_owned(), Node::string(scope, origin));
             bound.extend(std::mem::take(map));
             *map = bound;
             Ok(true)
@@ -116,14 +119,11 @@ mod tests {
 
     #[test]
     fn binding_adds_the_entry_first_keeps_an_equal_one_and_refuses_another() {
-        let mut plain: Value = serde_yaml::from_str("B: two\nA: one\n").expect("YAML");
+        let file = crate::origin::SourceFile::new("plain.yaml", "B: two\nA: one\n");
+        let mut plain =
+            crate::load::parse::parse(&file, crate::load::Limits::default()).expect("YAML");
         assert_eq!(bind(&mut plain, "tenants/acme/api"), Ok(true));
-        let keys: Vec<_> = plain
-            .as_mapping()
-            .expect("map")
-            .keys()
-            .filter_map(Value::as_str)
-            .collect();
+        let keys: Vec<_> = plain.as_map().expect("map").keys().collect();
         assert_eq!(keys, [SCOPE_KEY, "B", "A"]);
         assert_eq!(bind(&mut plain, "tenants/acme/api"), Ok(false));
         assert_eq!(

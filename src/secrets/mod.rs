@@ -6,11 +6,13 @@
 
 pub mod binding;
 pub mod keys;
+pub mod rops_yaml;
 pub mod rules;
 pub mod sops;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -19,6 +21,7 @@ use zeroize::Zeroizing;
 use crate::error::{Diagnostic, Result};
 use crate::model::Rule;
 use crate::names::check_env_name;
+use crate::node::{Node, Value as NodeValue};
 use crate::origin::{Origin, SourceFile};
 use crate::source::{RepoPath, Source};
 
@@ -116,25 +119,25 @@ const MAX_SECRETS_BYTES: u64 = 1024 * 1024;
 
 /// The platform's `.sops.yaml` (at the repository root), read once per render. A tenant's
 /// own `.sops.yaml` further down is never consulted: recipients are a platform decision.
-pub struct SopsRules(std::result::Result<Option<rules::Rules>, String>);
+pub struct SopsRules(std::result::Result<Option<rules::Rules>, Diagnostic>);
 
 impl SopsRules {
     pub fn read(source: &dyn Source) -> SopsRules {
-        let path = match RepoPath::parse(".sops.yaml") {
-            Ok(path) => path,
-            Err(e) => return SopsRules(Err(e)),
+        SopsRules(Self::parse(source).map_err(|e| {
+            e.into_diagnostics()
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| Diagnostic::new(".sops.yaml cannot be read"))
+        }))
+    }
+
+    fn parse(source: &dyn Source) -> Result<Option<rules::Rules>> {
+        let path = RepoPath::parse(".sops.yaml").map_err(Diagnostic::new)?;
+        let Some(bytes) = source.read(&path, MAX_SECRETS_BYTES)? else {
+            return Ok(None);
         };
-        SopsRules(match source.read(&path, MAX_SECRETS_BYTES) {
-            Ok(None) => Ok(None),
-            Ok(Some(bytes)) => String::from_utf8(bytes)
-                .map_err(|_| ".sops.yaml is not valid UTF-8".to_owned())
-                .and_then(|text| rules::Rules::parse(&text, ".sops.yaml").map(Some)),
-            Err(e) => Err(e
-                .to_string()
-                .trim()
-                .trim_start_matches("error: ")
-                .to_owned()),
-        })
+        let file = crate::load::file::decode(path.as_str(), bytes)?;
+        Ok(Some(rules::Rules::parse(&file)?))
     }
 }
 
@@ -180,12 +183,8 @@ pub fn load_or_seal(
     let Some(bytes) = source.read(path, MAX_SECRETS_BYTES)? else {
         return Ok(None);
     };
-    let fail = |e: sops::SopsError| Diagnostic::new(format!("{path} {}", e.message)).hint(e.hint);
-    let text = String::from_utf8(bytes).map_err(|_| {
-        Diagnostic::new(format!("{path} is not valid UTF-8")).hint("a SOPS file is UTF-8 YAML")
-    })?;
-    let doc = sops::parse(&text).map_err(fail)?;
-    let file = SourceFile::new(path.as_str(), text.as_str());
+    let file = crate::load::file::decode(path.as_str(), bytes)?;
+    let doc = sops::parse(&file)?;
     check_recipients(&doc, path, &file, checks)?;
     let ours = keys.recipients();
     let sealed = seal && !sops::recipients(&doc).iter().any(|r| ours.contains(r));
@@ -195,32 +194,30 @@ pub fn load_or_seal(
             Zeroizing::new(b"stencil-sealed".to_vec()),
         )
     } else {
-        sops::open(&doc, keys).map_err(fail)?
+        sops::open(&doc, keys)
+            .map_err(|e| Diagnostic::new(format!("{path} {}", e.message)).hint(e.hint))?
     };
     check_binding(&doc, &mut plain, path, &file, sealed, checks)?;
-    let serde_yaml::Value::Mapping(map) = plain else {
+    let values = values_of(plain, path)?;
+    Ok(Some((Secrets { values, data_key }, sealed)))
+}
+
+/// The decrypted document as environment variables: NAME -> value, one scalar each.
+fn values_of(plain: Node, path: &RepoPath) -> Result<BTreeMap<String, SecretValue>> {
+    let NodeValue::Map(map) = plain.value else {
         return Err(Diagnostic::new(format!("{path} must hold a mapping of NAME: value")).into());
     };
     let mut values = BTreeMap::new();
-    for (key, value) in map {
+    for (name, value) in map {
         // Key names are not secret; values are never put in a message.
-        let Some(name) = key.as_str().map(str::to_owned) else {
-            return Err(
-                Diagnostic::new(format!("{path} has a key that is not a string"))
-                    .hint("secrets are NAME: value pairs, one environment variable each")
-                    .into(),
-            );
-        };
         check_env_name(&name).map_err(|msg| {
             Diagnostic::new(format!("{path}: {msg}"))
                 .hint("each secret becomes an environment variable; rename the key")
         })?;
-        let text = match value {
-            serde_yaml::Value::String(s) => s,
-            serde_yaml::Value::Number(n) => n.to_string(),
-            serde_yaml::Value::Bool(b) => b.to_string(),
-            serde_yaml::Value::Null => String::new(),
-            _ => {
+        let text = match value.value {
+            NodeValue::Scalar(scalar) => scalar.text,
+            NodeValue::Null => String::new(),
+            NodeValue::Seq(_) | NodeValue::Map(_) => {
                 return Err(Diagnostic::new(format!(
                     "{path}: the secret `{name}` is a list or mapping, not a single value"
                 ))
@@ -230,132 +227,134 @@ pub fn load_or_seal(
         };
         values.insert(name, SecretValue::new(text));
     }
-    Ok(Some((Secrets { values, data_key }, sealed)))
+    Ok(values)
 }
 
 /// The file's binding against its place: taken out of the decrypted document (it is not a
 /// secret), refused when it names another place, and required unless an exception allows
 /// an unbound file.
 fn check_binding(
-    doc: &serde_yaml::Value,
-    plain: &mut serde_yaml::Value,
+    doc: &Node,
+    plain: &mut Node,
     path: &RepoPath,
-    file: &std::sync::Arc<SourceFile>,
+    file: &Arc<SourceFile>,
     sealed: bool,
     checks: &Checks<'_>,
 ) -> Result<()> {
-    use binding::SCOPE_KEY;
     let Some(expected) = binding::scope_of(path.as_str()) else {
         return Ok(());
     };
     let at = Origin::new(file, binding::line_in(&file.text), 1);
-    let rule = Rule::SecretsBinding.name();
-    // Not a mapping: refused below, with its own message.
-    let serde_yaml::Value::Mapping(map) = plain else {
+    // Not a mapping: refused later, with its own message.
+    let Some(map) = plain.as_map_mut() else {
         return Ok(());
     };
-    let Some(found) = map.remove(SCOPE_KEY) else {
-        let message = format!("is not bound to {expected}: it has no `{SCOPE_KEY}` entry");
-        let hint = format!(
-            "bind it once with `stencil secrets bind {path}` (needs a key that opens it); a file copied from another place must not be bound here: set its values with `stencil secrets set {path} NAME --from-stdin` instead"
-        );
-        if checks.history {
-            return Ok(());
-        }
-        if checks.allow_unbound {
-            tracing::warn!(
-                "{rule} {}:{} {message} (allowed by a policy exception)",
-                path,
-                at.line
-            );
-            return Ok(());
-        }
-        return Err(Diagnostic::new(message)
-            .rule(rule)
-            .at(&at)
-            .hint(hint)
-            .note("a `secrets-binding` exception in stencil.yaml allows unbound files while a repository migrates")
-            .into());
+    let Some(found) = map.shift_remove(binding::SCOPE_KEY) else {
+        return unbound(path, &expected, &at, checks);
     };
-    // The entry must be encrypted: only then do its AES-GCM tag and the MAC tie it to the
-    // data key, whatever the file's partial-encryption settings.
-    let encrypted = doc
-        .get(SCOPE_KEY)
-        .and_then(serde_yaml::Value::as_str)
-        .is_some_and(|v| v.starts_with("ENC["));
-    if !encrypted {
-        return Err(Diagnostic::new(format!(
-            "its `{SCOPE_KEY}` entry is not encrypted, so it proves nothing"
-        ))
-        .rule(rule)
-        .at(&at)
-        .hint(format!(
-            "re-create the binding with `stencil secrets bind {path}` after removing the entry; with partial encryption, make sure `{SCOPE_KEY}` is encrypted"
-        ))
-        .into());
-    }
+    check_binding_encrypted(doc, path, &at)?;
     if sealed {
         return Ok(());
     }
-    match found.as_str() {
-        Some(scope) if scope == expected => Ok(()),
-        Some(scope) => {
-            // Scopes are written by stencil from paths; shown only if they look like one.
-            let shown = if binding::scope_of(&format!("{scope}/secrets.enc.yaml")).is_some()
-                && scope.len() <= 300
-            {
-                scope.to_owned()
-            } else {
-                "another place".to_owned()
-            };
-            Err(Diagnostic::new(format!(
-                "belongs to {shown}, not to {expected}: it was copied or moved from there, and its secrets are never rendered here"
-            ))
-            .rule(rule)
-            .at(&at)
-            .hint(format!(
-                "set the secrets {expected} needs with `stencil secrets set {path} NAME --from-stdin` (a new file is bound to its place); restore or delete this copy"
-            ))
-            .into())
-        }
-        None => Err(
-            Diagnostic::new(format!("its `{SCOPE_KEY}` entry is not a string"))
-                .rule(rule)
-                .at(&at)
-                .hint(format!(
-                    "re-create the binding with `stencil secrets bind {path}`"
-                ))
-                .into(),
-        ),
+    check_scope(&found, &expected, path, &at)
+}
+
+/// A file without a binding: an error, unless it is history or an exception allows it.
+fn unbound(path: &RepoPath, expected: &str, at: &Origin, checks: &Checks<'_>) -> Result<()> {
+    use binding::SCOPE_KEY;
+    let rule = Rule::SecretsBinding.name();
+    let message = format!("is not bound to {expected}: it has no `{SCOPE_KEY}` entry");
+    if checks.history {
+        return Ok(());
     }
+    if checks.allow_unbound {
+        tracing::warn!(
+            "{rule} {}:{} {message} (allowed by a policy exception)",
+            path,
+            at.line
+        );
+        return Ok(());
+    }
+    let hint = format!(
+        "bind it once with `stencil secrets bind {path}` (needs a key that opens it); a file copied from another place must not be bound here: set its values with `stencil secrets set {path} NAME --from-stdin` instead"
+    );
+    Err(Diagnostic::new(message)
+        .rule(rule)
+        .at(at)
+        .hint(hint)
+        .note("a `secrets-binding` exception in stencil.yaml allows unbound files while a repository migrates")
+        .into())
+}
+
+/// The entry must be encrypted: only then do its AES-GCM tag and the MAC tie it to the
+/// data key, whatever the file's partial-encryption settings.
+fn check_binding_encrypted(doc: &Node, path: &RepoPath, at: &Origin) -> Result<()> {
+    use binding::SCOPE_KEY;
+    let encrypted = doc
+        .get(SCOPE_KEY)
+        .and_then(sops::text)
+        .is_some_and(|v| v.starts_with("ENC["));
+    if encrypted {
+        return Ok(());
+    }
+    Err(Diagnostic::new(format!(
+        "its `{SCOPE_KEY}` entry is not encrypted, so it proves nothing"
+    ))
+    .rule(Rule::SecretsBinding.name())
+    .at(at)
+    .hint(format!(
+        "re-create the binding with `stencil secrets bind {path}` after removing the entry; with partial encryption, make sure `{SCOPE_KEY}` is encrypted"
+    ))
+    .into())
+}
+
+/// The decrypted binding must name the file's own place.
+fn check_scope(found: &Node, expected: &str, path: &RepoPath, at: &Origin) -> Result<()> {
+    let rule = Rule::SecretsBinding.name();
+    let Some(scope) = sops::text(found) else {
+        return Err(Diagnostic::new(format!(
+            "its `{}` entry is not a string",
+            binding::SCOPE_KEY
+        ))
+        .rule(rule)
+        .at(at)
+        .hint(format!(
+            "re-create the binding with `stencil secrets bind {path}`"
+        ))
+        .into());
+    };
+    if scope == expected {
+        return Ok(());
+    }
+    // Scopes are written by stencil from paths; shown only if they look like one.
+    let shown = if binding::scope_of(&format!("{scope}/secrets.enc.yaml")).is_some()
+        && scope.len() <= 300
+    {
+        scope.to_owned()
+    } else {
+        "another place".to_owned()
+    };
+    Err(Diagnostic::new(format!(
+        "belongs to {shown}, not to {expected}: it was copied or moved from there, and its secrets are never rendered here"
+    ))
+    .rule(rule)
+    .at(at)
+    .hint(format!(
+        "set the secrets {expected} needs with `stencil secrets set {path} NAME --from-stdin` (a new file is bound to its place); restore or delete this copy"
+    ))
+    .into())
 }
 
 /// The file's age recipients against the `.sops.yaml` creation rule for its path: a
 /// recipient the rule does not list (another tenant's key, a revoked key) is refused; one
 /// the rule lists but the file lacks is a warning (run `updatekeys`).
 fn check_recipients(
-    doc: &serde_yaml::Value,
+    doc: &Node,
     path: &RepoPath,
-    file: &std::sync::Arc<SourceFile>,
+    file: &Arc<SourceFile>,
     checks: &Checks<'_>,
 ) -> Result<()> {
-    let rules = match &checks.rules.0 {
-        Ok(Some(rules)) => rules,
-        Ok(None) => return Ok(()),
-        Err(e) => {
-            return Err(
-                Diagnostic::new(format!("cannot check the recipients of {path}: {e}"))
-                    .rule(Rule::SecretsRecipients.name())
-                    .hint("fix .sops.yaml: it says who each tenant's secrets are encrypted for")
-                    .into(),
-            );
-        }
-    };
-    let matched = rules.matching(&[path.as_str()]).map_err(|e| {
-        Diagnostic::new(format!("cannot check the recipients of {path}: {e}"))
-            .rule(Rule::SecretsRecipients.name())
-    })?;
-    let Some(matched) = matched else {
+    let Some(matched) = rule_for(path, checks)? else {
         return Ok(());
     };
     let listed: Vec<String> = matched
@@ -373,44 +372,7 @@ fn check_recipients(
         Some(regex) => format!("creation rule {} (`path_regex: {regex}`)", matched.number),
         None => format!("creation rule {}", matched.number),
     };
-    let foreign: Vec<&String> = theirs
-        .iter()
-        .filter(|r| !listed.contains(&r.trim().to_owned()))
-        .collect();
-    if let Some(first) = foreign.first() {
-        let line = file
-            .text
-            .lines()
-            .position(|l| l.contains(first.as_str()))
-            .and_then(|i| u32::try_from(i + 1).ok())
-            .unwrap_or(1);
-        let at = Origin::new(file, line, 1);
-        let list = foreign
-            .iter()
-            .map(|r| r.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let message = format!(
-            "is encrypted for {list}, which .sops.yaml's {rule_name} does not list for this path (it lists {})",
-            listed.join(", ")
-        );
-        if checks.allow_recipients {
-            tracing::warn!(
-                "{} {}:{} {message} (allowed by a policy exception)",
-                Rule::SecretsRecipients.name(),
-                path,
-                line
-            );
-        } else {
-            return Err(Diagnostic::new(message)
-                .rule(Rule::SecretsRecipients.name())
-                .at(&at)
-                .hint(format!(
-                    "a key holder re-wraps it for the rule's recipients with `stencil secrets updatekeys {path}`; if it came from another tenant, set its values here with `stencil secrets set` instead"
-                ))
-                .into());
-        }
-    }
+    check_foreign(&theirs, &listed, &rule_name, path, file, checks)?;
     let missing: Vec<&str> = listed
         .iter()
         .filter(|r| !theirs.iter().any(|t| t.trim() == r.as_str()))
@@ -423,4 +385,80 @@ fn check_recipients(
         );
     }
     Ok(())
+}
+
+/// The `.sops.yaml` creation rule for `path`, if there is a `.sops.yaml` and one matches.
+fn rule_for(path: &RepoPath, checks: &Checks<'_>) -> Result<Option<rules::Matched>> {
+    let rule = Rule::SecretsRecipients.name();
+    let rules = match &checks.rules.0 {
+        Ok(Some(rules)) => rules,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            let mut d = Diagnostic::new(format!(
+                "cannot check the recipients of {path}: {}",
+                e.message
+            ))
+            .rule(rule)
+            .at_opt(e.origin.as_ref())
+            .hint("fix .sops.yaml: it says who each tenant's secrets are encrypted for");
+            if let Some(hint) = &e.hint {
+                d = d.note(hint.clone());
+            }
+            return Err(d.into());
+        }
+    };
+    rules.matching(&[path.as_str()]).map_err(|e| {
+        Diagnostic::new(format!("cannot check the recipients of {path}: {e}"))
+            .rule(rule)
+            .into()
+    })
+}
+
+/// Recipients the rule does not list: an error, or a warning under an exception.
+fn check_foreign(
+    theirs: &[String],
+    listed: &[String],
+    rule_name: &str,
+    path: &RepoPath,
+    file: &Arc<SourceFile>,
+    checks: &Checks<'_>,
+) -> Result<()> {
+    let foreign: Vec<&String> = theirs
+        .iter()
+        .filter(|r| !listed.contains(&r.trim().to_owned()))
+        .collect();
+    let Some(first) = foreign.first() else {
+        return Ok(());
+    };
+    let line = file
+        .text
+        .lines()
+        .position(|l| l.contains(first.as_str()))
+        .and_then(|i| u32::try_from(i + 1).ok())
+        .unwrap_or(1);
+    let list = foreign
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = format!(
+        "is encrypted for {list}, which .sops.yaml's {rule_name} does not list for this path (it lists {})",
+        listed.join(", ")
+    );
+    if checks.allow_recipients {
+        tracing::warn!(
+            "{} {}:{} {message} (allowed by a policy exception)",
+            Rule::SecretsRecipients.name(),
+            path,
+            line
+        );
+        return Ok(());
+    }
+    Err(Diagnostic::new(message)
+        .rule(Rule::SecretsRecipients.name())
+        .at(&Origin::new(file, line, 1))
+        .hint(format!(
+            "a key holder re-wraps it for the rule's recipients with `stencil secrets updatekeys {path}`; if it came from another tenant, set its values here with `stencil secrets set` instead"
+        ))
+        .into())
 }

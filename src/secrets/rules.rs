@@ -1,13 +1,19 @@
 //! `.sops.yaml` creation rules, as sops reads them: the first rule whose `path_regex`
-//! matches the file decides its age recipients and partial-encryption settings.
+//! matches the file decides its age recipients and partial-encryption settings. The file is
+//! read by stencil's loader, so a malformed one is reported at file:line:col.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use super::sops::EncryptOptions;
+use crate::error::Diagnostic;
+use crate::load::de::from_node;
+use crate::load::file::{Schema, parse_file};
+use crate::origin::SourceFile;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct SopsConfig {
     #[serde(default)]
     creation_rules: Vec<CreationRule>,
@@ -57,10 +63,22 @@ pub struct Matched {
 }
 
 impl Rules {
-    /// Parses the text of a `.sops.yaml` named `name` (in messages).
-    pub fn parse(text: &str, name: &str) -> Result<Rules, String> {
-        let config: SopsConfig = serde_yaml::from_str(text)
-            .map_err(|e| format!("{name} is not a valid sops config: {e}"))?;
+    /// Parses a `.sops.yaml`; errors point into it.
+    pub fn parse(file: &Arc<SourceFile>) -> Result<Rules, Diagnostic> {
+        let name = file.path.as_str();
+        let first = |e: crate::error::Error| {
+            e.into_diagnostics()
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| Diagnostic::new(format!("{name} cannot be read")))
+        };
+        let node = parse_file(file, Schema::Core).map_err(first)?;
+        let config: SopsConfig = if node.is_null() {
+            SopsConfig::default()
+        } else {
+            from_node(&node)
+                .map_err(|e| e.into_diagnostic(&format!("{name} is not a valid sops config")))?
+        };
         let regexes = config
             .creation_rules
             .iter()
@@ -132,26 +150,92 @@ impl Rules {
 }
 
 /// The encryption options `.sops.yaml` gives `file`, or an error saying why there are none.
-pub fn options_for(file: &Path) -> Result<EncryptOptions, String> {
-    let absolute =
-        std::path::absolute(file).map_err(|e| format!("cannot resolve {}: {e}", file.display()))?;
+pub fn options_for(file: &Path) -> Result<EncryptOptions, Diagnostic> {
+    let absolute = std::path::absolute(file)
+        .map_err(|e| Diagnostic::new(format!("cannot resolve {}: {e}", file.display())))?;
     let dir = absolute.parent().unwrap_or(Path::new("/"));
-    let config_path =
-        find_config(dir).ok_or_else(|| format!("no .sops.yaml found above {}", dir.display()))?;
-    let text = std::fs::read_to_string(&config_path)
-        .map_err(|e| format!("cannot read {}: {e}", config_path.display()))?;
-    let rules = Rules::parse(&text, &config_path.display().to_string())?;
+    let config_path = find_config(dir)
+        .ok_or_else(|| Diagnostic::new(format!("no .sops.yaml found above {}", dir.display())))?;
+    let rules = read_config(&config_path)?;
     let base = config_path.parent().unwrap_or(Path::new("/"));
     let relative = absolute
         .strip_prefix(base)
         .unwrap_or(&absolute)
         .to_string_lossy()
         .replace('\\', "/");
-    match rules.matching(&[&relative, &absolute.to_string_lossy()])? {
-        Some(matched) => Ok(matched.options),
-        None => Err(format!(
+    match rules.matching(&[&relative, &absolute.to_string_lossy()]) {
+        Ok(Some(matched)) => Ok(matched.options),
+        Ok(None) => Err(Diagnostic::new(format!(
             "no creation rule in {} matches {relative}",
             config_path.display()
-        )),
+        ))),
+        Err(message) => Err(Diagnostic::new(message)),
+    }
+}
+
+/// Reads and parses a `.sops.yaml` on disk.
+fn read_config(path: &Path) -> Result<Rules, Diagnostic> {
+    let name = path.display().to_string();
+    let first = |e: crate::error::Error| {
+        e.into_diagnostics()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Diagnostic::new(format!("cannot read {name}")))
+    };
+    let bytes = crate::load::file::read_bytes(path, &name)
+        .map_err(first)?
+        .ok_or_else(|| Diagnostic::new(format!("cannot read {name}: it does not exist")))?;
+    let file = crate::load::file::decode(&name, bytes).map_err(first)?;
+    Rules::parse(&file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Rules, Diagnostic> {
+        Rules::parse(&SourceFile::new(".sops.yaml", text))
+    }
+
+    #[test]
+    fn a_malformed_sops_yaml_is_reported_at_file_line_and_column() {
+        let err = parse("creation_rules:\n  - path_regex: [unclosed\n").expect_err("invalid");
+        let text = err.render();
+        assert!(text.contains("invalid YAML"), "{text}");
+        assert!(text.contains("--> .sops.yaml:3:1"), "{text}");
+        let err =
+            parse("creation_rules:\n  - path_regex: x\n    age: { a: b }\n").expect_err("typed");
+        let text = err.render();
+        assert!(
+            text.contains(".sops.yaml is not a valid sops config"),
+            "{text}"
+        );
+        assert!(text.contains("--> .sops.yaml:3:5"), "{text}");
+    }
+
+    #[test]
+    fn rules_match_in_order_and_unknown_keys_are_ignored() {
+        let age = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+        let rules = parse(&format!(
+            "creation_rules:\n  - path_regex: ^a/\n    pgp: x\n  - age: '{age}, {age}'\n    encrypted_regex: ^data$\n"
+        ))
+        .expect("rules");
+        let matched = rules
+            .matching(&["b/secrets.enc.yaml"])
+            .expect("ok")
+            .expect("rule");
+        assert_eq!(matched.number, 2);
+        assert_eq!(matched.options.recipients.len(), 2);
+        assert_eq!(
+            matched.options.partial,
+            Some(("encrypted_regex".to_owned(), "^data$".to_owned()))
+        );
+        assert!(
+            parse("")
+                .expect("empty")
+                .matching(&["x"])
+                .expect("ok")
+                .is_none()
+        );
     }
 }

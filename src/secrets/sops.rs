@@ -1,17 +1,23 @@
-//! SOPS files (age): decryption through `rops`, with the sops conventions rops lacks.
+//! SOPS files (age): read by stencil's own loader into a [`Node`], decrypted with a data
+//! key we unwrap ourselves (once per file), and written by stencil's own writer.
 //!
+//! - The files stencil writes (a flat mapping of strings, fully encrypted) are decrypted and
+//!   their MAC checked here; any other shape goes through rops (see [`super::rops_yaml`], the
+//!   one module that speaks rops' own YAML value types), whose verdict is the one reported.
 //! - Empty values: sops leaves `''` and `null` unencrypted and rops refuses them, so they are
 //!   taken out before decryption and put back after (they add nothing to the MAC).
 //! - Errors say what to do, list the recipients the file was encrypted for, and never carry
-//!   secret material: rops' own messages (one of which prints MACs) are replaced.
+//!   secret material: rops' own messages (one of which prints MACs) are replaced. A file that
+//!   is not YAML is reported like every other input, at file:line:col.
 
-use rops::cryptography::cipher::AES256GCM;
-use rops::cryptography::hasher::SHA512;
-use rops::file::RopsFile;
-use rops::file::format::YamlFileFormat;
-use serde_yaml::Value;
+use std::sync::Arc;
 
 use super::keys::Keys;
+use super::rops_yaml;
+use crate::error::{Diagnostic, Result};
+use crate::load::file::{Schema, parse_file};
+use crate::node::{Map, Node, Scalar, ScalarKind, Value};
+use crate::origin::SourceFile;
 
 /// Why a SOPS file could not be read. Messages hold no secret material.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,202 +26,199 @@ pub struct SopsError {
     pub hint: String,
 }
 
-fn error(message: impl Into<String>, hint: impl Into<String>) -> SopsError {
+pub(super) fn error(message: impl Into<String>, hint: impl Into<String>) -> SopsError {
     SopsError {
         message: message.into(),
         hint: hint.into(),
     }
 }
 
+/// The text of a string scalar (not of a number or boolean).
+pub fn text(node: &Node) -> Option<&str> {
+    match &node.value {
+        Value::Scalar(Scalar {
+            text,
+            kind: ScalarKind::Str,
+        }) => Some(text),
+        _ => None,
+    }
+}
+
+fn string(text: impl Into<String>, like: &Node) -> Node {
+    Node::string(text, like.origin.clone())
+}
+
 /// The age recipients a SOPS document was encrypted for.
-pub fn recipients(doc: &Value) -> Vec<String> {
+pub fn recipients(doc: &Node) -> Vec<String> {
+    age_units(doc)
+        .iter()
+        .filter_map(|u| u.get("recipient").and_then(text).map(str::to_owned))
+        .collect()
+}
+
+/// The `sops.age` list: one recipient and wrapped data key each.
+fn age_units(doc: &Node) -> &[Node] {
     doc.get("sops")
         .and_then(|s| s.get("age"))
-        .and_then(Value::as_sequence)
-        .map(|units| {
-            units
-                .iter()
-                .filter_map(|u| {
-                    u.get("recipient")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                })
-                .collect()
-        })
+        .and_then(Node::as_seq)
         .unwrap_or_default()
 }
 
-/// Parses a SOPS document, refusing anything that is not one.
-pub fn parse(text: &str) -> Result<Value, SopsError> {
-    let doc: Value = serde_yaml::from_str(text).map_err(|e| {
-        // serde_yaml's message names the position, never the content.
-        let at = e
-            .location()
-            .map(|l| format!(" (line {}, column {})", l.line(), l.column()))
-            .unwrap_or_default();
-        error(
-            format!("not valid YAML{at}"),
-            "a SOPS file is YAML written by `sops` or `stencil secrets encrypt`",
-        )
-    })?;
+/// Parses a SOPS file with stencil's loader, refusing anything that is not one.
+pub fn parse(file: &Arc<SourceFile>) -> Result<Node> {
+    let doc = parse_file(file, Schema::Core)?;
     let has_metadata = doc
         .get("sops")
         .is_some_and(|s| s.get("mac").is_some() && s.get("lastmodified").is_some());
     if !has_metadata {
-        return Err(error(
-            "is not encrypted: it has no `sops` metadata (mac, lastmodified)",
-            "never commit plaintext secrets; encrypt the file in place with `stencil secrets encrypt FILE` (or `sops -e -i FILE`)",
-        ));
+        return Err(Diagnostic::new(format!(
+            "{} is not encrypted: it has no `sops` metadata (mac, lastmodified)",
+            file.path
+        ))
+        .hint("never commit plaintext secrets; encrypt the file in place with `stencil secrets encrypt FILE` (or `sops -e -i FILE`)")
+        .into());
     }
     Ok(doc)
 }
 
-fn is_empty_leaf(v: &Value) -> bool {
-    matches!(v, Value::Null) || v.as_str() == Some("")
+fn is_empty_leaf(v: &Node) -> bool {
+    v.is_null() || text(v) == Some("")
 }
 
 /// The document without empty leaves (rops cannot read them).
-fn strip_empty(v: &Value) -> Value {
-    match v {
-        Value::Mapping(m) => Value::Mapping(
+fn strip_empty(v: &Node) -> Node {
+    let value = match &v.value {
+        Value::Map(m) => Value::Map(
             m.iter()
-                .filter(|(k, v)| !is_empty_leaf(v) || k.as_str() == Some("sops"))
+                .filter(|(k, v)| !is_empty_leaf(v) || *k == "sops")
                 .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        if k.as_str() == Some("sops") {
-                            v.clone()
-                        } else {
-                            strip_empty(v)
-                        },
-                    )
+                    let v = if k == "sops" {
+                        v.clone()
+                    } else {
+                        strip_empty(v)
+                    };
+                    (k.clone(), v)
                 })
                 .collect(),
         ),
-        Value::Sequence(s) => Value::Sequence(
+        Value::Seq(s) => Value::Seq(
             s.iter()
                 .filter(|v| !is_empty_leaf(v))
                 .map(strip_empty)
                 .collect(),
         ),
         other => other.clone(),
-    }
+    };
+    Node::new(value, v.origin.clone())
 }
 
 /// Puts the empty leaves of `original` back into the decrypted document.
-fn restore(original: &Value, decrypted: &Value) -> Value {
-    match (original, decrypted) {
-        (Value::Mapping(o), Value::Mapping(d)) => Value::Mapping(
+fn restore(original: &Node, decrypted: &Node) -> Node {
+    let null = || Node::new(Value::Null, decrypted.origin.clone());
+    let value = match (&original.value, &decrypted.value) {
+        (Value::Map(o), Value::Map(d)) => Value::Map(
             o.iter()
-                .filter(|(k, _)| k.as_str() != Some("sops"))
+                .filter(|(k, _)| *k != "sops")
                 .map(|(k, v)| {
                     let value = if is_empty_leaf(v) {
                         v.clone()
                     } else {
-                        d.get(k).map_or(Value::Null, |dv| restore(v, dv))
+                        d.get(k).map_or_else(null, |dv| restore(v, dv))
                     };
                     (k.clone(), value)
                 })
                 .collect(),
         ),
-        (Value::Sequence(o), Value::Sequence(d)) => {
+        (Value::Seq(o), Value::Seq(d)) => {
             let mut next = d.iter();
-            Value::Sequence(
+            Value::Seq(
                 o.iter()
                     .map(|v| {
                         if is_empty_leaf(v) {
                             v.clone()
                         } else {
-                            next.next().map_or(Value::Null, |dv| restore(v, dv))
+                            next.next().map_or_else(null, |dv| restore(v, dv))
                         }
                     })
                     .collect(),
             )
         }
         (_, d) => d.clone(),
-    }
+    };
+    Node::new(value, decrypted.origin.clone())
 }
 
 /// Unwraps the file's data key with our age identities (used as the key of the keyed
 /// checksums, so they cannot be brute-forced by anyone without access to the file's key).
-pub fn data_key(doc: &Value, keys: &Keys) -> Result<zeroize::Zeroizing<Vec<u8>>, SopsError> {
+pub fn data_key(doc: &Node, keys: &Keys) -> Result<zeroize::Zeroizing<Vec<u8>>, SopsError> {
+    age_units(doc)
+        .iter()
+        .filter_map(|unit| unit.get("enc").and_then(text))
+        .find_map(|enc| unwrap_key(enc, keys))
+        .ok_or_else(|| {
+            error(
+                "has no data key that our age keys can unwrap",
+                "check SOPS_AGE_KEY / SOPS_AGE_KEY_FILE",
+            )
+        })
+}
+
+/// One armored, age-encrypted data key unwrapped with our identities, if one opens it.
+fn unwrap_key(enc: &str, keys: &Keys) -> Option<zeroize::Zeroizing<Vec<u8>>> {
     use std::io::Read as _;
-    let units = doc
-        .get("sops")
-        .and_then(|s| s.get("age"))
-        .and_then(Value::as_sequence);
-    for unit in units.into_iter().flatten() {
-        let Some(enc) = unit.get("enc").and_then(Value::as_str) else {
-            continue;
-        };
-        let mut wrapped = Vec::new();
-        if age::armor::ArmoredReader::new(enc.as_bytes())
-            .read_to_end(&mut wrapped)
-            .is_err()
-        {
-            continue;
-        }
-        let Ok(decryptor) = age::Decryptor::new_buffered(wrapped.as_slice()) else {
-            continue;
-        };
-        let identities = keys.identities().iter().map(|i| i as &dyn age::Identity);
-        if let Ok(mut reader) = decryptor.decrypt(identities) {
-            let mut key = zeroize::Zeroizing::new(Vec::new());
-            if reader.read_to_end(&mut key).is_ok() && key.len() == 32 {
-                return Ok(key);
-            }
-        }
-    }
-    Err(error(
-        "has no data key that our age keys can unwrap",
-        "check SOPS_AGE_KEY / SOPS_AGE_KEY_FILE",
-    ))
+    let mut wrapped = Vec::new();
+    age::armor::ArmoredReader::new(enc.as_bytes())
+        .read_to_end(&mut wrapped)
+        .ok()?;
+    let decryptor = age::Decryptor::new_buffered(wrapped.as_slice()).ok()?;
+    let identities = keys.identities().iter().map(|i| i as &dyn age::Identity);
+    let mut reader = decryptor.decrypt(identities).ok()?;
+    let mut key = zeroize::Zeroizing::new(Vec::new());
+    (reader.read_to_end(&mut key).is_ok() && key.len() == 32).then_some(key)
 }
 
 /// The document without decrypting it: every encrypted string replaced by `sealed:` and 16
 /// hex digits of the SHA-256 of its ciphertext, the `sops` metadata dropped. Empty values
 /// stay empty; structure (lists, mappings) is kept for the caller to refuse.
-pub fn sealed(doc: &Value) -> Value {
+pub fn sealed(doc: &Node) -> Node {
     use sha2::{Digest as _, Sha256};
-    fn seal(value: &Value) -> Value {
-        match value {
-            Value::String(s) if s.starts_with("ENC[") => {
-                let digest = Sha256::digest(s.as_bytes());
+    fn seal(node: &Node) -> Node {
+        let value = match &node.value {
+            Value::Scalar(s) if s.kind == ScalarKind::Str && s.text.starts_with("ENC[") => {
+                let digest = Sha256::digest(s.text.as_bytes());
                 let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-                Value::String(format!("sealed:{hex}"))
+                return string(format!("sealed:{hex}"), node);
             }
-            Value::Mapping(map) => {
-                Value::Mapping(map.iter().map(|(k, v)| (k.clone(), seal(v))).collect())
-            }
-            Value::Sequence(items) => Value::Sequence(items.iter().map(seal).collect()),
+            Value::Map(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), seal(v))).collect()),
+            Value::Seq(items) => Value::Seq(items.iter().map(seal).collect()),
             other => other.clone(),
-        }
+        };
+        Node::new(value, node.origin.clone())
     }
     let mut out = seal(doc);
-    if let Value::Mapping(map) = &mut out {
-        map.remove("sops");
+    if let Some(map) = out.as_map_mut() {
+        map.shift_remove("sops");
     }
     out
 }
 
 /// Decrypts a SOPS document with our keys, verifying the MAC. Returns the plaintext
 /// document without the `sops` metadata.
-pub fn decrypt(doc: &Value, keys: &Keys) -> Result<Value, SopsError> {
+pub fn decrypt(doc: &Node, keys: &Keys) -> Result<Node, SopsError> {
     open(doc, keys).map(|(plain, _)| plain)
 }
 
 /// Refuses `ENC[...]` values (the MAC's included) that rops would panic on: sops writes a
 /// 32-byte IV and a 16-byte tag, in base64, and rops decodes them into buffers of exactly
 /// that size without checking.
-fn check_enc_shapes(doc: &Value) -> Result<(), SopsError> {
-    fn sound(value: &Value) -> bool {
-        match value {
-            Value::String(s) if s.starts_with("ENC[") => {
-                parse_enc(s).is_some_and(|enc| enc.iv.len() == 32 && enc.tag.len() == 16)
+fn check_enc_shapes(doc: &Node) -> Result<(), SopsError> {
+    fn sound(node: &Node) -> bool {
+        match &node.value {
+            Value::Scalar(s) if s.text.starts_with("ENC[") => {
+                parse_enc(&s.text).is_some_and(|enc| enc.iv.len() == 32 && enc.tag.len() == 16)
             }
-            Value::Mapping(map) => map.values().all(sound),
-            Value::Sequence(items) => items.iter().all(sound),
-            Value::Tagged(tagged) => sound(&tagged.value),
+            Value::Map(map) => map.values().all(sound),
+            Value::Seq(items) => items.iter().all(sound),
             _ => true,
         }
     }
@@ -229,95 +232,51 @@ fn check_enc_shapes(doc: &Value) -> Result<(), SopsError> {
     }
 }
 
-/// `T` from the bytes of a data key: rops' data key type is not exported, so it is named
-/// only by inference.
-fn convert<T: TryFrom<Vec<u8>>>(bytes: Vec<u8>) -> Option<T> {
-    T::try_from(bytes).ok()
+/// Decrypts any SOPS document (nesting, typed values, partial encryption,
+/// `mac_only_encrypted`) through rops, with the data key we unwrapped.
+fn decrypt_with_rops(doc: &Node, key: &[u8], for_whom: &str) -> Result<Node, SopsError> {
+    let rewrite = "re-encrypt the file with `stencil secrets encrypt` or `sops -e`; never edit ENC[...] values by hand";
+    let mut body = strip_empty(doc);
+    let Some(map) = body.as_map_mut() else {
+        return Err(error("is not a mapping", rewrite));
+    };
+    let meta = map
+        .shift_remove("sops")
+        .ok_or_else(|| error("has no `sops` metadata", rewrite))?;
+    let plain = rops_yaml::decrypt(&body, &meta, key, for_whom)?;
+    Ok(restore(doc, &plain))
 }
 
-/// Decrypts any SOPS YAML document (nesting, typed values, partial encryption,
-/// `mac_only_encrypted`) through rops' map and MAC code with a data key we unwrapped
-/// ourselves. rops' own `RopsFile::decrypt` would look for private keys in the process
-/// environment (`ROPS_AGE`), where stencil never puts them.
-fn decrypt_with_rops(doc: &Value, key: &[u8], for_whom: &str) -> Result<Value, SopsError> {
-    use rops::file::format::RopsFileFormatMap;
-    use rops::file::map::state::{DecryptedMap, EncryptedMap};
-    use rops::file::metadata::RopsFileMetadata;
-    use rops::file::metadata::state::{DecryptedMetadata, EncryptedMetadata};
-    use rops::file::state::DecryptedFile;
-
-    let rewrite = "re-encrypt the file with `stencil secrets encrypt` or `sops -e`; never edit ENC[...] values by hand";
-    let malformed = |e: serde_yaml::Error| {
-        let detail = e.to_string();
-        let what = if detail.contains("ENC prefix") {
-            "holds a value that is not encrypted (a plaintext value in an encrypted file)"
-        } else {
-            "has malformed SOPS metadata or values"
-        };
-        error(what, rewrite)
-    };
-    let tampered = || {
-        error(
-            "failed its MAC check: the file was changed after it was encrypted",
-            "restore the file from git, or re-create the value with `stencil secrets set`",
-        )
-    };
-    let Value::Mapping(mut body) = strip_empty(doc) else {
-        return Err(error("is not a mapping", rewrite));
-    };
-    let meta = body
-        .remove("sops")
-        .ok_or_else(|| error("has no `sops` metadata", rewrite))?;
-    let meta: RopsFileMetadata<EncryptedMetadata<AES256GCM, SHA512>> =
-        serde_yaml::from_value(meta).map_err(malformed)?;
-    let map: RopsFileFormatMap<EncryptedMap<AES256GCM>, YamlFileFormat> =
-        serde_yaml::from_value(Value::Mapping(body)).map_err(malformed)?;
-    let RopsFileMetadata {
-        intregation,
-        last_modified,
-        mac,
-        partial_encryption,
-        mac_only_encrypted,
-    } = meta;
-    let data_key = convert(key.to_vec()).ok_or_else(|| {
-        error(
-            format!("has a data key of the wrong size (encrypted for {for_whom})"),
-            "restore the file from git",
-        )
-    })?;
-    let stored = mac
-        .decrypt(&data_key, &last_modified)
-        .map_err(|_| tampered())?;
-    let internal = map
-        .to_internal(partial_encryption.as_ref())
-        .map_err(|_| error("holds a value that is not a valid ENC[...] value", rewrite))?;
-    let decrypted = internal.decrypt(&data_key).map_err(|_| {
-        error(
-            "failed its MAC check: a value's ciphertext was changed after it was encrypted (its AES-GCM tag does not match)",
-            "restore the file from git, or re-create the value with `stencil secrets set`",
-        )
-    })?;
-    let metadata = RopsFileMetadata::<DecryptedMetadata<SHA512>> {
-        intregation,
-        last_modified,
-        mac: stored.clone(),
-        partial_encryption,
-        mac_only_encrypted,
-    };
-    let file = RopsFile::<DecryptedFile<SHA512>, YamlFileFormat>::new(decrypted, metadata);
-    let plain = serde_yaml::to_value(file.map())
-        .map_err(|_| error("could not be read back", "report this as a bug"))?;
-    let Value::Mapping(plain_map) = &plain else {
-        return Err(error("is not a mapping", rewrite));
-    };
-    // `set_map` recomputes the MAC over the map, as sops does; it must equal the stored one.
-    let again =
-        RopsFileFormatMap::<DecryptedMap, YamlFileFormat>::from_inner_map(plain_map.clone());
-    let recomputed = file.set_map(again).map_err(|_| tampered())?;
-    if recomputed.metadata().mac != stored {
-        return Err(tampered());
+/// The recipients check of [`open`]: the file must be encrypted for one of our keys.
+fn check_ours(theirs: &[String], keys: &Keys) -> Result<(), SopsError> {
+    let for_whom = theirs.join(", ");
+    if theirs.is_empty() {
+        return Err(error(
+            "is encrypted for no age recipient (other key types are not supported)",
+            "stencil decrypts age-encrypted SOPS files; re-encrypt it for an age recipient",
+        ));
     }
-    Ok(restore(doc, &plain))
+    let ours = keys.recipients();
+    if theirs.iter().any(|r| ours.contains(r)) {
+        return Ok(());
+    }
+    let mut have = if keys.is_empty() {
+        "no age key was found (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, ~/.config/sops/age/keys.txt)"
+            .to_owned()
+    } else {
+        format!(
+            "the age keys found ({}) are for {}",
+            keys.sources().join(", "),
+            ours.join(", ")
+        )
+    };
+    if !keys.problems().is_empty() {
+        have = format!("{have}; {}", keys.problems().join("; "));
+    }
+    Err(error(
+        format!("cannot be decrypted: it is encrypted for {for_whom}, and {have}"),
+        "provide a private key for one of those recipients in SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or ask a holder to add yours with `stencil secrets updatekeys`",
+    ))
 }
 
 /// Decrypts a SOPS document and returns it with its data key (the key of the keyed
@@ -329,35 +288,10 @@ fn decrypt_with_rops(doc: &Value, key: &[u8], for_whom: &str) -> Result<Value, S
 /// partial-encryption settings) the values and the MAC are checked here with the unwrapped
 /// key; anything else, and any file that does not check out here, goes through rops' map
 /// and MAC code, whose verdict (and error message) is the one reported.
-pub fn open(doc: &Value, keys: &Keys) -> Result<(Value, zeroize::Zeroizing<Vec<u8>>), SopsError> {
+pub fn open(doc: &Node, keys: &Keys) -> Result<(Node, zeroize::Zeroizing<Vec<u8>>), SopsError> {
     let theirs = recipients(doc);
-    if theirs.is_empty() {
-        return Err(error(
-            "is encrypted for no age recipient (other key types are not supported)",
-            "stencil decrypts age-encrypted SOPS files; re-encrypt it for an age recipient",
-        ));
-    }
+    check_ours(&theirs, keys)?;
     let for_whom = theirs.join(", ");
-    let ours = keys.recipients();
-    if !theirs.iter().any(|r| ours.contains(r)) {
-        let mut have = if keys.is_empty() {
-            "no age key was found (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, ~/.config/sops/age/keys.txt)"
-                .to_owned()
-        } else {
-            format!(
-                "the age keys found ({}) are for {}",
-                keys.sources().join(", "),
-                ours.join(", ")
-            )
-        };
-        if !keys.problems().is_empty() {
-            have = format!("{have}; {}", keys.problems().join("; "));
-        }
-        return Err(error(
-            format!("cannot be decrypted: it is encrypted for {for_whom}, and {have}"),
-            "provide a private key for one of those recipients in SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or ask a holder to add yours with `stencil secrets updatekeys`",
-        ));
-    }
     check_enc_shapes(doc)?;
     let key = data_key(doc, keys).map_err(|_| {
         error(
@@ -446,10 +380,10 @@ fn open_value(key: &[u8], sealed: Sealed, aad: &[u8]) -> Option<Vec<u8>> {
 
 /// The fast path of [`open`]: `None` unless the document is a flat mapping of non-empty
 /// `type:str` values without partial-encryption settings whose values and MAC all verify.
-fn decrypt_flat(doc: &Value, key: &[u8]) -> Option<Value> {
+fn decrypt_flat(doc: &Node, key: &[u8]) -> Option<Node> {
     use sha2::{Digest as _, Sha512};
-    let map = doc.as_mapping()?;
-    let sops = doc.get("sops")?.as_mapping()?;
+    let map = doc.as_map()?;
+    let sops = doc.get("sops")?.as_map()?;
     let partial = PARTIAL_KEYS
         .iter()
         .chain(&["mac_only_encrypted"])
@@ -458,32 +392,28 @@ fn decrypt_flat(doc: &Value, key: &[u8]) -> Option<Value> {
         return None;
     }
     let mut hasher = Sha512::new();
-    let mut plain = serde_yaml::Mapping::with_capacity(map.len());
+    let mut plain = Map::with_capacity(map.len());
     for (name, value) in map {
-        let name = name.as_str()?;
         if name == "sops" {
             continue;
         }
-        let sealed = parse_enc(value.as_str()?)?;
+        let sealed = parse_enc(text(value)?)?;
         if sealed.kind != "str" {
             return None;
         }
-        let text = open_value(key, sealed, format!("{name}:").as_bytes())?;
-        hasher.update(&text);
-        plain.insert(
-            Value::String(name.to_owned()),
-            Value::String(String::from_utf8(text).ok()?),
-        );
+        let opened = open_value(key, sealed, format!("{name}:").as_bytes())?;
+        hasher.update(&opened);
+        plain.insert(name.clone(), string(String::from_utf8(opened).ok()?, value));
     }
-    let last_modified = sops.get("lastmodified")?.as_str()?;
-    let mac = parse_enc(sops.get("mac")?.as_str()?)?;
+    let last_modified = text(sops.get("lastmodified")?)?;
+    let mac = parse_enc(text(sops.get("mac")?)?)?;
     let stored = open_value(key, mac, last_modified.as_bytes())?;
     let computed: String = hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02X}"))
         .collect();
-    (stored == computed.as_bytes()).then_some(Value::Mapping(plain))
+    (stored == computed.as_bytes()).then(|| Node::new(Value::Map(plain), doc.origin.clone()))
 }
 
 /// AES-256-GCM with a fresh 32-byte nonce, as sops writes a value: `ENC[AES256_GCM,…]`.
@@ -537,29 +467,23 @@ fn rfc3339_now() -> String {
 /// of encrypted strings, no partial encryption) without touching the other values: same
 /// data key, same ciphertexts; only the new entry, `lastmodified` and the MAC change, as
 /// when sops adds a key. `None` when the file has another shape (or does not verify).
-pub fn prepend_value(doc: &Value, key: &[u8], name: &str, value: &str) -> Option<String> {
+pub fn prepend_value(doc: &Node, key: &[u8], name: &str, value: &str) -> Option<String> {
     use sha2::{Digest as _, Sha512};
     let plain = decrypt_flat(doc, key)?;
-    let map = doc.as_mapping()?;
+    let map = doc.as_map()?;
     if map.contains_key(name) {
         return None;
     }
-    let mut out = serde_yaml::Mapping::with_capacity(map.len() + 1);
+    let mut out = Map::with_capacity(map.len() + 1);
     let mut hasher = Sha512::new();
-    out.insert(
-        Value::from(name),
-        Value::from(seal_value(
-            key,
-            value.as_bytes(),
-            format!("{name}:").as_bytes(),
-        )?),
-    );
+    let sealed = seal_value(key, value.as_bytes(), format!("{name}:").as_bytes())?;
+    out.insert(name.to_owned(), string(sealed, doc));
     hasher.update(value.as_bytes());
     for (k, v) in map {
-        if k.as_str() == Some("sops") {
+        if k == "sops" {
             continue;
         }
-        hasher.update(plain.get(k)?.as_str()?.as_bytes());
+        hasher.update(text(plain.get(k)?)?.as_bytes());
         out.insert(k.clone(), v.clone());
     }
     let mac: String = hasher
@@ -567,15 +491,19 @@ pub fn prepend_value(doc: &Value, key: &[u8], name: &str, value: &str) -> Option
         .iter()
         .map(|b| format!("{b:02X}"))
         .collect();
-    let mut meta = doc.get("sops")?.as_mapping()?.clone();
+    let mut meta = doc.get("sops")?.clone();
     let now = rfc3339_now();
-    meta.insert(
-        Value::from("mac"),
-        Value::from(seal_value(key, mac.as_bytes(), now.as_bytes())?),
-    );
-    meta.insert(Value::from("lastmodified"), Value::from(now));
-    out.insert(Value::from("sops"), Value::Mapping(meta));
-    serde_yaml::to_string(&Value::Mapping(out)).ok()
+    let sealed_mac = seal_value(key, mac.as_bytes(), now.as_bytes())?;
+    let entries = meta.as_map_mut()?;
+    entries.insert("mac".to_owned(), string(sealed_mac, doc));
+    entries.insert("lastmodified".to_owned(), string(now, doc));
+    out.insert("sops".to_owned(), meta);
+    Some(write(&Node::new(Value::Map(out), doc.origin.clone())))
+}
+
+/// A document as stencil writes every YAML file.
+fn write(doc: &Node) -> String {
+    crate::emit::yaml::node_document(doc)
 }
 
 /// How to encrypt: recipients and sops' partial-encryption settings.
@@ -598,17 +526,13 @@ const PARTIAL_KEYS: [&str; 4] = [
 
 /// Encrypts a plaintext document (a mapping) for the given recipients. Empty values (`''`,
 /// `null`) stay as they are, as sops leaves them.
-pub fn encrypt(plain: &Value, options: &EncryptOptions) -> Result<String, SopsError> {
-    use rops::file::builder::RopsFileBuilder;
-    use rops::file::metadata::PartialEncryptionConfig;
-    use rops::integration::AgeIntegration;
-
-    let Value::Mapping(_) = plain else {
+pub fn encrypt(plain: &Node, options: &EncryptOptions) -> Result<String, SopsError> {
+    if plain.as_map().is_none() {
         return Err(error(
             "is not a mapping of keys to values",
             "a secrets file is `NAME: value` pairs",
         ));
-    };
+    }
     if plain.get("sops").is_some() {
         return Err(error(
             "is already encrypted (it has `sops` metadata)",
@@ -621,46 +545,20 @@ pub fn encrypt(plain: &Value, options: &EncryptOptions) -> Result<String, SopsEr
             "pass --age RECIPIENT, or add a creation rule with `age:` to .sops.yaml",
         ));
     }
-    let Value::Mapping(stripped) = strip_empty(plain) else {
-        return Err(error(
-            "is not a mapping",
-            "a secrets file is `NAME: value` pairs",
-        ));
-    };
-    let mut builder = RopsFileBuilder::<YamlFileFormat>::from_map(stripped)
-        .add_integration_keys::<AgeIntegration>(options.recipients.iter().cloned());
-    if let Some((kind, pattern)) = &options.partial {
-        // serde_yaml reads enums from YAML tags; JSON's `{variant: value}` is what rops expects.
-        let config: PartialEncryptionConfig = serde_json::from_value(
-            serde_json::json!({ kind.as_str(): pattern }),
-        )
-        .map_err(|_| {
-            error(
-                format!("has an invalid {kind}"),
-                "check the pattern in .sops.yaml",
-            )
-        })?;
-        builder = builder.with_partial_encryption(config);
-    }
-    if options.mac_only_encrypted {
-        builder = builder.mac_only_encrypted();
-    }
-    let file = builder
-        .encrypt::<AES256GCM, SHA512>()
-        .map_err(|_| error("could not be encrypted", "check the recipients"))?;
-    let encrypted = serde_yaml::to_value(&file)
-        .map_err(|_| error("could not be written", "report this as a bug"))?;
+    let encrypted = rops_yaml::encrypt(&strip_empty(plain), options)?;
     let mut out = restore(plain, &encrypted);
-    if let (Value::Mapping(out), Some(Value::Mapping(meta))) = (&mut out, encrypted.get("sops")) {
+    if let (Some(out), Some(meta)) = (out.as_map_mut(), encrypted.get("sops")) {
         let mut meta = meta.clone();
-        meta.insert(Value::from("version"), Value::from(SOPS_FORMAT_VERSION));
-        out.insert(Value::from("sops"), Value::Mapping(meta));
+        if let Some(entries) = meta.as_map_mut() {
+            entries.insert("version".to_owned(), string(SOPS_FORMAT_VERSION, plain));
+        }
+        out.insert("sops".to_owned(), meta);
     }
-    serde_yaml::to_string(&out).map_err(|_| error("could not be written", "report this as a bug"))
+    Ok(write(&out))
 }
 
 /// The encryption settings an existing file was written with, to re-encrypt it alike.
-pub fn options_of(doc: &Value) -> Result<EncryptOptions, SopsError> {
+pub fn options_of(doc: &Node) -> Result<EncryptOptions, SopsError> {
     let recipients = recipients(doc)
         .iter()
         .map(|r| r.parse::<age::x25519::Recipient>())
@@ -673,14 +571,14 @@ pub fn options_of(doc: &Value) -> Result<EncryptOptions, SopsError> {
         })?;
     let meta = doc.get("sops");
     let partial = PARTIAL_KEYS.iter().find_map(|k| {
-        meta.and_then(|m| m.get(*k))
-            .and_then(Value::as_str)
+        meta.and_then(|m| m.get(k))
+            .and_then(text)
             .map(|v| ((*k).to_owned(), v.to_owned()))
     });
     let mac_only_encrypted = meta
         .and_then(|m| m.get("mac_only_encrypted"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+        .and_then(Node::as_scalar_text)
+        .is_some_and(|v| matches!(v, "true" | "True" | "TRUE"));
     Ok(EncryptOptions {
         recipients,
         partial,
@@ -691,11 +589,10 @@ pub fn options_of(doc: &Value) -> Result<EncryptOptions, SopsError> {
 /// Re-wraps the file's data key for `recipients` (sops `updatekeys`): values, MAC and
 /// `lastmodified` stay byte-for-byte the same.
 pub fn update_keys(
-    doc: &Value,
+    doc: &Node,
     keys: &Keys,
     recipients: &[age::x25519::Recipient],
 ) -> Result<String, SopsError> {
-    use std::io::Write as _;
     if recipients.is_empty() {
         return Err(error(
             "would have no recipient left",
@@ -703,32 +600,47 @@ pub fn update_keys(
         ));
     }
     let data_key = data_key(doc, keys)?;
-    let mut units = Vec::new();
-    for recipient in recipients {
-        let fail = |_| error("could not be re-encrypted", "check the recipients");
-        let encryptor =
-            age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
-                .map_err(|_| error("could not be re-encrypted", "check the recipients"))?;
-        let mut armored = Vec::new();
-        let writer =
-            age::armor::ArmoredWriter::wrap_output(&mut armored, age::armor::Format::AsciiArmor)
-                .map_err(fail)?;
-        let mut stream = encryptor.wrap_output(writer).map_err(fail)?;
-        stream.write_all(&data_key).map_err(fail)?;
-        stream.finish().and_then(|w| w.finish()).map_err(fail)?;
-        let mut unit = serde_yaml::Mapping::new();
-        unit.insert(Value::from("recipient"), Value::from(recipient.to_string()));
-        unit.insert(
-            Value::from("enc"),
-            Value::from(String::from_utf8_lossy(&armored).into_owned()),
-        );
-        units.push(Value::Mapping(unit));
-    }
+    let units = recipients
+        .iter()
+        .map(|recipient| {
+            let mut unit = Map::new();
+            unit.insert("recipient".to_owned(), string(recipient.to_string(), doc));
+            unit.insert(
+                "enc".to_owned(),
+                string(wrap_key(&data_key, recipient)?, doc),
+            );
+            Ok(Node::new(Value::Map(unit), doc.origin.clone()))
+        })
+        .collect::<Result<Vec<_>, SopsError>>()?;
     let mut out = doc.clone();
-    if let Some(Value::Mapping(meta)) = out.get_mut("sops") {
-        meta.insert(Value::from("age"), Value::Sequence(units));
+    if let Some(meta) = out
+        .as_map_mut()
+        .and_then(|m| m.get_mut("sops"))
+        .and_then(Node::as_map_mut)
+    {
+        meta.insert(
+            "age".to_owned(),
+            Node::new(Value::Seq(units), doc.origin.clone()),
+        );
     }
-    serde_yaml::to_string(&out).map_err(|_| error("could not be written", "report this as a bug"))
+    Ok(write(&out))
+}
+
+/// The data key encrypted and armored for one age recipient, as sops stores it.
+fn wrap_key(data_key: &[u8], recipient: &age::x25519::Recipient) -> Result<String, SopsError> {
+    use std::io::Write as _;
+    let fail = |_| error("could not be re-encrypted", "check the recipients");
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+            .map_err(|_| error("could not be re-encrypted", "check the recipients"))?;
+    let mut armored = Vec::new();
+    let writer =
+        age::armor::ArmoredWriter::wrap_output(&mut armored, age::armor::Format::AsciiArmor)
+            .map_err(fail)?;
+    let mut stream = encryptor.wrap_output(writer).map_err(fail)?;
+    stream.write_all(data_key).map_err(fail)?;
+    stream.finish().and_then(|w| w.finish()).map_err(fail)?;
+    Ok(String::from_utf8_lossy(&armored).into_owned())
 }
 
 #[cfg(test)]
@@ -740,20 +652,54 @@ mod tests {
         Keys::from_text(&std::fs::read_to_string(path).expect("demo key"))
     }
 
-    fn encrypted(keys: &Keys, plain: &str) -> Value {
+    fn yaml(text: &str) -> Node {
+        parse_file(&SourceFile::new("plain.yaml", text), Schema::Core).expect("YAML")
+    }
+
+    fn sops_file(text: &str) -> Node {
+        parse(&SourceFile::new("secrets.enc.yaml", text)).expect("parse")
+    }
+
+    fn encrypted(keys: &Keys, plain: &str) -> Node {
         let options = EncryptOptions {
             recipients: keys.identities().iter().map(|i| i.to_public()).collect(),
             partial: None,
             mac_only_encrypted: false,
         };
-        let plain: Value = serde_yaml::from_str(plain).expect("YAML");
-        parse(&encrypt(&plain, &options).expect("encrypt")).expect("parse")
+        sops_file(&encrypt(&yaml(plain), &options).expect("encrypt"))
+    }
+
+    /// The node at a path of keys.
+    fn at<'a>(doc: &'a Node, path: &[&str]) -> &'a Node {
+        path.iter()
+            .fold(doc, |node, key| node.get(key).expect("key"))
+    }
+
+    fn at_mut<'a>(doc: &'a mut Node, path: &[&str]) -> &'a mut Node {
+        path.iter().fold(doc, |node, key| {
+            node.as_map_mut()
+                .and_then(|m| m.get_mut(*key))
+                .expect("key")
+        })
+    }
+
+    fn text_at(doc: &Node, path: &[&str]) -> String {
+        text(at(doc, path)).expect("string").to_owned()
+    }
+
+    fn set_text(doc: &mut Node, path: &[&str], value: impl Into<String>) {
+        let node = at_mut(doc, path);
+        *node = Node::string(value, node.origin.clone());
+    }
+
+    fn set_node(doc: &mut Node, path: &[&str], value: Node) {
+        *at_mut(doc, path) = value;
     }
 
     /// Replaces the `field:` part of the ENC value under `key` with the one under `other`.
-    fn swap_field(doc: &mut Value, key: &str, other: &str, field: &str) {
-        let get = |doc: &Value, k: &str| {
-            let text = doc[k].as_str().expect("ENC").to_owned();
+    fn swap_field(doc: &mut Node, key: &str, other: &str, field: &str) {
+        let get = |doc: &Node, k: &str| {
+            let text = text_at(doc, &[k]);
             let start = text.find(&format!("{field}:")).expect("field");
             let end = text[start..]
                 .find(',')
@@ -763,7 +709,47 @@ mod tests {
         let (mine, s1, e1) = get(doc, key);
         let (theirs, s2, e2) = get(doc, other);
         let swapped = format!("{}{}{}", &mine[..s1], &theirs[s2..e2], &mine[e1..]);
-        doc[key] = Value::String(swapped);
+        set_text(doc, &[key], swapped);
+    }
+
+    #[test]
+    fn a_malformed_sops_file_is_reported_at_file_line_and_column() {
+        let name = "tenants/acme/api/secrets.enc.yaml";
+        let cases = [
+            ("A: ENC[x]\nsops:\n  mac: [unclosed\n", 4),
+            ("A: ENC[x]\nA: ENC[y]\nsops: {}\n", 2),
+            ("A: ENC[x]\nsops:\n\tmac: x\n", 3),
+        ];
+        for (text, line) in cases {
+            let err = parse(&SourceFile::new(name, text)).expect_err("refused");
+            let d = &err.diagnostics()[0];
+            let origin = d.origin.as_ref().expect("located");
+            assert_eq!((origin.path(), origin.line), (name, line), "{}", d.render());
+            assert!(d.hint.is_some(), "{}", d.render());
+            // A secrets file is never quoted in a message.
+            assert!(!d.render().contains("ENC["), "{}", d.render());
+        }
+        let err = parse(&SourceFile::new(name, "A: one\n")).expect_err("plaintext");
+        let d = &err.diagnostics()[0];
+        assert!(
+            d.message.starts_with(&format!("{name} is not encrypted")),
+            "{}",
+            d.message
+        );
+    }
+
+    #[test]
+    fn written_files_keep_their_order_and_read_back() {
+        let keys = demo_keys();
+        let doc = encrypted(&keys, "B: two\nA: ''\nC: one\n");
+        let keys_in_order: Vec<_> = doc.as_map().expect("map").keys().collect();
+        assert_eq!(keys_in_order, ["B", "A", "C", "sops"]);
+        assert_eq!(text_at(&doc, &["sops", "version"]), SOPS_FORMAT_VERSION);
+        let plain = decrypt(&doc, &keys).expect("decrypt");
+        assert_eq!(
+            crate::emit::yaml::node_document(&plain),
+            "B: two\nA: ''\nC: one\n"
+        );
     }
 
     #[test]
@@ -772,18 +758,20 @@ mod tests {
         let doc = encrypted(&keys, "A: one\nB: two\n");
         let key = data_key(&doc, &keys).expect("data key");
         let text = prepend_value(&doc, &key, "x/y", "first").expect("flat file");
-        let added = parse(&text).expect("parse");
-        assert_eq!(added["A"], doc["A"]);
-        assert_eq!(added["B"], doc["B"]);
+        let added = sops_file(&text);
+        assert_eq!(text_at(&added, &["A"]), text_at(&doc, &["A"]));
+        assert_eq!(text_at(&added, &["B"]), text_at(&doc, &["B"]));
         let (plain, same_key) = open(&added, &keys).expect("verifies");
         assert_eq!(*same_key, *key);
-        let expected: Value = serde_yaml::from_str("x/y: first\nA: one\nB: two\n").expect("YAML");
-        assert_eq!(plain, expected);
+        let expected = yaml("x/y: first\nA: one\nB: two\n");
+        assert_eq!(plain.to_json(), expected.to_json());
+        let order: Vec<_> = plain.as_map().expect("map").keys().collect();
+        assert_eq!(order, ["x/y", "A", "B"]);
         // The new entry is first and the MAC covers it.
         let mut tampered = added.clone();
-        tampered["x/y"] = doc["A"].clone();
+        set_node(&mut tampered, &["x/y"], at(&doc, &["A"]).clone());
         assert!(open(&tampered, &keys).is_err());
-        let stamp = added["sops"]["lastmodified"].as_str().expect("stamp");
+        let stamp = text_at(&added, &["sops", "lastmodified"]);
         assert!(
             stamp.len() == 20 && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
             "{stamp}"
@@ -796,11 +784,10 @@ mod tests {
         let doc = encrypted(&keys, "A: one\nB: 'two: with colon'\nC: '3'\n");
         let key = data_key(&doc, &keys).expect("data key");
         let plain = decrypt_flat(&doc, &key).expect("fast path applies");
-        let expected: Value =
-            serde_yaml::from_str("A: one\nB: 'two: with colon'\nC: '3'\n").expect("YAML");
-        assert_eq!(plain, expected);
+        let expected = yaml("A: one\nB: 'two: with colon'\nC: '3'\n").to_json();
+        assert_eq!(plain.to_json(), expected);
         let (opened, opened_key) = open(&doc, &keys).expect("open");
-        assert_eq!(opened, expected);
+        assert_eq!(opened.to_json(), expected);
         assert_eq!(*opened_key, *key);
     }
 
@@ -818,26 +805,38 @@ mod tests {
         ];
         for (key, field, value) in cases {
             let mut bad = doc.clone();
-            let text = bad[key].as_str().expect("ENC").to_owned();
+            let text = text_at(&bad, &[key]);
             let start = text.find(&format!("{field}:")).expect("field") + field.len() + 1;
             let end = start + text[start..].find(',').expect("comma");
-            bad[key] = Value::String(format!("{}{value}{}", &text[..start], &text[end..]));
+            set_text(
+                &mut bad,
+                &[key],
+                format!("{}{value}{}", &text[..start], &text[end..]),
+            );
             let err = open(&bad, &keys).expect_err("refused");
             assert!(err.message.contains("malformed ENC[...] value"), "{err:?}");
         }
         // A part given twice (found by fuzzing in a MAC): refused, whichever is sound.
         let mut twice = doc.clone();
-        let text = twice["A"].as_str().expect("ENC").to_owned();
+        let text = text_at(&twice, &["A"]);
         let iv_at = text.find(",iv:").expect("iv");
-        twice["A"] = Value::String(format!("{},iv:{long}{}", &text[..iv_at], &text[iv_at..]));
+        set_text(
+            &mut twice,
+            &["A"],
+            format!("{},iv:{long}{}", &text[..iv_at], &text[iv_at..]),
+        );
         let err = open(&twice, &keys).expect_err("refused");
         assert!(err.message.contains("malformed ENC[...] value"), "{err:?}");
         // The MAC's IV too.
         let mut bad = doc.clone();
-        let mac = bad["sops"]["mac"].as_str().expect("mac").to_owned();
+        let mac = text_at(&bad, &["sops", "mac"]);
         let start = mac.find("iv:").expect("iv") + 3;
         let end = start + mac[start..].find(',').expect("comma");
-        bad["sops"]["mac"] = Value::String(format!("{}{long}{}", &mac[..start], &mac[end..]));
+        set_text(
+            &mut bad,
+            &["sops", "mac"],
+            format!("{}{long}{}", &mac[..start], &mac[end..]),
+        );
         let err = open(&bad, &keys).expect_err("refused");
         assert!(err.message.contains("malformed ENC[...] value"), "{err:?}");
     }
@@ -856,8 +855,8 @@ mod tests {
 
         // A value moved under another name: its AES-GCM tag binds it to `A:`.
         let mut moved = doc.clone();
-        let a = moved["A"].clone();
-        moved["B"] = a;
+        let a = at(&moved, &["A"]).clone();
+        set_node(&mut moved, &["B"], a);
         assert!(decrypt_flat(&moved, &key).is_none());
         // A ciphertext changed.
         let mut changed = doc.clone();
@@ -865,22 +864,37 @@ mod tests {
         assert!(decrypt_flat(&changed, &key).is_none());
         // A value removed: the MAC no longer matches.
         let mut removed = doc.clone();
-        removed.as_mapping_mut().expect("map").remove("B");
+        removed.as_map_mut().expect("map").shift_remove("B");
         assert!(decrypt_flat(&removed, &key).is_none());
         // The MAC of another file.
         let other = encrypted(&keys, "A: one\n");
         let mut foreign = doc.clone();
-        foreign["sops"]["mac"] = other["sops"]["mac"].clone();
+        set_node(
+            &mut foreign,
+            &["sops", "mac"],
+            at(&other, &["sops", "mac"]).clone(),
+        );
         assert!(decrypt_flat(&foreign, &key).is_none());
         // lastmodified changed: the MAC is bound to it.
         let mut stamped = doc.clone();
-        stamped["sops"]["lastmodified"] = Value::String("2001-01-01T00:00:00Z".into());
+        set_text(
+            &mut stamped,
+            &["sops", "lastmodified"],
+            "2001-01-01T00:00:00Z",
+        );
         assert!(decrypt_flat(&stamped, &key).is_none());
         // Another key.
         assert!(decrypt_flat(&doc, &[7u8; 32]).is_none());
         // Shapes left to rops: partial encryption, non-string types, nesting, plaintext.
         let mut partial = doc.clone();
-        partial["sops"]["unencrypted_suffix"] = Value::String("_unencrypted".into());
+        let origin = partial.origin.clone();
+        at_mut(&mut partial, &["sops"])
+            .as_map_mut()
+            .expect("sops")
+            .insert(
+                "unencrypted_suffix".into(),
+                Node::string("_unencrypted", origin),
+            );
         assert!(decrypt_flat(&partial, &key).is_none());
         let typed = encrypted(&keys, "A: 1\n");
         let typed_key = data_key(&typed, &keys).expect("data key");
@@ -889,7 +903,7 @@ mod tests {
         let nested_key = data_key(&nested, &keys).expect("data key");
         assert!(decrypt_flat(&nested, &nested_key).is_none());
         let mut plaintext = doc.clone();
-        plaintext["A"] = Value::String("one".into());
+        set_text(&mut plaintext, &["A"], "one");
         assert!(decrypt_flat(&plaintext, &key).is_none());
     }
 }

@@ -238,8 +238,11 @@ fn write_stencil_tenant(
         for (k, v) in &app.secrets {
             plain.insert((*k).into(), v.as_str().into());
         }
-        let text = sops::encrypt(&serde_yaml::Value::Mapping(plain), options)
-            .map_err(|e| Diagnostic::new(format!("cannot encrypt: {}", e.message)))?;
+        let text = sops::encrypt(
+            &crate::secrets::rops_yaml::node_of(&serde_yaml::Value::Mapping(plain)),
+            options,
+        )
+        .map_err(|e| Diagnostic::new(format!("cannot encrypt: {}", e.message)))?;
         write(&dir.join("secrets.enc.yaml"), &text)?;
     }
     Ok(())
