@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use crate::error::{Diagnostic, Result};
-use crate::load::parse::{Limits, parse};
 use crate::names::{Digest, Tag};
 use crate::node::{Node, Value};
 use crate::origin::{Origin, SourceFile};
+use crate::yaml::read::{Limits, parse};
 
 /// What to set.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ pub fn new_file(schema_path: &str, bump: &Bump) -> String {
 /// A tag as a YAML scalar: plain when every YAML reader agrees it is a string, otherwise
 /// double-quoted with escapes.
 fn scalar(text: &str) -> String {
-    crate::emit::yaml::inline_scalar(text)
+    crate::yaml::write::inline_scalar(text)
 }
 
 /// The mapping that holds `tag`: `image`, or the named sidecar's `image`.
@@ -192,7 +192,8 @@ fn replace_value(lines: &mut [String], node: &Node, key: &str, value: &str) -> R
     let new = match quote {
         // Keep the file's quotes when the value needs no escape inside them.
         Some(q)
-            if value.chars().all(crate::emit::yaml::is_printable) && !value.contains([q, '\\']) =>
+            if value.chars().all(crate::yaml::write::is_printable)
+                && !value.contains([q, '\\']) =>
         {
             format!("{q}{value}{q}")
         }

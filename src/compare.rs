@@ -12,10 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
-use crate::build::Object;
-use crate::emit;
 use crate::error::{Error, Result};
 use crate::load::{Repo, Tenant};
+use crate::object::Object;
 use crate::pipeline::{Renderer, Selection};
 use crate::resolve;
 use crate::source::{EntryKind, RepoPath, Source};
@@ -299,13 +298,13 @@ fn identity(object: &Object) -> Identity {
 fn diff_objects(old: &[Object], new: &[Object]) -> Vec<ObjectChange> {
     let old_docs: BTreeMap<Identity, (&Object, String)> = old
         .iter()
-        .map(|o| (identity(o), (o, emit::yaml::document(&o.value))))
+        .map(|o| (identity(o), (o, crate::yaml::write::document(&o.value))))
         .collect();
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for object in new {
         let id = identity(object);
-        let after = emit::yaml::document(&object.value);
+        let after = crate::yaml::write::document(&object.value);
         let before = old_docs.get(&id).map(|(_, doc)| doc.clone());
         seen.insert(id);
         if before.as_deref() != Some(after.as_str()) {

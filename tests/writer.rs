@@ -7,8 +7,8 @@ mod common;
 
 use common::Repo;
 use serde_json::Value;
-use stencil::load::parse::{Limits, parse};
 use stencil::origin::SourceFile;
+use stencil::yaml::read::{Limits, parse};
 
 /// `render` and `render --output json` of a repository; the YAML stream read back both ways
 /// must equal the JSON. Returns the YAML text and the JSON objects.
@@ -263,7 +263,7 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::select;
 use saphyr_parser::{Event, Parser, ScalarStyle};
-use stencil::emit::yaml::document;
+use stencil::yaml::write::document;
 
 const HOSTILE: &[char] = &[
     '\n',

@@ -363,7 +363,7 @@ fn redo(
 ) -> Result<Redo> {
     let tag_of = |text: &str, path: &str| -> Option<String> {
         let file = SourceFile::new(path, text);
-        let doc = crate::load::parse::parse(&file, crate::load::parse::Limits::default()).ok()?;
+        let doc = crate::yaml::read::parse(&file, crate::yaml::read::Limits::default()).ok()?;
         let image = bump::image_map(&doc, bump.sidecar.as_deref())?;
         image.get("tag")?.as_scalar_text().map(str::to_owned)
     };

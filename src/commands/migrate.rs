@@ -14,7 +14,6 @@ use serde_json::{Map, Value};
 
 use super::{EXIT_FOUND, Outcome, write_atomic, write_stdout};
 use crate::cli::{Global, MigrateArgs};
-use crate::emit::yaml;
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::file::Schema;
 use crate::load::{Loader, de, load_repo};
@@ -23,6 +22,7 @@ use crate::model::ServiceSpec;
 use crate::names::DnsLabel;
 use crate::resolve;
 use crate::source::Worktree;
+use crate::yaml::write as yaml;
 
 /// A symlink found in the old layout, checked.
 struct Link {

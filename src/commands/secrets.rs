@@ -42,7 +42,7 @@ pub fn run(global: &Global, command: &SecretsCommand, keys: &Keys) -> Outcome {
 fn decrypt(file: &Path, keys: &Keys) -> Result<()> {
     let doc = read_encrypted(file)?;
     let (plain, _) = sops::open(&doc, keys).map_err(|e| fail(file, e))?;
-    let text = Zeroizing::new(crate::emit::yaml::node_document(&plain));
+    let text = Zeroizing::new(crate::yaml::write::node_document(&plain));
     write_stdout(&text)
 }
 

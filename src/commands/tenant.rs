@@ -362,7 +362,7 @@ fn bound_to(folder: &str) -> crate::node::Node {
 /// A string as a YAML scalar: plain when that reads back as the same string, else
 /// double-quoted with every escape a YAML 1.1 or 1.2 reader needs.
 fn yaml_scalar(text: &str) -> String {
-    crate::emit::yaml::inline_scalar(text)
+    crate::yaml::write::inline_scalar(text)
 }
 
 /// Renders the new tenant (with every check a render makes); returns its object count.

@@ -13,12 +13,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub mod spool;
-pub mod yaml;
 
 use rayon::prelude::*;
 
-use crate::build::Object;
 use crate::error::{Diagnostic, Error, Result};
+use crate::object::Object;
+use crate::yaml::write as yaml;
 
 /// Marks a directory as written by `stencil render --out-dir`, so it may be replaced.
 pub const OUT_DIR_MARKER: &str = ".stencil-out";

@@ -15,8 +15,8 @@ use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::{AeadInPlace as _, Aes256Gcm, KeyInit as _};
 use zeroize::Zeroizing;
 
-use crate::build::Object;
 use crate::error::{Diagnostic, Error, Result};
+use crate::object::Object;
 
 /// Bytes kept in memory before the stream moves to a temporary file.
 pub const MEMORY_LIMIT: usize = 64 << 20;

@@ -386,8 +386,8 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
-    use crate::load::parse::{Limits, parse};
     use crate::origin::SourceFile;
+    use crate::yaml::read::{Limits, parse};
 
     #[derive(Deserialize, Debug)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]

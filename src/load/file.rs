@@ -9,11 +9,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use super::MAX_FILE_BYTES;
 use super::parse::{self, Limits};
-use super::{MAX_FILE_BYTES, yaml11};
 use crate::error::{Diagnostic, Error, Result};
 use crate::node::Node;
 use crate::origin::{Origin, SourceFile};
+use crate::yaml::yaml11;
 
 /// How plain scalars resolve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

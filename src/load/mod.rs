@@ -11,9 +11,8 @@
 
 pub mod de;
 pub mod file;
-pub mod parse;
+pub use crate::yaml::read as parse;
 mod tenant;
-pub mod yaml11;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};

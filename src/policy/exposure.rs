@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use super::pod_security::{Finding, join};
-use crate::build::Object;
 use crate::model::Rule;
+use crate::object::Object;
 
 pub use crate::names::{is_kubernetes_reserved, is_pod_security_label};
 

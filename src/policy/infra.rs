@@ -21,7 +21,6 @@ mod spec;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::{Exceptions, origin_of};
-use crate::build::Object;
 use crate::error::Diagnostic;
 use crate::load::Tenant;
 use crate::model::{
@@ -29,6 +28,7 @@ use crate::model::{
     reserved_host,
 };
 use crate::node::Node;
+use crate::object::Object;
 use crate::origin::Origin;
 pub use hosts::HostClaims;
 pub use objects::check_objects;

@@ -61,7 +61,7 @@ pub struct Workload {
 /// Checks what built objects (patches, extra objects) claim of the shared infrastructure:
 /// SSM paths, hosts, platform annotations, IAM roles.
 pub fn check_shared_infra(
-    objects: &[crate::build::Object],
+    objects: &[crate::object::Object],
     workload: &Workload,
     tenant: &Tenant,
     settings: &RepoSettings,

@@ -22,9 +22,9 @@ use k8s_openapi::api::core::v1::PodSpec;
 use serde::Deserialize as _;
 
 use super::{Platform, exposure, kinds, pod_security, rbac};
-use crate::build::Object;
 use crate::error::{Diagnostic, Error, Result};
 use crate::model::Rule;
+use crate::object::Object;
 
 /// What every rule over built objects reads besides the object.
 pub(super) struct Context<'a> {

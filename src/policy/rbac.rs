@@ -10,9 +10,9 @@
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role};
 
 use super::Exceptions;
-use crate::build::Object;
 use crate::error::Diagnostic;
 use crate::model::Rule;
+use crate::object::Object;
 
 /// Verbs that grant more than access to resources.
 const ESCALATING_VERBS: [&str; 4] = ["bind", "escalate", "impersonate", "*"];

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use super::{Platform, check_spec, check_workspace};
 use crate::error::Error;
 use crate::load::de::from_node;
-use crate::load::parse::parse;
 use crate::load::{Limits, Tenant};
 use crate::model::RepoSettings;
 use crate::names::DnsLabel;
 use crate::node::Node;
 use crate::origin::SourceFile;
+use crate::yaml::read::parse;
 
 const STENCIL: &str = "\
 kind: Stencil

@@ -92,8 +92,8 @@ fn is_named(items: &[Node]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::parse::{Limits, parse};
     use crate::origin::SourceFile;
+    use crate::yaml::read::{Limits, parse};
 
     fn node(path: &str, text: &str) -> Node {
         parse(&SourceFile::new(path, text), Limits::default()).unwrap()

@@ -121,7 +121,7 @@ mod tests {
     fn binding_adds_the_entry_first_keeps_an_equal_one_and_refuses_another() {
         let file = crate::origin::SourceFile::new("plain.yaml", "B: two\nA: one\n");
         let mut plain =
-            crate::load::parse::parse(&file, crate::load::Limits::default()).expect("YAML");
+            crate::yaml::read::parse(&file, crate::load::Limits::default()).expect("YAML");
         assert_eq!(bind(&mut plain, "tenants/acme/api"), Ok(true));
         let keys: Vec<_> = plain.as_map().expect("map").keys().collect();
         assert_eq!(keys, [SCOPE_KEY, "B", "A"]);

@@ -227,7 +227,7 @@ mod tests {
     fn conversions_keep_order_and_types() {
         let text = "b: one\na: 1\nc: '2'\nd: true\ne: 1.5\nf: [x, ~]\n";
         let file = crate::origin::SourceFile::new("x.yaml", text);
-        let node = crate::load::parse::parse(&file, crate::load::Limits::default()).expect("YAML");
+        let node = crate::yaml::read::parse(&file, crate::load::Limits::default()).expect("YAML");
         let value = to_rops(&node);
         let Value::Mapping(map) = &value else {
             panic!("mapping")
@@ -239,7 +239,7 @@ mod tests {
         let back = from_rops(&value, &node.origin).expect("tree");
         assert_eq!(back.to_json(), node.to_json());
         assert_eq!(
-            crate::emit::yaml::node_document(&back),
+            crate::yaml::write::node_document(&back),
             "b: one\na: 1\nc: '2'\nd: true\ne: 1.5\nf:\n- x\n- null\n"
         );
     }

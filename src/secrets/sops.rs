@@ -503,7 +503,7 @@ pub fn prepend_value(doc: &Node, key: &[u8], name: &str, value: &str) -> Option<
 
 /// A document as stencil writes every YAML file.
 fn write(doc: &Node) -> String {
-    crate::emit::yaml::node_document(doc)
+    crate::yaml::write::node_document(doc)
 }
 
 /// How to encrypt: recipients and sops' partial-encryption settings.
@@ -747,7 +747,7 @@ mod tests {
         assert_eq!(text_at(&doc, &["sops", "version"]), SOPS_FORMAT_VERSION);
         let plain = decrypt(&doc, &keys).expect("decrypt");
         assert_eq!(
-            crate::emit::yaml::node_document(&plain),
+            crate::yaml::write::node_document(&plain),
             "B: two\nA: ''\nC: one\n"
         );
     }

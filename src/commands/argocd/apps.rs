@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use tracing::warn;
 
-use crate::build::Object;
 use crate::build::argocd::{self, App, ROOT_INPUTS};
 use crate::cli::AppsMode;
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::{Loader, Repo};
+use crate::object::Object;
 use crate::resolve;
 use crate::source::{EntryKind, RepoPath};
 

@@ -19,7 +19,7 @@ pub fn run(global: &Global, command: &ArgocdCommand, keys: &Keys) -> Outcome {
         ArgocdCommand::Generate => generate::run(global, keys),
         ArgocdCommand::PluginConfig(args) => {
             let config = argocd::plugin_config(args.with_discovery)?;
-            write_stdout(&emit::yaml::document(&config))?;
+            write_stdout(&crate::yaml::write::document(&config))?;
             Ok(ExitCode::SUCCESS)
         }
         ArgocdCommand::Apps(args) => {

@@ -7,16 +7,16 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::TenancyRules;
-use crate::build::Object;
 use crate::error::{Diagnostic, Error};
 use crate::load::Tenant;
 use crate::load::de::from_node;
-use crate::load::parse::{Limits, parse};
 use crate::model::{RepoSettings, ServiceSpec};
 use crate::names::DnsLabel;
 use crate::node::Node;
+use crate::object::Object;
 use crate::origin::{Origin, SourceFile};
 use crate::policy::Platform;
+use crate::yaml::read::{Limits, parse};
 
 /// The `stencil.yaml` every fixture starts from; `extra` is appended (top-level keys).
 const STENCIL: &str = "kind: Stencil

@@ -12,11 +12,11 @@ use serde_json::Value;
 
 use super::objects::{Context, Fail};
 use super::{EXTERNAL_DNS, group_of};
-use crate::build::Object;
 use crate::error::{Diagnostic, Error};
 use crate::load::Tenant;
 use crate::model::Rule;
 use crate::node::Node;
+use crate::object::Object;
 use crate::origin::Origin;
 use crate::policy::Platform;
 

@@ -14,10 +14,10 @@ use super::{
     Claims, DEFAULT_INGRESS_CLASS, Exceptions, LEGACY_INGRESS_CLASS, TenancyRules,
     annotation_value, group_of, hosts, secrets, tenant_set,
 };
-use crate::build::Object;
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::Tenant;
 use crate::model::{ExternalSecretsSettings, RepoSettings, Rule, ServiceSpec};
+use crate::object::Object;
 
 /// What the rules on built objects read besides the object.
 pub(super) struct Context<'a> {

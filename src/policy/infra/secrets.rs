@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::group_of;
 use super::objects::{Context, Fail};
-use crate::build::Object;
 use crate::model::{Rule, SecretStoreKind};
+use crate::object::Object;
 
 const ESO: &str = "external-secrets.io";
 const GENERATORS: &str = "generators.external-secrets.io";

@@ -16,9 +16,9 @@ use k8s_openapi::api::core::v1::{Container, PodSpec, SecurityContext};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::super::pod_security;
-use crate::build::Object;
 use crate::model::Rule;
 use crate::names::Tag;
+use crate::object::Object;
 
 /// What a container inherits from its pod's security context.
 struct PodContext<'a> {

@@ -6,9 +6,9 @@
 //! (its Canary). An exception for the tenant and service relaxes all three.
 
 use super::{Context, RBAC, Report};
-use crate::build::Object;
 use crate::error::Diagnostic;
 use crate::model::Rule;
+use crate::object::Object;
 use crate::policy::kinds;
 
 /// The hint when an object of a platform-owned kind comes from a tenant.

@@ -468,7 +468,7 @@ mod tests {
     fn node_trees_keep_their_order_and_write_sops_values_plain() {
         let text = "b: ENC[AES256_GCM,data:eA==,iv:AQ==,tag:Ag==,type:str]\na: 0x1F\nc: '[x]'\nd: 'yes'\ne: [1, true]\n";
         let file = crate::origin::SourceFile::new("x.yaml", text);
-        let node = crate::load::parse::parse(&file, crate::load::Limits::default()).expect("YAML");
+        let node = crate::yaml::read::parse(&file, crate::load::Limits::default()).expect("YAML");
         assert_eq!(
             node_document(&node),
             "b: ENC[AES256_GCM,data:eA==,iv:AQ==,tag:Ag==,type:str]\na: 0x1F\nc: '[x]'\nd: 'yes'\ne:\n- 1\n- true\n"
