@@ -1,0 +1,32 @@
+//! `stencil migrate`: the symlinked "universal Helm chart" values layout (seed 003) to
+//! stencil's, with `extends:` where there were symlinks.
+//!
+//! - [`old`] reads the old layout (symlinks checked, values read as Helm reads them);
+//! - [`values`] holds the pure parts: Helm's values merge, the mapping of Helm values keys to
+//!   the service model, the minimal overrides between two mapped trees;
+//! - [`plan`] makes the new layout's files in memory, [`check`] compares every tenant's old
+//!   effective values with the resolved new layout.
+//!
+//! Secrets files are copied byte for byte, never decrypted. The command writes the plan.
+
+mod check;
+mod old;
+mod plan;
+pub mod values;
+
+use std::path::PathBuf;
+
+pub use check::{CheckReport, check};
+pub use old::Old;
+pub use plan::{Plan, plan};
+
+/// What to migrate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The old layout: the folder holding `prod/<base>/` and one folder per tenant.
+    pub from: PathBuf,
+    /// The service name for the (single) base (default: the base folder without `-base`).
+    pub service: Option<String>,
+    /// The platform name in `stencil.yaml`.
+    pub name: Option<String>,
+}
