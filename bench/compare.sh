@@ -15,6 +15,7 @@
 #     as stencil does) vs one `kubectl kustomize` of an overlay listing all overlays;
 #   - one app as Argo CD runs it: `stencil argocd generate` in the app's folder with the
 #     plugin environment vs one `kubectl kustomize` vs one `helm template`;
+#   - peak RSS of `stencil validate` over the whole repository (one run);
 #   - `stencil diff` between two commits at N = 1,000 where a base file changed (every
 #     tenant's API server changes).
 # Above PEER_LOOP_TENANTS tenants (default 1000) the peer loops run over the first
@@ -105,6 +106,12 @@ for n in "${sizes[@]}"; do
   [ "$n" -ge 10000 ] && runs_fast=3
 
   measure whole "$n" "stencil render" "$runs_fast" "$bin --repo $repo render > /dev/null"
+  # Peak RSS of `stencil validate` (every tenant rendered and checked, nothing printed):
+  # one run under GNU time, the time from the same run.
+  echo "== N=$n stencil validate (peak RSS)" >&2
+  /usr/bin/time -f '%e %M' -o "$tmp/one" "$bin" --repo "$repo" validate > /dev/null 2>&1
+  read -r secs rss < "$tmp/one"
+  printf 'validate\t%s\tstencil validate\t%s\t%s\t\n' "$n" "$secs" "$rss" >> "$results"
   scale=1; note=""; list_k=$peer/kustomize/apps.txt; list_h=$peer/helm/apps.txt
   if [ "$n" -gt "$loop_max" ]; then
     head -n $((sample * 4)) "$peer/kustomize/apps.txt" > "$tmp/k-sample.txt"; list_k=$tmp/k-sample.txt
@@ -210,6 +217,13 @@ for n in sizes:
     rs = [get("whole", n, x) for x in ("stencil render", "kustomize loop", "helm loop", "kubectl kustomize all")]
     if rs[0]:
         out.append(f"| {int(n):,} | " + " | ".join(mib(r[4]) if r else "-" for r in rs) + " |")
+validates = [r for r in rows if r[0] == "validate"]
+if validates:
+    out.append("\n### `stencil validate` (every tenant rendered and checked, one run)\n")
+    out.append("| N | time | peak RSS |")
+    out.append("|---|---|---|")
+    for r in validates:
+        out.append(f"| {int(r[1]):,} | {secs(r[3])} | {mib(r[4])} |")
 ns = [n for n in sizes if get("whole", n, "stencil render")]
 if len(ns) > 1:
     out.append("\n### Scaling of `stencil render`\n")

@@ -206,11 +206,22 @@ fn inputs(side: &Side<'_>, tenant: &Tenant, service: Option<&str>) -> Option<Vec
     }
 }
 
+/// Drops a side's cache of an app's own files once nothing more reads them (the app was
+/// rendered, or its inputs did not change): a diff's memory then does not grow with every
+/// tenant's parsed files. A later read would load them again.
+fn forget(side: &Side<'_>, tenant: &Tenant, service: Option<&str>) {
+    if let Some(service) = service {
+        // The path is the tenant's folder, valid once the tenant loaded.
+        let _ = resolve::forget(side.renderer.loader, tenant, service);
+    }
+}
+
 fn render(side: &Side<'_>, tenant: &Tenant, service: Option<&str>) -> Result<Vec<Object>> {
     let objects = match service {
         Some(service) => side.renderer.render_app(tenant, service),
         None => side.renderer.render_workspace(tenant),
     };
+    forget(side, tenant, service);
     objects.map_err(|e| {
         let what = match service {
             Some(s) => format!("{}/{s}", tenant.name),
@@ -241,10 +252,15 @@ pub fn compare(
                 return true;
             };
             // Unknown inputs (a side does not resolve): render, and report its error.
-            match (inputs(from, t0, s0), inputs(to, t1, s1)) {
+            let touched = match (inputs(from, t0, s0), inputs(to, t1, s1)) {
                 (Some(a), Some(b)) => touches(&a, changed) || touches(&b, changed),
                 _ => true,
+            };
+            if !touched {
+                forget(from, t0, s0);
+                forget(to, t1, s1);
             }
+            touched
         })
         .collect();
     let results: Vec<Result<Option<AppChange>>> = work

@@ -9,6 +9,13 @@ use stencil::commands::{self, EXIT_ERROR};
 use stencil::secrets::Keys;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of the system allocator: a render makes and drops millions of small
+/// strings, maps and JSON trees across threads, where glibc's malloc/free took a fifth of
+/// the time (its per-thread caches and free-list consolidation); mimalloc's size-class pages
+/// and thread-local free lists make that a few percent. The output does not depend on it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Runs before Rust's runtime, which replaces a closed stdout with /dev/null: the one moment
 /// a closed stdout can still be told from a redirect to /dev/null.
 #[cfg(target_os = "linux")]

@@ -39,8 +39,17 @@ pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
                 args.filter.environment.clone(),
             )?;
             let apps = selection.apps(&repo).len();
-            match Renderer::new(&loader, &repo, keys).and_then(|r| r.render(&selection)) {
-                Ok(objects) => (repo.tenants.len(), apps, objects.len()),
+            // Objects are counted batch by batch and dropped: memory stays flat however
+            // many tenants there are (validate prints no object).
+            let mut count = 0;
+            let rendered = Renderer::new(&loader, &repo, keys).and_then(|r| {
+                r.render_each(&selection, |objects| {
+                    count += objects.len();
+                    Ok(())
+                })
+            });
+            match rendered {
+                Ok(()) => (repo.tenants.len(), apps, count),
                 Err(e) => {
                     problems.push(e);
                     (repo.tenants.len(), apps, 0)
