@@ -212,7 +212,7 @@ fn inputs(side: &Side<'_>, tenant: &Tenant, service: Option<&str>) -> Option<Vec
 fn forget(side: &Side<'_>, tenant: &Tenant, service: Option<&str>) {
     if let Some(service) = service {
         // The path is the tenant's folder, valid once the tenant loaded.
-        let _ = resolve::forget(side.renderer.loader, tenant, service);
+        let _ = resolve::forget(side.renderer.loader, &side.renderer.chains, tenant, service);
     }
 }
 
