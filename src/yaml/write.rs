@@ -552,8 +552,7 @@ mod tests {
 
     fn roundtrip(value: &Value) {
         let text = document(value);
-        let back: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
-        assert_eq!(&back, value, "{text}");
+        assert_eq!(&read_back(&text), value, "{text}");
     }
 
     #[test]
@@ -615,7 +614,11 @@ mod tests {
                 !text.starts_with(&format!("k: {s}\n")) || s.is_empty(),
                 "{s:?} left plain: {text}"
             );
-            roundtrip(&json!({ "k": s, s: 1 }));
+            roundtrip(&json!({ "k": s }));
+            // stencil's reader refuses a `<<` key even quoted (go-yaml v2 merges it).
+            if s != "<<" {
+                roundtrip(&json!({ "k": s, s: 1 }));
+            }
         }
     }
 
@@ -721,8 +724,17 @@ mod tests {
     }
 
     fn roundtrip_text(text: &str, value: &Value) {
-        let back: Value = serde_yaml::from_str(text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
-        assert_eq!(&back, value, "{text}");
+        assert_eq!(&read_back(text), value, "{text}");
+    }
+
+    /// The text read back by stencil's own reader. Independent readers (PyYAML, ruamel,
+    /// go-yaml through kubectl, serde_yaml) check the writer in tests/it/writer.rs and
+    /// tests/differential.
+    fn read_back(text: &str) -> Value {
+        let file = crate::origin::SourceFile::new("out.yaml", text.to_owned());
+        crate::yaml::read::parse(&file, crate::yaml::read::Limits::default())
+            .unwrap_or_else(|e| panic!("{e}:\n{text}"))
+            .to_json()
     }
 
     #[test]
