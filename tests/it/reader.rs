@@ -2,9 +2,9 @@
 //! YAML 1.1 and 1.2 readers disagree on) with file:line:col, and never truncates a file.
 //! Every case runs the real binary on a tenant file.
 
-mod common;
+use crate::common;
 
-use common::Repo;
+use crate::common::Repo;
 
 const VALUES: &str = "tenants/acme/api/values.yaml";
 

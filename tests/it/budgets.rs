@@ -2,13 +2,13 @@
 //! under `render --out-dir`, and the small ones (closed stdout, duplicate Argo CD
 //! parameters, stencil's own labels, megabyte values in errors).
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{Repo, STENCIL_YAML, demo_key};
+use crate::common::{Repo, STENCIL_YAML, demo_key};
 
 /// Runs stencil through bash with `prefix` before it (`ulimit -v …;`) and `suffix` after the
 /// arguments (`>&-; echo $?`), as the platform's CI would.

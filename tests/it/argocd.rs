@@ -2,12 +2,12 @@
 //! without `.git`, the Application's source folder as the working directory, the build and
 //! plugin environment), `argocd apps` and `argocd plugin-config`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use common::{Repo, Run};
+use crate::common::{Repo, Run};
 
 /// One Application as `stencil argocd apps` writes it.
 #[derive(Debug, Clone)]

@@ -1,9 +1,9 @@
 //! Examiner's attacks on the tenant boundary (issue 17): cross-tenant data and shared
 //! infrastructure, across the classes.
 
-mod common;
+use crate::common;
 
-use common::Repo;
+use crate::common::Repo;
 
 /// The example repository with tenants `planet` and `express` added next to
 /// `planet-express` (prod): each name is part of another tenant's name.

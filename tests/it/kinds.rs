@@ -3,9 +3,9 @@
 //! checked against Kubernetes' grammar before any use, platform-owned kinds (CNI policies
 //! included) stay the platform's, and tenant Roles cannot escalate.
 
-mod common;
+use crate::common;
 
-use common::{Repo, STENCIL_YAML};
+use crate::common::{Repo, STENCIL_YAML};
 
 const VALUES: &str = "tenants/acme/api/values.yaml";
 

@@ -1,4 +1,4 @@
-//! `stencil bench-repo` (hidden): writes a synthetic repository of N tenants x the services
+//! `stencil-dev bench-repo`: writes a synthetic repository of N tenants x the services
 //! of the current repository's `base/`, for benchmarks. It keeps the repository's
 //! `stencil.yaml`, `.sops.yaml` and `base/` and adds, per service, a profile layer
 //! (`base/<svc>/prod.yaml`, where there is none), so prod tenants resolve a 3-level `extends`
@@ -13,13 +13,10 @@
 mod peers;
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-
-use super::{Outcome, find_root};
-use crate::cli::{BenchRepoArgs, Global};
-use crate::error::{Diagnostic, Error, Result};
-use crate::secrets::Keys;
-use crate::secrets::sops::{self, EncryptOptions};
+use stencil::error::{Diagnostic, Error, Result};
+use stencil::secrets::Keys;
+use stencil::secrets::binding::SCOPE_KEY;
+use stencil::secrets::sops::{self, EncryptOptions};
 
 fn write(path: &Path, text: &str) -> Result<()> {
     if let Some(dir) = path.parent() {
@@ -103,16 +100,77 @@ fn tenants(count: usize, services: &[String]) -> Vec<Tenant> {
         .collect()
 }
 
-pub fn run(global: &Global, args: &BenchRepoArgs, keys: &Keys) -> Outcome {
-    let root = find_root(global.repo.as_deref())?;
-    let out: &PathBuf = &args.out;
-    for dir in std::iter::once(out).chain(args.peers.as_ref()) {
+/// What `bench-repo` writes: its command-line arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Options {
+    /// The folder to create
+    #[arg(long)]
+    pub out: PathBuf,
+    /// How many tenants
+    #[arg(long, default_value_t = 1000)]
+    pub tenants: usize,
+    /// Also write the same tenants for kustomize (DIR/kustomize) and Helm (DIR/helm)
+    #[arg(long, value_name = "DIR")]
+    pub peers: Option<PathBuf>,
+}
+
+/// Writes the synthetic repository of `options.tenants` tenants x the services of `root`'s
+/// `base/` (and the peers, with `--peers`), its secrets encrypted for `keys`.
+pub fn run(root: &Path, options: &Options, keys: &Keys) -> Result<()> {
+    let out = &options.out;
+    refuse_existing(options)?;
+    let encrypt = encrypt_options(keys)?;
+    if let Ok(text) = std::fs::read_to_string(root.join(".sops.yaml")) {
+        write(&out.join(".sops.yaml"), &text)?;
+    }
+    write_settings(root, out)?;
+    copy_tree(&root.join("base"), &out.join("base"))?;
+    let services = services(root)?;
+    if options.peers.is_some() && services != peers::SERVICES {
+        return Err(Diagnostic::new(format!(
+            "--peers writes the example's services ({}); this repository has {}",
+            peers::SERVICES.join(", "),
+            services.join(", ")
+        ))
+        .hint("run bench-repo --peers from the repository root of the stencil project")
+        .into());
+    }
+    write_profiles(out, &services)?;
+    let tenants = tenants(options.tenants, &services);
+    for tenant in &tenants {
+        write_stencil_tenant(out, tenant, &services, &encrypt)?;
+    }
+    if let Some(dir) = &options.peers {
+        peers::write_all(dir, root, &tenants)?;
+    }
+    eprintln!(
+        "wrote {} tenants x {} services to {}{}",
+        options.tenants,
+        services.len(),
+        out.display(),
+        options
+            .peers
+            .as_ref()
+            .map(|d| format!(" (peers: {0}/kustomize, {0}/helm)", d.display()))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// bench-repo writes new folders only.
+fn refuse_existing(options: &Options) -> Result<()> {
+    for dir in std::iter::once(&options.out).chain(options.peers.as_ref()) {
         if dir.exists() {
             return Err(Diagnostic::new(format!("{} exists", dir.display()))
                 .hint("bench-repo writes new folders; remove it or pick another")
                 .into());
         }
     }
+    Ok(())
+}
+
+/// The generated secrets are encrypted for every age key stencil found.
+fn encrypt_options(keys: &Keys) -> Result<EncryptOptions> {
     if keys.is_empty() {
         return Err(
             Diagnostic::new("no age key to encrypt the generated secrets for")
@@ -120,14 +178,15 @@ pub fn run(global: &Global, args: &BenchRepoArgs, keys: &Keys) -> Outcome {
                 .into(),
         );
     }
-    let options = EncryptOptions {
+    Ok(EncryptOptions {
         recipients: keys.identities().iter().map(|i| i.to_public()).collect(),
         partial: None,
         mac_only_encrypted: false,
-    };
-    if let Ok(text) = std::fs::read_to_string(root.join(".sops.yaml")) {
-        write(&out.join(".sops.yaml"), &text)?;
-    }
+    })
+}
+
+/// The repository's stencil.yaml without the settings the peers have no counterpart of.
+fn write_settings(root: &Path, out: &Path) -> Result<()> {
     // The peers have no counterpart of the kit's quota, limits and metric templates, nor of
     // canaries: the synthetic repository leaves those settings out. (The network policies
     // every tenant gets are in the peers.)
@@ -141,8 +200,11 @@ pub fn run(global: &Global, args: &BenchRepoArgs, keys: &Keys) -> Outcome {
     }
     let settings = serde_yaml::to_string(&settings)
         .map_err(|e| Diagnostic::new(format!("cannot write stencil.yaml: {e}")))?;
-    write(&out.join("stencil.yaml"), &settings)?;
-    copy_tree(&root.join("base"), &out.join("base"))?;
+    write(&out.join("stencil.yaml"), &settings)
+}
+
+/// The services of `root`'s `base/` (folders holding a service.yaml), sorted.
+fn services(root: &Path) -> Result<Vec<String>> {
     let mut services: Vec<String> = std::fs::read_dir(root.join("base"))
         .map_err(|e| Error::io("cannot list base/", &e))?
         .filter_map(|e| e.ok())
@@ -150,16 +212,12 @@ pub fn run(global: &Global, args: &BenchRepoArgs, keys: &Keys) -> Outcome {
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();
     services.sort();
-    if args.peers.is_some() && services != peers::SERVICES {
-        return Err(Diagnostic::new(format!(
-            "--peers writes the example's services ({}); this repository has {}",
-            peers::SERVICES.join(", "),
-            services.join(", ")
-        ))
-        .hint("run bench-repo --peers from the repository root of the stencil project")
-        .into());
-    }
-    for service in &services {
+    Ok(services)
+}
+
+/// A prod profile layer per service that has none, so prod tenants resolve 3 levels.
+fn write_profiles(out: &Path, services: &[String]) -> Result<()> {
+    for service in services {
         let profile = out.join(format!("base/{service}/prod.yaml"));
         if !profile.exists() {
             write(
@@ -170,24 +228,7 @@ pub fn run(global: &Global, args: &BenchRepoArgs, keys: &Keys) -> Outcome {
             )?;
         }
     }
-    let tenants = tenants(args.tenants, &services);
-    for tenant in &tenants {
-        write_stencil_tenant(out, tenant, &services, &options)?;
-    }
-    if let Some(dir) = &args.peers {
-        peers::write_all(dir, &root, &tenants)?;
-    }
-    eprintln!(
-        "wrote {} tenants x {} services to {}{}",
-        args.tenants,
-        services.len(),
-        out.display(),
-        args.peers
-            .as_ref()
-            .map(|d| format!(" (peers: {0}/kustomize, {0}/helm)", d.display()))
-            .unwrap_or_default()
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn write_stencil_tenant(
@@ -232,7 +273,7 @@ fn write_stencil_tenant(
         let mut plain = serde_yaml::Mapping::new();
         // Bound to its place, as `stencil secrets set` writes it.
         plain.insert(
-            crate::secrets::binding::SCOPE_KEY.into(),
+            SCOPE_KEY.into(),
             format!("tenants/{name}/{service}").into(),
         );
         for (k, v) in &app.secrets {

@@ -1,8 +1,8 @@
 //! Every merge rule, end to end: a layered fixture repo rendered by the real binary.
 
-mod common;
+use crate::common;
 
-use common::Repo;
+use crate::common::Repo;
 use serde_json::json;
 
 fn config(run: &common::Run) -> serde_json::Value {
@@ -274,7 +274,7 @@ fn a_shared_ancestor_is_applied_once() {
 #[test]
 fn a_file_resolves_the_same_wherever_it_is_reached_from() {
     // acme's web/values.yaml builds on base/web implicitly, also when acme's api extends it
-    // (a tenant may build on its own files; another tenant's are refused, tests/tenantfs.rs).
+    // (a tenant may build on its own files; another tenant's are refused, tests/it/tenantfs.rs).
     // Rendered many times in parallel, the output never changes.
     let repo = Repo::new()
         .file(

@@ -4,9 +4,9 @@
 //! containers; pods are not pinned to nodes; Services get no externalIPs and no node or
 //! load-balancer exposure; `pod-security.kubernetes.io/*` labels are the platform's.
 
-mod common;
+use crate::common;
 
-use common::Repo;
+use crate::common::Repo;
 use serde_json::{Value, json};
 
 const VALUES: &str = "tenants/acme/api/values.yaml";

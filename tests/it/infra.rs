@@ -3,9 +3,9 @@
 //! shared ALB's group annotations alone, assumes only its own IAM roles, and `argocd
 //! generate` renders only into the Application's destination namespace.
 
-mod common;
+use crate::common;
 
-use common::{Repo, STENCIL_YAML};
+use crate::common::{Repo, STENCIL_YAML};
 
 /// The test repository (platform `plat`, tenant `acme` in `dev`, domain `dev.example.com`)
 /// with `settings` added to its stencil.yaml.

@@ -3,9 +3,9 @@
 //! back with serde_yaml (libyaml's scanner: YAML 1.1 line breaks, like go-yaml) and with
 //! stencil's own reader, document by document, and compared with the JSON render.
 
-mod common;
+use crate::common;
 
-use common::Repo;
+use crate::common::Repo;
 use serde_json::Value;
 use stencil::load::parse::{Limits, parse};
 use stencil::origin::SourceFile;
@@ -256,7 +256,6 @@ fn the_example_renders_identically_as_yaml_and_json() {
 
 // --- The writer's property: every string, as a key or a value, at any depth, reads back. ---
 
-#[path = "writer/resolvers.rs"]
 mod resolvers;
 
 use proptest::collection::{btree_map, vec};

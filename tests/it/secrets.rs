@@ -2,9 +2,9 @@
 //! render, keyed checksums, and every bad-input case failing loudly without printing a
 //! secret value.
 
-mod common;
+use crate::common;
 
-use common::{Repo, demo_recipient};
+use crate::common::{Repo, demo_recipient};
 
 const STRIPE: &str = "sk_test_VALUE_THAT_MUST_NOT_LEAK_4242";
 const SESSION: &str = "session-VALUE-THAT-MUST-NOT-LEAK";

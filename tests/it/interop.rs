@@ -1,9 +1,9 @@
 //! Interop with tools nobody on this project wrote: the real `sops` CLI's files (in
 //! `../shared/fixtures/sops-references/`), the `age` CLI and the npm `sops-age` decryptor.
 //! These need `../shared` and the `age` binary, so they are ignored by `cargo test` and run
-//! by `.ci/run` (`cargo test --test interop -- --ignored`).
+//! by `.ci/run` (`cargo test --test it -- --ignored interop::`).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -454,16 +454,15 @@ fn the_benchmark_peers_render_the_objects_stencil_renders() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (out, peer_dir) = (tmp.path().join("stencil"), tmp.path().join("peers"));
     let repo = common::Repo::example();
-    repo.run(&[
-        "bench-repo",
-        "--tenants",
-        "4",
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--peers",
-        peer_dir.to_str().expect("utf-8"),
-    ])
-    .ok();
+    // `stencil-dev bench-repo --tenants 4 --out OUT --peers PEERS`, in process.
+    let options = stencil_dev::bench_repo::Options {
+        out: out.clone(),
+        tenants: 4,
+        peers: Some(peer_dir.clone()),
+    };
+    let key = std::fs::read_to_string(common::demo_key()).expect("demo key");
+    let keys = stencil::secrets::Keys::from_text(&key);
+    stencil_dev::bench_repo::run(repo.path(), &options, &keys).expect("bench-repo");
     let stencil = common::Run::from(
         common::stencil(tmp.path())
             .arg("--repo")

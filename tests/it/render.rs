@@ -1,9 +1,9 @@
 //! The example repository rendered end to end, and the render contract: deterministic,
 //! all-or-nothing, JSON and directory output, filters, guardrails after patching.
 
-mod common;
+use crate::common;
 
-use common::Repo;
+use crate::common::Repo;
 
 #[test]
 fn example_render_is_pinned() {

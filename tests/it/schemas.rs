@@ -6,7 +6,7 @@ use std::path::Path;
 #[test]
 fn checked_in_schemas_match_the_code() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
-    let files = stencil::commands::schemas::files().expect("schemas");
+    let files = stencil_dev::schemas::files().expect("schemas");
     let mut drifted = Vec::new();
     for (name, text) in &files {
         let on_disk = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
@@ -27,7 +27,7 @@ fn checked_in_schemas_match_the_code() {
     );
     assert!(
         drifted.is_empty(),
-        "schemas/ drifted from the code: {drifted:?}; run `cargo run -- schemas --out schemas`"
+        "schemas/ drifted from the code: {drifted:?}; run `cargo run -p stencil-dev -- schemas --out schemas`"
     );
 }
 

@@ -1,12 +1,12 @@
 //! `stencil diff` and `stencil affected` on real git repositories made in temp dirs.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Repo, Run, git};
+use crate::common::{Repo, Run, git};
 
 /// The example repository, committed on `main`.
 fn committed_example() -> Repo {
@@ -683,7 +683,7 @@ fn a_stencil_root_below_the_git_root_reads_the_right_subtree() {
 #[test]
 fn symlinks_in_a_revision_resolve_as_on_disk() {
     // Inside the tenant's folder: followed, so the revision renders like the work tree.
-    // (A symlink into another tenant's folder is refused: tests/tenantfs.rs.)
+    // (A symlink into another tenant's folder is refused: tests/it/tenantfs.rs.)
     let repo = committed_example();
     let shared = repo.read("tenants/planet-express/apiserver/env.yaml");
     let repo = repo

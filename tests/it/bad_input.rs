@@ -3,11 +3,11 @@
 //! with real secrets beside it, through `render -vv` and through `argocd generate` as Argo CD
 //! runs it: both fail with nothing on stdout, and no secret value appears in what they print.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 
-use common::{Repo, SERVICE_YAML};
+use crate::common::{Repo, SERVICE_YAML};
 
 const SECRET: &str = "sk_live_CORPUS_VALUE_THAT_MUST_NOT_LEAK";
 const OTHER_SECRET: &str = "corpus-session-VALUE-THAT-MUST-NOT-LEAK";

@@ -28,8 +28,8 @@ fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
 // must not happen while another test thread of this binary runs.
 #[test]
 fn fuzz_inputs_never_panic() {
-    replay("render", 5, stencil::fuzzing::render);
-    replay("sops", 4, stencil::fuzzing::sops);
+    replay("render", 5, stencil_dev::fuzzing::render);
+    replay("sops", 4, stencil_dev::fuzzing::sops);
 }
 
 /// Runs every input of `target` (at least `seeds` of them) through `entry`: none may panic,

@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::{Tenant, write};
-use crate::error::{Diagnostic, Error, Result};
+use stencil::error::{Diagnostic, Error, Result};
 
 /// The services the static peer files describe: the example repository's `base/`.
 pub(super) const SERVICES: [&str; 3] = ["apiserver", "auth", "frontend"];

@@ -1,9 +1,9 @@
 //! Examiner's attacks on issue 17 (output integrity and what reaches the cluster): custom
 //! resources the platform declares that embed pod fields in shapes of their own, and custom
 //! resources that reach into other namespaces.
-mod common;
+use crate::common;
 
-use common::{Repo, STENCIL_YAML};
+use crate::common::{Repo, STENCIL_YAML};
 
 /// The platform declares CRDs whose controllers make pods (Argo Workflows, Tekton) or read
 /// other namespaces (Prometheus Operator), and runs a shared Gateway in `edge-gw`.

@@ -1,11 +1,11 @@
 //! Secrets bound to their tenant and service (issue 17 item 7) and private keys kept out of
 //! processes that do not decrypt (item 10): the real binary against fixture repositories.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::{Repo, Run, demo_recipient, git};
+use crate::common::{Repo, Run, demo_recipient, git};
 
 const SERVICE_B: &str = "\
 kind: Service

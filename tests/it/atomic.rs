@@ -6,13 +6,13 @@
 //! output in place would leave a truncated file; stencil writes a temporary file beside the
 //! target and renames it over, so the target is either untouched or complete.
 
-mod common;
+use crate::common;
 
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{Repo, demo_key, legacy_layout};
+use crate::common::{Repo, demo_key, legacy_layout};
 
 /// SIGXFSZ on Linux: "file size limit exceeded".
 const SIGXFSZ: i32 = 25;

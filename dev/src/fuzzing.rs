@@ -1,16 +1,16 @@
 //! Entry points for fuzzing (`fuzz/`) and for replaying what fuzzing found
-//! (`tests/fuzz_regressions.rs`): each takes arbitrary bytes and must return, whatever they
+//! (`tests/it/fuzz_regressions.rs`): each takes arbitrary bytes and must return, whatever they
 //! are, without panicking.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use crate::emit;
-use crate::error::Result;
-use crate::load::{Loader, load_repo};
-use crate::pipeline::{Renderer, Selection};
-use crate::secrets::{Keys, sops};
-use crate::source::{EntryKind, RepoPath, Source, too_big};
+use stencil::emit;
+use stencil::error::Result;
+use stencil::load::{Loader, load_repo};
+use stencil::pipeline::{Renderer, Selection};
+use stencil::secrets::{Keys, sops};
+use stencil::source::{EntryKind, RepoPath, Source, too_big};
 
 /// A repository held in memory: path -> bytes.
 pub struct Memory(BTreeMap<String, Vec<u8>>);
@@ -153,5 +153,5 @@ pub fn sops(data: &[u8]) -> bool {
 
 fn demo_keys() -> &'static Keys {
     static KEYS: OnceLock<Keys> = OnceLock::new();
-    KEYS.get_or_init(|| Keys::from_text(include_str!("../keys/demo-age-key.txt")))
+    KEYS.get_or_init(|| Keys::from_text(include_str!("../../keys/demo-age-key.txt")))
 }

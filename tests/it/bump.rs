@@ -1,12 +1,12 @@
 //! `stencil bump` against real git repositories: a bare "remote" and clones in temp dirs,
 //! checked with the git CLI.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Run, git};
+use crate::common::{Run, git};
 
 /// A bare repository served by `git daemon` over git:// on localhost: a real git server,
 /// whose receive-pack updates refs atomically (compare-and-swap), as GitHub's does. (A

@@ -1,10 +1,10 @@
 //! `stencil migrate` on a legacy layout built with real symlinks and real SOPS files.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Run, legacy_layout};
+use crate::common::{Run, legacy_layout};
 
 fn migrate(dir: &Path, args: &[&str]) -> Run {
     Run::from(

@@ -1,9 +1,9 @@
 //! The tenant workspace kit, canaries with platform minimums, the policy rules, and
 //! `stencil tenant add/list`, end to end on fixture repositories.
 
-mod common;
+use crate::common;
 
-use common::{Repo, Run, STENCIL_YAML};
+use crate::common::{Repo, Run, STENCIL_YAML};
 
 /// Platform settings: a quota with a ceiling, limits, network sources, roles, canaries.
 const PLATFORM: &str = "\

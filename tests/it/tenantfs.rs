@@ -4,9 +4,9 @@
 //! anything is read, and an error never quotes a line of a file that is not a stencil input.
 //! Each case runs the real binary, on the work tree and, where it applies, on a git revision.
 
-mod common;
+use crate::common;
 
-use common::{Repo, Run, git};
+use crate::common::{Repo, Run, git};
 
 const VICTIM_SECRET: &str = "victim-db-password-4f1c";
 
