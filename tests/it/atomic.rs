@@ -6,8 +6,6 @@
 //! output in place would leave a truncated file; stencil writes a temporary file beside the
 //! target and renames it over, so the target is either untouched or complete.
 
-use crate::common;
-
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::{Command, Output};

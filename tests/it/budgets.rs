@@ -2,8 +2,6 @@
 //! under `render --out-dir`, and the small ones (closed stdout, duplicate Argo CD
 //! parameters, stencil's own labels, megabyte values in errors).
 
-use crate::common;
-
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

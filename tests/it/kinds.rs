@@ -3,8 +3,6 @@
 //! checked against Kubernetes' grammar before any use, platform-owned kinds (CNI policies
 //! included) stay the platform's, and tenant Roles cannot escalate.
 
-use crate::common;
-
 use crate::common::{Repo, STENCIL_YAML};
 
 const VALUES: &str = "tenants/acme/api/values.yaml";

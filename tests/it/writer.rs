@@ -3,8 +3,6 @@
 //! back with serde_yaml (libyaml's scanner: YAML 1.1 line breaks, like go-yaml) and with
 //! stencil's own reader, document by document, and compared with the JSON render.
 
-use crate::common;
-
 use crate::common::Repo;
 use serde_json::Value;
 use stencil::load::parse::{Limits, parse};

@@ -272,10 +272,7 @@ fn write_stencil_tenant(
         write(&dir.join("env.yaml"), &env)?;
         let mut plain = serde_yaml::Mapping::new();
         // Bound to its place, as `stencil secrets set` writes it.
-        plain.insert(
-            SCOPE_KEY.into(),
-            format!("tenants/{name}/{service}").into(),
-        );
+        plain.insert(SCOPE_KEY.into(), format!("tenants/{name}/{service}").into());
         for (k, v) in &app.secrets {
             plain.insert((*k).into(), v.as_str().into());
         }
