@@ -31,3 +31,32 @@ pub fn run(out: &Path) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_pretty_json_file_per_input_kind() {
+        let files = files().unwrap();
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        for kind in ["stencil", "tenant", "service", "version", "env"] {
+            let name = format!("{kind}.schema.json");
+            assert!(names.contains(&name.as_str()), "{names:?}");
+        }
+        for (name, text) in &files {
+            assert!(text.ends_with("}\n"), "{name}");
+            serde_json::from_str::<serde_json::Value>(text).unwrap();
+        }
+    }
+
+    #[test]
+    fn run_writes_the_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("schemas");
+        run(&out).unwrap();
+        for (name, text) in files().unwrap() {
+            assert_eq!(std::fs::read_to_string(out.join(name)).unwrap(), text);
+        }
+    }
+}

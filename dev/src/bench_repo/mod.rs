@@ -282,3 +282,70 @@ fn write_stencil_tenant(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> &'static Path {
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+    }
+
+    fn demo_keys() -> Keys {
+        let text = std::fs::read_to_string(root().join("keys/demo-age-key.txt")).unwrap();
+        Keys::from_text(&text)
+    }
+
+    #[test]
+    fn writes_every_tenant_with_its_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let options = Options {
+            out: tmp.path().join("repo"),
+            tenants: 3,
+            peers: Some(tmp.path().join("peers")),
+        };
+        run(root(), &options, &demo_keys()).unwrap();
+        let out = &options.out;
+        for name in ["t0000", "t0001", "t0002"] {
+            assert!(out.join(format!("tenants/{name}/tenant.yaml")).is_file());
+            for service in peers::SERVICES {
+                for file in ["values.yaml", "env.yaml", "secrets.enc.yaml"] {
+                    let path = out.join(format!("tenants/{name}/{service}/{file}"));
+                    assert!(path.is_file(), "{}", path.display());
+                }
+            }
+        }
+        assert!(!out.join("tenants/t0003").exists());
+        let settings = std::fs::read_to_string(out.join("stencil.yaml")).unwrap();
+        assert!(!settings.contains("canary:"), "{settings}");
+        assert!(tmp.path().join("peers/kustomize/apps.txt").is_file());
+        assert!(tmp.path().join("peers/helm/apps.txt").is_file());
+    }
+
+    #[test]
+    fn refuses_an_existing_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let options = Options {
+            out: tmp.path().to_path_buf(),
+            tenants: 1,
+            peers: None,
+        };
+        let err = run(root(), &options, &demo_keys()).unwrap_err().to_string();
+        assert!(err.contains("exists"), "{err}");
+    }
+
+    #[test]
+    fn refuses_to_write_secrets_without_a_key() {
+        let tmp = tempfile::tempdir().unwrap();
+        let options = Options {
+            out: tmp.path().join("repo"),
+            tenants: 1,
+            peers: None,
+        };
+        let err = run(root(), &options, &Keys::from_text(""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no age key"), "{err}");
+        assert!(!options.out.exists());
+    }
+}
