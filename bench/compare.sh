@@ -3,10 +3,11 @@
 #
 #   bench/compare.sh [N ...]        (default: 100 1000 10000 tenants)
 #
-# For each N, `stencil-dev bench-repo --peers` (the dev crate, dev/) writes N tenants x 3 services (secrets, sidecar,
-# HPA, ingress, 3-level extends for prod tenants) in stencil's layout, as a kustomize base +
+# For each N, `stencil-dev bench-repo --peers` (the dev crate, dev/) writes N tenants x 3
+# services (secrets, sidecar, HPA, ingress, 3-level extends for prod tenants) in stencil's
+# layout, as a kustomize base +
 # per-tenant overlays, and as a universal Helm chart + layered per-tenant values files; all
-# three render the same objects (tests/interop.rs checks it). One app = a tenant workspace
+# three render the same objects (tests/it/interop.rs checks it). One app = a tenant workspace
 # (its Namespace) or a tenant x service: 4N apps, as Argo CD would run them.
 #
 # Measured (hyperfine medians; peak RSS from GNU time, for loops the largest process):
