@@ -3,10 +3,11 @@
 #
 #   bench/compare.sh [N ...]        (default: 100 1000 10000 tenants)
 #
-# For each N, `stencil bench-repo --peers` writes N tenants x 3 services (secrets, sidecar,
-# HPA, ingress, 3-level extends for prod tenants) in stencil's layout, as a kustomize base +
+# For each N, `stencil-dev bench-repo --peers` (the dev crate, dev/) writes N tenants x 3
+# services (secrets, sidecar, HPA, ingress, 3-level extends for prod tenants) in stencil's
+# layout, as a kustomize base +
 # per-tenant overlays, and as a universal Helm chart + layered per-tenant values files; all
-# three render the same objects (tests/interop.rs checks it). One app = a tenant workspace
+# three render the same objects (tests/it/interop.rs checks it). One app = a tenant workspace
 # (its Namespace) or a tenant x service: 4N apps, as Argo CD would run them.
 #
 # Measured (hyperfine medians; peak RSS from GNU time, for loops the largest process):
@@ -46,9 +47,10 @@ command -v hyperfine >/dev/null 2>&1 || apt_install hyperfine
 peers=$(bash ../shared/tools/get-peers "$root/target/peers")
 kubectl=$peers/kubectl
 helm=$peers/helm
-echo "== building stencil (release)" >&2
-cargo build --release --locked -q
+echo "== building stencil and stencil-dev (release)" >&2
+cargo build --release --locked -q -p stencil -p stencil-dev
 bin=$root/target/release/stencil
+dev=$root/target/release/stencil-dev
 export SOPS_AGE_KEY_FILE=$root/keys/demo-age-key.txt
 
 tmp=$(mktemp -d)
@@ -99,7 +101,7 @@ for n in "${sizes[@]}"; do
   repo=$tmp/stencil-$n
   peer=$tmp/peers-$n
   echo "== writing N=$n (stencil, kustomize, helm)" >&2
-  "$bin" bench-repo --out "$repo" --tenants "$n" --peers "$peer" 2>&1 | sed 's/^/   /' >&2
+  "$dev" bench-repo --out "$repo" --tenants "$n" --peers "$peer" 2>&1 | sed 's/^/   /' >&2
   apps=$(wc -l < "$peer/kustomize/apps.txt")
   runs_fast=10; runs_slow=3
   [ "$n" -ge 1000 ] && runs_slow=1

@@ -8,12 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tenants=${1:-1000}
 command -v hyperfine >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
-cargo build --release --locked -q
+cargo build --release --locked -q -p stencil -p stencil-dev
 bin=$PWD/target/release/stencil
+dev=$PWD/target/release/stencil-dev
 export SOPS_AGE_KEY_FILE=$PWD/keys/demo-age-key.txt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$bin" bench-repo --out "$tmp/repo" --tenants "$tenants"
+"$dev" bench-repo --out "$tmp/repo" --tenants "$tenants"
 cd "$tmp/repo"
 git init -q -b main .
 git add -A

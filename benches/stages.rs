@@ -1,6 +1,6 @@
 //! Micro-benchmarks of the pipeline's hot stages. Each calls the library's own stage
 //! functions, on the example repository at the crate root and on a synthetic repository of
-//! 100 tenants that `bench-repo` writes once into a temporary directory.
+//! 100 tenants that `stencil-dev bench-repo` writes once into a temporary directory.
 //!
 //! Groups, in pipeline order:
 //! - `parse`: YAML text to trees (`yaml`), and a repository read, parsed and checked against
@@ -23,12 +23,10 @@
 
 use std::collections::HashSet;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use criterion::measurement::WallTime;
 use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use stencil::cli::{BenchRepoArgs, Global, LogFormat};
-use stencil::commands::bench_repo;
 use stencil::emit::{self, Format};
 use stencil::load::{self, Loader, Repo, Role, load_one_tenant, load_repo};
 use stencil::node::{Node, ScalarKind, Value, is_template};
@@ -38,6 +36,7 @@ use stencil::secrets::{self, Keys};
 use stencil::source::{RepoPath, Source, Worktree};
 use stencil::template::{self, Vars};
 use stencil::{build, policy, resolve};
+use stencil_dev::bench_repo;
 use tempfile::TempDir;
 
 const TENANT: &str = "momcorp";
@@ -132,18 +131,13 @@ impl Fixture {
     fn synthetic(keys: &Keys, tenants: usize) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("repo");
-        let global = Global {
-            repo: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
-            verbose: 0,
-            quiet: true,
-            log_format: LogFormat::Text,
-        };
-        let args = BenchRepoArgs {
+        let options = bench_repo::Options {
             out: out.clone(),
             tenants,
             peers: None,
         };
-        bench_repo::run(&global, &args, keys).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        bench_repo::run(root, &options, keys).unwrap();
         Fixture::open(&out, Some(dir))
     }
 

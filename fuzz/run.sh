@@ -9,7 +9,8 @@
 # installed from crates.io when missing. The corpus starts from fuzz/seeds/<target>/ (plus,
 # for sops, ../shared's sops reference files when present) and grows in fuzz/corpus/.
 # A crash is saved in fuzz/artifacts/<target>/; once fixed, commit it in
-# fuzz/regressions/<target>/, which tests/fuzz_regressions.rs replays.
+# fuzz/regressions/<target>/, which tests/it/fuzz_regressions.rs replays
+# (through the same entry points, dev/src/fuzzing.rs).
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}

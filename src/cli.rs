@@ -74,12 +74,6 @@ pub enum Command {
     /// stencil.yaml grants
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Write the JSON Schemas of the input files (used to refresh schemas/)
-    #[command(hide = true)]
-    Schemas(SchemasArgs),
-    /// Write a synthetic repository of N tenants for benchmarks (bench/)
-    #[command(hide = true)]
-    BenchRepo(BenchRepoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,19 +246,6 @@ pub struct MigrateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct BenchRepoArgs {
-    /// The folder to create
-    #[arg(long)]
-    pub out: PathBuf,
-    /// How many tenants
-    #[arg(long, default_value_t = 1000)]
-    pub tenants: usize,
-    /// Also write the same tenants for kustomize (DIR/kustomize) and Helm (DIR/helm)
-    #[arg(long, value_name = "DIR")]
-    pub peers: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// The tenant and service, as TENANT/SERVICE
     #[arg(value_name = "TENANT/SERVICE")]
@@ -370,13 +351,6 @@ pub enum SecretsCommand {
         /// Secrets files (default: every tenants/*/*/secrets.enc.yaml of the repository)
         files: Vec<PathBuf>,
     },
-}
-
-#[derive(Debug, Args)]
-pub struct SchemasArgs {
-    /// Directory to write <kind>.schema.json files to
-    #[arg(long, value_name = "DIR", default_value = "schemas")]
-    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,8 +17,6 @@ pub mod commands;
 pub mod compare;
 pub mod emit;
 pub mod error;
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod load;
 pub mod migrate;
 pub mod model;

@@ -50,8 +50,6 @@ fn main() -> ExitCode {
         Command::Argocd(command) => commands::argocd::run(&cli.global, command, &keys),
         Command::Tenant(command) => commands::tenant::run(&cli.global, command, &keys),
         Command::Policy(command) => commands::policy::run(&cli.global, command),
-        Command::Schemas(args) => commands::schemas::run(args),
-        Command::BenchRepo(args) => commands::bench_repo::run(&cli.global, args, &keys),
     };
     match outcome {
         Ok(code) => code,

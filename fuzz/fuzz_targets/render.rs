@@ -1,7 +1,7 @@
 //! Arbitrary bytes as a tenant's files through the whole render; see
-//! `stencil::fuzzing::render`. Seeds: `fuzz/seeds/render/`.
+//! `stencil_dev::fuzzing::render`. Seeds: `fuzz/seeds/render/`.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    stencil::fuzzing::render(data);
+    stencil_dev::fuzzing::render(data);
 });

@@ -1,6 +1,6 @@
-//! Arbitrary bytes as a SOPS file; see `stencil::fuzzing::sops`. Seeds: `fuzz/seeds/sops/`.
+//! Arbitrary bytes as a SOPS file; see `stencil_dev::fuzzing::sops`. Seeds: `fuzz/seeds/sops/`.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    stencil::fuzzing::sops(data);
+    stencil_dev::fuzzing::sops(data);
 });

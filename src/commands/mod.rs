@@ -2,7 +2,6 @@
 
 pub mod affected;
 pub mod argocd;
-pub mod bench_repo;
 pub mod bump;
 mod compare;
 pub mod diff;
@@ -10,7 +9,6 @@ pub mod explain;
 pub mod migrate;
 pub mod policy;
 pub mod render;
-pub mod schemas;
 pub mod secrets;
 pub mod tenant;
 pub mod validate;

@@ -1,0 +1,420 @@
+//! `stencil bump` against real git repositories: a bare "remote" and clones in temp dirs,
+//! checked with the git CLI.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::{Run, git};
+
+/// A bare repository served by `git daemon` over git:// on localhost: a real git server,
+/// whose receive-pack updates refs atomically (compare-and-swap), as GitHub's does. (A
+/// plain path remote would not do: libgit2's local transport force-writes refs.)
+struct Remote {
+    dir: tempfile::TempDir,
+    daemon: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+impl Remote {
+    fn new(services: &[&str]) -> Remote {
+        let dir = tempfile::tempdir().expect("tempdir");
+        git(
+            dir.path(),
+            &["init", "-q", "--bare", "-b", "main", "remote.git"],
+        );
+        let seed = dir.path().join("seed");
+        git(dir.path(), &["clone", "-q", "remote.git", "seed"]);
+        let write = |path: &str, text: &str| {
+            let full = seed.join(path);
+            std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+            std::fs::write(full, text).expect("write");
+        };
+        write("stencil.yaml", common::STENCIL_YAML);
+        for service in services {
+            write(
+                &format!("base/{service}/service.yaml"),
+                common::SERVICE_YAML,
+            );
+            write(
+                &format!("base/{service}/version.yaml"),
+                "# Written by CI. Do not edit by hand.\nkind: Version\nimage:\n  tag: 1.0.0  # the first release\n# end\n",
+            );
+        }
+        write(
+            "tenants/acme/tenant.yaml",
+            &format!("environment: dev\nservices: [{}]\n", services.join(", ")),
+        );
+        git(&seed, &["checkout", "-q", "-b", "main"]);
+        git(&seed, &["add", "-A"]);
+        git(&seed, &["commit", "-q", "-m", "init"]);
+        git(&seed, &["push", "-q", "origin", "main"]);
+        let port = free_port();
+        let daemon = Command::new("git")
+            .args([
+                "daemon",
+                "--reuseaddr",
+                "--export-all",
+                "--enable=receive-pack",
+                "--listen=127.0.0.1",
+            ])
+            .arg(format!("--port={port}"))
+            .arg(format!("--base-path={}", dir.path().display()))
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("git daemon");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Remote { dir, daemon, port }
+    }
+
+    /// The bare repository on disk, for checking with the git CLI.
+    fn url(&self) -> PathBuf {
+        self.dir.path().join("remote.git")
+    }
+
+    fn clone(&self, name: &str) -> PathBuf {
+        let url = format!("git://127.0.0.1:{}/remote.git", self.port);
+        git(self.dir.path(), &["clone", "-q", &url, name]);
+        self.dir.path().join(name)
+    }
+
+    fn log(&self) -> String {
+        git(&self.url(), &["log", "--format=%s", "main"])
+    }
+
+    fn show(&self, path: &str) -> String {
+        git(&self.url(), &["show", &format!("main:{path}")])
+    }
+}
+
+fn bump(clone: &Path, args: &[&str]) -> Run {
+    let mut cmd = common::stencil(clone);
+    cmd.current_dir(clone)
+        .arg("bump")
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "ci")
+        .env("GIT_AUTHOR_EMAIL", "ci@example.com");
+    Run::from(cmd.output().expect("run stencil"))
+}
+
+/// Starts `stencil bump ARGS` in a clone without waiting, for simultaneous bumps.
+fn spawn_bump(clone: &Path, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin!("stencil"))
+        .current_dir(clone)
+        .arg("bump")
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "ci")
+        .env("GIT_AUTHOR_EMAIL", "ci@example.com")
+        .env("HOME", clone.join(".home"))
+        .env("XDG_CONFIG_HOME", clone.join(".home/.config"))
+        .env_remove("SOPS_AGE_KEY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn")
+}
+
+/// HEAD, index and work tree, to prove a failed bump left everything as it was.
+fn snapshot(clone: &Path) -> (String, String, String) {
+    (
+        git(clone, &["rev-parse", "HEAD"]),
+        git(clone, &["ls-files", "-s"]),
+        git(clone, &["status", "--porcelain", "--untracked-files=all"])
+            + &std::fs::read_to_string(clone.join("base/api/version.yaml")).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn bump_commit_push_lands_one_commit_changing_one_line() {
+    let remote = Remote::new(&["api"]);
+    let clone = remote.clone("ci");
+    std::fs::write(
+        clone.join("unrelated.txt"),
+        "a local edit that must stay out of the commit\n",
+    )
+    .expect("write");
+    let run = bump(&clone, &["api", "1.1.0", "--push"]).ok();
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert_eq!(remote.log(), "chore(api): bump image to 1.1.0\ninit\n");
+    let diff = git(&remote.url(), &["diff", "main~1", "main", "--unified=0"]);
+    let changed: Vec<&str> = diff
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "-  tag: 1.0.0  # the first release",
+            "+  tag: 1.1.0  # the first release"
+        ]
+    );
+    assert_eq!(
+        git(&remote.url(), &["show", "--name-only", "--format=", "main"]),
+        "base/api/version.yaml\n"
+    );
+    // The local clone follows, and the unrelated edit is untouched.
+    assert_eq!(
+        git(&clone, &["rev-parse", "HEAD"]),
+        git(&remote.url(), &["rev-parse", "main"])
+    );
+    assert_eq!(
+        git(&clone, &["status", "--porcelain"]),
+        "?? unrelated.txt\n"
+    );
+}
+
+#[test]
+fn bumping_to_the_current_tag_is_a_no_op() {
+    let remote = Remote::new(&["api"]);
+    let clone = remote.clone("ci");
+    let before = snapshot(&clone);
+    let run = bump(&clone, &["api", "1.0.0", "--push"]).ok();
+    assert!(
+        run.stderr.contains("already at 1.0.0; nothing to do"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(snapshot(&clone), before);
+    assert_eq!(remote.log(), "init\n");
+}
+
+#[test]
+fn dry_run_prints_the_diff_and_changes_nothing() {
+    let remote = Remote::new(&["api"]);
+    let clone = remote.clone("ci");
+    let before = snapshot(&clone);
+    let run = bump(&clone, &["api", "2.0.0", "--dry-run", "--push"]).ok();
+    assert!(
+        run.stdout
+            .contains("--- a/base/api/version.yaml\n+++ b/base/api/version.yaml\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("-  tag: 1.0.0  # the first release\n+  tag: 2.0.0  # the first release\n")
+    );
+    assert_eq!(snapshot(&clone), before);
+    assert_eq!(remote.log(), "init\n");
+}
+
+#[test]
+fn pinned_tenants_are_listed_and_tenant_bumps_write_their_pin() {
+    let remote = Remote::new(&["api"]);
+    let clone = remote.clone("ci");
+    let pin = clone.join("tenants/acme/api/version.yaml");
+    std::fs::create_dir_all(pin.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&pin, "image: { tag: 0.9.0 }\n").expect("write");
+    git(&clone, &["add", "-A"]);
+    git(&clone, &["commit", "-q", "-m", "pin acme"]);
+    let run = bump(&clone, &["api", "1.1.0"]).ok();
+    assert!(
+        run.stderr.contains("not affected: tenants/acme pins 0.9.0"),
+        "{}",
+        run.stderr
+    );
+    let run = bump(&clone, &["api", "1.2.0", "--tenant", "ac*", "--commit"]).ok();
+    assert!(run.stderr.contains("committed"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&pin).expect("read"),
+        "image: { tag: 1.2.0 }\n"
+    );
+}
+
+#[test]
+fn eight_concurrent_bumps_of_eight_services_all_land() {
+    let services = ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"];
+    let remote = Remote::new(&services);
+    let clones: Vec<PathBuf> = services
+        .iter()
+        .map(|s| remote.clone(&format!("clone-{s}")))
+        .collect();
+    let children: Vec<_> = services
+        .iter()
+        .zip(&clones)
+        .map(|(service, clone)| spawn_bump(clone, &[service, "2.0.0", "--push", "--retries", "20"]))
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let log = remote.log();
+    assert_eq!(log.lines().count(), 9, "{log}");
+    let merges = git(&remote.url(), &["rev-list", "--merges", "--count", "main"]);
+    assert_eq!(merges.trim(), "0", "history is linear");
+    for service in services {
+        assert!(
+            remote
+                .show(&format!("base/{service}/version.yaml"))
+                .contains("  tag: 2.0.0  # the first release\n"),
+            "{service}"
+        );
+    }
+    git(&remote.url(), &["fsck", "--strict"]);
+}
+
+#[test]
+fn two_concurrent_bumps_of_one_service_to_different_tags_conflict() {
+    let remote = Remote::new(&["api"]);
+    let first = remote.clone("first");
+    let second = remote.clone("second");
+    // `second` read 1.0.0; `first` lands 1.1.0 before `second` pushes.
+    bump(&first, &["api", "1.1.0", "--push"]).ok();
+    let before = snapshot(&second);
+    let run = bump(&second, &["api", "1.2.0", "--push"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("conflict: someone else set base/api/version.yaml to 1.1.0"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        snapshot(&second),
+        before,
+        "the losing clone is left exactly as it was"
+    );
+    assert_eq!(remote.log(), "chore(api): bump image to 1.1.0\ninit\n");
+    // With --on-conflict ours, ours lands on top.
+    bump(
+        &second,
+        &["api", "1.2.0", "--push", "--on-conflict", "ours"],
+    )
+    .ok();
+    assert!(remote.show("base/api/version.yaml").contains("tag: 1.2.0"));
+}
+
+#[test]
+fn bad_input_leaves_the_repository_as_it_was() {
+    let remote = Remote::new(&["api"]);
+    let clone = remote.clone("ci");
+    let before = snapshot(&clone);
+    let cases: &[(&[&str], &str)] = &[
+        (&["apx", "1.1.0", "--push"], "no service `apx`"),
+        (&["api", "latest", "--push"], "refusing tag"),
+        (&["api", "--", "-bad"], "refusing tag"),
+        (
+            &["api", "1.1.0", "--sidecar", "nope", "--commit"],
+            "no `image:` mapping for sidecar `nope`",
+        ),
+        (
+            &["api", "1.1.0", "--digest", "sha256:abc", "--push"],
+            "refusing digest",
+        ),
+    ];
+    for (args, needle) in cases {
+        let run = bump(&clone, args);
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty());
+        assert_eq!(snapshot(&clone), before, "{args:?}");
+    }
+
+    // A push that cannot reach the remote: no half-made commit.
+    git(
+        &clone,
+        &["remote", "add", "nowhere", "/nonexistent/remote.git"],
+    );
+    let run = bump(&clone, &["api", "1.1.0", "--push", "nowhere"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("push failed"), "{}", run.stderr);
+    assert_eq!(snapshot(&clone), before);
+
+    // A dirty version file is refused, not clobbered.
+    let version = clone.join("base/api/version.yaml");
+    std::fs::write(&version, "image:\n  tag: 1.0.0 # my local edit\n").expect("write");
+    let dirty = snapshot(&clone);
+    let run = bump(&clone, &["api", "1.1.0", "--commit"]);
+    assert!(
+        run.code == 3 && run.stderr.contains("has uncommitted changes"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(snapshot(&clone), dirty);
+    git(&clone, &["checkout", "--", "base/api/version.yaml"]);
+
+    // A version.yaml that is not valid YAML: reported with file:line, not "fixed".
+    std::fs::write(&version, "image:\n  tag: [1.0.0\n").expect("write");
+    git(&clone, &["commit", "-qam", "broken"]);
+    let broken = snapshot(&clone);
+    let run = bump(&clone, &["api", "1.1.0", "--commit"]);
+    assert!(
+        run.code == 3 && run.stderr.contains("base/api/version.yaml:"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(snapshot(&clone), broken);
+
+    // Detached HEAD.
+    git(&clone, &["checkout", "-q", "--detach", "HEAD~1"]);
+    let detached = snapshot(&clone);
+    let run = bump(&clone, &["api", "1.1.0", "--commit"]);
+    assert!(
+        run.code == 3 && run.stderr.contains("HEAD is detached"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(snapshot(&clone), detached);
+}
+
+#[test]
+fn two_simultaneous_bumps_of_one_service_exactly_one_lands() {
+    let remote = Remote::new(&["api"]);
+    let clones = [remote.clone("one"), remote.clone("two")];
+    let children: Vec<_> = clones
+        .iter()
+        .zip(["1.1.0", "1.2.0"])
+        .map(|(clone, tag)| spawn_bump(clone, &["api", tag, "--push"]))
+        .collect();
+    let outcomes: Vec<std::process::Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("wait"))
+        .collect();
+    let landed: Vec<bool> = outcomes.iter().map(|o| o.status.success()).collect();
+    assert_eq!(
+        landed.iter().filter(|ok| **ok).count(),
+        1,
+        "exactly one lands: {outcomes:?}"
+    );
+    let loser = outcomes
+        .iter()
+        .find(|o| !o.status.success())
+        .expect("a loser");
+    assert!(
+        String::from_utf8_lossy(&loser.stderr)
+            .contains("conflict: someone else set base/api/version.yaml"),
+        "{loser:?}"
+    );
+    assert_eq!(remote.log().lines().count(), 2);
+}

@@ -1,0 +1,33 @@
+//! stencil's integration tests, as one test binary (`cargo test --test it`): one module per
+//! area, most running the real `stencil` binary against fixture repositories made in temp
+//! dirs (see [`common`]). Filter by module: `cargo test --test it -- render::`.
+//!
+//! Insta snapshots live in `tests/it/snapshots/`, named `it__<module>__<name>.snap`.
+//! Tests marked `#[ignore]` (in `interop`) need `../shared` and external tools; `.ci/run`
+//! runs them with `cargo test --test it -- --ignored interop::`.
+
+mod common;
+
+mod argocd;
+mod atk1;
+mod atk2;
+mod atomic;
+mod bad_input;
+mod binding;
+mod budgets;
+mod bump;
+mod diff;
+mod fuzz_regressions;
+mod infra;
+mod interop;
+mod kinds;
+mod merge;
+mod migrate;
+mod pss;
+mod reader;
+mod render;
+mod schemas;
+mod secrets;
+mod tenantfs;
+mod workspace;
+mod writer;
