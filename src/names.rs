@@ -145,13 +145,12 @@ pub fn check_qualified_name(key: &str) -> Result<(), String> {
             "`{key}` is not a valid label or annotation key ([prefix/]name, name at most 63 characters of letters, digits, `-`, `_`, `.`)"
         )
     };
-    if let Some(prefix) = prefix {
-        if prefix.is_empty()
+    if let Some(prefix) = prefix
+        && (prefix.is_empty()
             || prefix.len() > 253
-            || prefix.split('.').any(|l| check_dns_label(l, 63).is_err())
-        {
-            return Err(bad());
-        }
+            || prefix.split('.').any(|l| check_dns_label(l, 63).is_err()))
+    {
+        return Err(bad());
     }
     if !is_label_value(name) || name.is_empty() {
         return Err(bad());

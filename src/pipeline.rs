@@ -356,10 +356,11 @@ impl<'a> Renderer<'a> {
                     return Vec::new();
                 };
                 let mut found = seen.check(&objects);
-                if clean && found.is_empty() {
-                    if let Err(e) = sink(objects) {
-                        found.push(e);
-                    }
+                if clean
+                    && found.is_empty()
+                    && let Err(e) = sink(objects)
+                {
+                    found.push(e);
                 }
                 found
             };

@@ -138,7 +138,7 @@ pub fn sops(data: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(data) else {
         return false;
     };
-    let file = crate::origin::SourceFile::new("fuzz.enc.yaml", text);
+    let file = stencil::origin::SourceFile::new("fuzz.enc.yaml", text);
     let Ok(doc) = sops::parse(&file) else {
         return false;
     };

@@ -8,6 +8,7 @@
 
 mod common;
 
+mod architecture;
 mod argocd;
 mod atk1;
 mod atk2;

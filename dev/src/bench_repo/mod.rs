@@ -17,6 +17,7 @@ use stencil::error::{Diagnostic, Error, Result};
 use stencil::secrets::Keys;
 use stencil::secrets::binding::SCOPE_KEY;
 use stencil::secrets::sops::{self, EncryptOptions};
+use stencil::yaml;
 
 fn write(path: &Path, text: &str) -> Result<()> {
     if let Some(dir) = path.parent() {
@@ -192,15 +193,12 @@ fn write_settings(root: &Path, out: &Path) -> Result<()> {
     // every tenant gets are in the peers.)
     let settings = std::fs::read_to_string(root.join("stencil.yaml"))
         .map_err(|e| Error::io("cannot read stencil.yaml", &e))?;
-    let mut settings: serde_yaml::Value = serde_yaml::from_str(&settings)
-        .map_err(|e| Diagnostic::new(format!("stencil.yaml: {e}")))?;
-    if let serde_yaml::Value::Mapping(map) = &mut settings {
+    let mut settings = read_yaml("stencil.yaml", settings)?.to_json();
+    if let Some(map) = settings.as_object_mut() {
         map.remove("workspace");
         map.remove("canary");
     }
-    let settings = serde_yaml::to_string(&settings)
-        .map_err(|e| Diagnostic::new(format!("cannot write stencil.yaml: {e}")))?;
-    write(&out.join("stencil.yaml"), &settings)
+    write(&out.join("stencil.yaml"), &yaml::write::document(&settings))
 }
 
 /// The services of `root`'s `base/` (folders holding a service.yaml), sorted.
@@ -270,20 +268,24 @@ fn write_stencil_tenant(
         write(&dir.join("values.yaml"), &values)?;
         let env: String = app.env.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
         write(&dir.join("env.yaml"), &env)?;
-        let mut plain = serde_yaml::Mapping::new();
+        let mut plain = serde_json::Map::new();
         // Bound to its place, as `stencil secrets set` writes it.
         plain.insert(SCOPE_KEY.into(), format!("tenants/{name}/{service}").into());
         for (k, v) in &app.secrets {
             plain.insert((*k).into(), v.as_str().into());
         }
-        let text = sops::encrypt(
-            &crate::secrets::rops_yaml::node_of(&serde_yaml::Value::Mapping(plain)),
-            options,
-        )
-        .map_err(|e| Diagnostic::new(format!("cannot encrypt: {}", e.message)))?;
+        let plain = yaml::write::document(&serde_json::Value::Object(plain));
+        let text = sops::encrypt(&read_yaml("secrets.yaml", plain)?, options)
+            .map_err(|e| Diagnostic::new(format!("cannot encrypt: {}", e.message)))?;
         write(&dir.join("secrets.enc.yaml"), &text)?;
     }
     Ok(())
+}
+
+/// YAML text read by stencil's own reader (the one YAML stack).
+pub(crate) fn read_yaml(path: &str, text: String) -> Result<stencil::node::Node> {
+    let file = stencil::origin::SourceFile::new(path, text);
+    yaml::read::parse(&file, yaml::read::Limits::default())
 }
 
 #[cfg(test)]

@@ -217,17 +217,16 @@ fn read_version(root: &Path, service: &str) -> Result<Version> {
     let path = root.join(format!("base/{service}/version.yaml"));
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Error::io(format_args!("cannot read {}", path.display()), &e))?;
-    let doc: serde_yaml::Value = serde_yaml::from_str(&text)
-        .map_err(|e| Diagnostic::new(format!("{}: {e}", path.display())))?;
+    let doc = super::read_yaml(&path.display().to_string(), text)?.to_json();
     let text_at =
-        |v: &serde_yaml::Value, key: &str| v.get(key).and_then(|x| x.as_str()).map(str::to_owned);
+        |v: &serde_json::Value, key: &str| v.get(key).and_then(|x| x.as_str()).map(str::to_owned);
     let image = doc.get("image").cloned().unwrap_or_default();
     let tag = text_at(&image, "tag").ok_or_else(|| {
         Diagnostic::new(format!("{}: no image.tag for the peers", path.display()))
     })?;
     let sidecars = doc
         .get("sidecars")
-        .and_then(|s| s.as_sequence())
+        .and_then(|s| s.as_array())
         .map(|list| {
             list.iter()
                 .filter_map(|s| {

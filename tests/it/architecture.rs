@@ -209,7 +209,6 @@ fn test_only_files(files: &[PathBuf]) -> BTreeSet<PathBuf> {
 }
 
 #[test]
-#[ignore = "on until issue 18's refactor lands"]
 fn modules_import_only_from_lower_layers() {
     let mut files = Vec::new();
     rust_files(&src(), &mut files);
@@ -274,7 +273,6 @@ fn fn_name(line: &str) -> Option<String> {
 }
 
 #[test]
-#[ignore = "on until issue 18's refactor lands"]
 fn functions_are_small() {
     let mut files = Vec::new();
     rust_files(&src(), &mut files);
