@@ -12,7 +12,7 @@ use crate::model::{Budgets, Rule};
 use crate::node::{Node, Value};
 
 /// The size of a value as compact JSON, counted without building the text.
-pub fn json_size(value: &serde_json::Value) -> u64 {
+pub(crate) fn json_size(value: &serde_json::Value) -> u64 {
     let mut counter = Counter(0);
     // Writing to a counter cannot fail, and a `Value` always serializes.
     let _ = serde_json::to_writer(&mut counter, value);
@@ -33,7 +33,7 @@ impl io::Write for Counter {
 }
 
 /// The text of a tree: every key and scalar, in bytes.
-pub fn node_bytes(node: &Node) -> u64 {
+pub(crate) fn node_bytes(node: &Node) -> u64 {
     match &node.value {
         Value::Null => 0,
         Value::Scalar(s) => s.text.len() as u64,
@@ -47,7 +47,7 @@ pub fn node_bytes(node: &Node) -> u64 {
 
 /// One of the budgets, for messages.
 #[derive(Debug, Clone, Copy)]
-pub enum Kind {
+pub(crate) enum Kind {
     Object,
     App,
     PatchOps,
@@ -55,7 +55,7 @@ pub enum Kind {
 
 impl Kind {
     /// The `stencil.yaml` setting.
-    pub fn setting(self) -> &'static str {
+    pub(crate) fn setting(self) -> &'static str {
         match self {
             Kind::Object => "budgets.objectBytes",
             Kind::App => "budgets.appBytes",
@@ -63,7 +63,7 @@ impl Kind {
         }
     }
 
-    pub fn limit(self, budgets: &Budgets) -> u64 {
+    pub(crate) fn limit(self, budgets: &Budgets) -> u64 {
         match self {
             Kind::Object => budgets.object_bytes,
             Kind::App => budgets.app_bytes,
@@ -82,7 +82,7 @@ impl Kind {
 
 /// `what` is `size` (bytes, or operations) where the budget allows `limit`: an error with
 /// the rule id, the budget and the setting that raises it.
-pub fn exceeded(what: &str, size: u64, kind: Kind, limit: u64) -> Diagnostic {
+pub(crate) fn exceeded(what: &str, size: u64, kind: Kind, limit: u64) -> Diagnostic {
     let (size, limit) = match kind {
         Kind::PatchOps => (format!("{size} operations"), format!("{limit} operations")),
         Kind::Object | Kind::App => (
@@ -102,7 +102,7 @@ pub fn exceeded(what: &str, size: u64, kind: Kind, limit: u64) -> Diagnostic {
 }
 
 /// A size for people: bytes up to 1 KiB, else KiB or MiB with one decimal.
-pub fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     const KIB: u64 = 1 << 10;
     const MIB: u64 = 1 << 20;
     if n < KIB {
@@ -116,14 +116,14 @@ pub fn bytes(n: u64) -> String {
 
 /// Counts what one tenant x service has produced so far against its budget.
 #[derive(Debug)]
-pub struct Meter {
+pub(crate) struct Meter {
     kind: Kind,
     limit: u64,
     used: u64,
 }
 
 impl Meter {
-    pub fn new(kind: Kind, budgets: &Budgets) -> Meter {
+    pub(crate) fn new(kind: Kind, budgets: &Budgets) -> Meter {
         Meter {
             kind,
             limit: kind.limit(budgets),
@@ -132,7 +132,11 @@ impl Meter {
     }
 
     /// Adds `size`; an error once the total passes the budget.
-    pub fn add(&mut self, size: u64, what: impl FnOnce() -> String) -> Result<(), Diagnostic> {
+    pub(crate) fn add(
+        &mut self,
+        size: u64,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), Diagnostic> {
         self.used = self.used.saturating_add(size);
         if self.used > self.limit {
             return Err(exceeded(&what(), self.used, self.kind, self.limit));

@@ -13,7 +13,7 @@ use crate::yaml::read::{Limits, parse};
 
 /// What to set.
 #[derive(Debug, Clone)]
-pub struct Bump {
+pub(crate) struct Bump {
     pub tag: Tag,
     pub digest: Option<Digest>,
     /// A sidecar's pin instead of the main image.
@@ -22,7 +22,7 @@ pub struct Bump {
 
 /// The outcome for one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Edit {
+pub(crate) enum Edit {
     /// Already at this tag (and digest): nothing to write.
     Unchanged,
     /// The new text, and the old tag if there was one.
@@ -33,7 +33,7 @@ pub enum Edit {
 }
 
 /// A new `version.yaml`, for a file that does not exist yet.
-pub fn new_file(schema_path: &str, bump: &Bump) -> String {
+pub(crate) fn new_file(schema_path: &str, bump: &Bump) -> String {
     let mut out = format!(
         "# yaml-language-server: $schema={schema_path}\n# Written by CI (`stencil bump`) after the image is pushed.\nkind: Version\n"
     );
@@ -64,7 +64,7 @@ fn scalar(text: &str) -> String {
 }
 
 /// The mapping that holds `tag`: `image`, or the named sidecar's `image`.
-pub fn image_map<'a>(doc: &'a Node, sidecar: Option<&str>) -> Option<&'a Node> {
+pub(crate) fn image_map<'a>(doc: &'a Node, sidecar: Option<&str>) -> Option<&'a Node> {
     match sidecar {
         None => doc.get("image"),
         Some(name) => doc
@@ -77,7 +77,7 @@ pub fn image_map<'a>(doc: &'a Node, sidecar: Option<&str>) -> Option<&'a Node> {
 }
 
 /// Edits the text of an existing `version.yaml`.
-pub fn edit(file: &Arc<SourceFile>, bump: &Bump) -> Result<Edit> {
+pub(crate) fn edit(file: &Arc<SourceFile>, bump: &Bump) -> Result<Edit> {
     let doc = parse(file, Limits::default())?;
     if !matches!(doc.value, Value::Map(_) | Value::Null) {
         return Err(Diagnostic::new("a version file must be a mapping")

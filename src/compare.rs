@@ -21,7 +21,7 @@ use crate::source::{EntryKind, RepoPath, Source};
 
 /// One app: `service` is `None` for the tenant's workspace.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AppId {
+pub(crate) struct AppId {
     pub tenant: String,
     pub service: Option<String>,
 }
@@ -37,7 +37,7 @@ impl std::fmt::Display for AppId {
 
 /// One object that differs: `before`/`after` are its YAML, `None` where it does not exist.
 #[derive(Debug, Clone)]
-pub struct ObjectChange {
+pub(crate) struct ObjectChange {
     pub api_version: String,
     pub kind: String,
     pub namespace: Option<String>,
@@ -47,7 +47,7 @@ pub struct ObjectChange {
 }
 
 impl ObjectChange {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.namespace {
             Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
             None => format!("{} {}", self.kind, self.name),
@@ -57,14 +57,14 @@ impl ObjectChange {
 
 /// Whether something exists on the old side, the new side, or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Status {
+pub(crate) enum Status {
     Added,
     Changed,
     Removed,
 }
 
 impl Status {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Status::Added => "added",
             Status::Changed => "changed",
@@ -74,7 +74,7 @@ impl Status {
 }
 
 impl ObjectChange {
-    pub fn status(&self) -> Status {
+    pub(crate) fn status(&self) -> Status {
         match (&self.before, &self.after) {
             (None, _) => Status::Added,
             (_, None) => Status::Removed,
@@ -85,14 +85,14 @@ impl ObjectChange {
 
 /// One app whose render differs.
 #[derive(Debug, Clone)]
-pub struct AppChange {
+pub(crate) struct AppChange {
     pub app: AppId,
     pub status: Status,
     pub objects: Vec<ObjectChange>,
 }
 
 /// One side of a comparison.
-pub struct Side<'a> {
+pub(crate) struct Side<'a> {
     pub renderer: Renderer<'a>,
     /// Shown in errors: which side, which revision.
     pub label: String,
@@ -100,7 +100,7 @@ pub struct Side<'a> {
 
 /// The paths (files, relative to the stencil root) that differ between two sources: added,
 /// removed or changed, among `stencil.yaml`, `base/` and `tenants/`.
-pub fn changed_paths(from: &dyn Source, to: &dyn Source) -> Result<BTreeSet<String>> {
+pub(crate) fn changed_paths(from: &dyn Source, to: &dyn Source) -> Result<BTreeSet<String>> {
     let mut files_from = BTreeMap::new();
     let mut files_to = BTreeMap::new();
     for top in ["stencil.yaml", "base", "tenants"] {
@@ -233,7 +233,7 @@ fn render(side: &Side<'_>, tenant: &Tenant, service: Option<&str>) -> Result<Vec
 
 /// Compares the selected apps of two sides. With `changed` (the paths that differ), apps
 /// whose inputs did not change are not rendered; without it, every app is.
-pub fn compare(
+pub(crate) fn compare(
     from: &Side<'_>,
     to: &Side<'_>,
     selection: &Selection,

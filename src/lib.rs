@@ -9,16 +9,16 @@
 // Library and binary code must not panic on input: no unwrap/expect outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod budget;
+mod budget;
 pub mod build;
-pub mod bump;
+mod bump;
 pub mod cli;
 pub mod commands;
-pub mod compare;
+mod compare;
 pub mod emit;
 pub mod error;
 pub mod load;
-pub mod migrate;
+mod migrate;
 pub mod model;
 pub mod names;
 pub mod node;
@@ -26,7 +26,7 @@ pub mod object;
 pub mod origin;
 pub mod pipeline;
 pub mod policy;
-pub mod publish;
+mod publish;
 pub mod resolve;
 pub mod secrets;
 pub mod source;

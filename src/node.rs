@@ -206,8 +206,7 @@ impl Scalar {
                 .unwrap_or_else(|| J::String(self.text.clone())),
             ScalarKind::Float => parse_float(&self.text)
                 .and_then(serde_json::Number::from_f64)
-                .map(J::Number)
-                .unwrap_or_else(|| J::String(self.text.clone())),
+                .map_or_else(|| J::String(self.text.clone()), J::Number),
         }
     }
 }

@@ -19,7 +19,7 @@ fn git(what: impl std::fmt::Display, e: &git2::Error) -> Error {
 }
 
 /// The repository holding `root`, its current branch and the path of `root` inside it.
-pub struct Checkout {
+pub(crate) struct Checkout {
     pub repo: Repository,
     pub branch: String,
     pub head: Oid,
@@ -28,7 +28,7 @@ pub struct Checkout {
 }
 
 impl Checkout {
-    pub fn open(root: &Path) -> Result<Checkout> {
+    pub(crate) fn open(root: &Path) -> Result<Checkout> {
         let repo = Repository::discover(root).map_err(|e| {
             Diagnostic::new(format!(
                 "{} is not in a git repository: {}",
@@ -73,13 +73,13 @@ impl Checkout {
     }
 
     /// A path of the stencil repository as a path in git (`/`-separated).
-    pub fn git_path(&self, path: &str) -> String {
+    pub(crate) fn git_path(&self, path: &str) -> String {
         let full = self.prefix.join(path);
         full.to_string_lossy().replace('\\', "/")
     }
 
     /// Refuses files with uncommitted changes: a bump must never clobber someone's edit.
-    pub fn ensure_clean(&self, paths: &[String]) -> Result<()> {
+    pub(crate) fn ensure_clean(&self, paths: &[String]) -> Result<()> {
         for path in paths {
             let status = match self.repo.status_file(Path::new(path)) {
                 Ok(status) => status,
@@ -98,7 +98,7 @@ impl Checkout {
     }
 
     /// The author: `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL`, else `user.name`/`user.email`.
-    pub fn signature(&self) -> Result<Signature<'static>> {
+    pub(crate) fn signature(&self) -> Result<Signature<'static>> {
         if let (Ok(name), Ok(email)) = (
             std::env::var("GIT_AUTHOR_NAME"),
             std::env::var("GIT_AUTHOR_EMAIL"),
@@ -114,7 +114,7 @@ impl Checkout {
     }
 
     /// The content of a file at a commit, if it exists there.
-    pub fn read_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>> {
+    pub(crate) fn read_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>> {
         let commit = self
             .repo
             .find_commit(commit)
@@ -134,7 +134,7 @@ impl Checkout {
     }
 
     /// A commit on `parent` that sets `files` (git path, content), made as objects only.
-    pub fn commit_on(
+    pub(crate) fn commit_on(
         &self,
         parent: Oid,
         files: &[(String, String)],
@@ -168,7 +168,7 @@ impl Checkout {
 
     /// Moves the branch to `commit` (only if it is still where we found it) and checks out
     /// what changed, leaving every other file and index entry alone.
-    pub fn advance(&self, commit: Oid) -> Result<()> {
+    pub(crate) fn advance(&self, commit: Oid) -> Result<()> {
         let target = self
             .repo
             .find_commit(commit)
@@ -197,7 +197,7 @@ impl Checkout {
 }
 
 /// Why a push did not land.
-pub enum PushError {
+pub(crate) enum PushError {
     /// The remote has commits we do not: fetch and redo.
     Rejected(String),
     Failed(Error),
@@ -235,7 +235,7 @@ fn callbacks<'a>(repo: &'a Repository, token_env: Option<&'a str>) -> git2::Remo
 }
 
 /// Pushes `commit` to `refs/heads/<branch>` of `remote`.
-pub fn push(
+pub(crate) fn push(
     checkout: &Checkout,
     remote: &str,
     commit: Oid,
@@ -273,7 +273,7 @@ pub fn push(
 }
 
 /// Fetches `<branch>` from `remote` and returns its head.
-pub fn fetch(checkout: &Checkout, remote: &str, token_env: Option<&str>) -> Result<Oid> {
+pub(crate) fn fetch(checkout: &Checkout, remote: &str, token_env: Option<&str>) -> Result<Oid> {
     let repo = &checkout.repo;
     let mut remote_handle = repo
         .find_remote(remote)
@@ -290,12 +290,11 @@ pub fn fetch(checkout: &Checkout, remote: &str, token_env: Option<&str>) -> Resu
 }
 
 /// Backoff before retry `attempt` (1-based): 100 ms doubling to 3.2 s, times 0.5-1.5 jitter.
-pub fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let base = 100u64 << attempt.min(5);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+        .map_or(0, |d| d.subsec_nanos());
     let seed = u64::from(nanos) ^ (u64::from(std::process::id()) << 16);
     let jitter = 50 + seed % 101; // 50..=150 percent
     Duration::from_millis(base * jitter / 100)

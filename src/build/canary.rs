@@ -17,7 +17,7 @@ use crate::policy::{CanaryPlan, Workload};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Canary {
+pub(super) struct Canary {
     api_version: &'static str,
     kind: &'static str,
     metadata: ObjectMeta,
@@ -112,7 +112,7 @@ struct Webhook {
 }
 
 /// The Canary of one tenant x service.
-pub fn canary(
+pub(super) fn canary(
     workload: &Workload,
     plan: &CanaryPlan,
     platform: &CanarySettings,

@@ -18,7 +18,7 @@ const API_VERSION: &str = "external-secrets.io/v1";
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ExternalSecret {
+pub(super) struct ExternalSecret {
     api_version: &'static str,
     kind: &'static str,
     metadata: ObjectMeta,
@@ -90,16 +90,16 @@ struct RegexpRewrite {
     target: String,
 }
 
-pub fn ssm_secret_name(service: &str) -> String {
+pub(super) fn ssm_secret_name(service: &str) -> String {
     format!("{service}-ssm")
 }
 
-pub fn feature_flags_secret_name(service: &str) -> String {
+pub(super) fn feature_flags_secret_name(service: &str) -> String {
     format!("{service}-feature-flags")
 }
 
 /// The prefix every feature flag parameter name starts with.
-pub const FEATURE_FLAG_PREFIX: &str = "FEATURE_FLAG_";
+pub(super) const FEATURE_FLAG_PREFIX: &str = "FEATURE_FLAG_";
 
 fn external_secret(
     name: String,
@@ -133,7 +133,7 @@ fn external_secret(
 }
 
 /// The ExternalSecret for `ssmSecrets`, if any.
-pub fn ssm(
+pub(super) fn ssm(
     w: &Workload,
     ns: &str,
     labels: &Labels,
@@ -161,7 +161,7 @@ pub fn ssm(
 /// The ExternalSecret for `featureFlags`, if any. ESO names found parameters by their path
 /// with `/` turned into `_`; the rewrite keeps only the `FEATURE_FLAG_*` part, so each key
 /// is a valid environment variable name.
-pub fn feature_flags(
+pub(super) fn feature_flags(
     w: &Workload,
     ns: &str,
     labels: &Labels,

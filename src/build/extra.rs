@@ -24,7 +24,7 @@ use super::Object;
 
 pub(super) use kinds::check_subdomain;
 
-pub fn objects(
+pub(super) fn objects(
     w: &Workload,
     tenant: &Tenant,
     settings: &ExtraObjectsSettings,
@@ -208,7 +208,7 @@ fn first_difference(original: &Value, back: &Value, path: &mut String) -> Option
 
 /// Validates an object of a known Kubernetes kind against its typed schema: unknown fields
 /// and wrong types are errors. Unknown kinds (CRDs) pass through.
-pub fn validate_typed(value: &Value, api_version: &str, kind: &str) -> Result<(), String> {
+pub(super) fn validate_typed(value: &Value, api_version: &str, kind: &str) -> Result<(), String> {
     use k8s_openapi::api::{
         apps, autoscaling, batch, coordination, core, discovery, events, networking, policy, rbac,
         resource,

@@ -17,7 +17,7 @@ use super::workload::meta;
 use crate::names::sidecar_port_name;
 use crate::policy::Workload;
 
-pub fn service(w: &Workload, ns: &str, labels: &Labels) -> Service {
+pub(super) fn service(w: &Workload, ns: &str, labels: &Labels) -> Service {
     let mut ports = vec![ServicePort {
         name: Some("http".into()),
         port: i32::from(w.port),
@@ -62,7 +62,7 @@ fn backend(service: &str, port: &str) -> IngressBackend {
     }
 }
 
-pub fn ingress(w: &Workload, ns: &str, labels: &Labels) -> Option<Ingress> {
+pub(super) fn ingress(w: &Workload, ns: &str, labels: &Labels) -> Option<Ingress> {
     let spec = w.spec.ingress.as_ref()?;
     if !spec.enabled.unwrap_or(spec.host.is_some()) {
         return None;

@@ -21,7 +21,7 @@ use crate::origin::Origin;
 
 use super::Object;
 
-pub fn apply(
+pub(super) fn apply(
     objects: &mut [Object],
     patches: &[(PatchSpec, Origin)],
     namespace: &str,

@@ -13,7 +13,7 @@ use super::workload::{int_or_string, meta};
 use crate::policy::Workload;
 
 /// Default CPU target when autoscaling names no metric.
-pub const DEFAULT_CPU_TARGET: u32 = 70;
+pub(super) const DEFAULT_CPU_TARGET: u32 = 70;
 
 fn utilization(resource: &str, percent: u32) -> MetricSpec {
     MetricSpec {
@@ -30,7 +30,11 @@ fn utilization(resource: &str, percent: u32) -> MetricSpec {
     }
 }
 
-pub fn autoscaler(w: &Workload, ns: &str, labels: &Labels) -> Option<HorizontalPodAutoscaler> {
+pub(super) fn autoscaler(
+    w: &Workload,
+    ns: &str,
+    labels: &Labels,
+) -> Option<HorizontalPodAutoscaler> {
     let a = w.spec.autoscaling.as_ref()?;
     if a.enabled == Some(false) {
         return None;
@@ -64,7 +68,11 @@ pub fn autoscaler(w: &Workload, ns: &str, labels: &Labels) -> Option<HorizontalP
     })
 }
 
-pub fn disruption_budget(w: &Workload, ns: &str, labels: &Labels) -> Option<PodDisruptionBudget> {
+pub(super) fn disruption_budget(
+    w: &Workload,
+    ns: &str,
+    labels: &Labels,
+) -> Option<PodDisruptionBudget> {
     let spec = w.spec.pod_disruption_budget.clone().unwrap_or_default();
     if spec.enabled == Some(false) {
         return None;

@@ -30,11 +30,11 @@ use crate::error::Result;
 use crate::model::{self, ProbeSpec, ProbesSpec, ResourcesSpec};
 use crate::policy::{ImageRef, Workload};
 
-pub const RUN_AS_USER: i64 = 1000;
-pub const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
-pub const CONFIG_CHECKSUM: &str = "checksum/config";
+pub(super) const RUN_AS_USER: i64 = 1000;
+pub(super) const IRSA_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+pub(super) const CONFIG_CHECKSUM: &str = "checksum/config";
 
-pub fn meta(name: &str, namespace: &str, labels: &Labels) -> ObjectMeta {
+pub(super) fn meta(name: &str, namespace: &str, labels: &Labels) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_owned()),
         namespace: Some(namespace.to_owned()),
@@ -43,18 +43,18 @@ pub fn meta(name: &str, namespace: &str, labels: &Labels) -> ObjectMeta {
     }
 }
 
-pub fn config_map_name(service: &str) -> String {
+pub(super) fn config_map_name(service: &str) -> String {
     format!("{service}-env")
 }
 
-pub fn secret_name(service: &str) -> String {
+pub(super) fn secret_name(service: &str) -> String {
     format!("{service}-secrets")
 }
 
-pub const SECRETS_CHECKSUM: &str = "checksum/secrets";
+pub(super) const SECRETS_CHECKSUM: &str = "checksum/secrets";
 
 /// The Secret holding a tenant's decrypted `secrets.enc.yaml`.
-pub fn secret(
+pub(super) fn secret(
     w: &Workload,
     secrets: &crate::secrets::Secrets,
     ns: &str,
@@ -107,7 +107,7 @@ fn secret_env(w: &Workload) -> Vec<EnvVar> {
 
 /// Secrets synced by External Secrets Operator change without a render; the Reloader
 /// annotation lets stakater/Reloader roll the pods when they do.
-pub const RELOADER_ANNOTATION: &str = "secret.reloader.stakater.com/reload";
+pub(super) const RELOADER_ANNOTATION: &str = "secret.reloader.stakater.com/reload";
 
 fn synced_secret_names(w: &Workload) -> Vec<String> {
     let mut names = Vec::new();
@@ -124,7 +124,7 @@ fn synced_secret_names(w: &Workload) -> Vec<String> {
     names
 }
 
-pub fn service_account(w: &Workload, ns: &str, labels: &Labels) -> ServiceAccount {
+pub(super) fn service_account(w: &Workload, ns: &str, labels: &Labels) -> ServiceAccount {
     let sa = w.spec.service_account.clone().unwrap_or_default();
     let mut notes: BTreeMap<String, String> = sa.annotations.unwrap_or_default();
     if let Some(arn) = sa.iam_role_arn {
@@ -139,7 +139,7 @@ pub fn service_account(w: &Workload, ns: &str, labels: &Labels) -> ServiceAccoun
     }
 }
 
-pub fn config_map(w: &Workload, ns: &str, labels: &Labels) -> ConfigMap {
+pub(super) fn config_map(w: &Workload, ns: &str, labels: &Labels) -> ConfigMap {
     ConfigMap {
         metadata: meta(&config_map_name(&w.service), ns, labels),
         data: Some(model::env_strings(w.spec.env.as_ref())),
@@ -444,7 +444,7 @@ pub(super) fn int_or_string(v: Option<&model::IntOrString>, default: IntOrString
     }
 }
 
-pub fn deployment(w: &Workload, ns: &str, labels: &Labels) -> Result<Deployment> {
+pub(super) fn deployment(w: &Workload, ns: &str, labels: &Labels) -> Result<Deployment> {
     let (main_volume, main_mount) = tmp_volume("tmp");
     let mut volumes = vec![main_volume];
     let mut containers = vec![main_container(w, main_mount)];

@@ -24,12 +24,12 @@ use crate::model::{CanarySettings, IngressFromSettings, LimitRangeSettings, Repo
 use crate::policy::WorkspacePlan;
 
 /// Names of the kit's objects.
-pub const QUOTA: &str = "tenant-quota";
-pub const LIMITS: &str = "tenant-limits";
-pub const DENY_INGRESS: &str = "default-deny-ingress";
-pub const ALLOW_INGRESS: &str = "allow-ingress";
-pub const ERROR_RATE: &str = "stencil-error-rate";
-pub const LATENCY_P99: &str = "stencil-latency-p99";
+pub(super) const QUOTA: &str = "tenant-quota";
+pub(super) const LIMITS: &str = "tenant-limits";
+pub(super) const DENY_INGRESS: &str = "default-deny-ingress";
+pub(super) const ALLOW_INGRESS: &str = "allow-ingress";
+pub(super) const ERROR_RATE: &str = "stencil-error-rate";
+pub(super) const LATENCY_P99: &str = "stencil-latency-p99";
 
 /// The whole kit, the Namespace first.
 pub fn workspace(

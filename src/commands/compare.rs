@@ -17,7 +17,7 @@ use crate::source::git::GitRepo;
 use crate::source::{Source, Worktree};
 
 /// The outcome of comparing two sides.
-pub struct Comparison {
+pub(super) struct Comparison {
     pub from: String,
     pub to: String,
     pub changes: Vec<AppChange>,
@@ -65,7 +65,7 @@ fn run_key() -> Result<Vec<u8>> {
 }
 
 /// Compares the selection between the two sides `args` name.
-pub fn run(global: &Global, args: &RangeArgs, keys: &Keys) -> Result<Comparison> {
+pub(super) fn run(global: &Global, args: &RangeArgs, keys: &Keys) -> Result<Comparison> {
     let needs_root = args.from_dir.is_none() || args.to_dir.is_none();
     let root = if needs_root {
         find_root(global.repo.as_deref())?

@@ -116,8 +116,7 @@ pub fn write_dir(objects: &[Object], dir: &Path) -> Result<()> {
     };
     let name = dir
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     let _lock = lock(&parent, &name)?;
     remove_leftovers(&parent, &name);
     if dir.exists() {
@@ -207,10 +206,10 @@ fn remove_leftovers(parent: &Path, name: &str) {
             let path = entry.path();
             match fs::remove_dir_all(&path) {
                 Ok(()) => {
-                    tracing::info!(path = %path.display(), "removed a leftover of an interrupted render")
+                    tracing::info!(path = %path.display(), "removed a leftover of an interrupted render");
                 }
                 Err(e) => {
-                    tracing::warn!(path = %path.display(), "cannot remove a leftover of an interrupted render: {e}")
+                    tracing::warn!(path = %path.display(), "cannot remove a leftover of an interrupted render: {e}");
                 }
             }
         }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::old::*;
+use super::old::Old;
 use super::values::map_values;
 use crate::error::{Diagnostic, Result};
 use crate::load::{Loader, de, load_repo};
@@ -16,13 +16,13 @@ use crate::source::Worktree;
 /// `--check`: every tenant of the old layout against the resolved values of the new one.
 /// The table `--check` prints, and how many tenant services differ.
 #[derive(Debug)]
-pub struct CheckReport {
+pub(crate) struct CheckReport {
     pub text: String,
     pub differences: usize,
 }
 
 /// Every tenant of the old layout against the resolved values of the new one at `to`.
-pub fn check(old: &Old, to: &Path) -> Result<CheckReport> {
+pub(crate) fn check(old: &Old, to: &Path) -> Result<CheckReport> {
     let source = Worktree::open(to)?;
     let loader = Loader::new(&source);
     let repo = load_repo(&loader)?;

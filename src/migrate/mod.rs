@@ -12,17 +12,17 @@
 mod check;
 mod old;
 mod plan;
-pub mod values;
+pub(crate) mod values;
 
 use std::path::PathBuf;
 
-pub use check::{CheckReport, check};
-pub use old::Old;
-pub use plan::{Plan, plan};
+pub(crate) use check::check;
+pub(crate) use old::Old;
+pub(crate) use plan::plan;
 
 /// What to migrate.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     /// The old layout: the folder holding `prod/<base>/` and one folder per tenant.
     pub from: PathBuf,
     /// The service name for the (single) base (default: the base folder without `-base`).

@@ -192,7 +192,7 @@ pub(crate) fn read_bases(root: &Path, args: &Options) -> Result<BTreeMap<String,
 }
 
 /// The old layout, read.
-pub struct Old {
+pub(crate) struct Old {
     pub(crate) root: PathBuf,
     /// Base folder (under `prod/`) -> service name.
     pub(crate) bases: BTreeMap<String, String>,
@@ -205,7 +205,7 @@ impl Old {
         self.links.iter().find(|l| l.path == path)
     }
 
-    pub fn read(args: &Options) -> Result<Old> {
+    pub(crate) fn read(args: &Options) -> Result<Old> {
         let root = args.from.clone();
         if !root.join("prod").is_dir() {
             return Err(Diagnostic::new(format!(
@@ -322,7 +322,7 @@ impl Old {
 pub(crate) fn dirs(path: &Path) -> Result<Vec<String>> {
     let mut out: Vec<String> = std::fs::read_dir(path)
         .map_err(|e| Error::io(format_args!("cannot list {}", path.display()), &e))?
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .filter(|e| e.path().is_dir() && !e.file_name().to_string_lossy().starts_with('.'))
         .filter_map(|e| e.file_name().into_string().ok())
         .collect();

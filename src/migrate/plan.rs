@@ -9,17 +9,17 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 use super::Options;
-use super::old::*;
+use super::old::{Old, OldApp, doc, object, version_of, without_version};
 use super::values::{helm_merge, leaf_paths, map_env, map_values, overrides};
 use crate::error::{Error, Result};
 
 /// The files of the new layout, and what the migration reports.
-pub struct Plan {
+pub(crate) struct Plan {
     pub files: Vec<(PathBuf, Vec<u8>)>,
     pub report: String,
 }
 
-pub fn plan(old: &Old, args: &Options) -> Result<Plan> {
+pub(crate) fn plan(old: &Old, args: &Options) -> Result<Plan> {
     let mut plan = Plan {
         files: Vec::new(),
         report: String::new(),

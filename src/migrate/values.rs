@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 
 /// Helm's merge of values files (`-f a -f b`): maps merge key by key, everything else
 /// (lists included) is replaced, `null` deletes.
-pub fn helm_merge(base: &mut Value, overlay: &Value) {
+pub(crate) fn helm_merge(base: &mut Value, overlay: &Value) {
     match (base, overlay) {
         (Value::Object(base), Value::Object(overlay)) => {
             for (key, value) in overlay {
@@ -41,7 +41,7 @@ pub fn helm_merge(base: &mut Value, overlay: &Value) {
 
 /// The result of mapping one Helm values tree.
 #[derive(Debug, Default)]
-pub struct Mapped {
+pub(crate) struct Mapped {
     /// The service model tree.
     pub service: Map<String, Value>,
     /// Dotted paths of the values kept in `helmPassthrough`.
@@ -108,7 +108,7 @@ fn map_probe(value: Value, rest: &mut Map<String, Value>, key: &str) -> Option<V
 
 /// Maps a Helm values tree to the service model; what has no place goes to
 /// `helmPassthrough`, listed in [`Mapped::unmapped`].
-pub fn map_values(values: &Value) -> Mapped {
+pub(crate) fn map_values(values: &Value) -> Mapped {
     let Value::Object(values) = values else {
         return Mapped::default();
     };
@@ -351,7 +351,7 @@ impl Mapper {
 
 /// Helm `env` (a map, or a list of `name`/`value` entries) to stencil's `NAME: value` map.
 /// Entries it cannot express (`valueFrom`) are returned apart.
-pub fn map_env(env: Value) -> (Map<String, Value>, Option<Value>) {
+pub(crate) fn map_env(env: Value) -> (Map<String, Value>, Option<Value>) {
     let mut mapped = Map::new();
     match env {
         Value::Object(map) => {
@@ -407,7 +407,10 @@ fn leaves(value: &Value, prefix: String, out: &mut Vec<String>) {
 
 /// The overrides that turn `base` into `tenant` under stencil's merge for these trees: keys
 /// whose values differ (maps recursed into), `null` for keys the tenant does not have.
-pub fn overrides(base: &Map<String, Value>, tenant: &Map<String, Value>) -> Map<String, Value> {
+pub(crate) fn overrides(
+    base: &Map<String, Value>,
+    tenant: &Map<String, Value>,
+) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, value) in tenant {
         match (base.get(key), value) {
@@ -432,7 +435,7 @@ pub fn overrides(base: &Map<String, Value>, tenant: &Map<String, Value>) -> Map<
 }
 
 /// Dotted paths of the leaves of a tree, for reports.
-pub fn leaf_paths(value: &Map<String, Value>) -> Vec<String> {
+pub(crate) fn leaf_paths(value: &Map<String, Value>) -> Vec<String> {
     let mut out = Vec::new();
     leaves(&Value::Object(value.clone()), String::new(), &mut out);
     out

@@ -13,7 +13,7 @@ pub use crate::names::{is_kubernetes_reserved, is_pod_security_label};
 
 /// The object-level rules: Services, DaemonSets, and Pod Security labels anywhere in the
 /// object's (or its templates') metadata.
-pub fn check_object(object: &Object) -> Vec<Finding> {
+pub(super) fn check_object(object: &Object) -> Vec<Finding> {
     let mut out = Vec::new();
     let v = &object.value;
     if object.kind == "DaemonSet" {

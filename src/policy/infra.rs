@@ -31,8 +31,8 @@ use crate::node::Node;
 use crate::object::Object;
 use crate::origin::Origin;
 pub use hosts::HostClaims;
-pub use objects::check_objects;
-pub use spec::check_spec;
+pub(super) use objects::check_objects;
+pub(super) use spec::check_spec;
 
 /// The IRSA annotation on a ServiceAccount (EKS pod identity webhook).
 const IRSA: &str = "eks.amazonaws.com/role-arn";
@@ -50,7 +50,7 @@ const DEFAULT_INGRESS_CLASS: &str = "alb";
 const LEGACY_INGRESS_CLASS: &str = "kubernetes.io/ingress.class";
 
 /// `tenancy:` compiled once per render.
-pub struct TenancyRules {
+pub(super) struct TenancyRules {
     owned_annotations: GlobSet,
     /// Every tenant of the repository (its folders under `tenants/`), for [`Claims`]: a name
     /// may hold another (`planet`, `planet-express`), and then so may what `*` matches.
@@ -59,7 +59,7 @@ pub struct TenancyRules {
 
 impl TenancyRules {
     /// Checks `tenancy:` in `stencil.yaml`.
-    pub fn new(
+    pub(super) fn new(
         settings: &RepoSettings,
         node: &Node,
         problem: &mut impl FnMut(Diagnostic),
@@ -101,7 +101,7 @@ impl TenancyRules {
     }
 
     /// Names every tenant of the repository (the folders under `tenants/`).
-    pub fn know_tenants(&mut self, names: Vec<String>) {
+    pub(super) fn know_tenants(&mut self, names: Vec<String>) {
         self.tenant_names = names;
     }
 
@@ -165,7 +165,7 @@ fn unknown_placeholder(pattern: &str) -> Option<String> {
 }
 
 /// What one tenant may claim: `tenancy:` filled in for it.
-pub struct Claims {
+pub(super) struct Claims {
     tenant: String,
     /// The SSM prefix as path segments (`None`: the pattern matches nothing).
     ssm_prefix: Option<Vec<String>>,
@@ -188,7 +188,7 @@ struct Rival {
 }
 
 impl Claims {
-    pub fn of(tenant: &Tenant, settings: &RepoSettings, rules: &TenancyRules) -> Claims {
+    pub(super) fn of(tenant: &Tenant, settings: &RepoSettings, rules: &TenancyRules) -> Claims {
         let environment = settings.environments.get(&tenant.spec.environment);
         let p = Placeholders {
             tenant_name: tenant.name.as_str(),

@@ -120,7 +120,7 @@ const CLUSTER_CUSTOM: [&str; 7] = [
 /// an extra object of one of them could widen the tenant's quota, network, traffic or
 /// analysis. They pass the allow-list (so that a reasoned `platform-objects` exception can
 /// let one through) and are refused by rule `platform-objects`, whatever their version.
-pub const PLATFORM_OWNED: [(&str, &str); 12] = [
+pub(crate) const PLATFORM_OWNED: [(&str, &str); 12] = [
     ("v1", "ResourceQuota"),
     ("v1", "LimitRange"),
     ("networking.k8s.io/v1", "NetworkPolicy"),
@@ -139,12 +139,16 @@ pub const PLATFORM_OWNED: [(&str, &str); 12] = [
 ];
 
 /// The API group of an apiVersion (`""` for the core group).
-pub fn group(api_version: &str) -> &str {
+pub(crate) fn group(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
 /// Whether `(group, kind)` is platform-owned: built in, or added by `stencil.yaml`.
-pub fn platform_owned(group_name: &str, kind: &str, settings: &ExtraObjectsSettings) -> bool {
+pub(crate) fn platform_owned(
+    group_name: &str,
+    kind: &str,
+    settings: &ExtraObjectsSettings,
+) -> bool {
     PLATFORM_OWNED
         .iter()
         .copied()
@@ -170,7 +174,7 @@ fn allowed(settings: &ExtraObjectsSettings) -> impl Iterator<Item = (&str, &str)
 
 /// Checks an `apiVersion`: `v1` (the core group), or `<group>/<version>` with a DNS-1123
 /// subdomain group and a Kubernetes version (`v1`, `v2beta1`, `v1alpha3`).
-pub fn check_api_version(text: &str) -> Result<(), String> {
+pub(crate) fn check_api_version(text: &str) -> Result<(), String> {
     let bad = || {
         format!(
             "apiVersion `{}` is not a valid apiVersion (`v1`, or `<group>/<version>` with a lowercase DNS group and a version such as `v1` or `v2beta1`)",
@@ -216,7 +220,7 @@ fn is_version(text: &str) -> bool {
 }
 
 /// Checks a kind: an upper-case ASCII letter, then ASCII letters and digits, at most 63.
-pub fn check_kind(text: &str) -> Result<(), String> {
+pub(crate) fn check_kind(text: &str) -> Result<(), String> {
     let mut bytes = text.bytes();
     let ok = text.len() <= 63
         && bytes.next().is_some_and(|b| b.is_ascii_uppercase())
@@ -232,7 +236,7 @@ pub fn check_kind(text: &str) -> Result<(), String> {
 }
 
 /// DNS-1123 subdomain: labels joined by dots, at most 253 characters.
-pub fn check_subdomain(name: &str) -> Result<(), String> {
+pub(crate) fn check_subdomain(name: &str) -> Result<(), String> {
     if name.len() > 253 {
         return Err(format!(
             "name `{}` is longer than 253 characters",
@@ -252,7 +256,7 @@ pub fn check_subdomain(name: &str) -> Result<(), String> {
 
 /// Tenant text as a message quotes it: at most 64 characters, control characters escaped
 /// (an error never echoes a huge value or moves the terminal's cursor).
-pub fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
         if i == 64 {
@@ -270,14 +274,14 @@ pub fn shown(text: &str) -> String {
 
 /// A kind's spelling as tenants may write it, if `kind` is one in another case
 /// (`configmap` -> `ConfigMap`).
-pub fn spelling(kind: &str, settings: &ExtraObjectsSettings) -> Option<String> {
+pub(crate) fn spelling(kind: &str, settings: &ExtraObjectsSettings) -> Option<String> {
     let kinds: Vec<&str> = allowed(settings).map(|(_, k)| k).collect();
     did_you_mean(kind, kinds).map(str::to_owned)
 }
 
 /// Whether a tenant may add an object of this exact `apiVersion` and `kind` (both already
 /// checked against the grammar): `Err` is the diagnostic's message and hint.
-pub fn check_allowed(
+pub(crate) fn check_allowed(
     api_version: &str,
     kind: &str,
     settings: &ExtraObjectsSettings,
@@ -322,7 +326,11 @@ pub fn check_allowed(
 
 /// Checks `extraObjects` in `stencil.yaml`: every declared kind well-formed, namespaced as
 /// far as stencil can tell, and no List.
-pub fn check_settings(settings: &RepoSettings, node: &Node, problem: &mut impl FnMut(Diagnostic)) {
+pub(crate) fn check_settings(
+    settings: &RepoSettings,
+    node: &Node,
+    problem: &mut impl FnMut(Diagnostic),
+) {
     let lists = [
         (&settings.extra_objects.custom_resources, "customResources"),
         (&settings.extra_objects.platform_kinds, "platformKinds"),
@@ -404,7 +412,7 @@ fn check_declared(entry: &KindRef) -> Result<(), String> {
 
 /// Whether `apiVersion` and `kind` name a built-in kind a tenant may add (typed, checked);
 /// anything else that reaches the policy stage is a custom resource.
-pub fn is_built_in(api_version: &str, kind: &str) -> bool {
+pub(crate) fn is_built_in(api_version: &str, kind: &str) -> bool {
     BUILT_IN.contains(&(api_version, kind))
 }
 
@@ -417,7 +425,11 @@ pub fn is_built_in(api_version: &str, kind: &str) -> bool {
 /// (and `any: false`): an empty or label selector means all namespaces (or some) to some
 /// controllers and the own one to others. `...File` fields (a path in the controller's
 /// filesystem) are refused too.
-pub fn other_namespaces(object: &Value, own: &str, allowed: &dyn Fn(&str) -> bool) -> Vec<String> {
+pub(crate) fn other_namespaces(
+    object: &Value,
+    own: &str,
+    allowed: &dyn Fn(&str) -> bool,
+) -> Vec<String> {
     let mut out = Vec::new();
     if let Value::Object(map) = object {
         for (key, value) in map.iter().filter(|(k, _)| *k != "metadata") {

@@ -89,21 +89,21 @@ const SECCOMP_CONTAINER_ANNOTATION: &str = "container.seccomp.security.alpha.kub
 
 /// A violation: the rule, and what is wrong (starting with the field).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub(super) struct Finding {
     pub rule: Rule,
     pub message: String,
 }
 
 /// A pod template found in an object: where its pod spec is (`spec.template.spec`), and the
 /// metadata beside it (for annotations).
-pub struct PodTemplate<'a> {
+pub(super) struct PodTemplate<'a> {
     pub path: String,
     pub metadata: Option<&'a Value>,
     pub spec: &'a Value,
 }
 
 /// Every pod template in an object, in document order.
-pub fn pod_templates(object: &Value) -> Vec<PodTemplate<'_>> {
+pub(super) fn pod_templates(object: &Value) -> Vec<PodTemplate<'_>> {
     let mut out = Vec::new();
     walk(object, "", &mut out);
     out
@@ -147,7 +147,7 @@ fn walk<'a>(node: &'a Value, path: &str, out: &mut Vec<PodTemplate<'a>>) {
 }
 
 /// An ephemeral container as a container (the security-relevant fields are the same).
-pub fn as_container(e: &EphemeralContainer) -> Option<Container> {
+pub(super) fn as_container(e: &EphemeralContainer) -> Option<Container> {
     serde_json::to_value(e)
         .ok()
         .and_then(|v| serde_json::from_value(v).ok())
@@ -155,7 +155,7 @@ pub fn as_container(e: &EphemeralContainer) -> Option<Container> {
 
 /// The pod-level controls and the controls other rules do not cover on each container, init
 /// container and ephemeral container.
-pub fn check_pod(template: &PodTemplate<'_>, pod: &PodSpec) -> Vec<Finding> {
+pub(super) fn check_pod(template: &PodTemplate<'_>, pod: &PodSpec) -> Vec<Finding> {
     let mut out = Vec::new();
     let p = template.path.as_str();
     let mut find = |rule: Rule, message: String| out.push(Finding { rule, message });
@@ -594,7 +594,7 @@ fn annotation(key: &str, value: &str) -> Option<(Rule, String)> {
 /// platform relaxed a rule for the tenant (for any of its services) that Pod Security
 /// Admission would otherwise refuse at sync; then the loosest level that admits it. `audit`
 /// and `warn` stay `restricted`, so what an exception lets through is still reported.
-pub fn enforce_level(exceptions: &super::Exceptions, tenant: &str) -> &'static str {
+pub(super) fn enforce_level(exceptions: &super::Exceptions, tenant: &str) -> &'static str {
     let relaxed = |rules: &[Rule]| rules.iter().any(|r| exceptions.allows_tenant(*r, tenant));
     if relaxed(&[
         Rule::PssHostProcess,
@@ -627,7 +627,7 @@ pub fn enforce_level(exceptions: &super::Exceptions, tenant: &str) -> &'static s
 /// A tenant's or service's `labels:` (or `podAnnotations:`) entry, checked where it is
 /// written: `pod-security.kubernetes.io/*` labels are refused, and so are AppArmor and
 /// seccomp annotations that weaken the pod.
-pub fn check_input_map(
+pub(super) fn check_input_map(
     tree: &Node,
     field: &str,
     map: Option<&std::collections::BTreeMap<String, String>>,
@@ -662,7 +662,7 @@ pub fn check_input_map(
 /// (an Argo Workflow's `spec.hostNetwork` and `templates[].container`, a Tekton TaskRun's
 /// `podTemplate` and `steps`), and its controller copies them into the pods it makes. Found
 /// by field name, whatever the shape; a value other than `false` (or null) counts as set.
-pub fn check_embedded(object: &Value) -> Vec<Finding> {
+pub(super) fn check_embedded(object: &Value) -> Vec<Finding> {
     let mut out = Vec::new();
     scan_embedded(object, "", &mut out);
     out
@@ -739,7 +739,7 @@ fn embedded_field(key: &str, value: &Value) -> Option<(Rule, &'static str)> {
 }
 
 /// The diagnostic for a `pod-security-labels` violation at `origin`.
-pub fn label_diagnostic(finding: &Finding, origin: &crate::origin::Origin) -> Diagnostic {
+pub(super) fn label_diagnostic(finding: &Finding, origin: &crate::origin::Origin) -> Diagnostic {
     Diagnostic::new(finding.message.clone())
         .at(origin)
         .rule(finding.rule.name())

@@ -55,7 +55,7 @@ const CONFINING_RESOURCES: [&str; 23] = [
 ];
 
 /// Every `rbac-escalation` problem of the Roles among `objects`.
-pub fn check_roles(
+pub(super) fn check_roles(
     objects: &[Object],
     tenant: &str,
     service: &str,

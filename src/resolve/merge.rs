@@ -194,7 +194,11 @@ mod tests {
         merge(&mut b, node("c.yaml", "replicas: 3\n"));
         let r = b.get("replicas").unwrap();
         assert_eq!(r.origin.path(), "c.yaml");
-        let paths: Vec<&str> = r.overridden.iter().map(|o| o.path()).collect();
+        let paths: Vec<&str> = r
+            .overridden
+            .iter()
+            .map(crate::origin::Origin::path)
+            .collect();
         assert_eq!(paths, ["b.yaml", "a.yaml"]);
     }
 }

@@ -157,7 +157,7 @@ impl Keys {
     fn get(&self) -> &Loaded {
         self.loaded.get_or_init(|| match &self.origin {
             Origin::Environment(inline) => {
-                Loaded::from_environment(inline.as_deref().map(|s| s.as_str()))
+                Loaded::from_environment(inline.as_deref().map(std::string::String::as_str))
             }
             // `from_text` fills `loaded` at once.
             Origin::Text => Loaded::empty(),

@@ -639,7 +639,10 @@ fn wrap_key(data_key: &[u8], recipient: &age::x25519::Recipient) -> Result<Strin
             .map_err(fail)?;
     let mut stream = encryptor.wrap_output(writer).map_err(fail)?;
     stream.write_all(data_key).map_err(fail)?;
-    stream.finish().and_then(|w| w.finish()).map_err(fail)?;
+    stream
+        .finish()
+        .and_then(age::armor::ArmoredWriter::finish)
+        .map_err(fail)?;
     Ok(String::from_utf8_lossy(&armored).into_owned())
 }
 
@@ -662,7 +665,11 @@ mod tests {
 
     fn encrypted(keys: &Keys, plain: &str) -> Node {
         let options = EncryptOptions {
-            recipients: keys.identities().iter().map(|i| i.to_public()).collect(),
+            recipients: keys
+                .identities()
+                .iter()
+                .map(age::x25519::Identity::to_public)
+                .collect(),
             partial: None,
             mac_only_encrypted: false,
         };

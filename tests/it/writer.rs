@@ -108,7 +108,7 @@ fn every_line_break_and_non_printable_is_escaped_in_pod_annotations() {
     for c in yaml.chars() {
         let printable = matches!(c, '\n' | ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
             && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}');
-        assert!(printable, "raw {:?} in the YAML stream:\n{yaml}", c);
+        assert!(printable, "raw {c:?} in the YAML stream:\n{yaml}");
     }
 }
 

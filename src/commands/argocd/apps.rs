@@ -18,7 +18,7 @@ use crate::source::{EntryKind, RepoPath};
 const MAX_APP_NAME: usize = 63;
 
 /// Every Application, tenants by name, each tenant's workspace before its services.
-pub fn list(loader: &Loader<'_>, repo: &Repo) -> Result<Vec<App>> {
+pub(super) fn list(loader: &Loader<'_>, repo: &Repo) -> Result<Vec<App>> {
     let mut apps = Vec::new();
     let chains = resolve::ChainCache::default();
     for tenant in &repo.tenants {
@@ -116,7 +116,7 @@ fn check_names(apps: &[App]) -> Result<()> {
 
 /// The output of `stencil argocd apps --mode <mode>`: per tenant its AppProject, then either
 /// the Applications or (after all AppProjects) one ApplicationSet.
-pub fn objects(loader: &Loader<'_>, repo: &Repo, mode: AppsMode) -> Result<Vec<Object>> {
+pub(super) fn objects(loader: &Loader<'_>, repo: &Repo, mode: AppsMode) -> Result<Vec<Object>> {
     let apps = list(loader, repo)?;
     let settings = &repo.settings;
     let mut objects = Vec::new();

@@ -31,7 +31,7 @@ const PARAMETERS: [&str; 3] = ["tenant", "service", "apps"];
 
 /// What one generate renders.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(super) enum Target {
     /// A tenant's workspace (`service: None`) or one tenant x service.
     App {
         tenant: String,
@@ -43,7 +43,7 @@ pub enum Target {
 
 /// The environment Argo CD's cmp-server gives the command.
 #[derive(Debug, Default)]
-pub struct CmpEnv {
+pub(super) struct CmpEnv {
     pub app_name: Option<String>,
     pub app_namespace: Option<String>,
     pub source_path: Option<String>,
@@ -57,7 +57,7 @@ pub struct CmpEnv {
 
 impl CmpEnv {
     /// Reads the variables; empty values count as unset (Argo CD drops empty plugin env).
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> CmpEnv {
+    pub(super) fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> CmpEnv {
         let mut env = CmpEnv::default();
         for (key, value) in vars {
             if value.is_empty() {
@@ -131,7 +131,7 @@ impl CmpEnv {
 
     /// Works out what to render from the plugin env, the parameters and the source folder
     /// (`rel`, relative to the repository root). Sources that are given must agree.
-    pub fn target(&self, rel: &Path) -> Result<Target> {
+    pub(super) fn target(&self, rel: &Path) -> Result<Target> {
         let parameters = self.parameters()?;
         let param = |name: &str| {
             parameters
@@ -293,7 +293,7 @@ fn check_kube_version(version: &str) -> Result<()> {
     }
 }
 
-pub fn run(global: &Global, keys: &Keys) -> Outcome {
+pub(super) fn run(global: &Global, keys: &Keys) -> Outcome {
     let env = CmpEnv::from_vars(std::env::vars());
     let cwd =
         std::env::current_dir().map_err(|e| Error::io("cannot read the current directory", &e))?;

@@ -30,38 +30,38 @@ environments:
 ";
 
 /// The file a tenant's service definition is read from in these tests.
-pub const VALUES: &str = "tenants/acme/api/values.yaml";
+pub(crate) const VALUES: &str = "tenants/acme/api/values.yaml";
 
 /// A YAML file parsed into a node tree.
-pub fn node(path: &str, text: &str) -> Node {
+pub(crate) fn node(path: &str, text: &str) -> Node {
     parse(&SourceFile::new(path, text), Limits::default()).expect("test YAML parses")
 }
 
 /// `stencil.yaml` with `extra` appended.
-pub fn settings(extra: &str) -> (RepoSettings, Arc<Node>) {
+pub(crate) fn settings(extra: &str) -> (RepoSettings, Arc<Node>) {
     let tree = node("stencil.yaml", &format!("{STENCIL}{extra}"));
     let settings = from_node(&tree).expect("test stencil.yaml is valid");
     (settings, Arc::new(tree))
 }
 
 /// The platform of `stencil.yaml` with `extra` appended.
-pub fn platform(extra: &str) -> Platform {
+pub(crate) fn platform(extra: &str) -> Platform {
     let (settings, tree) = settings(extra);
     Platform::new(&settings, &tree).expect("test stencil.yaml is accepted")
 }
 
 /// `tenancy:` of `stencil.yaml` with `extra` appended, compiled.
-pub fn tenancy(settings: &RepoSettings, tree: &Node) -> TenancyRules {
+pub(crate) fn tenancy(settings: &RepoSettings, tree: &Node) -> TenancyRules {
     TenancyRules::new(settings, tree, &mut |d| panic!("tenancy: {}", d.message))
 }
 
 /// Tenant `acme` (environment `prod`, domain `acme.example.com`), running `api`.
-pub fn tenant() -> Tenant {
+pub(crate) fn tenant() -> Tenant {
     tenant_named("acme", "acme.example.com")
 }
 
 /// Tenant `name` (environment `prod`, domain `domain`), running `api`.
-pub fn tenant_named(name: &str, domain: &str) -> Tenant {
+pub(crate) fn tenant_named(name: &str, domain: &str) -> Tenant {
     let tree = node(
         &format!("tenants/{name}/tenant.yaml"),
         &format!("environment: prod\ndomain: {domain}\nservices: [api]\n"),
@@ -75,29 +75,29 @@ pub fn tenant_named(name: &str, domain: &str) -> Tenant {
 }
 
 /// A service definition read from [`VALUES`].
-pub fn definition(text: &str) -> (Node, ServiceSpec) {
+pub(crate) fn definition(text: &str) -> (Node, ServiceSpec) {
     definition_at(VALUES, text)
 }
 
 /// A service definition read from `path`.
-pub fn definition_at(path: &str, text: &str) -> (Node, ServiceSpec) {
+pub(crate) fn definition_at(path: &str, text: &str) -> (Node, ServiceSpec) {
     let tree = node(path, text);
     let spec = from_node(&tree).expect("valid service definition");
     (tree, spec)
 }
 
 /// Line `line`, column `col` of `path`.
-pub fn origin(path: &str, line: u32, col: u32) -> Origin {
+pub(crate) fn origin(path: &str, line: u32, col: u32) -> Origin {
     Origin::new(&SourceFile::new(path, ""), line, col)
 }
 
 /// An object of tenant `acme`, service `api`, made at `at` (`None`: stencil's own, unpatched).
-pub fn object(value: Value, at: Option<Origin>, extra: bool) -> Object {
+pub(crate) fn object(value: Value, at: Option<Origin>, extra: bool) -> Object {
     Object::from_value(value, "acme", Some("api"), at, extra).expect("test object is valid")
 }
 
 /// One reported problem: rule id (`-` for none), where (`-` for nowhere), message.
-pub type Reported = (String, String, String);
+pub(crate) type Reported = (String, String, String);
 
 fn reported(d: &Diagnostic) -> Reported {
     (
@@ -110,7 +110,7 @@ fn reported(d: &Diagnostic) -> Reported {
 }
 
 /// What a check reported (nothing when it passed).
-pub fn problems(result: Result<(), Error>) -> Vec<Reported> {
+pub(crate) fn problems(result: Result<(), Error>) -> Vec<Reported> {
     match result {
         Ok(()) => Vec::new(),
         Err(e) => e.diagnostics().iter().map(reported).collect(),
@@ -118,7 +118,7 @@ pub fn problems(result: Result<(), Error>) -> Vec<Reported> {
 }
 
 /// What a check that reports through a callback reported.
-pub fn collected(run: impl FnOnce(&mut dyn FnMut(Diagnostic))) -> Vec<Reported> {
+pub(crate) fn collected(run: impl FnOnce(&mut dyn FnMut(Diagnostic))) -> Vec<Reported> {
     let mut out = Vec::new();
     run(&mut |d| out.push(reported(&d)));
     out

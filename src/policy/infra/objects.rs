@@ -48,7 +48,7 @@ const OBJECT_RULES: [ObjectRule; 5] = [
 
 /// Checks the built objects: what patches and extra objects claim.
 #[allow(clippy::too_many_arguments)]
-pub fn check_objects(
+pub(crate) fn check_objects(
     objects: &[Object],
     spec: &ServiceSpec,
     tenant: &Tenant,

@@ -43,7 +43,7 @@ const SPEC_RULES: [SpecRule; 7] = [
 
 /// Checks what a service definition claims of the shared infrastructure.
 #[allow(clippy::too_many_arguments)]
-pub fn check_spec(
+pub(crate) fn check_spec(
     tree: &Node,
     spec: &ServiceSpec,
     tenant: &Tenant,

@@ -70,7 +70,7 @@ pub(super) fn strategy(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
         strategy.max_unavailable.as_ref(),
     );
     check_int_or_percent(ctx.tree, &["strategy", "maxSurge"], surge, &mut |d| {
-        out.push(d)
+        out.push(d);
     });
     let path = ["strategy", "maxUnavailable"];
     check_int_or_percent(ctx.tree, &path, unavailable, &mut |d| out.push(d));

@@ -70,7 +70,7 @@ fn check_one(
     port(ctx, sidecar, out);
     env_names(sidecar, out);
     check_probes(node, &["probes"], spec.probes.as_ref(), &mut |d| {
-        out.push(d)
+        out.push(d);
     });
     if !ctx.allows(Rule::Resources) {
         let resources = spec.resources.as_ref();

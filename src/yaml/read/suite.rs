@@ -112,7 +112,7 @@ fn yaml_test_suite() {
         match (case.fail, result) {
             (true, Err(_)) => refused_invalid += 1,
             (true, Ok(node)) => {
-                failures.push(format!("{what}: invalid, loaded as {}", to_json(&node)))
+                failures.push(format!("{what}: invalid, loaded as {}", to_json(&node)));
             }
             (false, Err(err)) => {
                 let message = &err.diagnostics()[0].message;

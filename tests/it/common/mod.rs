@@ -6,7 +6,7 @@ use std::process::Output;
 
 use tempfile::TempDir;
 
-pub const STENCIL_YAML: &str = "\
+pub(crate) const STENCIL_YAML: &str = "\
 kind: Stencil
 name: plat
 domain: example.com
@@ -15,7 +15,7 @@ environments:
   prod: { cluster: https://prod.example.com }
 ";
 
-pub const SERVICE_YAML: &str = "\
+pub(crate) const SERVICE_YAML: &str = "\
 kind: Service
 image: { repository: registry.example.com/api }
 port: 8000
@@ -27,28 +27,28 @@ env:
   LOG_LEVEL: info
 ";
 
-pub const VERSION_YAML: &str = "image: { tag: 1.0.0 }\n";
+pub(crate) const VERSION_YAML: &str = "image: { tag: 1.0.0 }\n";
 
-pub const TENANT_YAML: &str = "\
+pub(crate) const TENANT_YAML: &str = "\
 kind: Tenant
 environment: dev
 services: [api]
 ";
 
-pub struct Repo {
+pub(crate) struct Repo {
     dir: TempDir,
 }
 
 impl Repo {
     /// An empty directory.
-    pub fn empty() -> Repo {
+    pub(crate) fn empty() -> Repo {
         Repo {
             dir: tempfile::tempdir().expect("temp dir"),
         }
     }
 
     /// A valid repository: one service `api`, one tenant `acme` in `dev`.
-    pub fn new() -> Repo {
+    pub(crate) fn new() -> Repo {
         Repo::empty()
             .file("stencil.yaml", STENCIL_YAML)
             .file("base/api/service.yaml", SERVICE_YAML)
@@ -57,7 +57,7 @@ impl Repo {
     }
 
     /// A copy of the example repository at the project root.
-    pub fn example() -> Repo {
+    pub(crate) fn example() -> Repo {
         let repo = Repo::empty();
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         for file in ["stencil.yaml", ".sops.yaml"] {
@@ -68,40 +68,40 @@ impl Repo {
         repo
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    pub fn file(self, path: &str, content: impl AsRef<[u8]>) -> Repo {
+    pub(crate) fn file(self, path: &str, content: impl AsRef<[u8]>) -> Repo {
         let full = self.dir.path().join(path);
         std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
         std::fs::write(&full, content).expect("write");
         self
     }
 
-    pub fn remove(self, path: &str) -> Repo {
+    pub(crate) fn remove(self, path: &str) -> Repo {
         std::fs::remove_file(self.dir.path().join(path)).expect("remove");
         self
     }
 
-    pub fn symlink(self, path: &str, target: impl AsRef<Path>) -> Repo {
+    pub(crate) fn symlink(self, path: &str, target: impl AsRef<Path>) -> Repo {
         let full = self.dir.path().join(path);
         std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
         std::os::unix::fs::symlink(target, &full).expect("symlink");
         self
     }
 
-    pub fn read(&self, path: &str) -> String {
+    pub(crate) fn read(&self, path: &str) -> String {
         std::fs::read_to_string(self.dir.path().join(path)).expect("read")
     }
 
     /// Runs `stencil --repo <dir> ARGS` with the demo age key (see [`stencil`]).
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         self.run_env(args, &[])
     }
 
     /// Runs `stencil --repo <dir> ARGS` with extra environment (`None` removes a variable).
-    pub fn run_env(&self, args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
+    pub(crate) fn run_env(&self, args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
         let mut cmd = stencil(self.dir.path());
         cmd.arg("--repo").arg(self.dir.path()).args(args);
         for (key, value) in env {
@@ -114,7 +114,7 @@ impl Repo {
     }
 
     /// Adds a `.sops.yaml` whose one rule encrypts every `secrets.enc.yaml` for the demo key.
-    pub fn with_sops_rule(self) -> Repo {
+    pub(crate) fn with_sops_rule(self) -> Repo {
         let rule = format!(
             "creation_rules:\n  - path_regex: secrets\\.enc\\.yaml$\n    age: {}\n",
             demo_recipient()
@@ -124,19 +124,24 @@ impl Repo {
 
     /// Sets one secret with `stencil secrets set FILE KEY --from-stdin` (the repo needs a
     /// `.sops.yaml` rule for FILE).
-    pub fn set_secret(&self, file: &str, key: &str, value: &str) {
+    pub(crate) fn set_secret(&self, file: &str, key: &str, value: &str) {
         self.run_stdin(&["secrets", "set", file, key, "--from-stdin"], value)
             .ok();
     }
 
     /// Runs `stencil -vv argocd generate` as Argo CD's cmp-server does for tenant x service:
     /// in the app's source folder (made if missing), no `--repo`, the build environment set.
-    pub fn generate(&self, tenant: &str, service: &str) -> Run {
+    pub(crate) fn generate(&self, tenant: &str, service: &str) -> Run {
         self.generate_env(tenant, service, &[])
     }
 
     /// [`Repo::generate`] with extra environment (`None` removes a variable).
-    pub fn generate_env(&self, tenant: &str, service: &str, env: &[(&str, Option<&str>)]) -> Run {
+    pub(crate) fn generate_env(
+        &self,
+        tenant: &str,
+        service: &str,
+        env: &[(&str, Option<&str>)],
+    ) -> Run {
         let path = format!("tenants/{tenant}/{service}");
         std::fs::create_dir_all(self.dir.path().join(&path)).expect("mkdir");
         let mut cmd = stencil(self.dir.path());
@@ -163,7 +168,7 @@ impl Repo {
     }
 
     /// Runs `stencil ARGS` in the repo root (no --repo), feeding `stdin`.
-    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
+    pub(crate) fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
         let mut cmd = stencil(self.dir.path());
         cmd.current_dir(self.dir.path())
             .args(args)
@@ -172,7 +177,7 @@ impl Repo {
     }
 
     /// Runs `stencil ARGS` with the repo as the current directory (no --repo).
-    pub fn run_in(&self, cwd: &str, args: &[&str]) -> Run {
+    pub(crate) fn run_in(&self, cwd: &str, args: &[&str]) -> Run {
         let mut cmd = stencil(self.dir.path());
         cmd.current_dir(self.dir.path().join(cwd)).args(args);
         Run::from(cmd.output().expect("run stencil"))
@@ -181,7 +186,7 @@ impl Repo {
 
 /// Runs the git CLI in `dir` with a fixed identity (and file-URL transport allowed, for
 /// clones of temp repositories); fails the test with git's stderr. Returns stdout.
-pub fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = std::process::Command::new("git")
         .current_dir(dir)
         .args(["-c", "protocol.file.allow=always"])
@@ -201,13 +206,13 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// The project's public demo age key (the example repository's secrets are encrypted for it).
-pub fn demo_key() -> PathBuf {
+pub(crate) fn demo_key() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/demo-age-key.txt")
 }
 
 /// The binary, isolated from the developer's keys and config: HOME and XDG_CONFIG_HOME
 /// point into the fixture, and the only age key is the demo key.
-pub fn stencil(home: &Path) -> assert_cmd::Command {
+pub(crate) fn stencil(home: &Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("stencil");
     cmd.env_remove("STENCIL_LOG")
         .env_remove("SOPS_AGE_KEY")
@@ -232,7 +237,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub stdout: String,
     pub stderr: String,
     pub code: i32,
@@ -250,14 +255,14 @@ impl From<Output> for Run {
 
 impl Run {
     #[track_caller]
-    pub fn ok(self) -> Run {
+    pub(crate) fn ok(self) -> Run {
         assert_eq!(self.code, 0, "expected success, stderr:\n{}", self.stderr);
         self
     }
 
     /// Fails with exit code 3, nothing on stdout, and every `needles` in stderr.
     #[track_caller]
-    pub fn fails(self, needles: &[&str]) -> Run {
+    pub(crate) fn fails(self, needles: &[&str]) -> Run {
         assert_eq!(
             self.code, 3,
             "expected exit 3, got {}; stderr:\n{}",
@@ -279,20 +284,20 @@ impl Run {
     }
 
     /// The YAML stream on stdout as JSON values.
-    pub fn docs(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn docs(&self) -> Vec<serde_json::Value> {
         serde_yaml::Deserializer::from_str(&self.stdout)
             .map(|d| serde::Deserialize::deserialize(d).expect("valid YAML document"))
             .collect()
     }
 
     /// `Kind name` of every document in the stream, in order.
-    pub fn kinds_and_names(&self) -> Vec<String> {
+    pub(crate) fn kinds_and_names(&self) -> Vec<String> {
         self.docs().iter().map(kind_and_name).collect()
     }
 
     /// The one object of a kind (and name) in the stream.
     #[track_caller]
-    pub fn object(&self, kind: &str, name: &str) -> serde_json::Value {
+    pub(crate) fn object(&self, kind: &str, name: &str) -> serde_json::Value {
         let found: Vec<serde_json::Value> = self
             .docs()
             .into_iter()
@@ -309,7 +314,7 @@ impl Run {
 }
 
 /// The demo key's public recipient (from its `# public key:` line).
-pub fn demo_recipient() -> String {
+pub(crate) fn demo_recipient() -> String {
     std::fs::read_to_string(demo_key())
         .expect("demo key")
         .lines()
@@ -323,7 +328,7 @@ pub fn demo_recipient() -> String {
 /// secrets; `tenant-3`'s values.yaml is a real file differing from the base in 2 keys, with
 /// a version of its own; `dev/devops-demo/` holds dev. Secrets are encrypted for the demo key
 /// by `stencil secrets encrypt`.
-pub fn legacy_layout(dir: &Path) -> PathBuf {
+pub(crate) fn legacy_layout(dir: &Path) -> PathBuf {
     let helm = dir.join("helm");
     let write = |path: &str, text: &str| {
         let full = helm.join(path);
@@ -448,7 +453,7 @@ affinity:
 }
 
 /// `Kind name` of a rendered object.
-pub fn kind_and_name(doc: &serde_json::Value) -> String {
+pub(crate) fn kind_and_name(doc: &serde_json::Value) -> String {
     format!(
         "{} {}",
         doc["kind"].as_str().unwrap_or(""),

@@ -143,7 +143,7 @@ fn go_yaml_v2(s: &str) -> Option<&'static str> {
 }
 
 /// Which reader would read the plain scalar `s` as something else than the string `s`.
-pub fn non_string_reading(s: &str) -> Option<String> {
+pub(super) fn non_string_reading(s: &str) -> Option<String> {
     for (reader, table) in [
         ("PyYAML", &*PYYAML),
         ("ruamel.yaml 1.2", &*RUAMEL_12),
@@ -169,7 +169,7 @@ pub fn non_string_reading(s: &str) -> Option<String> {
 /// YAML 1.2 `c-printable` without tab and CR, and without what YAML 1.1 takes for a line
 /// break (U+0085, U+2028, U+2029) or go-yaml skips (a BOM): what may appear raw in the output
 /// besides `\n`.
-pub fn printable(c: char) -> bool {
+pub(super) fn printable(c: char) -> bool {
     let n = u32::from(c);
     matches!(n, 0x20..=0x7e | 0xa0..=0xd7ff | 0xe000..=0xfffd | 0x1_0000..=0x10_ffff)
         && !matches!(n, 0x2028 | 0x2029 | 0xfeff)
