@@ -26,7 +26,6 @@ pub mod object;
 pub mod origin;
 pub mod pipeline;
 pub mod policy;
-mod publish;
 pub mod resolve;
 pub mod secrets;
 pub mod source;

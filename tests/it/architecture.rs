@@ -32,7 +32,7 @@ const LAYERS: &[&[&str]] = &[
     &["build"],
     &["emit"],
     &["pipeline"],
-    &["compare", "bump", "migrate", "publish", "argocd"],
+    &["compare", "bump", "migrate"],
     &["context"],
     &["cli"],
     &["commands"],
