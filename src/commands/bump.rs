@@ -4,13 +4,12 @@
 
 use std::process::ExitCode;
 
-use super::{Outcome, find_root, write_atomic, write_stdout};
+use super::{Context, Outcome, write_atomic, write_stdout};
 use crate::bump::{self, Bump, Conflict, Request};
 use crate::cli::{BumpArgs, Global, OnConflict};
 use crate::error::Diagnostic;
-use crate::load::{Loader, load_repo_lenient};
+use crate::load::load_repo_lenient;
 use crate::names::{Digest, Tag};
-use crate::source::Worktree;
 
 fn request(args: &BumpArgs) -> Request {
     Request {
@@ -30,9 +29,9 @@ fn request(args: &BumpArgs) -> Request {
 }
 
 pub fn run(global: &Global, args: &BumpArgs) -> Outcome {
-    let root = find_root(global.repo.as_deref())?;
-    let source = Worktree::open(&root)?;
-    let loader = Loader::new(&source);
+    let ctx = Context::open(global)?;
+    let (root, source) = (&ctx.root, &ctx.source);
+    let loader = ctx.loader();
     let tag = Tag::parse(&args.tag).map_err(|m| {
         Diagnostic::new(format!("refusing tag: {m}"))
             .hint("pass the immutable tag CI just pushed (a version or commit SHA)")
@@ -60,7 +59,7 @@ pub fn run(global: &Global, args: &BumpArgs) -> Outcome {
         bump::report_pins(&loader, &repo, &request)?;
     }
     // Every edit is computed before anything is written.
-    let edits = bump::edits(&source, &targets, &bump)?;
+    let edits = bump::edits(source, &targets, &bump)?;
     if edits.is_empty() {
         eprintln!("{} is already at {}; nothing to do", args.service, bump.tag);
         return Ok(ExitCode::SUCCESS);
@@ -76,6 +75,6 @@ pub fn run(global: &Global, args: &BumpArgs) -> Outcome {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    bump::commit_and_push(&root, &request, &bump, &edits)?;
+    bump::commit_and_push(root, &request, &bump, &edits)?;
     Ok(ExitCode::SUCCESS)
 }

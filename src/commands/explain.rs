@@ -4,14 +4,13 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use super::{Outcome, find_root, write_stdout};
+use super::{Context, Outcome, write_stdout};
 use crate::cli::{ExplainArgs, Global};
 use crate::error::{Diagnostic, did_you_mean};
-use crate::load::{Loader, load_repo};
+use crate::load::load_repo;
 use crate::node::{Node, ScalarKind, Value};
 use crate::pipeline::Renderer;
 use crate::secrets::Keys;
-use crate::source::Worktree;
 
 pub fn run(global: &Global, args: &ExplainArgs, keys: &Keys) -> Outcome {
     let Some((tenant_name, service)) = args.target.split_once('/') else {
@@ -21,9 +20,8 @@ pub fn run(global: &Global, args: &ExplainArgs, keys: &Keys) -> Outcome {
                 .into(),
         );
     };
-    let root = find_root(global.repo.as_deref())?;
-    let source = Worktree::open(&root)?;
-    let loader = Loader::new(&source);
+    let ctx = Context::open(global)?;
+    let loader = ctx.loader();
     let repo = load_repo(&loader)?;
     let tenant = repo.tenant(tenant_name).ok_or_else(|| {
         let hint = match did_you_mean(tenant_name, repo.tenants.iter().map(|t| t.name.as_str())) {

@@ -105,6 +105,27 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// The repository a command works on: its root (`--repo`, or the nearest directory upwards
+/// holding `stencil.yaml`) and the work tree there. Every command that reads the repository
+/// opens it this one way.
+pub struct Context {
+    pub root: PathBuf,
+    pub source: crate::source::Worktree,
+}
+
+impl Context {
+    pub fn open(global: &crate::cli::Global) -> Result<Context> {
+        let root = find_root(global.repo.as_deref())?;
+        let source = crate::source::Worktree::open(&root)?;
+        Ok(Context { root, source })
+    }
+
+    /// A loader over the work tree (it caches what it reads: one per render).
+    pub fn loader(&self) -> crate::load::Loader<'_> {
+        crate::load::Loader::new(&self.source)
+    }
+}
+
 /// The repository root: `--repo`, or the nearest directory upwards holding `stencil.yaml`.
 pub fn find_root(repo: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = repo {

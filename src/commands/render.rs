@@ -5,20 +5,18 @@ use std::process::ExitCode;
 
 use tracing::info;
 
-use super::{Outcome, find_root, stdout, write_stdout};
+use super::{Context, Outcome, stdout, write_stdout};
 use crate::cli::{Global, RenderArgs};
 use crate::emit;
 use crate::emit::spool::Spool;
 use crate::error::Diagnostic;
-use crate::load::{Loader, load_repo};
+use crate::load::load_repo;
 use crate::pipeline::{Renderer, Selection};
 use crate::secrets::Keys;
-use crate::source::Worktree;
 
 pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
-    let root = find_root(global.repo.as_deref())?;
-    let source = Worktree::open(&root)?;
-    let loader = Loader::new(&source);
+    let ctx = Context::open(global)?;
+    let loader = ctx.loader();
     let repo = load_repo(&loader)?;
     let mut selection = Selection::new(
         &args.filter.tenants,

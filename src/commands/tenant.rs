@@ -15,7 +15,7 @@ use crate::pipeline::{Renderer, Selection};
 use crate::secrets::{Keys, rules, sops};
 use crate::source::{EntryKind, RepoPath, Source, Worktree};
 
-use super::{Outcome, find_root, write_stdout};
+use super::{Context, Outcome, find_root, write_stdout};
 
 pub fn run(global: &Global, command: &TenantCommand, keys: &Keys) -> Outcome {
     match command {
@@ -398,9 +398,9 @@ struct ServiceRow {
 }
 
 fn list(global: &Global, args: &TenantListArgs, keys: &Keys) -> Outcome {
-    let root = find_root(global.repo.as_deref())?;
-    let source = Worktree::open(&root)?;
-    let loader = Loader::new(&source);
+    let ctx = Context::open(global)?;
+    let source = &ctx.source;
+    let loader = ctx.loader();
     let repo = load_repo(&loader)?;
     let renderer = Renderer::new(&loader, &repo, keys)?;
     let mut rows = Vec::new();

@@ -10,16 +10,16 @@ use crate::pipeline::{Renderer, Selection};
 use crate::secrets::Keys;
 use crate::source::{EntryKind, RepoPath, Source, Worktree};
 
-use super::{EXIT_FOUND, Outcome, find_root};
+use super::{Context, EXIT_FOUND, Outcome};
 
 pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
-    let root = find_root(global.repo.as_deref())?;
-    let source = Worktree::open(&root)?;
-    let loader = Loader::new(&source);
+    let ctx = Context::open(global)?;
+    let source = &ctx.source;
+    let loader = ctx.loader();
     let mut problems: Vec<Error> = Vec::new();
 
     // Every service layer under base/, used by a tenant or not.
-    if let Err(e) = check_base_files(&loader, &source) {
+    if let Err(e) = check_base_files(&loader, source) {
         problems.push(e);
     }
     let (tenants, apps, objects) = match load_repo_lenient(&loader) {

@@ -4,15 +4,15 @@
 mod apps;
 mod generate;
 
+use super::Context;
 use std::process::ExitCode;
 
-use super::{Outcome, find_root, write_stdout};
+use super::{Outcome, write_stdout};
 use crate::build::argocd;
 use crate::cli::{ArgocdCommand, Global};
 use crate::emit;
-use crate::load::{Loader, load_repo};
+use crate::load::load_repo;
 use crate::secrets::Keys;
-use crate::source::Worktree;
 
 pub fn run(global: &Global, command: &ArgocdCommand, keys: &Keys) -> Outcome {
     match command {
@@ -23,9 +23,8 @@ pub fn run(global: &Global, command: &ArgocdCommand, keys: &Keys) -> Outcome {
             Ok(ExitCode::SUCCESS)
         }
         ArgocdCommand::Apps(args) => {
-            let root = find_root(global.repo.as_deref())?;
-            let source = Worktree::open(&root)?;
-            let loader = Loader::new(&source);
+            let ctx = Context::open(global)?;
+            let loader = ctx.loader();
             let repo = load_repo(&loader)?;
             let objects = if args.root {
                 vec![argocd::root_application(&repo.settings, args.mode.name())?]
