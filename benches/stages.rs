@@ -31,7 +31,7 @@ use stencil::emit::{self, Format};
 use stencil::load::{self, Loader, Repo, Role, load_one_tenant, load_repo};
 use stencil::node::{Node, ScalarKind, Value, is_template};
 use stencil::origin::SourceFile;
-use stencil::pipeline::{Renderer, Selection};
+use stencil::pipeline::{RenderOptions, Renderer, Selection};
 use stencil::secrets::{self, Keys};
 use stencil::source::{RepoPath, Source, Worktree};
 use stencil::template::{self, Vars};
@@ -380,8 +380,11 @@ fn bench_render_app(c: &mut Criterion, example: &Fixture, keys: &Keys) {
 fn render_repo(fixture: &Fixture, keys: &Keys) -> String {
     let loader = Loader::new(&fixture.source);
     let repo = load_repo(&loader).unwrap();
-    let mut renderer = Renderer::new(&loader, &repo, keys).unwrap();
-    renderer.yaml_only = true;
+    let options = RenderOptions {
+        yaml_only: true,
+        ..RenderOptions::default()
+    };
+    let renderer = Renderer::with_options(&loader, &repo, keys, options).unwrap();
     let objects = renderer.render(&everything()).unwrap();
     emit::stream(&objects, Format::Yaml).unwrap()
 }

@@ -120,15 +120,9 @@ impl Selection {
     }
 }
 
-/// Everything a render needs that is shared across tenant-services.
-pub struct Renderer<'a> {
-    pub loader: &'a Loader<'a>,
-    /// Resolved `extends` chains, shared by every tenant-service of this render.
-    pub chains: resolve::ChainCache,
-    pub repo: &'a Repo,
-    pub engine: Environment<'static>,
-    pub platform: Platform,
-    pub keys: &'a Keys,
+/// How a render treats secrets and what it keeps: set once, when the renderer is made.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
     /// Replace Secret values (and `sensitiveEnv` values) with fingerprints.
     pub redact_secrets: bool,
     /// Key of those fingerprints: a per-run key for `diff`; `None` uses each secrets file's
@@ -139,19 +133,41 @@ pub struct Renderer<'a> {
     /// Emit each object as YAML as soon as its app is rendered, keeping only the text (for
     /// YAML output: a large render then needs a fraction of the memory).
     pub yaml_only: bool,
+    /// The old side of a diff: secrets files from before `stencil secrets bind` are compared,
+    /// not refused (a binding that names another place still is).
+    pub unbound_secrets_ok: bool,
+}
+
+/// Everything a render needs that is shared across tenant-services.
+pub struct Renderer<'a> {
+    pub loader: &'a Loader<'a>,
+    /// Resolved `extends` chains, shared by every tenant-service of this render.
+    pub chains: resolve::ChainCache,
+    pub repo: &'a Repo,
+    pub engine: Environment<'static>,
+    pub platform: Platform,
+    pub keys: &'a Keys,
+    options: RenderOptions,
     sealed: AtomicBool,
     sensitive: Option<GlobSet>,
     /// The platform's `.sops.yaml`: the recipients each secrets file may be encrypted for.
     sops_rules: secrets::SopsRules,
-    /// The old side of a diff: secrets files from before `stencil secrets bind` are compared,
-    /// not refused (a binding that names another place still is).
-    pub unbound_secrets_ok: bool,
     /// The hosts each tenant serves, so that no two tenants claim one.
     hosts: policy::HostClaims,
 }
 
 impl<'a> Renderer<'a> {
+    /// A renderer with the default options: secrets rendered, unreadable secrets an error.
     pub fn new(loader: &'a Loader<'a>, repo: &'a Repo, keys: &'a Keys) -> Result<Self> {
+        Renderer::with_options(loader, repo, keys, RenderOptions::default())
+    }
+
+    pub fn with_options(
+        loader: &'a Loader<'a>,
+        repo: &'a Repo,
+        keys: &'a Keys,
+        options: RenderOptions,
+    ) -> Result<Self> {
         let mut platform = Platform::new(&repo.settings, &repo.settings_node)?;
         // Every tenant folder, not only the loaded tenants (`argocd generate` loads one): a
         // tenant's name may hold another's, and what it may claim depends on them.
@@ -173,14 +189,10 @@ impl<'a> Renderer<'a> {
             chains: resolve::ChainCache::default(),
             repo,
             keys,
-            redact_secrets: false,
-            fingerprint_key: None,
-            seal_secrets: false,
-            yaml_only: false,
+            options,
             sealed: AtomicBool::new(false),
             sensitive: sensitive_env(repo)?,
             sops_rules: secrets::SopsRules::read(loader.source()),
-            unbound_secrets_ok: false,
             hosts: policy::HostClaims::default(),
             engine: template::engine(),
             platform,
@@ -220,7 +232,7 @@ impl<'a> Renderer<'a> {
         let exceptions = &self.platform.exceptions;
         let checks = secrets::Checks {
             rules: &self.sops_rules,
-            history: self.unbound_secrets_ok,
+            history: self.options.unbound_secrets_ok,
             allow_unbound: exceptions.allows(Rule::SecretsBinding, tenant.name.as_str(), service),
             allow_recipients: exceptions.allows(
                 Rule::SecretsRecipients,
@@ -232,7 +244,7 @@ impl<'a> Renderer<'a> {
             self.loader.source(),
             &secrets_path,
             self.keys,
-            self.seal_secrets,
+            self.options.seal_secrets,
             &checks,
         )? {
             Some((secrets, sealed)) => {
@@ -262,11 +274,11 @@ impl<'a> Renderer<'a> {
         )?;
         self.hosts
             .record(tenant, &objects, &resolved.tree, &self.platform);
-        if self.redact_secrets {
+        if self.options.redact_secrets {
             build::redact(
                 &mut objects,
                 workload.secrets.as_ref(),
-                self.fingerprint_key.as_deref(),
+                self.options.fingerprint_key.as_deref(),
                 self.sensitive.as_ref(),
             );
         }
@@ -404,7 +416,7 @@ const TENANTS_PER_BATCH: usize = 128;
 
 impl Renderer<'_> {
     fn finish(&self, objects: Vec<Object>) -> Vec<Object> {
-        if self.yaml_only {
+        if self.options.yaml_only {
             objects.into_iter().map(Object::into_yaml).collect()
         } else {
             objects

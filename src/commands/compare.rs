@@ -11,7 +11,7 @@ use crate::cli::{Global, RangeArgs};
 use crate::compare::{self, AppChange, Side};
 use crate::error::{Error, Result};
 use crate::load::{Loader, load_repo};
-use crate::pipeline::{Renderer, Selection};
+use crate::pipeline::{RenderOptions, Renderer, Selection};
 use crate::secrets::Keys;
 use crate::source::git::GitRepo;
 use crate::source::{Source, Worktree};
@@ -99,20 +99,23 @@ pub(super) fn run(global: &Global, args: &RangeArgs, keys: &Keys) -> Result<Comp
     let from_repo = load_repo(&from_loader).map_err(on(&from_label))?;
     let to_repo = load_repo(&to_loader).map_err(on(&to_label))?;
     let key = run_key()?;
-    let side = |loader, repo, label: &str| -> Result<Side<'_>> {
-        let mut renderer = Renderer::new(loader, repo, keys).map_err(on(label))?;
-        renderer.redact_secrets = true;
-        renderer.seal_secrets = true;
-        renderer.fingerprint_key = Some(key.clone());
+    let side = |loader, repo, label: &str, unbound_secrets_ok| -> Result<Side<'_>> {
+        let options = RenderOptions {
+            redact_secrets: true,
+            seal_secrets: true,
+            fingerprint_key: Some(key.clone()),
+            unbound_secrets_ok,
+            ..RenderOptions::default()
+        };
+        let renderer = Renderer::with_options(loader, repo, keys, options).map_err(on(label))?;
         Ok(Side {
             renderer,
             label: label.to_owned(),
         })
     };
-    let mut from = side(&from_loader, &from_repo, &from_label)?;
     // Before a repository's secrets were bound, its files had no binding: compare them.
-    from.renderer.unbound_secrets_ok = true;
-    let to = side(&to_loader, &to_repo, &to_label)?;
+    let from = side(&from_loader, &from_repo, &from_label, true)?;
+    let to = side(&to_loader, &to_repo, &to_label, false)?;
     let selection = Selection::new(
         &args.filter.tenants,
         &args.filter.services,

@@ -11,7 +11,7 @@ use crate::emit;
 use crate::emit::spool::Spool;
 use crate::error::Diagnostic;
 use crate::load::load_repo;
-use crate::pipeline::{Renderer, Selection};
+use crate::pipeline::{RenderOptions, Renderer, Selection};
 use crate::secrets::Keys;
 
 pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
@@ -33,9 +33,12 @@ pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
             )
             .into());
     }
-    let mut renderer = Renderer::new(&loader, &repo, keys)?;
-    renderer.redact_secrets = args.redact_secrets;
-    renderer.yaml_only = args.output == emit::Format::Yaml;
+    let options = RenderOptions {
+        redact_secrets: args.redact_secrets,
+        yaml_only: args.output == emit::Format::Yaml,
+        ..RenderOptions::default()
+    };
+    let renderer = Renderer::with_options(&loader, &repo, keys, options)?;
     match (&args.out_dir, args.output) {
         (None, emit::Format::Yaml) => {
             // The stream goes to a spool batch by batch, not into one large vector: memory

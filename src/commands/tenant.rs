@@ -11,7 +11,7 @@ use crate::error::{Diagnostic, Error, Result, did_you_mean};
 use crate::load::{Loader, Repo, Tenant, load_repo};
 use crate::model::EnvironmentSpec;
 use crate::names::check_dns_label;
-use crate::pipeline::{Renderer, Selection};
+use crate::pipeline::{RenderOptions, Renderer, Selection};
 use crate::secrets::{Keys, rules, sops};
 use crate::source::{EntryKind, RepoPath, Source, Worktree};
 
@@ -371,10 +371,13 @@ fn validate(root: &Path, name: &str, keys: &Keys) -> Result<usize> {
     let loader = Loader::new(&source);
     let repo = load_repo(&loader)?;
     let selection = Selection::new(&[name.to_owned()], &[], None)?;
-    let mut renderer = Renderer::new(&loader, &repo, keys)?;
     // The secrets files were just written (empty): whoever adds a tenant need not hold a
     // key that opens them.
-    renderer.seal_secrets = true;
+    let options = RenderOptions {
+        seal_secrets: true,
+        ..RenderOptions::default()
+    };
+    let renderer = Renderer::with_options(&loader, &repo, keys, options)?;
     Ok(renderer.render(&selection)?.len())
 }
 
