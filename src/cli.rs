@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub use crate::argocd::AppsMode;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::emit::Format;
@@ -104,21 +106,6 @@ pub struct AppsArgs {
     /// Print only the root (app-of-apps) Application, which renders this output in Argo CD
     #[arg(long)]
     pub root: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AppsMode {
-    Applications,
-    Applicationset,
-}
-
-impl AppsMode {
-    pub fn name(self) -> &'static str {
-        match self {
-            AppsMode::Applications => "applications",
-            AppsMode::Applicationset => "applicationset",
-        }
-    }
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@
 // Library and binary code must not panic on input: no unwrap/expect outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod argocd;
 mod budget;
 pub mod build;
 mod bump;

@@ -9,9 +9,9 @@ use crate::load::Tenant;
 use crate::model::RepoSettings;
 use crate::policy::Workload;
 
-pub(super) const TENANT: &str = "stencil.dev/tenant";
-pub(super) const SERVICE: &str = "stencil.dev/service";
-pub(super) const ENVIRONMENT: &str = "stencil.dev/environment";
+pub(crate) const TENANT: &str = "stencil.dev/tenant";
+pub(crate) const SERVICE: &str = "stencil.dev/service";
+pub(crate) const ENVIRONMENT: &str = "stencil.dev/environment";
 
 #[derive(Debug, Clone)]
 pub struct Labels {

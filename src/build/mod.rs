@@ -4,11 +4,10 @@
 //! Objects are built as typed structs and only then turned into JSON, so a field that does
 //! not exist cannot be written by mistake. Maps are `BTreeMap`s: output is deterministic.
 
-pub mod argocd;
 mod canary;
 mod external;
 mod extra;
-mod labels;
+pub(crate) mod labels;
 mod network;
 mod patch;
 mod scaling;

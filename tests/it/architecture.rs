@@ -32,7 +32,7 @@ const LAYERS: &[&[&str]] = &[
     &["build"],
     &["emit"],
     &["pipeline"],
-    &["compare", "bump", "migrate"],
+    &["compare", "bump", "migrate", "argocd"],
     &["context"],
     &["cli"],
     &["commands"],

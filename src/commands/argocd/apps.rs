@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use tracing::warn;
 
-use crate::build::argocd::{self, App, ROOT_INPUTS};
+use crate::argocd::{self, App, ROOT_INPUTS};
 use crate::cli::AppsMode;
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::{Loader, Repo};

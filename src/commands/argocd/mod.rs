@@ -8,7 +8,7 @@ use super::Context;
 use std::process::ExitCode;
 
 use super::{Outcome, write_stdout};
-use crate::build::argocd;
+use crate::argocd;
 use crate::cli::{ArgocdCommand, Global};
 use crate::emit;
 use crate::load::load_repo;

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
-use super::Object;
 use crate::error::{Diagnostic, Result};
 use crate::model::RepoSettings;
+use crate::object::Object;
 
 /// The plugin's name in its `ConfigManagementPlugin`.
 pub const PLUGIN_NAME: &str = "stencil";
@@ -59,9 +59,9 @@ fn tenant_labels(
     environment: &str,
 ) -> BTreeMap<String, String> {
     let mut labels = stencil_labels(settings);
-    labels.insert(super::labels::TENANT.to_owned(), tenant.to_owned());
+    labels.insert(crate::build::labels::TENANT.to_owned(), tenant.to_owned());
     labels.insert(
-        super::labels::ENVIRONMENT.to_owned(),
+        crate::build::labels::ENVIRONMENT.to_owned(),
         environment.to_owned(),
     );
     labels
@@ -105,7 +105,7 @@ impl App {
         let mut labels = tenant_labels(settings, &self.tenant, &self.environment);
         labels.insert("stencil.dev/component".to_owned(), self.component().into());
         if let Some(service) = &self.service {
-            labels.insert(super::labels::SERVICE.to_owned(), service.clone());
+            labels.insert(crate::build::labels::SERVICE.to_owned(), service.clone());
         }
         labels
     }
@@ -534,7 +534,7 @@ fn rollout_steps(settings: &RepoSettings, apps: &[App]) -> Vec<Step> {
             steps.push(Step {
                 match_expressions: vec![
                     Expression {
-                        key: super::labels::ENVIRONMENT,
+                        key: crate::build::labels::ENVIRONMENT,
                         operator: "In",
                         values: vec![environment.clone()],
                     },
