@@ -1,134 +1,32 @@
-//! What `diff` and `affected` share: the two sides (a revision read from git, the working
-//! tree, or a plain folder), loaded and ready to render, and the comparison of the selection.
-
-use std::collections::BTreeSet;
-use std::path::Path;
-
-use tracing::info;
+//! What `diff` and `affected` share: their range arguments, turned into the comparison
+//! [`crate::compare`] makes.
 
 use super::find_root;
 use crate::cli::{Global, RangeArgs};
-use crate::compare::{self, AppChange, Side};
-use crate::error::{Error, Result};
-use crate::load::{Loader, load_repo};
-use crate::pipeline::{RenderOptions, Renderer, Selection};
+use crate::compare::{Range, compare_range};
+use crate::error::Result;
+use crate::pipeline::Selection;
 use crate::secrets::Keys;
-use crate::source::git::GitRepo;
-use crate::source::{Source, Worktree};
 
-/// The outcome of comparing two sides.
-pub(super) struct Comparison {
-    pub from: String,
-    pub to: String,
-    pub changes: Vec<AppChange>,
-    /// Some secrets file could not be decrypted: it was compared by ciphertext.
-    pub sealed: bool,
-}
-
-fn open_side(
-    git: &mut Option<GitRepo>,
-    root: &Path,
-    rev: Option<&str>,
-    dir: Option<&Path>,
-    old: bool,
-) -> Result<(Box<dyn Source>, String)> {
-    if let Some(dir) = dir {
-        return Ok((Box::new(Worktree::open(dir)?), dir.display().to_string()));
-    }
-    if rev.is_none() && !old {
-        return Ok((Box::new(Worktree::open(root)?), "the working tree".into()));
-    }
-    if git.is_none() {
-        *git = Some(GitRepo::discover(root)?);
-    }
-    let Some(repo) = git.as_ref() else {
-        unreachable!("just set");
-    };
-    let (id, name) = match rev {
-        Some(rev) => (repo.commit(rev)?, rev.to_owned()),
-        None => repo.default_base()?,
-    };
-    let tree = repo.tree(id, &name)?;
-    let label = repo.label(id, &name);
-    Ok((Box::new(tree), label))
-}
-
-/// A random key for this run's fingerprints (see [`Renderer::fingerprint_key`]).
-fn run_key() -> Result<Vec<u8>> {
-    let mut key = vec![0u8; 32];
-    getrandom::getrandom(&mut key).map_err(|e| {
-        Error::from(crate::error::Diagnostic::new(format!(
-            "no randomness for fingerprints: {e}"
-        )))
-    })?;
-    Ok(key)
-}
+pub(super) use crate::compare::Comparison;
 
 /// Compares the selection between the two sides `args` name.
 pub(super) fn run(global: &Global, args: &RangeArgs, keys: &Keys) -> Result<Comparison> {
-    let needs_root = args.from_dir.is_none() || args.to_dir.is_none();
-    let root = if needs_root {
+    let range = Range {
+        from: args.from.as_deref(),
+        to: args.to.as_deref(),
+        from_dir: args.from_dir.as_deref(),
+        to_dir: args.to_dir.as_deref(),
+    };
+    let root = if range.needs_root() {
         find_root(global.repo.as_deref())?
     } else {
         std::path::PathBuf::new()
     };
-    let mut git = None;
-    let (from_source, from_label) = open_side(
-        &mut git,
-        &root,
-        args.from.as_deref(),
-        args.from_dir.as_deref(),
-        true,
-    )?;
-    let (to_source, to_label) = open_side(
-        &mut git,
-        &root,
-        args.to.as_deref(),
-        args.to_dir.as_deref(),
-        false,
-    )?;
-    info!(from = %from_label, to = %to_label, "comparing");
-    let from_label = format!("--from {from_label}");
-    let to_label = format!("--to {to_label}");
-
-    let from_loader = Loader::new(from_source.as_ref());
-    let to_loader = Loader::new(to_source.as_ref());
-    fn on(label: &str) -> impl Fn(Error) -> Error + '_ {
-        move |e: Error| e.with_note(format!("in {label}"))
-    }
-    let from_repo = load_repo(&from_loader).map_err(on(&from_label))?;
-    let to_repo = load_repo(&to_loader).map_err(on(&to_label))?;
-    let key = run_key()?;
-    let side = |loader, repo, label: &str, unbound_secrets_ok| -> Result<Side<'_>> {
-        let options = RenderOptions {
-            redact_secrets: true,
-            seal_secrets: true,
-            fingerprint_key: Some(key.clone()),
-            unbound_secrets_ok,
-            ..RenderOptions::default()
-        };
-        let renderer = Renderer::with_options(loader, repo, keys, options).map_err(on(label))?;
-        Ok(Side {
-            renderer,
-            label: label.to_owned(),
-        })
-    };
-    // Before a repository's secrets were bound, its files had no binding: compare them.
-    let from = side(&from_loader, &from_repo, &from_label, true)?;
-    let to = side(&to_loader, &to_repo, &to_label, false)?;
     let selection = Selection::new(
         &args.filter.tenants,
         &args.filter.services,
         args.filter.environment.clone(),
     )?;
-    let changed: BTreeSet<String> =
-        compare::changed_paths(from_source.as_ref(), to_source.as_ref())?;
-    info!(paths = changed.len(), "changed input files");
-    let changes = compare::compare(&from, &to, &selection, Some(&changed))?;
-    Ok(Comparison {
-        from: from_label,
-        to: to_label,
-        sealed: from.renderer.sealed_secrets() || to.renderer.sealed_secrets(),
-        changes,
-    })
+    compare_range(&root, &range, &selection, keys)
 }

@@ -8,6 +8,10 @@
 //! rendered is compared in full, so the result is exactly the set of apps whose output
 //! differs: a base change that every tenant overrides changes nothing.
 
+mod sides;
+
+pub(crate) use sides::{Comparison, Range, compare_range};
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
