@@ -10,6 +10,9 @@ pub mod rops_yaml;
 pub mod rules;
 pub mod sops;
 
+#[cfg(test)]
+mod checks_tests;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
