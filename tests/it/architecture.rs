@@ -33,7 +33,6 @@ const LAYERS: &[&[&str]] = &[
     &["emit"],
     &["pipeline"],
     &["compare", "bump", "migrate", "argocd"],
-    &["context"],
     &["cli"],
     &["commands"],
 ];
