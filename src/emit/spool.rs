@@ -26,11 +26,11 @@ const SEGMENT: usize = 4 << 20;
 const TAG_LEN: usize = 16;
 
 pub struct Spool {
-    /// The stream while it is in memory: its YAML documents, each to be written after a
-    /// `---` line. Kept as the strings they were rendered into, not copied into one
-    /// growing buffer (whose doublings copied and faulted in the whole stream again).
-    documents: Vec<String>,
-    /// Bytes `documents` stand for, separators included.
+    /// The stream while it is in memory, in chunks of about [`CHUNK`] bytes allocated once
+    /// each: not one buffer that doubles (each doubling copied the stream so far and faulted
+    /// in fresh memory for it).
+    chunks: Vec<Vec<u8>>,
+    /// Bytes in `chunks`.
     held: usize,
     /// Once the stream has moved to the file: the part of the segment not yet sealed.
     buffer: Vec<u8>,
@@ -41,8 +41,8 @@ pub struct Spool {
 
 /// Written before every document.
 const SEPARATOR: &[u8] = b"---\n";
-/// Documents in memory reach stdout in writes of about this size.
-const WRITE_CHUNK: usize = 1 << 20;
+/// The size of a chunk of the stream in memory (a larger document gets a chunk of its own).
+const CHUNK: usize = 1 << 20;
 
 /// The encrypted part of the stream: segments of `length (u64 LE) || ciphertext || tag`,
 /// segment `n` sealed with nonce `n`, so segments cannot be reordered either.
@@ -76,7 +76,7 @@ impl Default for Spool {
 impl Spool {
     fn with_limits(limit: usize, segment: usize) -> Spool {
         Spool {
-            documents: Vec::new(),
+            chunks: Vec::new(),
             held: 0,
             buffer: Vec::new(),
             limit,
@@ -93,11 +93,11 @@ impl Spool {
                 None => crate::yaml::write::document(&object.value),
             };
             if self.spilled() {
-                self.append(&document)?;
+                self.append(SEPARATOR)?;
+                self.append(document.as_bytes())?;
                 continue;
             }
-            self.held += SEPARATOR.len() + document.len();
-            self.documents.push(document);
+            self.hold(&document);
             if self.held >= self.limit {
                 self.move_to_file()?;
             }
@@ -110,20 +110,35 @@ impl Spool {
         self.file.is_some()
     }
 
+    /// Adds one document and its separator to the last chunk, or to a new one.
+    fn hold(&mut self, document: &str) {
+        let need = SEPARATOR.len() + document.len();
+        let chunk = match self.chunks.last_mut() {
+            Some(chunk) if chunk.capacity() - chunk.len() >= need => chunk,
+            _ => {
+                self.chunks.push(Vec::with_capacity(need.max(CHUNK)));
+                let last = self.chunks.len() - 1;
+                &mut self.chunks[last]
+            }
+        };
+        chunk.extend_from_slice(SEPARATOR);
+        chunk.extend_from_slice(document.as_bytes());
+        self.held += need;
+    }
+
     /// The memory limit is reached: everything held so far goes to the file, in order.
     fn move_to_file(&mut self) -> Result<()> {
         self.open_file()?;
         self.held = 0;
-        for document in std::mem::take(&mut self.documents) {
-            self.append(&document)?;
+        for chunk in std::mem::take(&mut self.chunks) {
+            self.append(&chunk)?;
         }
         Ok(())
     }
 
-    /// Adds one document to the segment being filled, sealing it once it is full.
-    fn append(&mut self, document: &str) -> Result<()> {
-        self.buffer.extend_from_slice(SEPARATOR);
-        self.buffer.extend_from_slice(document.as_bytes());
+    /// Adds bytes to the segment being filled, sealing it once it is full.
+    fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        self.buffer.extend_from_slice(bytes);
         if self.buffer.len() >= self.segment {
             self.spill()?;
         }
@@ -179,7 +194,7 @@ impl Spool {
     /// segment is checked before the first byte is written, so a damaged file writes nothing.
     pub fn write_to(self, out: &mut dyn Write) -> Result<()> {
         let Spool {
-            documents,
+            chunks,
             buffer,
             file,
             ..
@@ -200,24 +215,11 @@ impl Spool {
             }
         }
         write(out, &buffer)?;
-        write_documents(out, &documents)?;
+        for chunk in &chunks {
+            write(out, chunk)?;
+        }
         out.flush().map_err(|e| io("cannot write to stdout", &e))
     }
-}
-
-/// Writes documents with their separators, gathered into writes of about [`WRITE_CHUNK`]
-/// bytes: few system calls, and no buffer the size of the stream.
-fn write_documents(out: &mut dyn Write, documents: &[String]) -> Result<()> {
-    let mut chunk = Vec::with_capacity(WRITE_CHUNK);
-    for document in documents {
-        if !chunk.is_empty() && chunk.len() + SEPARATOR.len() + document.len() > WRITE_CHUNK {
-            write(out, &chunk)?;
-            chunk.clear();
-        }
-        chunk.extend_from_slice(SEPARATOR);
-        chunk.extend_from_slice(document.as_bytes());
-    }
-    write(out, &chunk)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -287,6 +289,28 @@ mod tests {
         let mut spool = Spool::default();
         spool.push(objects.clone()).unwrap();
         assert!(!spool.spilled());
+        let mut out = Vec::new();
+        spool.write_to(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), expected(&objects));
+    }
+
+    #[test]
+    fn chunks_in_memory_keep_the_order_and_fit_large_documents() {
+        let mut objects = objects(3000);
+        let big = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "big", "namespace": "acme"},
+            "data": {"blob": "x".repeat(CHUNK + 10)},
+        });
+        let big = Object::from_value(big, "acme", Some("api"), None, false).unwrap();
+        objects.insert(1500, big);
+        let mut spool = Spool::default();
+        spool.push(objects[..2000].to_vec()).unwrap();
+        spool.push(objects[2000..].to_vec()).unwrap();
+        assert!(!spool.spilled());
+        assert!(spool.chunks.len() >= 2, "{} chunks", spool.chunks.len());
+        assert!(spool.chunks.iter().all(|c| c.len() <= c.capacity()));
         let mut out = Vec::new();
         spool.write_to(&mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), expected(&objects));
