@@ -47,7 +47,7 @@ pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
             let mut count = 0;
             renderer.render_each(&selection, |objects| {
                 count += objects.len();
-                spool.push(&objects)
+                spool.push(objects)
             })?;
             info!(objects = count, spilled = spool.spilled(), "rendered");
             spool.write_to(&mut stdout()?)?;

@@ -26,11 +26,23 @@ const SEGMENT: usize = 4 << 20;
 const TAG_LEN: usize = 16;
 
 pub struct Spool {
+    /// The stream while it is in memory, in chunks of about [`CHUNK`] bytes allocated once
+    /// each: not one buffer that doubles (each doubling copied the stream so far and faulted
+    /// in fresh memory for it).
+    chunks: Vec<Vec<u8>>,
+    /// Bytes in `chunks`.
+    held: usize,
+    /// Once the stream has moved to the file: the part of the segment not yet sealed.
     buffer: Vec<u8>,
     limit: usize,
     segment: usize,
     file: Option<Spill>,
 }
+
+/// Written before every document.
+const SEPARATOR: &[u8] = b"---\n";
+/// The size of a chunk of the stream in memory (a larger document gets a chunk of its own).
+const CHUNK: usize = 1 << 20;
 
 /// The encrypted part of the stream: segments of `length (u64 LE) || ciphertext || tag`,
 /// segment `n` sealed with nonce `n`, so segments cannot be reordered either.
@@ -50,6 +62,11 @@ fn io(what: &str, e: &std::io::Error) -> Error {
     Error::io(what, e)
 }
 
+fn write(out: &mut dyn Write, bytes: &[u8]) -> Result<()> {
+    out.write_all(bytes)
+        .map_err(|e| io("cannot write to stdout", &e))
+}
+
 impl Default for Spool {
     fn default() -> Self {
         Spool::with_limits(MEMORY_LIMIT, SEGMENT)
@@ -59,6 +76,8 @@ impl Default for Spool {
 impl Spool {
     fn with_limits(limit: usize, segment: usize) -> Spool {
         Spool {
+            chunks: Vec::new(),
+            held: 0,
             buffer: Vec::new(),
             limit,
             segment: segment.clamp(1, limit.max(1)),
@@ -66,19 +85,21 @@ impl Spool {
         }
     }
 
-    /// Appends objects as YAML documents.
-    pub fn push(&mut self, objects: &[Object]) -> Result<()> {
+    /// Appends objects as YAML documents, taking the text already rendered for them.
+    pub fn push(&mut self, objects: Vec<Object>) -> Result<()> {
         for object in objects {
-            self.buffer.extend_from_slice(b"---\n");
-            self.buffer
-                .extend_from_slice(super::yaml(object).as_bytes());
-            let full = if self.file.is_some() {
-                self.segment
-            } else {
-                self.limit
+            let document = match object.yaml {
+                Some(text) => text,
+                None => crate::yaml::write::document(&object.value),
             };
-            if self.buffer.len() >= full {
-                self.spill()?;
+            if self.spilled() {
+                self.append(SEPARATOR)?;
+                self.append(document.as_bytes())?;
+                continue;
+            }
+            self.hold(&document);
+            if self.held >= self.limit {
+                self.move_to_file()?;
             }
         }
         Ok(())
@@ -89,25 +110,66 @@ impl Spool {
         self.file.is_some()
     }
 
-    fn spill(&mut self) -> Result<()> {
-        let spill = match &mut self.file {
-            Some(spill) => spill,
-            None => {
-                let file = tempfile::tempfile()
-                    .map_err(|e| io("cannot create a temporary file for the output", &e))?;
-                let mut key = Zeroizing::new([0u8; 32]);
-                getrandom::getrandom(key.as_mut_slice()).map_err(|e| {
-                    Diagnostic::new(format!("cannot get random bytes for a key: {e}"))
-                })?;
-                let cipher = Aes256Gcm::new(GenericArray::from_slice(key.as_slice()));
-                self.file.insert(Spill {
-                    file,
-                    cipher,
-                    segments: 0,
-                })
+    /// Adds one document and its separator to the last chunk, or to a new one.
+    fn hold(&mut self, document: &str) {
+        let need = SEPARATOR.len() + document.len();
+        let chunk = match self.chunks.last_mut() {
+            Some(chunk) if chunk.capacity() - chunk.len() >= need => chunk,
+            _ => {
+                self.chunks.push(Vec::with_capacity(need.max(CHUNK)));
+                let last = self.chunks.len() - 1;
+                &mut self.chunks[last]
             }
         };
-        for chunk in self.buffer.chunks_mut(self.segment) {
+        chunk.extend_from_slice(SEPARATOR);
+        chunk.extend_from_slice(document.as_bytes());
+        self.held += need;
+    }
+
+    /// The memory limit is reached: everything held so far goes to the file, in order.
+    fn move_to_file(&mut self) -> Result<()> {
+        self.open_file()?;
+        self.held = 0;
+        for chunk in std::mem::take(&mut self.chunks) {
+            self.append(&chunk)?;
+        }
+        Ok(())
+    }
+
+    /// Adds bytes to the segment being filled, sealing it once it is full.
+    fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= self.segment {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    fn open_file(&mut self) -> Result<&mut Spill> {
+        if self.file.is_none() {
+            let file = tempfile::tempfile()
+                .map_err(|e| io("cannot create a temporary file for the output", &e))?;
+            let mut key = Zeroizing::new([0u8; 32]);
+            getrandom::getrandom(key.as_mut_slice())
+                .map_err(|e| Diagnostic::new(format!("cannot get random bytes for a key: {e}")))?;
+            let cipher = Aes256Gcm::new(GenericArray::from_slice(key.as_slice()));
+            self.file = Some(Spill {
+                file,
+                cipher,
+                segments: 0,
+            });
+        }
+        self.file.as_mut().ok_or_else(|| {
+            Diagnostic::new("internal: the output's temporary file is missing").into()
+        })
+    }
+
+    /// Seals the buffer into the file, in segments, and empties it.
+    fn spill(&mut self) -> Result<()> {
+        let mut buffer = std::mem::take(&mut self.buffer);
+        let segment = self.segment;
+        let spill = self.open_file()?;
+        for chunk in buffer.chunks_mut(segment) {
             let tag = spill
                 .cipher
                 .encrypt_in_place_detached(&nonce(spill.segments), b"", chunk)
@@ -121,20 +183,22 @@ impl Spool {
                 .and_then(|()| spill.file.write_all(&tag))
                 .map_err(|e| io("cannot write the output's temporary file", &e))?;
         }
-        // From here on the buffer holds one segment at a time: give the rest back.
-        self.buffer.clear();
-        self.buffer.shrink_to(self.segment * 2);
+        // The buffer holds one segment at a time: give the rest back, keep the memory.
+        buffer.clear();
+        buffer.shrink_to(segment * 2);
+        self.buffer = buffer;
         Ok(())
     }
 
     /// Writes the whole stream to `out`, in order. The temporary file is read twice: every
     /// segment is checked before the first byte is written, so a damaged file writes nothing.
     pub fn write_to(self, out: &mut dyn Write) -> Result<()> {
-        let Spool { buffer, file, .. } = self;
-        let write = |out: &mut dyn Write, bytes: &[u8]| {
-            out.write_all(bytes)
-                .map_err(|e| io("cannot write to stdout", &e))
-        };
+        let Spool {
+            chunks,
+            buffer,
+            file,
+            ..
+        } = self;
         if let Some(mut spill) = file {
             let mut segment = Vec::new();
             for pass in [Pass::Check, Pass::Write] {
@@ -151,6 +215,9 @@ impl Spool {
             }
         }
         write(out, &buffer)?;
+        for chunk in &chunks {
+            write(out, chunk)?;
+        }
         out.flush().map_err(|e| io("cannot write to stdout", &e))
     }
 }
@@ -220,8 +287,30 @@ mod tests {
     fn a_small_stream_stays_in_memory() {
         let objects = objects(3);
         let mut spool = Spool::default();
-        spool.push(&objects).unwrap();
+        spool.push(objects.clone()).unwrap();
         assert!(!spool.spilled());
+        let mut out = Vec::new();
+        spool.write_to(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), expected(&objects));
+    }
+
+    #[test]
+    fn chunks_in_memory_keep_the_order_and_fit_large_documents() {
+        let mut objects = objects(3000);
+        let big = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "big", "namespace": "acme"},
+            "data": {"blob": "x".repeat(CHUNK + 10)},
+        });
+        let big = Object::from_value(big, "acme", Some("api"), None, false).unwrap();
+        objects.insert(1500, big);
+        let mut spool = Spool::default();
+        spool.push(objects[..2000].to_vec()).unwrap();
+        spool.push(objects[2000..].to_vec()).unwrap();
+        assert!(!spool.spilled());
+        assert!(spool.chunks.len() >= 2, "{} chunks", spool.chunks.len());
+        assert!(spool.chunks.iter().all(|c| c.len() <= c.capacity()));
         let mut out = Vec::new();
         spool.write_to(&mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), expected(&objects));
@@ -231,8 +320,8 @@ mod tests {
     fn a_large_stream_goes_through_the_encrypted_file_in_order() {
         let objects = objects(200);
         let mut spool = Spool::with_limits(4000, 700);
-        spool.push(&objects[..120]).unwrap();
-        spool.push(&objects[120..]).unwrap();
+        spool.push(objects[..120].to_vec()).unwrap();
+        spool.push(objects[120..].to_vec()).unwrap();
         assert!(spool.spilled());
         let spill = spool.file.as_mut().unwrap();
         assert!(spill.segments > 5, "{} segments", spill.segments);
@@ -253,7 +342,7 @@ mod tests {
     fn a_changed_temporary_file_is_refused() {
         let objects = objects(50);
         let mut spool = Spool::with_limits(500, 500);
-        spool.push(&objects).unwrap();
+        spool.push(objects.clone()).unwrap();
         let spill = spool.file.as_mut().unwrap();
         assert!(spill.segments > 2);
         // Flip one byte of the last segment's tag: the segments before it are sound, and

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::pod_security::{Finding, join};
+use super::pod_security::{Finding, is_container, push_index, push_key};
 use crate::model::Rule;
 use crate::object::Object;
 
@@ -41,16 +41,18 @@ pub(super) fn check_object(object: &Object) -> Vec<Finding> {
             });
         }
     }
-    labels(v, "", &mut out);
+    labels(v, &mut String::new(), &mut out);
     out
 }
 
-/// `pod-security.kubernetes.io/*` keys in every `metadata.labels` of the object.
-fn labels(node: &Value, path: &str, out: &mut Vec<Finding>) {
+/// `pod-security.kubernetes.io/*` keys in every `metadata.labels` of the object. One path
+/// buffer serves the whole walk: a path is copied only into a finding.
+fn labels(node: &Value, path: &mut String, out: &mut Vec<Finding>) {
+    let depth = path.len();
     match node {
         Value::Object(map) => {
-            for (key, value) in map {
-                let here = join(path, key);
+            for (key, value) in map.iter().filter(|(_, v)| is_container(v)) {
+                push_key(path, key);
                 if key == "metadata"
                     && let Some(labels) = value.get("labels").and_then(Value::as_object)
                 {
@@ -58,17 +60,20 @@ fn labels(node: &Value, path: &str, out: &mut Vec<Finding>) {
                         out.push(Finding {
                             rule: Rule::PodSecurityLabels,
                             message: format!(
-                                "{here}.labels: `{label}` is the platform's (it sets the namespace's Pod Security level)"
+                                "{path}.labels: `{label}` is the platform's (it sets the namespace's Pod Security level)"
                             ),
                         });
                     }
                 }
-                labels(value, &here, out);
+                labels(value, path, out);
+                path.truncate(depth);
             }
         }
         Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                labels(item, &format!("{path}[{i}]"), out);
+            for (i, item) in items.iter().enumerate().filter(|(_, v)| is_container(v)) {
+                push_index(path, i);
+                labels(item, path, out);
+                path.truncate(depth);
             }
         }
         _ => {}

@@ -105,19 +105,35 @@ pub(super) struct PodTemplate<'a> {
 /// Every pod template in an object, in document order.
 pub(super) fn pod_templates(object: &Value) -> Vec<PodTemplate<'_>> {
     let mut out = Vec::new();
-    walk(object, "", &mut out);
+    walk(object, &mut String::new(), &mut out);
     out
 }
 
 pub(super) fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
-    }
+    let mut joined = path.to_owned();
+    push_key(&mut joined, key);
+    joined
 }
 
-fn walk<'a>(node: &'a Value, path: &str, out: &mut Vec<PodTemplate<'a>>) {
+/// Extends a field path by one key, in place: `a.b` + `c` is `a.b.c`, `` + `c` is `c`.
+pub(super) fn push_key(path: &mut String, key: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(key);
+}
+
+/// Extends a field path by one index, in place: `a.b` + `2` is `a.b[2]`.
+pub(super) fn push_index(path: &mut String, index: usize) {
+    use std::fmt::Write as _;
+    // Writing to a String cannot fail.
+    let _ = write!(path, "[{index}]");
+}
+
+/// Walks the tree with one path buffer, extended and cut back at each step: a path is
+/// copied only for a pod template found.
+fn walk<'a>(node: &'a Value, path: &mut String, out: &mut Vec<PodTemplate<'a>>) {
+    let depth = path.len();
     match node {
         Value::Object(map) => {
             let pod = map
@@ -131,19 +147,28 @@ fn walk<'a>(node: &'a Value, path: &str, out: &mut Vec<PodTemplate<'a>>) {
                 });
             }
             for (key, value) in map {
-                if key == "spec" && pod.is_some() {
+                if (key == "spec" && pod.is_some()) || !is_container(value) {
                     continue;
                 }
-                walk(value, &join(path, key), out);
+                push_key(path, key);
+                walk(value, path, out);
+                path.truncate(depth);
             }
         }
         Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                walk(item, &format!("{path}[{i}]"), out);
+            for (i, item) in items.iter().enumerate().filter(|(_, v)| is_container(v)) {
+                push_index(path, i);
+                walk(item, path, out);
+                path.truncate(depth);
             }
         }
         _ => {}
     }
+}
+
+/// Whether a value can hold more values (scalars hold no pod template and no labels).
+pub(super) fn is_container(value: &Value) -> bool {
+    matches!(value, Value::Object(_) | Value::Array(_))
 }
 
 /// An ephemeral container as a container (the security-relevant fields are the same).
@@ -664,11 +689,12 @@ pub(super) fn check_input_map(
 /// by field name, whatever the shape; a value other than `false` (or null) counts as set.
 pub(super) fn check_embedded(object: &Value) -> Vec<Finding> {
     let mut out = Vec::new();
-    scan_embedded(object, "", &mut out);
+    scan_embedded(object, &mut String::new(), &mut out);
     out
 }
 
-fn scan_embedded(node: &Value, path: &str, out: &mut Vec<Finding>) {
+fn scan_embedded(node: &Value, path: &mut String, out: &mut Vec<Finding>) {
+    let depth = path.len();
     match node {
         Value::Object(map) => {
             let pod = map
@@ -678,19 +704,24 @@ fn scan_embedded(node: &Value, path: &str, out: &mut Vec<Finding>) {
                 if pod && key == "spec" {
                     continue;
                 }
-                let here = join(path, key);
+                push_key(path, key);
                 if let Some((rule, why)) = embedded_field(key, value) {
                     out.push(Finding {
                         rule,
-                        message: format!("{here}: {why}"),
+                        message: format!("{path}: {why}"),
                     });
                 }
-                scan_embedded(value, &here, out);
+                if is_container(value) {
+                    scan_embedded(value, path, out);
+                }
+                path.truncate(depth);
             }
         }
         Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                scan_embedded(item, &format!("{path}[{i}]"), out);
+            for (i, item) in items.iter().enumerate().filter(|(_, v)| is_container(v)) {
+                push_index(path, i);
+                scan_embedded(item, path, out);
+                path.truncate(depth);
             }
         }
         _ => {}

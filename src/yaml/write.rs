@@ -119,8 +119,11 @@ fn is_plain_in_block(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || b"[]_,:+/=-.".contains(c))
 }
 
+/// Room a document starts with: most rendered objects fit, so few grow (and copy) at all.
+const DOCUMENT_CAPACITY: usize = 1024;
+
 fn write_document<T: Tree>(tree: &T) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(DOCUMENT_CAPACITY);
     if let Some(entries) = tree.entries() {
         write_map(&mut out, entries, 0);
     } else if let Some(items) = tree.items() {
@@ -134,7 +137,13 @@ fn write_document<T: Tree>(tree: &T) -> String {
 }
 
 fn indent(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let step = left.min(SPACES.len());
+        out.push_str(&SPACES[..step]);
+        left -= step;
+    }
 }
 
 fn write_map<'a, T: Tree + 'a>(
