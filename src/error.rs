@@ -254,6 +254,20 @@ impl std::error::Error for Error {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// For in-process tests of a check: the rule id and `file:line:col` of each diagnostic it
+/// reported, in order; empty when it passed.
+#[cfg(test)]
+pub(crate) fn rules_and_places(result: Result<()>) -> Vec<(Option<&'static str>, String)> {
+    let Err(err) = result else { return Vec::new() };
+    err.diagnostics()
+        .iter()
+        .map(|d| {
+            let place = d.origin.as_ref().map(ToString::to_string);
+            (d.rule, place.unwrap_or_default())
+        })
+        .collect()
+}
+
 /// "did you mean" for a misspelt name: the closest candidate within a small edit distance.
 pub fn did_you_mean<'a>(
     input: &str,

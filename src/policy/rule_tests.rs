@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::{Platform, check_spec, check_workspace};
-use crate::error::Error;
+use crate::error::{Error, rules_and_places as found};
 use crate::load::de::from_node;
 use crate::load::{Limits, Tenant};
 use crate::model::RepoSettings;
@@ -105,23 +105,6 @@ fn tenant(text: &str) -> Tenant {
         spec: from_node(&node).expect("tenant.yaml deserializes"),
         node: Arc::new(node),
     }
-}
-
-/// What a check reported: `(rule, file:line:col)` of each diagnostic, in order.
-fn found(result: Result<(), Error>) -> Vec<(Option<&'static str>, String)> {
-    let Err(err) = result else { return Vec::new() };
-    err.diagnostics()
-        .iter()
-        .map(|d| {
-            (
-                d.rule,
-                d.origin
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-            )
-        })
-        .collect()
 }
 
 /// Runs `check_spec` on `service` for tenant `acme` under `stencil`.

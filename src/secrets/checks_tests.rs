@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::{Checks, SopsRules, check_binding, check_foreign};
-use crate::error::Error;
+use crate::error::{Error, rules_and_places as found};
 use crate::node::Node;
 use crate::origin::SourceFile;
 use crate::source::RepoPath;
@@ -49,23 +49,6 @@ fn checks(rules: &SopsRules) -> Checks<'_> {
         allow_unbound: false,
         allow_recipients: false,
     }
-}
-
-/// What a check reported: `(rule, file:line:col)` of each diagnostic.
-fn found(result: Result<(), Error>) -> Vec<(Option<&'static str>, String)> {
-    let Err(err) = result else { return Vec::new() };
-    err.diagnostics()
-        .iter()
-        .map(|d| {
-            (
-                d.rule,
-                d.origin
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-            )
-        })
-        .collect()
 }
 
 fn binding(file: &Arc<SourceFile>, scope: Option<&str>, checks: &Checks<'_>) -> Result<(), Error> {
