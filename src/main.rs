@@ -16,6 +16,25 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// No transparent huge pages for this process: mimalloc's arenas are 2 MiB aligned, and with
+/// THP each first touch had the kernel zero a whole 2 MiB page. That was a sixth of an
+/// `argocd generate` and a third of `validate`'s peak RSS. The `no_thp` feature stops
+/// mimalloc asking for huge pages; this also covers kernels set to THP `always`. Runs before
+/// the runtime (and before most allocations); children inherit it, which is harmless.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static NO_HUGE_PAGES: extern "C" fn() = no_huge_pages;
+
+#[cfg(target_os = "linux")]
+extern "C" fn no_huge_pages() {
+    // SAFETY: PR_SET_THP_DISABLE only sets a flag of this process; an error (an old kernel)
+    // leaves THP as it was, which is only slower.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 /// Runs before Rust's runtime, which replaces a closed stdout with /dev/null: the one moment
 /// a closed stdout can still be told from a redirect to /dev/null.
 #[cfg(target_os = "linux")]
