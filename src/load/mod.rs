@@ -14,6 +14,7 @@ pub mod file;
 pub use crate::yaml::read as parse;
 mod tenant;
 
+use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -214,12 +215,21 @@ pub fn load_repo_lenient(loader: &Loader<'_>) -> Result<(Repo, Option<Error>)> {
     let (settings, settings_node) = load_settings(loader)?;
     let mut problems: Vec<Error> = Vec::new();
     let services = list_services(loader, &mut problems)?;
+    let names: Vec<String> = loader
+        .source()
+        .list(&tenants_dir()?)?
+        .into_iter()
+        .filter(|(name, kind)| *kind == EntryKind::Dir && !name.starts_with('.'))
+        .map(|(name, _)| name)
+        .collect();
+    // In parallel (each tenant reads its own files), collected in name order.
+    let loaded: Vec<Result<Tenant>> = names
+        .par_iter()
+        .map(|name| load_tenant(loader, name, &settings, Some(&services)))
+        .collect();
     let mut tenants = Vec::new();
-    for (name, kind) in loader.source().list(&tenants_dir()?)? {
-        if kind != EntryKind::Dir || name.starts_with('.') {
-            continue;
-        }
-        match load_tenant(loader, &name, &settings, Some(&services)) {
+    for result in loaded {
+        match result {
             Ok(tenant) => tenants.push(tenant),
             Err(e) => problems.push(e),
         }

@@ -205,7 +205,9 @@ impl Claims {
         let rivals = rules
             .tenant_names
             .iter()
-            .filter(|other| other.as_str() != ours && other.contains(ours))
+            // Only a longer name can hold ours (a length test first: this runs for every app
+            // against every tenant of the repository).
+            .filter(|other| other.len() > ours.len() && other.contains(ours))
             .map(|other| {
                 // Only the name is known of another tenant here (its domain is checked
                 // against every other's when the whole repository loads).

@@ -414,6 +414,36 @@ fn looks_numeric(s: &str) -> bool {
     i == t.len() && body.iter().any(|c| c.is_ascii_digit() || *c == b'_')
 }
 
+/// The bytes a plain scalar may hold anywhere: ASCII letters and digits and
+/// `-_./@+,:=()~%` and space. A table, not a chain of comparisons: every string of every
+/// object goes through here.
+const PLAIN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'_'
+                    | b'.'
+                    | b'/'
+                    | b'@'
+                    | b'+'
+                    | b','
+                    | b':'
+                    | b'='
+                    | b'('
+                    | b')'
+                    | b'~'
+                    | b'%'
+                    | b' '
+            );
+        c += 1;
+    }
+    table
+};
+
 /// Plain when it cannot be read as anything but this string, under YAML 1.1 or 1.2.
 ///
 /// One pass over the bytes: this runs for every string of every object.
@@ -434,25 +464,8 @@ pub fn is_plain_safe(s: &str) -> bool {
     }
     let mut previous = 0u8;
     for &c in bytes {
-        let allowed = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'_'
-                    | b'.'
-                    | b'/'
-                    | b'@'
-                    | b'+'
-                    | b','
-                    | b':'
-                    | b'='
-                    | b'('
-                    | b')'
-                    | b'~'
-                    | b'%'
-                    | b' '
-            );
         // `: ` starts a mapping value (`#` is never allowed, so ` #` cannot occur).
-        if !allowed || (previous == b':' && c == b' ') {
+        if !PLAIN_BYTES[usize::from(c)] || (previous == b':' && c == b' ') {
             return false;
         }
         previous = c;
