@@ -5,7 +5,7 @@
 //! root (`deploy/` holding `stencil.yaml`) is read as the root.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
@@ -27,9 +27,15 @@ enum Entry {
 
 /// The files of the stencil root at one commit.
 pub struct GitTree {
-    repo: Mutex<Repository>,
+    git_dir: PathBuf,
+    /// Open handles on the repository, one per thread reading at a time (a `Repository` is
+    /// not `Sync`): renders read blobs from every thread, and one shared handle behind a
+    /// lock made `diff` wait on it.
+    repos: Mutex<Vec<Repository>>,
     /// Paths relative to the stencil root (`""` is the root itself).
     entries: BTreeMap<String, Entry>,
+    /// Whether any entry is a symlink; without one, a path is what it names.
+    symlinks: bool,
     label: String,
 }
 
@@ -86,16 +92,42 @@ impl GitTree {
             }
             entries
         };
+        let symlinks = entries.values().any(|e| matches!(e, Entry::Symlink(_)));
         Ok(GitTree {
-            repo: Mutex::new(repo),
+            symlinks,
+            git_dir: git_dir.to_path_buf(),
+            repos: Mutex::new(vec![repo]),
             entries,
             label,
         })
     }
 
+    /// Runs `f` with a repository handle no other thread is using: a free one, else a new
+    /// one (as many as threads read at once).
+    fn with_repo<T>(&self, f: impl FnOnce(&Repository) -> Result<T>) -> Result<T> {
+        let free = super::lock(&self.repos).pop();
+        let repo = match free {
+            Some(repo) => repo,
+            None => Repository::open(&self.git_dir)
+                .map_err(|e| git(format_args!("cannot open {}", self.git_dir.display()), &e))?,
+        };
+        let out = f(&repo);
+        super::lock(&self.repos).push(repo);
+        out
+    }
+
     /// Follows symlinks component by component, within the path's zone (see
     /// [`boundary`](super::boundary)); `None` when the path does not exist.
     fn resolve(&self, path: &str) -> Result<Option<(String, &Entry)>> {
+        if !self.symlinks {
+            // Nothing to follow: every folder above an entry is a real folder (the tree walk
+            // put it there), and a missing path is missing. What the walk below would find,
+            // without its lookup per component.
+            return Ok(self
+                .entries
+                .get_key_value(path)
+                .map(|(real, e)| (real.clone(), e)));
+        }
         let Some((real, _)) = super::boundary::resolve(self, path)? else {
             return Ok(None);
         };
@@ -127,20 +159,16 @@ impl Source for GitTree {
         let Some((_, Entry::File(oid))) = self.resolve(path.as_str())? else {
             return Ok(None);
         };
-        let repo = super::lock(&self.repo);
-        let odb = repo
-            .odb()
-            .map_err(|e| git(format_args!("cannot read {path} at {}", self.label), &e))?;
-        let (size, _) = odb
-            .read_header(*oid)
-            .map_err(|e| git(format_args!("cannot read {path} at {}", self.label), &e))?;
-        if size as u64 > max_bytes {
-            return Err(too_big(path, size as u64, max_bytes));
-        }
-        let blob = repo
-            .find_blob(*oid)
-            .map_err(|e| git(format_args!("cannot read {path} at {}", self.label), &e))?;
-        Ok(Some(blob.content().to_vec()))
+        let failed = |e: &git2::Error| git(format_args!("cannot read {path} at {}", self.label), e);
+        self.with_repo(|repo| {
+            let odb = repo.odb().map_err(|e| failed(&e))?;
+            let (size, _) = odb.read_header(*oid).map_err(|e| failed(&e))?;
+            if size as u64 > max_bytes {
+                return Err(too_big(path, size as u64, max_bytes));
+            }
+            let blob = repo.find_blob(*oid).map_err(|e| failed(&e))?;
+            Ok(Some(blob.content().to_vec()))
+        })
     }
 
     fn list(&self, dir: &RepoPath) -> Result<Vec<(String, EntryKind)>> {
