@@ -321,21 +321,26 @@ impl<'a> Renderer<'a> {
     ) -> Result<()> {
         let tenants = selection.tenants(self.repo);
         let apps = selection.apps(self.repo);
-        let one = |(tenant, service): &(&Tenant, &str)| {
-            let span = info_span!("render", tenant = tenant.name.as_str(), service = *service);
-            let _guard = span.enter();
-            let result = self
-                .render_app(tenant, service)
-                .map(|objects| self.finish(objects));
-            if apps.len() > 1 {
-                // Nothing else reads this app's own files.
-                resolve::forget(self.loader, &self.chains, tenant, service)?;
+        let kits = selection.includes_tenant_objects();
+        let one = |job: &Job<'_>| match *job {
+            Job::Workspace(tenant) => self.render_workspace(tenant).map(|kit| self.finish(kit)),
+            Job::App(tenant, service) => {
+                let span = info_span!("render", tenant = tenant.name.as_str(), service);
+                let _guard = span.enter();
+                let result = self
+                    .render_app(tenant, service)
+                    .map(|objects| self.finish(objects));
+                if apps.len() > 1 {
+                    // Nothing else reads this app's own files.
+                    resolve::forget(self.loader, &self.chains, tenant, service)?;
+                }
+                match &result {
+                    Ok(objects) => debug!(objects = objects.len(), "rendered"),
+                    Err(e) => debug!(problems = e.diagnostics().len(), "failed"),
+                }
+                result
+                    .map_err(|e| e.with_note(format!("while rendering {}/{service}", tenant.name)))
             }
-            match &result {
-                Ok(objects) => debug!(objects = objects.len(), "rendered"),
-                Err(e) => debug!(problems = e.diagnostics().len(), "failed"),
-            }
-            result.map_err(|e| e.with_note(format!("while rendering {}/{service}", tenant.name)))
         };
 
         let mut seen = Identities::default();
@@ -346,21 +351,24 @@ impl<'a> Renderer<'a> {
         let mut previous: Option<Vec<Object>> = None;
         loop {
             let group = groups.next().unwrap_or(&[]);
-            // Apps come in tenant order: this group's are the next ones.
-            let mut count = 0;
+            // This group's jobs in stream order: each tenant's kit, then its apps (apps come
+            // in tenant order: this group's are the next ones).
+            let mut jobs = Vec::new();
             for tenant in group {
-                while rest.get(count).is_some_and(|(t, _)| t.name == tenant.name) {
-                    count += 1;
+                if kits {
+                    jobs.push(Job::Workspace(tenant));
+                }
+                while let Some((t, service)) = rest.first().filter(|(t, _)| t.name == tenant.name) {
+                    jobs.push(Job::App(t, service));
+                    rest = &rest[1..];
                 }
             }
-            let (batch, later) = rest.split_at(count);
-            rest = later;
             let clean = problems.is_empty();
             let render_batch = || -> Vec<Result<Vec<Object>>> {
-                if batch.len() > 1 {
-                    batch.par_iter().map(one).collect()
+                if jobs.len() > 1 {
+                    jobs.par_iter().map(one).collect()
                 } else {
-                    batch.iter().map(one).collect()
+                    jobs.iter().map(one).collect()
                 }
             };
             let mut pass_on = || -> Vec<Error> {
@@ -377,7 +385,7 @@ impl<'a> Renderer<'a> {
                 found
             };
             // One app (an Argo CD generate) does not pay for starting the thread pool.
-            let (results, found) = if batch.len() > 1 {
+            let (results, found) = if jobs.len() > 1 {
                 rayon::join(render_batch, pass_on)
             } else {
                 (render_batch(), pass_on())
@@ -386,21 +394,11 @@ impl<'a> Renderer<'a> {
             if group.is_empty() {
                 break;
             }
-
             let mut objects = Vec::new();
-            let mut results = batch.iter().zip(results).peekable();
-            for tenant in group {
-                if selection.includes_tenant_objects() {
-                    match self.render_workspace(tenant) {
-                        Ok(kit) => objects.append(&mut self.finish(kit)),
-                        Err(e) => problems.push(e),
-                    }
-                }
-                while let Some((_, result)) = results.next_if(|((t, _), _)| t.name == tenant.name) {
-                    match result {
-                        Ok(mut app) => objects.append(&mut app),
-                        Err(e) => problems.push(e),
-                    }
+            for result in results {
+                match result {
+                    Ok(mut part) => objects.append(&mut part),
+                    Err(e) => problems.push(e),
                 }
             }
             previous = Some(objects);
@@ -408,6 +406,12 @@ impl<'a> Renderer<'a> {
         problems.extend(self.hosts.conflicts());
         Error::unless(problems, ())
     }
+}
+
+/// One unit of a render: a tenant's workspace kit or one tenant x service.
+enum Job<'r> {
+    Workspace(&'r Tenant),
+    App(&'r Tenant, &'r str),
 }
 
 /// How many tenants are rendered together before their objects go on: enough apps to keep

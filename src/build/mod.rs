@@ -14,6 +14,7 @@ mod scaling;
 mod workload;
 mod workspace;
 
+use crate::object::Pointer as _;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Namespace;
@@ -204,7 +205,7 @@ fn check_budgets(objects: &[Object], budgets: &crate::model::Budgets) -> Result<
         for meta in ["/metadata", "/spec/template/metadata"] {
             let annotations: u64 = object
                 .value
-                .pointer(&format!("{meta}/annotations"))
+                .at(&format!("{meta}/annotations"))
                 .and_then(|a| a.as_object())
                 .map_or(0, |a| {
                     a.iter()
@@ -244,7 +245,7 @@ fn check_extra_labels(object: &Object, labels: &Labels) -> Result<()> {
         for field in ["labels", "annotations"] {
             let Some(map) = object
                 .value
-                .pointer(&format!("{meta}/{field}"))
+                .at(&format!("{meta}/{field}"))
                 .and_then(|m| m.as_object())
             else {
                 continue;

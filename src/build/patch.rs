@@ -11,6 +11,7 @@
 //! growing to gigabytes. A patch may not add, change or remove stencil's and Argo CD's own
 //! labels and annotations (see [`platform_owned`]).
 
+use crate::object::Pointer as _;
 use std::collections::BTreeMap;
 
 use crate::budget::{self, Kind};
@@ -254,7 +255,7 @@ fn apply_json(
             Op::Copy(c) => {
                 object
                     .value
-                    .pointer(c.from.as_str())
+                    .at(c.from.as_str())
                     .map_or(0, budget::json_size)
                     + c.path.as_str().len() as u64
             }
@@ -319,7 +320,7 @@ fn platform_owned(value: &serde_json::Value) -> BTreeMap<String, serde_json::Val
     for meta in METADATA {
         for field in ["labels", "annotations"] {
             let at = format!("{meta}/{field}");
-            let Some(map) = value.pointer(&at).and_then(|m| m.as_object()) else {
+            let Some(map) = value.at(&at).and_then(|m| m.as_object()) else {
                 continue;
             };
             for (key, v) in map {

@@ -246,8 +246,11 @@ pub(crate) fn compare(
     let before = apps(from.renderer.repo, selection);
     let after = apps(to.renderer.repo, selection);
     let ids: BTreeSet<&AppId> = before.keys().chain(after.keys()).collect();
-    let work: Vec<&AppId> = ids
-        .into_iter()
+    let ids: Vec<&AppId> = ids.into_iter().collect();
+    // Which apps to render and the renders themselves, in one parallel pass (finding an
+    // app's inputs loads the files its render reads next); results stay in id order.
+    let results: Vec<Result<Option<AppChange>>> = ids
+        .par_iter()
         .filter(|id| {
             let (Some(&(t0, s0)), Some(&(t1, s1))) = (before.get(*id), after.get(*id)) else {
                 return true; // added or removed
@@ -266,9 +269,6 @@ pub(crate) fn compare(
             }
             touched
         })
-        .collect();
-    let results: Vec<Result<Option<AppChange>>> = work
-        .par_iter()
         .map(|id| {
             let old = match before.get(*id) {
                 Some(&(t, s)) => render(from, t, s)?,

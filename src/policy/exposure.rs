@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::pod_security::{Finding, is_container, push_index, push_key};
 use crate::model::Rule;
-use crate::object::Object;
+use crate::object::{Object, Pointer as _};
 
 pub use crate::names::{is_kubernetes_reserved, is_pod_security_label};
 
@@ -23,14 +23,14 @@ pub(super) fn check_object(object: &Object) -> Vec<Finding> {
         });
     }
     if object.kind == "Service" && object.api_version == "v1" {
-        let ips = v.pointer("/spec/externalIPs").and_then(Value::as_array);
+        let ips = v.at("/spec/externalIPs").and_then(Value::as_array);
         if ips.is_some_and(|ips| !ips.is_empty()) {
             out.push(Finding {
                 rule: Rule::ExternalIps,
                 message: "spec.externalIPs: a Service with external IPs intercepts traffic to those addresses from every pod of the cluster (CVE-2020-8554)".into(),
             });
         }
-        if let Some(t) = v.pointer("/spec/type").and_then(Value::as_str)
+        if let Some(t) = v.at("/spec/type").and_then(Value::as_str)
             && matches!(t, "NodePort" | "LoadBalancer" | "ExternalName")
         {
             out.push(Finding {

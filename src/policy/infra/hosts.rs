@@ -16,16 +16,13 @@ use crate::error::{Diagnostic, Error};
 use crate::load::Tenant;
 use crate::model::Rule;
 use crate::node::Node;
-use crate::object::Object;
+use crate::object::{Object, Pointer as _};
 use crate::origin::Origin;
 use crate::policy::Platform;
 
 /// The elements of the array at `ptr` (none if it is not an array).
 fn array<'v>(v: &'v Value, ptr: &str) -> impl Iterator<Item = &'v Value> {
-    v.pointer(ptr)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    v.at(ptr).and_then(Value::as_array).into_iter().flatten()
 }
 
 /// The strings of an array (a non-string as the empty string).
@@ -67,7 +64,7 @@ fn claimed_hosts(object: &Object) -> Claimed<'_> {
     match (group_of(object), object.kind.to_ascii_lowercase().as_str()) {
         ("networking.k8s.io" | "extensions", "ingress") => ingress_claims(v),
         ("gateway.networking.k8s.io", "httproute" | "grpcroute" | "tlsroute") => {
-            let hosts: Vec<&str> = strings(v.pointer("/spec/hostnames")).collect();
+            let hosts: Vec<&str> = strings(v.at("/spec/hostnames")).collect();
             let catch_all = hosts.is_empty().then_some("a route with no hostnames");
             Claimed { hosts, catch_all }
         }
@@ -105,7 +102,7 @@ fn ingress_claims(v: &Value) -> Claimed<'_> {
     for tls in array(v, "/spec/tls") {
         claimed.hosts.extend(strings(tls.get("hosts")));
     }
-    if v.pointer("/spec/defaultBackend").is_some() || v.pointer("/spec/backend").is_some() {
+    if v.at("/spec/defaultBackend").is_some() || v.at("/spec/backend").is_some() {
         claimed.catch_all = Some("an Ingress default backend");
     }
     claimed
@@ -136,11 +133,11 @@ pub(super) fn served_hosts(object: &Object) -> Vec<String> {
             field_of(array(v, "/spec/rules"), "host")
         }
         // A Gateway's (or ListenerSet's) listeners serve their hostnames too.
-        ("gateway.networking.k8s.io", _) => strings(v.pointer("/spec/hostnames"))
+        ("gateway.networking.k8s.io", _) => strings(v.at("/spec/hostnames"))
             .chain(field_of(array(v, "/spec/listeners"), "hostname"))
             .collect(),
         ("externaldns.k8s.io", "DNSEndpoint") => field_of(array(v, "/spec/endpoints"), "dnsName"),
-        ("flagger.app", "Canary") => strings(v.pointer("/spec/service/hosts")).collect(),
+        ("flagger.app", "Canary") => strings(v.at("/spec/service/hosts")).collect(),
         _ => Vec::new(),
     };
     out.extend(external_dns_names(v));
@@ -160,7 +157,7 @@ fn field_of<'v>(entries: impl Iterator<Item = &'v Value>, field: &str) -> Vec<&'
 /// The names in the object's external-dns annotations (comma-separated).
 fn external_dns_names(v: &Value) -> Vec<&str> {
     let notes = v
-        .pointer("/metadata/annotations")
+        .at("/metadata/annotations")
         .and_then(Value::as_object)
         .into_iter()
         .flatten();

@@ -17,7 +17,7 @@ use super::{
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::Tenant;
 use crate::model::{ExternalSecretsSettings, RepoSettings, Rule, ServiceSpec};
-use crate::object::Object;
+use crate::object::{Object, Pointer as _};
 
 /// What the rules on built objects read besides the object.
 pub(super) struct Context<'a> {
@@ -167,10 +167,10 @@ fn ingress_class(object: &Object, ctx: &Context<'_>, fail: &mut Fail<'_>) {
     }
     let v = &object.value;
     let chosen = [
-        ("spec.ingressClassName", v.pointer("/spec/ingressClassName")),
+        ("spec.ingressClassName", v.at("/spec/ingressClassName")),
         (
             LEGACY_INGRESS_CLASS,
-            v.pointer("/metadata/annotations")
+            v.at("/metadata/annotations")
                 .and_then(|a| a.get(LEGACY_INGRESS_CLASS)),
         ),
     ];

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::group_of;
 use super::objects::{Context, Fail};
 use crate::model::{Rule, SecretStoreKind};
-use crate::object::Object;
+use crate::object::{Object, Pointer as _};
 
 const ESO: &str = "external-secrets.io";
 const GENERATORS: &str = "generators.external-secrets.io";
@@ -19,10 +19,7 @@ type Key<'k> = dyn FnMut(Option<&str>, &str, bool) + 'k;
 
 /// The elements of the array at `ptr` (none if it is not an array).
 fn array<'v>(v: &'v Value, ptr: &str) -> impl Iterator<Item = &'v Value> {
-    v.pointer(ptr)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    v.at(ptr).and_then(Value::as_array).into_iter().flatten()
 }
 
 /// External Secrets Operator objects: keys under the tenant's SSM prefix, no store or
@@ -74,7 +71,7 @@ pub(super) fn check_external_secrets(object: &Object, ctx: &Context<'_>, fail: &
 fn external_secret_keys(v: &Value, key: &mut Key<'_>) {
     for item in array(v, "/spec/data") {
         key(text(item, "/remoteRef/key"), "data[].remoteRef.key", false);
-        if item.pointer("/sourceRef/generatorRef").is_some() {
+        if item.at("/sourceRef/generatorRef").is_some() {
             key(None, "data[].sourceRef.generatorRef", false);
         }
     }
@@ -85,7 +82,7 @@ fn external_secret_keys(v: &Value, key: &mut Key<'_>) {
         if item.get("find").is_some() {
             key(text(item, "/find/path"), "dataFrom[].find.path", true);
         }
-        if item.pointer("/sourceRef/generatorRef").is_some() {
+        if item.at("/sourceRef/generatorRef").is_some() {
             key(None, "dataFrom[].sourceRef.generatorRef", false);
         }
     }
@@ -93,7 +90,7 @@ fn external_secret_keys(v: &Value, key: &mut Key<'_>) {
 
 /// The string at `ptr` in `item`, if there is one.
 fn text<'v>(item: &'v Value, ptr: &str) -> Option<&'v str> {
-    item.pointer(ptr).and_then(Value::as_str)
+    item.at(ptr).and_then(Value::as_str)
 }
 
 /// The keys a PushSecret writes; a generator names none.
@@ -105,7 +102,7 @@ fn push_secret_keys(v: &Value, key: &mut Key<'_>) {
             false,
         );
     }
-    if v.pointer("/spec/selector/generatorRef").is_some() {
+    if v.at("/spec/selector/generatorRef").is_some() {
         key(None, "selector.generatorRef", false);
     }
 }
@@ -151,7 +148,7 @@ fn store_refs(object: &Object) -> Vec<(&'static str, &Value)> {
     match object.kind.to_ascii_lowercase().as_str() {
         "externalsecret" => {
             let mut refs: Vec<(&str, &Value)> = v
-                .pointer("/spec/secretStoreRef")
+                .at("/spec/secretStoreRef")
                 .map(|r| ("spec.secretStoreRef", r))
                 .into_iter()
                 .collect();
@@ -160,8 +157,7 @@ fn store_refs(object: &Object) -> Vec<(&'static str, &Value)> {
                 ("/spec/dataFrom", "dataFrom[].sourceRef.storeRef"),
             ] {
                 refs.extend(
-                    array(v, list)
-                        .filter_map(|i| i.pointer("/sourceRef/storeRef").map(|r| (what, r))),
+                    array(v, list).filter_map(|i| i.at("/sourceRef/storeRef").map(|r| (what, r))),
                 );
             }
             refs

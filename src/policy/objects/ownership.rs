@@ -8,7 +8,7 @@
 use super::{Context, RBAC, Report};
 use crate::error::Diagnostic;
 use crate::model::Rule;
-use crate::object::Object;
+use crate::object::{Object, Pointer as _};
 use crate::policy::kinds;
 
 /// The hint when an object of a platform-owned kind comes from a tenant.
@@ -75,7 +75,7 @@ fn violation(object: &Object, ctx: &Context<'_>) -> Option<(String, &'static str
 /// same service, or a ClusterRole in `bindable`, to ServiceAccounts of its own namespace.
 fn binding_problem(object: &Object, own_roles: &[&str], bindable: &[String]) -> Option<String> {
     let v = &object.value;
-    let text = |ptr: &str| v.pointer(ptr).and_then(|k| k.as_str()).unwrap_or_default();
+    let text = |ptr: &str| v.at(ptr).and_then(|k| k.as_str()).unwrap_or_default();
     if let Some(problem) = stranger_subject(object) {
         return Some(problem);
     }
