@@ -31,6 +31,8 @@ enum Origin {
 /// What was read, without the secret parts in `Debug`.
 struct Loaded {
     identities: Vec<age::x25519::Identity>,
+    /// The same keys with their public halves computed once, for unwrapping data keys.
+    unwrappers: Vec<super::unwrap::Unwrapper>,
     /// The identities' public recipients, computed once (a scalar multiplication each).
     recipients: Vec<String>,
     /// `SOPS_AGE_KEY (1 key)`, `~/.config/sops/age/keys.txt (2 keys)`, for messages.
@@ -56,6 +58,7 @@ impl Loaded {
     fn empty() -> Loaded {
         Loaded {
             identities: Vec::new(),
+            unwrappers: Vec::new(),
             recipients: Vec::new(),
             sources: Vec::new(),
             problems: Vec::new(),
@@ -102,6 +105,8 @@ impl Loaded {
             match line.parse::<age::x25519::Identity>() {
                 Ok(identity) => {
                     self.recipients.push(identity.to_public().to_string());
+                    self.unwrappers
+                        .extend(super::unwrap::Unwrapper::new(&identity));
                     self.identities.push(identity);
                     found += 1;
                 }
@@ -171,6 +176,11 @@ impl Keys {
 
     pub fn identities(&self) -> &[age::x25519::Identity] {
         &self.get().identities
+    }
+
+    /// The keys as data-key unwrappers (see [`super::unwrap`]).
+    pub(crate) fn unwrappers(&self) -> &[super::unwrap::Unwrapper] {
+        &self.get().unwrappers
     }
 
     /// Public recipients of the keys held.

@@ -12,6 +12,7 @@ pub mod sops;
 
 #[cfg(test)]
 mod checks_tests;
+mod unwrap;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -171,7 +171,7 @@ fn unwrap_key(enc: &str, keys: &Keys) -> Option<zeroize::Zeroizing<Vec<u8>>> {
         .read_to_end(&mut wrapped)
         .ok()?;
     let decryptor = age::Decryptor::new_buffered(wrapped.as_slice()).ok()?;
-    let identities = keys.identities().iter().map(|i| i as &dyn age::Identity);
+    let identities = keys.unwrappers().iter().map(|i| i as &dyn age::Identity);
     let mut reader = decryptor.decrypt(identities).ok()?;
     let mut key = zeroize::Zeroizing::new(Vec::new());
     (reader.read_to_end(&mut key).is_ok() && key.len() == 32).then_some(key)
