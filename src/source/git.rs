@@ -128,6 +128,11 @@ impl GitTree {
                 .get_key_value(path)
                 .map(|(real, e)| (real.clone(), e)));
         }
+        self.walk(path)
+    }
+
+    /// The component-by-component resolution (what a tree with symlinks needs).
+    fn walk(&self, path: &str) -> Result<Option<(String, &Entry)>> {
         let Some((real, _)) = super::boundary::resolve(self, path)? else {
             return Ok(None);
         };
@@ -317,5 +322,81 @@ impl GitRepo {
 
     pub fn tree(&self, id: Oid, rev: &str) -> Result<GitTree> {
         GitTree::open(self.repo.path(), id, &self.prefix, self.label(id, rev))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A commit of `files` (path, content) in a new repository.
+    fn commit(dir: &Path, files: &[&str]) -> Oid {
+        let repo = Repository::init(dir).expect("init");
+        for file in files {
+            let full = dir.join(file);
+            std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&full, "a: 1\n").expect("write");
+        }
+        let mut index = repo.index().expect("index");
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .expect("add");
+        let tree = repo
+            .find_tree(index.write_tree().expect("tree"))
+            .expect("tree");
+        let who = git2::Signature::now("t", "t@example.com").expect("signature");
+        repo.commit(Some("HEAD"), &who, &who, "init", &tree, &[])
+            .expect("commit")
+    }
+
+    /// Without a symlink in the tree, the one-lookup resolve answers what the walk answers,
+    /// for every path of up to four components over the tree's own names and some it lacks:
+    /// files, folders, missing paths, files used as folders.
+    #[test]
+    fn a_tree_without_symlinks_resolves_as_the_walk_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = [
+            "stencil.yaml",
+            "base/api/service.yaml",
+            "tenants/acme/tenant.yaml",
+            "tenants/acme/api/values.yaml",
+        ];
+        let id = commit(dir.path(), &files);
+        let tree = GitTree::open(&dir.path().join(".git"), id, "", "HEAD".into()).expect("open");
+        assert!(!tree.symlinks);
+        let names = [
+            "base",
+            "api",
+            "service.yaml",
+            "tenants",
+            "acme",
+            "tenant.yaml",
+            "values.yaml",
+            "stencil.yaml",
+            "nope",
+        ];
+        let mut paths: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        for _ in 0..3 {
+            let longer: Vec<String> = paths
+                .iter()
+                .flat_map(|p| names.iter().map(move |n| format!("{p}/{n}")))
+                .collect();
+            paths.extend(longer);
+            paths.sort();
+            paths.dedup();
+        }
+        let mut found = 0;
+        for path in &paths {
+            let fast = tree.resolve(path).expect("resolve");
+            let walked = tree.walk(path).expect("walk");
+            assert_eq!(
+                fast.as_ref().map(|(real, e)| (real, format!("{e:?}"))),
+                walked.as_ref().map(|(real, e)| (real, format!("{e:?}"))),
+                "{path}"
+            );
+            found += usize::from(fast.is_some());
+        }
+        // Every file and folder of the commit was among the paths.
+        assert_eq!(found, files.len() + 5, "{found}");
     }
 }
