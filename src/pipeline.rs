@@ -20,7 +20,7 @@ use crate::origin::Origin;
 use crate::policy::{self, Platform};
 use crate::resolve::{self, Resolved};
 use crate::secrets::{self, Keys};
-use crate::source::{EntryKind, RepoPath};
+use crate::source::RepoPath;
 use crate::template::{self, Vars};
 
 /// Which tenants and tenant x services to render.
@@ -171,15 +171,7 @@ impl<'a> Renderer<'a> {
         let mut platform = Platform::new(&repo.settings, &repo.settings_node)?;
         // Every tenant folder, not only the loaded tenants (`argocd generate` loads one): a
         // tenant's name may hold another's, and what it may claim depends on them.
-        let tenants = RepoPath::parse("tenants").map_err(Diagnostic::new)?;
-        let mut names: Vec<String> = loader
-            .source()
-            .list(&tenants)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(name, kind)| *kind == EntryKind::Dir && !name.starts_with('.'))
-            .map(|(name, _)| name)
-            .collect();
+        let mut names = crate::load::tenant_folders(loader.source()).unwrap_or_default();
         names.extend(repo.tenants.iter().map(|t| t.name.as_str().to_owned()));
         names.sort();
         names.dedup();

@@ -215,13 +215,7 @@ pub fn load_repo_lenient(loader: &Loader<'_>) -> Result<(Repo, Option<Error>)> {
     let (settings, settings_node) = load_settings(loader)?;
     let mut problems: Vec<Error> = Vec::new();
     let services = list_services(loader, &mut problems)?;
-    let names: Vec<String> = loader
-        .source()
-        .list(&tenants_dir()?)?
-        .into_iter()
-        .filter(|(name, kind)| *kind == EntryKind::Dir && !name.starts_with('.'))
-        .map(|(name, _)| name)
-        .collect();
+    let names = tenant_folders(loader.source())?;
     // In parallel (each tenant reads its own files), collected in name order.
     let loaded: Vec<Result<Tenant>> = names
         .par_iter()
@@ -253,13 +247,7 @@ pub fn load_one_tenant(loader: &Loader<'_>, name: &str) -> Result<Repo> {
     let (settings, settings_node) = load_settings(loader)?;
     let dir = tenants_dir()?;
     if loader.source().kind(&dir.join(name))? != Some(EntryKind::Dir) {
-        let known: Vec<String> = loader
-            .source()
-            .list(&dir)?
-            .into_iter()
-            .filter(|(n, k)| *k == EntryKind::Dir && !n.starts_with('.'))
-            .map(|(n, _)| n)
-            .collect();
+        let known = tenant_folders(loader.source())?;
         let hint = match did_you_mean(name, known.iter().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`?"),
             None => "tenants are the folders under tenants/".to_owned(),
@@ -294,6 +282,16 @@ pub fn load_one_tenant(loader: &Loader<'_>, name: &str) -> Result<Repo> {
         services: tenant.spec.services.iter().cloned().collect(),
         tenants: vec![tenant],
     })
+}
+
+/// The tenants' folders: the folders under `tenants/` not hidden, by name.
+pub fn tenant_folders(source: &dyn Source) -> Result<Vec<String>> {
+    Ok(source
+        .list(&tenants_dir()?)?
+        .into_iter()
+        .filter(|(name, kind)| *kind == EntryKind::Dir && !name.starts_with('.'))
+        .map(|(name, _)| name)
+        .collect())
 }
 
 fn tenants_dir() -> Result<RepoPath> {
