@@ -202,16 +202,23 @@ fn check_budgets(objects: &[Object], budgets: &crate::model::Budgets) -> Result<
             .at_opt(object.origin.as_ref())
             .into());
         }
-        for meta in ["/metadata", "/spec/template/metadata"] {
-            let annotations: u64 = object
-                .value
-                .at(&format!("{meta}/annotations"))
-                .and_then(|a| a.as_object())
-                .map_or(0, |a| {
-                    a.iter()
-                        .map(|(k, v)| (k.len() + v.as_str().map_or(0, str::len)) as u64)
-                        .sum()
-                });
+        for (meta, pointer) in [
+            ("/metadata", "/metadata/annotations"),
+            (
+                "/spec/template/metadata",
+                "/spec/template/metadata/annotations",
+            ),
+        ] {
+            let annotations: u64 =
+                object
+                    .value
+                    .at(pointer)
+                    .and_then(|a| a.as_object())
+                    .map_or(0, |a| {
+                        a.iter()
+                            .map(|(k, v)| (k.len() + v.as_str().map_or(0, str::len)) as u64)
+                            .sum()
+                    });
             if annotations > ANNOTATIONS_LIMIT {
                 return Err(Diagnostic::new(format!(
                     "the annotations of {} ({}) total {}, over Kubernetes' limit of 256 KiB",
