@@ -153,7 +153,7 @@ for n in "${sizes[@]}"; do
     # through `env -C`, whose own start would be part of a few milliseconds).
     ( cd "$app_dir" && export ARGOCD_APP_SOURCE_PATH="tenants/$t/apiserver" \
         ARGOCD_ENV_TENANT="$t" ARGOCD_ENV_SERVICE=apiserver KUBE_VERSION=1.33.0 \
-      && measure_direct app "$n" "stencil argocd generate" 30 "$bin" argocd generate )
+      && measure_direct app "$n" "stencil argocd generate" 100 "$bin" argocd generate )
     measure_direct app "$n" "kubectl kustomize (one overlay)" 10 \
       "$kubectl" kustomize "$peer/kustomize/tenants/$t/apiserver"
     line=$(grep "^$t-apiserver " "$peer/helm/apps.txt")

@@ -104,9 +104,16 @@ impl Loaded {
             }
             match line.parse::<age::x25519::Identity>() {
                 Ok(identity) => {
-                    self.recipients.push(identity.to_public().to_string());
-                    self.unwrappers
-                        .extend(super::unwrap::Unwrapper::new(&identity));
+                    // The public key is computed once, by the unwrapper (a base-point
+                    // multiplication, a tenth of `argocd generate`'s instructions each).
+                    let unwrapper = super::unwrap::Unwrapper::new(&identity);
+                    self.recipients.push(
+                        unwrapper
+                            .as_ref()
+                            .and_then(super::unwrap::Unwrapper::recipient)
+                            .unwrap_or_else(|| identity.to_public().to_string()),
+                    );
+                    self.unwrappers.extend(unwrapper);
                     self.identities.push(identity);
                     found += 1;
                 }

@@ -45,16 +45,16 @@ impl Unwrapper {
         Some(Unwrapper { secret, public })
     }
 
-    /// The public key, as age writes recipients (`age1...`).
-    #[cfg(test)]
-    fn recipient(&self) -> String {
+    /// The public key, as age writes recipients (`age1...`); `None` only if bech32 refused
+    /// the fixed prefix `age`, which it does not.
+    pub(crate) fn recipient(&self) -> Option<String> {
         use bech32::ToBase32 as _;
         bech32::encode(
             "age",
             self.public.as_bytes().to_base32(),
             bech32::Variant::Bech32,
         )
-        .unwrap_or_default()
+        .ok()
     }
 }
 
@@ -133,7 +133,13 @@ mod tests {
         let ours = age::x25519::Identity::generate();
         let other = age::x25519::Identity::generate();
         let unwrapper = Unwrapper::new(&ours).expect("key");
-        assert_eq!(unwrapper.recipient(), ours.to_public().to_string());
+        assert_eq!(unwrapper.recipient(), Some(ours.to_public().to_string()));
+        // `Keys` lists this as the key's recipient: age's own, for any key.
+        for _ in 0..64 {
+            let key = age::x25519::Identity::generate();
+            let derived = Unwrapper::new(&key).and_then(|u| u.recipient());
+            assert_eq!(derived, Some(key.to_public().to_string()));
+        }
         let data = b"0123456789abcdef0123456789abcdef";
         for to in [vec![&ours], vec![&other, &ours], vec![&ours, &other]] {
             let file = encrypt(data, &to);

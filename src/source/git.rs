@@ -193,7 +193,7 @@ impl Source for GitTree {
                 out.push((name.to_owned(), kind));
             }
         }
-        out.sort();
+        super::sort_by_name(&mut out);
         Ok(out)
     }
 

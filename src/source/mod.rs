@@ -310,7 +310,7 @@ impl Source for Worktree {
             };
             out.push((name, kind));
         }
-        out.sort();
+        sort_by_name(&mut out);
         Ok(out)
     }
 
@@ -329,6 +329,22 @@ impl Source for Worktree {
     }
 }
 
+/// Sorts a folder's entries by name, byte-wise. Names in one folder are unique, so an
+/// unstable sort by name alone is the order of the (name, kind) pairs. Most names differ in
+/// their first eight bytes, compared as one number; only the rest go to a string
+/// comparison. Listing `tenants/` at 1,000 tenants spent half its instructions sorting.
+pub(crate) fn sort_by_name(entries: &mut [(String, EntryKind)]) {
+    fn head(name: &str) -> u64 {
+        let mut bytes = [0u8; 8];
+        let n = name.len().min(8);
+        bytes[..n].copy_from_slice(&name.as_bytes()[..n]);
+        u64::from_be_bytes(bytes)
+    }
+    // Zero padding keeps the byte order: a name holds no NUL, so a shorter name whose bytes
+    // begin a longer one is below it both ways.
+    entries.sort_unstable_by(|a, b| head(&a.0).cmp(&head(&b.0)).then_with(|| a.0.cmp(&b.0)));
+}
+
 pub fn too_big(path: &RepoPath, len: u64, max: u64) -> Error {
     Diagnostic::new(format!("{path} is {len} bytes; input files are limited to {max} bytes"))
         .hint("stencil inputs are small configuration files; split the file or move data out of the repository")
@@ -338,6 +354,38 @@ pub fn too_big(path: &RepoPath, len: u64, max: u64) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_sort_byte_wise() {
+        use proptest::prelude::*;
+        let name = proptest::collection::vec(
+            prop_oneof![
+                Just('a'),
+                Just('b'),
+                Just('-'),
+                Just('é'),
+                Just('\u{7f}'),
+                any::<char>()
+            ]
+            .prop_filter("no NUL or slash", |c| !matches!(c, '\0' | '/')),
+            0..12,
+        )
+        .prop_map(|chars| chars.into_iter().collect::<String>());
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(&proptest::collection::vec(name, 0..40), |names| {
+                let mut entries: Vec<(String, EntryKind)> =
+                    names.iter().map(|n| (n.clone(), EntryKind::File)).collect();
+                entries.sort();
+                entries.dedup_by(|a, b| a.0 == b.0);
+                let mut ours = entries.clone();
+                ours.reverse();
+                sort_by_name(&mut ours);
+                prop_assert_eq!(ours, entries);
+                Ok(())
+            })
+            .unwrap();
+    }
 
     #[test]
     fn repo_paths_refuse_escapes() {
