@@ -80,14 +80,26 @@ pub fn resolve(
 ) -> Result<Resolved> {
     let base_dir = path(&format!("base/{service}"))?;
     let dir = path(&format!("tenants/{}/{service}", tenant.name))?;
-    check_tenant_service_files(loader, &dir)?;
-
-    let chain = resolve_chain(loader, chains, &start(loader, &dir, &base_dir)?, &[])?;
+    // The folder's listing answers which of its files exist: no system call for the absent
+    // ones (most tenants have no values.yaml, many no env.yaml or version.yaml).
+    let listing = check_tenant_service_files(loader, &dir)?;
+    let present = |name: &str| listing.iter().any(|(n, _)| n == name);
+    let first = if listing
+        .iter()
+        .any(|(n, kind)| n == "values.yaml" && *kind == EntryKind::File)
+    {
+        dir.join("values.yaml")
+    } else {
+        base_dir.join("service.yaml")
+    };
+    let chain = resolve_chain(loader, chains, &first, &[])?;
     let mut tree = chain.tree.clone();
     let mut layers = chain.layers.clone();
 
     let env = dir.join("env.yaml");
-    if let Some(node) = loader.load(&env, Role::Env)? {
+    if present("env.yaml")
+        && let Some(node) = loader.load(&env, Role::Env)?
+    {
         let mut wrapper = Node::empty_map(node.origin.clone());
         if let Some(map) = wrapper.as_map_mut() {
             map.insert("env".to_owned(), (*node).clone());
@@ -95,7 +107,8 @@ pub fn resolve(
         merge(&mut tree, wrapper);
         layers.push(env);
     }
-    for version in [base_dir.join("version.yaml"), dir.join("version.yaml")] {
+    let own_version = present("version.yaml").then(|| dir.join("version.yaml"));
+    for version in std::iter::once(base_dir.join("version.yaml")).chain(own_version) {
         if let Some(node) = loader.load(&version, Role::Version)? {
             let mut node = (*node).clone();
             if let Some(map) = node.as_map_mut() {
@@ -129,7 +142,8 @@ pub fn forget(
     Ok(())
 }
 
-/// Where a tenant x service's `extends` chain starts: its `values.yaml`, or the base.
+/// Where a tenant x service's `extends` chain starts: its `values.yaml`, or the base (as
+/// [`resolve`] decides from the folder's listing).
 fn start(loader: &Loader<'_>, dir: &RepoPath, base_dir: &RepoPath) -> Result<RepoPath> {
     let values = dir.join("values.yaml");
     Ok(if loader.source().kind(&values)? == Some(EntryKind::File) {
@@ -205,14 +219,21 @@ fn path(text: &str) -> Result<RepoPath> {
 }
 
 /// Refuses unknown YAML files in a tenant's service folder (`value.yaml` must not be ignored).
-fn check_tenant_service_files(loader: &Loader<'_>, dir: &RepoPath) -> Result<()> {
+/// Refuses YAML files stencil does not read in a tenant's service folder; the listing
+/// otherwise.
+fn check_tenant_service_files(
+    loader: &Loader<'_>,
+    dir: &RepoPath,
+) -> Result<Vec<(String, EntryKind)>> {
+    let listing = loader.source().list(dir)?;
     let mut problems = Vec::new();
-    for (name, kind) in loader.source().list(dir)? {
+    for (name, kind) in &listing {
+        let (name, kind) = (name.as_str(), *kind);
         let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-        if kind != EntryKind::File || !yaml || TENANT_SERVICE_FILES.contains(&name.as_str()) {
+        if kind != EntryKind::File || !yaml || TENANT_SERVICE_FILES.contains(&name) {
             continue;
         }
-        let hint = match did_you_mean(&name, TENANT_SERVICE_FILES) {
+        let hint = match did_you_mean(name, TENANT_SERVICE_FILES) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!(
                 "the files stencil reads here are {}",
@@ -223,7 +244,7 @@ fn check_tenant_service_files(loader: &Loader<'_>, dir: &RepoPath) -> Result<()>
             Diagnostic::new(format!("{dir}/{name} is not a file stencil reads")).hint(hint),
         ));
     }
-    Error::unless(problems, ())
+    Error::unless(problems, listing)
 }
 
 fn chain_note(stack: &[RepoPath], last: &RepoPath) -> String {

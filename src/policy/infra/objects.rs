@@ -7,6 +7,7 @@
 //! names the object and points at the patch or extra object that made it.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -21,7 +22,7 @@ use crate::object::{Object, Pointer as _};
 
 /// What the rules on built objects read besides the object.
 pub(super) struct Context<'a> {
-    pub claims: Claims,
+    pub claims: Arc<Claims>,
     pub rules: &'a TenancyRules,
     /// The platform-owned annotations stencil itself writes, from the definition (where
     /// the definition rules made sure the platform set them).
@@ -58,7 +59,7 @@ pub(crate) fn check_objects(
     exceptions: &Exceptions,
 ) -> Result<()> {
     let ctx = Context {
-        claims: Claims::of(tenant, settings, rules),
+        claims: rules.claims_of(tenant, settings),
         rules,
         written: written_annotations(spec),
         platform_class: spec

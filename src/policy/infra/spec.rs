@@ -53,7 +53,7 @@ pub(crate) fn check_spec(
     exceptions: &Exceptions,
     problem: &mut impl FnMut(Diagnostic),
 ) {
-    let claims = Claims::of(tenant, settings, rules);
+    let claims = rules.claims_of(tenant, settings);
     let definition = Definition {
         tree,
         spec,
