@@ -134,22 +134,46 @@ impl Worktree {
     /// Resolves a path on disk through symlinks, within its zone (see [`boundary`]): the
     /// real path, or `None` when nothing is there.
     fn resolve(&self, path: &RepoPath) -> Result<Option<PathBuf>> {
-        // Most files: a real file in a real folder, or nothing at all; nothing to follow, one
-        // system call. (Nothing is nothing whatever the way to it: no byte is read, and an
-        // existing file on the same way is judged below.)
+        // A folder already known real (a tenant's service folder, listed and then read
+        // from): no system call.
+        if self.known_real_dir(path.as_str()) {
+            return Ok(Some(self.root.join(path.as_str())));
+        }
+        Ok(match self.quick(path)? {
+            Quick::Missing => None,
+            Quick::Real(real, _) => Some(real),
+            Quick::Follow => self.follow(path)?,
+        })
+    }
+
+    /// Most paths: a real file or folder in a real folder, or nothing at all; nothing to
+    /// follow, one system call, whose metadata comes along. (Nothing is nothing whatever
+    /// the way to it: no byte is read, and an existing file on the same way is judged by
+    /// [`Worktree::follow`].)
+    fn quick(&self, path: &RepoPath) -> Result<Quick> {
         let folder = path
             .as_str()
             .rsplit_once('/')
             .map_or("", |(folder, _)| folder);
-        match self.lstat(path.as_str())? {
-            Link::Missing => return Ok(None),
-            Link::File | Link::Dir if self.is_real_dir(folder) => {
-                return Ok(Some(self.root.join(path.as_str())));
-            }
-            _ => {}
+        let full = self.root.join(path.as_str());
+        let meta = match std::fs::symlink_metadata(&full) {
+            Ok(meta) => meta,
+            Err(e) if missing(&e) => return Ok(Quick::Missing),
+            Err(e) => return Err(Error::io(format_args!("cannot read {path}"), &e)),
+        };
+        if meta.file_type().is_symlink() || !self.is_real_dir(folder) {
+            return Ok(Quick::Follow);
         }
-        // A symlink on the way, or a folder not seen yet: component by component (each real
-        // folder is remembered, so this costs a system call per new folder only).
+        if meta.is_dir() {
+            // A real folder in a real folder: real itself.
+            self.remember_real_dir(path.as_str());
+        }
+        Ok(Quick::Real(full, meta))
+    }
+
+    /// A symlink on the way, or a folder not seen yet: component by component (each real
+    /// folder is remembered, so this costs a system call per new folder only).
+    fn follow(&self, path: &RepoPath) -> Result<Option<PathBuf>> {
         Ok(boundary::resolve(self, path.as_str())?.map(|(real, _)| self.root.join(real)))
     }
 
@@ -214,14 +238,7 @@ impl Worktree {
         let full = self.root.join(path);
         let meta = match std::fs::symlink_metadata(&full) {
             Ok(meta) => meta,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                ) =>
-            {
-                return Ok(Link::Missing);
-            }
+            Err(e) if missing(&e) => return Ok(Link::Missing),
             Err(e) => return Err(Error::io(format_args!("cannot read {path}"), &e)),
         };
         let kind = meta.file_type();
@@ -245,16 +262,40 @@ impl Worktree {
     }
 }
 
+/// What one `lstat` says of a path (see [`Worktree::quick`]).
+enum Quick {
+    Missing,
+    /// Where it is, and its metadata: no symlink on the way.
+    Real(PathBuf, std::fs::Metadata),
+    /// A symlink on the way, or a folder not known real yet.
+    Follow,
+}
+
+/// Nothing there: no such entry, or a file where a folder was expected on the way.
+fn missing(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
+}
+
 impl Source for Worktree {
     fn read(&self, path: &RepoPath, max_bytes: u64) -> Result<Option<Vec<u8>>> {
-        use std::io::Read as _;
-        let Some(real) = self.resolve(path)? else {
-            return Ok(None);
-        };
-        let meta = match std::fs::metadata(&real) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(format_args!("cannot read {path}"), &e)),
+        // The metadata of the fast path's one `lstat` is the file's own (no symlink on the
+        // way); after following symlinks, the target's.
+        let (real, meta) = match self.quick(path)? {
+            Quick::Missing => return Ok(None),
+            Quick::Real(real, meta) => (real, meta),
+            Quick::Follow => {
+                let Some(real) = self.follow(path)? else {
+                    return Ok(None);
+                };
+                match std::fs::metadata(&real) {
+                    Ok(meta) => (real, meta),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(Error::io(format_args!("cannot read {path}"), &e)),
+                }
+            }
         };
         if meta.is_dir() {
             return Ok(None);
@@ -269,10 +310,7 @@ impl Source for Worktree {
         }
         let file = std::fs::File::open(&real)
             .map_err(|e| Error::io(format_args!("cannot read {path}"), &e))?;
-        // The file may grow between stat and read: never read more than the limit allows.
-        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-        file.take(max_bytes.saturating_add(1))
-            .read_to_end(&mut bytes)
+        let bytes = read_up_to(file, meta.len(), max_bytes)
             .map_err(|e| Error::io(format_args!("cannot read {path}"), &e))?;
         if bytes.len() as u64 > max_bytes {
             return Err(too_big(path, bytes.len() as u64, max_bytes));
@@ -327,6 +365,37 @@ impl Source for Worktree {
     fn describe(&self) -> String {
         self.root.display().to_string()
     }
+}
+
+/// Reads a regular file that had `expected` bytes, but never more than `max + 1` (the file
+/// may grow between stat and read). Asks for one byte more than expected: a regular file
+/// answers a read with fewer bytes than asked only at its end, so the usual file is one
+/// `read`, not a second one to see the end.
+fn read_up_to(mut file: std::fs::File, expected: u64, max: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let limit = usize::try_from(max.saturating_add(1)).unwrap_or(usize::MAX);
+    let first = usize::try_from(expected.saturating_add(1))
+        .unwrap_or(usize::MAX)
+        .min(limit);
+    let mut bytes = vec![0u8; first];
+    let mut filled = 0;
+    loop {
+        let asked = bytes.len() - filled;
+        let n = match file.read(&mut bytes[filled..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        filled += n;
+        if n < asked || filled >= limit {
+            break;
+        }
+        // Grown since the stat: room for more, up to the limit.
+        let more = bytes.len().saturating_mul(2).min(limit);
+        bytes.resize(more, 0);
+    }
+    bytes.truncate(filled);
+    Ok(bytes)
 }
 
 /// Sorts a folder's entries by name, byte-wise. Names in one folder are unique, so an
@@ -385,6 +454,32 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+    }
+
+    /// Whatever the stat said: the whole file, or the limit and one byte more.
+    #[test]
+    fn reads_up_to_the_limit_whatever_the_stat_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        for len in [0usize, 1, 7, 4096, 70_000] {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            std::fs::write(&path, &data).unwrap();
+            let open = || std::fs::File::open(&path).unwrap();
+            let len = len as u64;
+            // The stat was right, too small (the file grew), too large (it shrank), zero.
+            for expected in [len, len / 2, len + 100, 0] {
+                assert_eq!(
+                    read_up_to(open(), expected, 1 << 20).unwrap(),
+                    data,
+                    "{len} {expected}"
+                );
+                // A limit below the size: never more than the limit and one byte.
+                if len > 3 {
+                    let got = read_up_to(open(), expected, 3).unwrap();
+                    assert_eq!(got, data[..4], "{len} {expected}");
+                }
+            }
+        }
     }
 
     #[test]
