@@ -1,6 +1,7 @@
 //! `stencil render`: the YAML (or JSON) stream of the selected tenant x services on stdout,
 //! or one file per object with `--out-dir`. All or nothing: on any error, stdout stays empty.
 
+use std::mem::ManuallyDrop;
 use std::process::ExitCode;
 
 use tracing::info;
@@ -16,8 +17,12 @@ use crate::secrets::Keys;
 
 pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
     let ctx = Context::open(global)?;
-    let loader = ctx.loader();
-    let repo = load_repo(&loader)?;
+    // The parsed files and caches of every tenant are left to the operating system when the
+    // process ends, which takes the memory back at once, instead of being freed value by
+    // value on one thread after the stream is out (14 ms, 2.5% of a render at N = 1,000).
+    // Only memory: none of these holds a file to remove or a lock to release.
+    let loader = ManuallyDrop::new(ctx.loader());
+    let repo = ManuallyDrop::new(load_repo(&loader)?);
     let mut selection = Selection::new(
         &args.filter.tenants,
         &args.filter.services,
@@ -38,7 +43,7 @@ pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
         yaml_only: args.output == emit::Format::Yaml,
         ..RenderOptions::default()
     };
-    let renderer = Renderer::with_options(&loader, &repo, keys, options)?;
+    let renderer = ManuallyDrop::new(Renderer::with_options(&loader, &repo, keys, options)?);
     match (&args.out_dir, args.output) {
         (None, emit::Format::Yaml) => {
             // The stream goes to a spool batch by batch, not into one large vector: memory
