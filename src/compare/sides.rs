@@ -8,7 +8,7 @@ use tracing::info;
 
 use super::{AppChange, Side};
 use crate::error::{Error, Result};
-use crate::load::{Loader, load_repo};
+use crate::load::{Loader, SharedFiles, load_repo};
 use crate::pipeline::{RenderOptions, Renderer, Selection};
 use crate::secrets::Keys;
 use crate::source::git::GitRepo;
@@ -94,14 +94,28 @@ pub(crate) fn compare_range(
     let from_label = format!("--from {from_label}");
     let to_label = format!("--to {to_label}");
 
-    let from_loader = Loader::new(from_source.as_ref());
-    let to_loader = Loader::new(to_source.as_ref());
+    // Two revisions share their parsed files. (A working tree has no blob ids: what one
+    // side left for it would never be taken.)
+    let shared = SharedFiles::default();
+    let (from_loader, to_loader) = if from_source.has_blob_ids() && to_source.has_blob_ids() {
+        (
+            Loader::sharing(from_source.as_ref(), &shared),
+            Loader::sharing(to_source.as_ref(), &shared),
+        )
+    } else {
+        (
+            Loader::new(from_source.as_ref()),
+            Loader::new(to_source.as_ref()),
+        )
+    };
     fn on(label: &str) -> impl Fn(Error) -> Error + '_ {
         move |e: Error| e.with_note(format!("in {label}"))
     }
     let from_repo = load_repo(&from_loader).map_err(on(&from_label))?;
     let to_repo = load_repo(&to_loader).map_err(on(&to_label))?;
     let key = run_key()?;
+    // Each secrets file the two sides share is unwrapped once, not once a side.
+    keys.share_data_keys();
     let side = |loader, repo, label: &str, unbound_secrets_ok| -> Result<Side<'_>> {
         let options = RenderOptions {
             redact_secrets: true,

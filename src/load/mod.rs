@@ -39,6 +39,17 @@ pub struct Loader<'s> {
     source: &'s dyn Source,
     limits: Limits,
     files: Mutex<HashMap<(RepoPath, Role), Cached>>,
+    shared: Option<&'s SharedFiles>,
+}
+
+/// Files parsed by one of two loaders until the other asks for them: the two sides of a
+/// `diff` are two revisions whose files are mostly the same blobs, and reading a blob and
+/// parsing it was a fifth of a diff. Keyed by path, role and git blob id: what a load
+/// produces depends on nothing else (origins name the path; the limits are the same). Kept
+/// only between its two uses, so memory does not grow with the repository.
+#[derive(Default)]
+pub struct SharedFiles {
+    files: Mutex<HashMap<(RepoPath, Role, git2::Oid), Arc<Node>>>,
 }
 
 impl<'s> Loader<'s> {
@@ -47,6 +58,15 @@ impl<'s> Loader<'s> {
             source,
             limits: Limits::default(),
             files: Mutex::new(HashMap::new()),
+            shared: None,
+        }
+    }
+
+    /// A loader that hands its files to, and takes them from, another loader's side.
+    pub fn sharing(source: &'s dyn Source, shared: &'s SharedFiles) -> Self {
+        Self {
+            shared: Some(shared),
+            ..Loader::new(source)
         }
     }
 
@@ -61,7 +81,10 @@ impl<'s> Loader<'s> {
         if let Some(hit) = lock(&self.files).get(&key) {
             return (**hit).clone();
         }
-        let result = self.load_uncached(path, role);
+        let result = match self.shared {
+            Some(shared) => self.load_shared(shared, path, role),
+            None => self.load_uncached(path, role),
+        };
         let cached = Arc::new(result);
         lock(&self.files).insert(key, Arc::clone(&cached));
         (*cached).clone()
@@ -75,6 +98,28 @@ impl<'s> Loader<'s> {
         for role in Role::ALL {
             files.remove(&(path.clone(), role));
         }
+    }
+
+    /// A file of a git tree the other side already parsed, or parsed here and left for it.
+    /// Only files that loaded are shared; anything else is loaded (and reported) as usual.
+    fn load_shared(
+        &self,
+        shared: &SharedFiles,
+        path: &RepoPath,
+        role: Role,
+    ) -> Result<Option<Arc<Node>>> {
+        let Ok(Some(blob)) = self.source.blob_id(path) else {
+            return self.load_uncached(path, role);
+        };
+        let key = (path.clone(), role, blob);
+        if let Some(node) = lock(&shared.files).remove(&key) {
+            return Ok(Some(node));
+        }
+        let result = self.load_uncached(path, role);
+        if let Ok(Some(node)) = &result {
+            lock(&shared.files).insert(key, Arc::clone(node));
+        }
+        result
     }
 
     fn load_uncached(&self, path: &RepoPath, role: Role) -> Result<Option<Arc<Node>>> {
@@ -406,5 +451,73 @@ fn check_namespaces(tenants: &[Tenant], problems: &mut Vec<Error>) {
             );
             owners.insert(first.namespace.as_str(), first);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::git::GitTree;
+    use std::path::Path;
+
+    /// Commits `files` (path, content) on top of HEAD, if any.
+    fn commit(dir: &Path, files: &[(&str, &str)]) -> git2::Oid {
+        let repo = git2::Repository::open(dir)
+            .or_else(|_| git2::Repository::init(dir))
+            .expect("repo");
+        for (path, text) in files {
+            let full = dir.join(path);
+            std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&full, text).expect("write");
+        }
+        let mut index = repo.index().expect("index");
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .expect("add");
+        let tree = repo
+            .find_tree(index.write_tree().expect("tree"))
+            .expect("tree");
+        let who = git2::Signature::now("t", "t@example.com").expect("signature");
+        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        repo.commit(Some("HEAD"), &who, &who, "c", &tree, &parents)
+            .expect("commit")
+    }
+
+    /// Two revisions' loaders parse a blob they share once, and keep nothing of it after
+    /// the second use; a file that differs is parsed on each side, as its own content.
+    #[test]
+    fn two_revisions_parse_a_shared_blob_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = "base/api/service.yaml";
+        let env = "tenants/acme/api/env.yaml";
+        let old = commit(dir.path(), &[(base, "replicas: 2\n"), (env, "A: one\n")]);
+        let new = commit(dir.path(), &[(env, "A: two\n")]);
+        let git = dir.path().join(".git");
+        let from = GitTree::open(&git, old, "", "old".into()).expect("old");
+        let to = GitTree::open(&git, new, "", "new".into()).expect("new");
+        let shared = SharedFiles::default();
+        let (a, b) = (
+            Loader::sharing(&from, &shared),
+            Loader::sharing(&to, &shared),
+        );
+        let path = |p: &str| RepoPath::parse(p).expect("path");
+
+        let first = a.load(&path(base), Role::ServiceLayer).expect("load");
+        let second = b.load(&path(base), Role::ServiceLayer).expect("load");
+        let (first, second) = (first.expect("file"), second.expect("file"));
+        assert!(Arc::ptr_eq(&first, &second), "the same blob is parsed once");
+        assert!(
+            lock(&shared.files).is_empty(),
+            "nothing kept after its second use"
+        );
+
+        let old_env = a.load(&path(env), Role::Env).expect("load").expect("file");
+        let new_env = b.load(&path(env), Role::Env).expect("load").expect("file");
+        let text = |n: &Node| n.get("A").and_then(Node::as_scalar_text).map(str::to_owned);
+        assert_eq!(text(&old_env).as_deref(), Some("one"));
+        assert_eq!(text(&new_env).as_deref(), Some("two"));
+        // Each side's version waits for a taker that will not come: two entries, no more.
+        assert_eq!(lock(&shared.files).len(), 2);
     }
 }

@@ -10,8 +10,10 @@
 //! out of it at start-up, so no child process (a git credential helper, an askpass program)
 //! inherits a key. Key material never appears in a message: only public recipients do.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use zeroize::Zeroizing;
 
@@ -20,6 +22,16 @@ pub struct Keys {
     /// Where to read from: the sops locations in the environment, or a given text.
     origin: Origin,
     loaded: OnceLock<Loaded>,
+    /// Data keys unwrapped once and asked for again (see [`Keys::share_data_keys`]).
+    shared: SharedDataKeys,
+}
+
+/// The data keys a `diff` unwrapped on one side, until the other side asks for them: by the
+/// armored age file they were sealed in.
+#[derive(Default)]
+struct SharedDataKeys {
+    on: AtomicBool,
+    keys: Mutex<HashMap<String, Zeroizing<Vec<u8>>>>,
 }
 
 enum Origin {
@@ -138,6 +150,7 @@ impl Keys {
         Keys {
             origin: Origin::Environment(inline),
             loaded: OnceLock::new(),
+            shared: SharedDataKeys::default(),
         }
     }
 
@@ -163,6 +176,7 @@ impl Keys {
         Keys {
             origin: Origin::Text,
             loaded: OnceLock::from(loaded),
+            shared: SharedDataKeys::default(),
         }
     }
 
@@ -190,6 +204,34 @@ impl Keys {
         &self.get().unwrappers
     }
 
+    /// From now on, a data key unwrapped once is kept until it is asked for a second time.
+    /// The two sides of a `diff` hold mostly the same secrets files, and an X25519 exchange
+    /// per file is the costliest step of reading one; a render, which reads each file once,
+    /// keeps none. A key is kept only between its two uses: memory does not grow with the
+    /// repository. Keys are zeroized when dropped, as the identities are.
+    pub(crate) fn share_data_keys(&self) {
+        self.shared.on.store(true, Ordering::Relaxed);
+    }
+
+    /// The data key sealed in `enc` (an armored age file): the one a side unwrapped before,
+    /// when [`Keys::share_data_keys`] is on, else `unwrap`'s. A file that does not open is
+    /// not remembered.
+    pub(crate) fn data_key(
+        &self,
+        enc: &str,
+        unwrap: impl FnOnce() -> Option<Zeroizing<Vec<u8>>>,
+    ) -> Option<Zeroizing<Vec<u8>>> {
+        if !self.shared.on.load(Ordering::Relaxed) {
+            return unwrap();
+        }
+        if let Some(key) = crate::source::lock(&self.shared.keys).remove(enc) {
+            return Some(key);
+        }
+        let key = unwrap()?;
+        crate::source::lock(&self.shared.keys).insert(enc.to_owned(), key.clone());
+        Some(key)
+    }
+
     /// Public recipients of the keys held.
     pub fn recipients(&self) -> &[String] {
         &self.get().recipients
@@ -213,6 +255,44 @@ impl Keys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Shared, a data key is unwrapped once for two uses and then forgotten; a file that
+    /// does not open is tried each time; not shared, every use unwraps.
+    #[test]
+    fn data_keys_are_shared_between_two_uses_only() {
+        let keys = Keys::from_text("");
+        let calls = std::cell::Cell::new(0);
+        let unwrap = || {
+            calls.set(calls.get() + 1);
+            Some(Zeroizing::new(vec![7u8; 32]))
+        };
+        keys.data_key("enc", unwrap);
+        keys.data_key("enc", unwrap);
+        assert_eq!(calls.get(), 2, "not shared: every use unwraps");
+        keys.share_data_keys();
+        calls.set(0);
+        assert_eq!(
+            keys.data_key("enc", unwrap).as_deref(),
+            Some(&vec![7u8; 32])
+        );
+        assert_eq!(
+            keys.data_key("enc", unwrap).as_deref(),
+            Some(&vec![7u8; 32])
+        );
+        assert_eq!(calls.get(), 1, "the second use takes the first one's key");
+        assert!(crate::source::lock(&keys.shared.keys).is_empty());
+        let mut tries = 0;
+        for _ in 0..2 {
+            assert!(
+                keys.data_key("other", || {
+                    tries += 1;
+                    None
+                })
+                .is_none()
+            );
+        }
+        assert_eq!(tries, 2, "a file that does not open is not remembered");
+    }
 
     #[test]
     fn discovering_reads_nothing_until_a_key_is_needed() {

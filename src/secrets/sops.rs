@@ -154,7 +154,7 @@ pub fn data_key(doc: &Node, keys: &Keys) -> Result<zeroize::Zeroizing<Vec<u8>>, 
     age_units(doc)
         .iter()
         .filter_map(|unit| unit.get("enc").and_then(text))
-        .find_map(|enc| unwrap_key(enc, keys))
+        .find_map(|enc| keys.data_key(enc, || unwrap_key(enc, keys)))
         .ok_or_else(|| {
             error(
                 "has no data key that our age keys can unwrap",

@@ -210,6 +210,10 @@ impl Source for GitTree {
         self.label.clone()
     }
 
+    fn has_blob_ids(&self) -> bool {
+        true
+    }
+
     fn blob_id(&self, path: &RepoPath) -> Result<Option<Oid>> {
         Ok(match self.resolve(path.as_str())? {
             Some((_, Entry::File(oid))) => Some(*oid),

@@ -102,6 +102,10 @@ pub trait Source: Send + Sync {
     fn blob_id(&self, _path: &RepoPath) -> Result<Option<::git2::Oid>> {
         Ok(None)
     }
+    /// Whether [`Source::blob_id`] answers (a git tree).
+    fn has_blob_ids(&self) -> bool {
+        false
+    }
 }
 
 /// A directory on disk.
