@@ -8,7 +8,6 @@ use std::collections::hash_map::Entry;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use minijinja::Environment;
 use rayon::prelude::*;
 use tracing::{debug, info_span};
 
@@ -144,7 +143,7 @@ pub struct Renderer<'a> {
     /// Resolved `extends` chains, shared by every tenant-service of this render.
     pub chains: resolve::ChainCache,
     pub repo: &'a Repo,
-    pub engine: Environment<'static>,
+    pub engine: template::Engine,
     pub platform: Platform,
     pub keys: &'a Keys,
     options: RenderOptions,

@@ -93,8 +93,7 @@ pub fn resolve(
         base_dir.join("service.yaml")
     };
     let chain = resolve_chain(loader, chains, &first, &[])?;
-    let mut tree = chain.tree.clone();
-    let mut layers = chain.layers.clone();
+    let (mut tree, mut layers) = owned(chains, &first, chain, &dir);
 
     let env = dir.join("env.yaml");
     if present("env.yaml")
@@ -124,6 +123,24 @@ pub fn resolve(
         map.shift_remove("name");
     }
     Ok(Resolved { tree, layers })
+}
+
+/// The tree and layers of a resolved chain, to merge the rest into. A chain that starts in
+/// the tenant's own folder serves this app only ([`forget`] drops it next): it is taken out
+/// of the cache and used as it is, not copied (a copy of the whole tree per app).
+fn owned(
+    chains: &ChainCache,
+    first: &RepoPath,
+    chain: Arc<Chain>,
+    dir: &RepoPath,
+) -> (Node, Vec<RepoPath>) {
+    if *first == dir.join("values.yaml") {
+        chains.forget(first);
+    }
+    match Arc::try_unwrap(chain) {
+        Ok(chain) => (chain.tree, chain.layers),
+        Err(shared) => (shared.tree.clone(), shared.layers.clone()),
+    }
 }
 
 /// Drops the caches of one tenant x service's own files (parsed files and `extends` chains),
