@@ -72,8 +72,16 @@ static ESCAPE_EXTRA: [u8; 256] = {
     table
 };
 
-/// A number as serde_json writes it (its `Display` is its serializer's text).
+/// A number as serde_json writes it: an integer's digits (and its sign), a float as its
+/// `Display` writes it (the serializer's text).
 fn number_size(n: &serde_json::Number) -> u64 {
+    if let Some(u) = n.as_u64() {
+        return u64::from(u.checked_ilog10().unwrap_or(0)) + 1;
+    }
+    if let Some(i) = n.as_i64() {
+        // Negative (a non-negative one is a u64 above).
+        return u64::from(i.unsigned_abs().checked_ilog10().unwrap_or(0)) + 2;
+    }
     let mut counter = Counter(0);
     // Writing to a counter cannot fail.
     let _ = io::Write::write_fmt(&mut counter, format_args!("{n}"));
@@ -221,6 +229,12 @@ mod tests {
             json!(5e-324),
             json!(u64::MAX),
             json!(i64::MIN),
+            json!(0),
+            json!(-1),
+            json!(9),
+            json!(10),
+            json!(-10),
+            json!(99_999),
             json!("\u{0}\u{1f}\u{7f}\"\\/\u{2028}"),
             json!({"": [], "\t": {}}),
         ] {

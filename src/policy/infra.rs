@@ -61,12 +61,12 @@ pub(super) struct TenancyRules {
     tenant_names: Vec<String>,
     /// Each tenant's [`Claims`], filled in once: every app of a tenant checks its definition
     /// and its objects against them (eight fillings a tenant, 2% of a render, before).
-    claims: Mutex<HashMap<ClaimsKey, Arc<Claims>>>,
+    claims: Mutex<HashMap<String, (ClaimsOf, Arc<Claims>)>>,
 }
 
-/// What a tenant's [`Claims`] depend on besides the settings: its name, namespace, domain
-/// and environment.
-type ClaimsKey = (String, String, Option<String>, String);
+/// What a tenant's [`Claims`] depend on besides its name and the settings: its namespace,
+/// domain and environment.
+type ClaimsOf = (String, Option<String>, String);
 
 impl TenancyRules {
     /// Checks `tenancy:` in `stencil.yaml`.
@@ -114,17 +114,23 @@ impl TenancyRules {
 
     /// What `tenant` may claim ([`Claims::of`]), filled in on first use.
     pub(super) fn claims_of(&self, tenant: &Tenant, settings: &RepoSettings) -> Arc<Claims> {
+        let of = |(namespace, domain, environment): &ClaimsOf| {
+            namespace == tenant.namespace.as_str()
+                && *domain == tenant.spec.domain
+                && *environment == tenant.spec.environment
+        };
+        if let Some((key, claims)) = lock(&self.claims).get(tenant.name.as_str())
+            && of(key)
+        {
+            return Arc::clone(claims);
+        }
+        let claims = Arc::new(Claims::of(tenant, settings, self));
         let key = (
-            tenant.name.as_str().to_owned(),
             tenant.namespace.as_str().to_owned(),
             tenant.spec.domain.clone(),
             tenant.spec.environment.clone(),
         );
-        if let Some(claims) = lock(&self.claims).get(&key) {
-            return Arc::clone(claims);
-        }
-        let claims = Arc::new(Claims::of(tenant, settings, self));
-        lock(&self.claims).insert(key, Arc::clone(&claims));
+        lock(&self.claims).insert(tenant.name.as_str().to_owned(), (key, Arc::clone(&claims)));
         claims
     }
 

@@ -326,6 +326,7 @@ impl Source for Worktree {
         let Some(real) = self.resolve(dir)? else {
             return Ok(Vec::new());
         };
+        let real_here = self.known_real_dir(dir.as_str());
         let entries = match std::fs::read_dir(&real) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(Vec::new()),
@@ -346,6 +347,11 @@ impl Source for Worktree {
                     None => continue,
                 }
             } else if file_type.is_dir() {
+                // A folder (not a symlink) in a real folder is real: reading from it later
+                // needs no `lstat` of it (each tenant's and service's folder, once each).
+                if real_here {
+                    self.remember_real_dir(dir.join(&name).as_str());
+                }
                 EntryKind::Dir
             } else {
                 EntryKind::File
