@@ -457,32 +457,7 @@ fn check_namespaces(tenants: &[Tenant], problems: &mut Vec<Error>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::git::GitTree;
-    use std::path::Path;
-
-    /// Commits `files` (path, content) on top of HEAD, if any.
-    fn commit(dir: &Path, files: &[(&str, &str)]) -> git2::Oid {
-        let repo = git2::Repository::open(dir)
-            .or_else(|_| git2::Repository::init(dir))
-            .expect("repo");
-        for (path, text) in files {
-            let full = dir.join(path);
-            std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
-            std::fs::write(&full, text).expect("write");
-        }
-        let mut index = repo.index().expect("index");
-        index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-            .expect("add");
-        let tree = repo
-            .find_tree(index.write_tree().expect("tree"))
-            .expect("tree");
-        let who = git2::Signature::now("t", "t@example.com").expect("signature");
-        let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        repo.commit(Some("HEAD"), &who, &who, "c", &tree, &parents)
-            .expect("commit")
-    }
+    use crate::source::git::{GitTree, commit_files as commit};
 
     /// Two revisions' loaders parse a blob they share once, and keep nothing of it after
     /// the second use; a file that differs is parsed on each side, as its own content.

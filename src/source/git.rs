@@ -329,28 +329,40 @@ impl GitRepo {
     }
 }
 
+/// Commits `files` (path, content) on top of HEAD, in a repository created if need be:
+/// the git fixture of the unit tests here and in `load`.
+#[cfg(test)]
+pub(crate) fn commit_files(dir: &Path, files: &[(&str, &str)]) -> Oid {
+    let repo = Repository::open(dir)
+        .or_else(|_| Repository::init(dir))
+        .expect("repo");
+    for (path, text) in files {
+        let full = dir.join(path);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&full, text).expect("write");
+    }
+    let mut index = repo.index().expect("index");
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .expect("add");
+    let tree = repo
+        .find_tree(index.write_tree().expect("tree"))
+        .expect("tree");
+    let who = git2::Signature::now("t", "t@example.com").expect("signature");
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repo.commit(Some("HEAD"), &who, &who, "c", &tree, &parents)
+        .expect("commit")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A commit of `files` (path, content) in a new repository.
+    /// A commit of `files` in a new repository, each holding `a: 1`.
     fn commit(dir: &Path, files: &[&str]) -> Oid {
-        let repo = Repository::init(dir).expect("init");
-        for file in files {
-            let full = dir.join(file);
-            std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
-            std::fs::write(&full, "a: 1\n").expect("write");
-        }
-        let mut index = repo.index().expect("index");
-        index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-            .expect("add");
-        let tree = repo
-            .find_tree(index.write_tree().expect("tree"))
-            .expect("tree");
-        let who = git2::Signature::now("t", "t@example.com").expect("signature");
-        repo.commit(Some("HEAD"), &who, &who, "init", &tree, &[])
-            .expect("commit")
+        let files: Vec<(&str, &str)> = files.iter().map(|f| (*f, "a: 1\n")).collect();
+        commit_files(dir, &files)
     }
 
     /// Without a symlink in the tree, the one-lookup resolve answers what the walk answers,
