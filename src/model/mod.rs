@@ -5,12 +5,20 @@
 //! [`ServiceSpec`], whose fields are all optional: each layer sets some of them, and what a
 //! rendered workload must have is checked once, after merging, by the `policy` stage.
 
+mod pods;
 mod repo;
 mod service;
 mod tenancy;
 mod tenant;
 mod workspace;
 
+pub use pods::{
+    AccessMode, AlertSpec, AntiAffinitySpec, AntiAffinityTopology, ClaimSpec, ConcurrencyPolicy,
+    CsiSpec, EmptyDirSpec, EnvFromSpec, FileSpec, GatewayParent, HandlerSpec, HookDeletePolicy,
+    HookPhase, HookSpec, HttpRouteSpec, InitContainerSpec, JobSpec, LifecycleSpec, MonitoringSpec,
+    PodManagementPolicy, RestartPolicy, SchedulingSpec, ServiceMonitorSpec, ServiceType,
+    StatefulSetSpec, TolerationSpec, VolumeSpec, WorkloadKind,
+};
 pub use repo::{
     Budgets, EnvironmentSpec, Exception, ExternalSecretsSettings, PolicySettings, RepoKind,
     RepoSettings, Rule, SecretStoreKind,
@@ -18,13 +26,13 @@ pub use repo::{
 pub use repo::{ExtraObjectsSettings, KindRef};
 pub use service::{
     AutoscalingSpec, EnvFile, EnvValue, Extends, FeatureFlagsSpec, ImagePin, ImageSpec,
-    IngressScheme, IngressSpec, IntOrString, PatchSpec, PatchTarget, PatchType, PdbSpec, ProbeSpec,
+    IngressScheme, IngressSpec, IngressTlsSpec, IntOrString, PatchSpec, PatchTarget, PatchType, PdbSpec, ProbeSpec,
     ProbesSpec, PullPolicy, ResourceList, ResourcesSpec, ServiceAccountSpec, ServiceKind,
     ServiceSpec, SidecarPin, SidecarSpec, StrategySpec, VersionKind, VersionSpec, env_strings,
 };
 pub use tenancy::{BUILTIN_RESERVED_NAMESPACES, platform_namespaces};
 pub use tenancy::{
-    PLACEHOLDERS, Placeholders, TenancySettings, check_host, check_tenant_domain, covers,
+    PLACEHOLDERS, Placeholders, TenancySettings, TolerationRule, check_host, check_tenant_domain, covers,
     ecr_account, platform_hosts, reserved_host, reserved_namespace, service_namespace,
 };
 pub use tenant::{TenantKind, TenantSpec};

@@ -7,6 +7,11 @@ use std::collections::BTreeMap;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
+use super::pods::{
+    EnvFromSpec, FileSpec, HttpRouteSpec, InitContainerSpec, JobSpec, LifecycleSpec, MonitoringSpec,
+    SchedulingSpec, ServiceType, StatefulSetSpec, VolumeSpec, WorkloadKind,
+};
+
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 pub enum ServiceKind {
     Service,
@@ -32,16 +37,43 @@ pub struct ServiceSpec {
     pub name: Option<String>,
     /// What this layer builds on: repo-relative file(s) or service folder(s).
     pub extends: Option<Extends>,
+    /// What runs the main container: `deployment` (default), `statefulSet` or `worker`.
+    pub workload: Option<WorkloadKind>,
+    pub stateful_set: Option<StatefulSetSpec>,
     pub image: Option<ImageSpec>,
-    /// Container port of the main container (1-65535).
+    /// Container port of the main container (1-65535), named `http`; none for a worker.
     pub port: Option<u16>,
+    /// More named ports of the main container (`metrics: 9090`), also on the Service.
+    pub ports: Option<BTreeMap<String, u16>>,
     /// Replica count; ignored when autoscaling is on (the HPA owns it).
     pub replicas: Option<u32>,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,
     pub resources: Option<ResourcesSpec>,
     pub probes: Option<ProbesSpec>,
+    pub lifecycle: Option<LifecycleSpec>,
+    /// Containers that run to completion before the main one; merged by `name`.
+    pub init_containers: Option<Vec<InitContainerSpec>>,
+    /// Existing ConfigMaps and Secrets loaded as env.
+    pub env_from: Option<Vec<EnvFromSpec>>,
+    /// Files mounted read-only, by absolute path, from a `<service>-files` ConfigMap.
+    pub files: Option<BTreeMap<String, FileSpec>>,
+    /// Keys of `secrets.enc.yaml` mounted read-only as files, `/path/in/container: KEY`.
+    pub secret_files: Option<BTreeMap<String, String>>,
+    /// Volumes by name: emptyDir, a new or existing PersistentVolumeClaim, a CSI volume.
+    pub volumes: Option<BTreeMap<String, VolumeSpec>>,
+    pub scheduling: Option<SchedulingSpec>,
+    /// Kubernetes Service type (default `ClusterIP`; others need a `service-type` exception).
+    pub service_type: Option<ServiceType>,
     pub ingress: Option<IngressSpec>,
+    /// Gateway API HTTPRoute to the main port.
+    pub http_route: Option<HttpRouteSpec>,
+    /// Prometheus Operator ServiceMonitor and alerting rules.
+    pub monitoring: Option<MonitoringSpec>,
+    /// Scheduled jobs by name (CronJobs).
+    pub cron_jobs: Option<BTreeMap<String, JobSpec>>,
+    /// One-off jobs by name, e.g. an Argo CD PreSync migration.
+    pub jobs: Option<BTreeMap<String, JobSpec>>,
     pub service_account: Option<ServiceAccountSpec>,
     /// Environment variables of the main container (rendered into a ConfigMap).
     pub env: Option<BTreeMap<String, EnvValue>>,
@@ -169,6 +201,21 @@ pub struct IngressSpec {
     pub group_name: Option<String>,
     /// Extra annotations on the Ingress.
     pub annotations: Option<BTreeMap<String, String>>,
+    /// More hosts, each serving the same paths as `host`.
+    pub hosts: Option<Vec<String>>,
+    /// More path prefixes routed to the main port.
+    pub paths: Option<Vec<String>>,
+    /// TLS from cert-manager: the certificate of every host in one Secret.
+    pub tls: Option<IngressTlsSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IngressTlsSpec {
+    /// The cert-manager ClusterIssuer (`cert-manager.io/cluster-issuer`).
+    pub cluster_issuer: Option<String>,
+    /// Default `<service>-tls`.
+    pub secret_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]

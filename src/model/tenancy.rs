@@ -76,6 +76,31 @@ pub struct TenancySettings {
     /// canary's metrics server and load tester) are reserved too.
     #[serde(default)]
     pub reserved_hosts: Vec<String>,
+    /// StorageClasses a PersistentVolumeClaim (or volumeClaimTemplate) may name. None
+    /// listed: only claims without a class (the cluster's default).
+    #[serde(default)]
+    pub storage_classes: Vec<String>,
+    /// CSI drivers an inline `csi` volume may use (e.g. `efs.csi.aws.com`).
+    #[serde(default)]
+    pub csi_drivers: Vec<String>,
+    /// Taints a pod may tolerate: a toleration must name one of these keys (and, when the
+    /// entry sets them, its value and effect). Control-plane taints are never tolerated.
+    #[serde(default)]
+    pub tolerations: Vec<TolerationRule>,
+    /// PriorityClasses a pod may use (`system-*` never).
+    #[serde(default)]
+    pub priority_classes: Vec<String>,
+}
+
+/// A taint tenants may tolerate.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TolerationRule {
+    pub key: String,
+    /// Only this value (default: any).
+    pub value: Option<String>,
+    /// Only this effect (default: any).
+    pub effect: Option<String>,
 }
 
 fn default_ssm_prefix() -> String {
@@ -135,6 +160,10 @@ impl Default for TenancySettings {
             platform_annotations: default_platform_annotations(),
             iam_role_arns: default_iam_role_arns(),
             reserved_hosts: Vec::new(),
+            storage_classes: Vec::new(),
+            csi_drivers: Vec::new(),
+            tolerations: Vec::new(),
+            priority_classes: Vec::new(),
         }
     }
 }
