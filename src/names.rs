@@ -397,3 +397,9 @@ mod tests {
         }
     }
 }
+
+/// The ConfigMap key of a file mounted at `path`: the path without its leading `/`, with
+/// `/` as `_` (keys may hold only letters, digits, `-`, `_` and `.`).
+pub fn file_key(path: &str) -> String {
+    path.trim_start_matches('/').replace('/', "_")
+}

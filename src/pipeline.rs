@@ -214,7 +214,8 @@ impl<'a> Renderer<'a> {
     /// All objects of one tenant x service, checked.
     pub fn render_app(&self, tenant: &Tenant, service: &str) -> Result<Vec<Object>> {
         let resolved = resolve::resolve(self.loader, &self.chains, tenant, service)?;
-        let resolved = self.template(tenant, service, resolved)?;
+        let mut resolved = self.template(tenant, service, resolved)?;
+        resolve::files::inline(self.loader.source(), &mut resolved.tree)?;
         let secrets_path = RepoPath::parse(&format!(
             "tenants/{}/{service}/secrets.enc.yaml",
             tenant.name

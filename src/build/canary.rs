@@ -179,7 +179,8 @@ fn service(
         .flatten()
         .any(|s| s.port.is_some());
     Service {
-        port: workload.port,
+        // A canary is refused for a worker, the only workload without a port.
+        port: workload.port.unwrap_or_default(),
         target_port: "http",
         port_name: "http",
         port_discovery,
@@ -234,7 +235,7 @@ fn metrics(plan: &CanaryPlan, ns: &str) -> Vec<Metric> {
 
 /// The pre-rollout smoke test: the canary answers on its probe path.
 fn smoke_test(workload: &Workload, platform: &CanarySettings, ns: &str) -> Webhook {
-    let (name, port) = (&workload.service, workload.port);
+    let (name, port) = (&workload.service, workload.port.unwrap_or_default());
     let path = smoke_path(workload);
     let smoke = format!("curl -fsS --max-time 10 http://{name}-canary.{ns}:{port}{path}");
     Webhook {
@@ -252,7 +253,7 @@ fn smoke_test(workload: &Workload, platform: &CanarySettings, ns: &str) -> Webho
 /// The readiness (else liveness) probe's path, when it is served on the main port: the
 /// `-canary` Service Flagger generates exposes the container's declared ports only.
 fn smoke_path(workload: &Workload) -> String {
-    let port = workload.port;
+    let port = workload.port.unwrap_or_default();
     workload
         .spec
         .probes

@@ -7,10 +7,14 @@
 mod canary;
 mod external;
 mod extra;
+mod jobs;
 pub(crate) mod labels;
+mod monitoring;
 mod network;
 mod patch;
 mod scaling;
+mod scheduling;
+mod volumes;
 mod workload;
 mod workspace;
 
@@ -34,7 +38,7 @@ pub use crate::object::Object;
 /// Where an object kind goes in the output stream: namespaces and identities first,
 /// configuration before what consumes it, workloads before what scales or exposes them.
 pub fn kind_rank(kind: &str) -> usize {
-    const ORDER: [&str; 20] = [
+    const ORDER: [&str; 22] = [
         "Namespace",
         "ResourceQuota",
         "LimitRange",
@@ -54,7 +58,9 @@ pub fn kind_rank(kind: &str) -> usize {
         "HorizontalPodAutoscaler",
         "PodDisruptionBudget",
         "Ingress",
+        "HTTPRoute",
         "ServiceMonitor",
+        "PrometheusRule",
     ];
     ORDER.iter().position(|k| *k == kind).unwrap_or(ORDER.len())
 }
@@ -114,15 +120,24 @@ pub fn build_service(
     let mut objects = vec![
         Object::from_typed(&workload::service_account(workload, ns, &labels), t, s)?,
         Object::from_typed(&workload::config_map(workload, ns, &labels), t, s)?,
-        Object::from_typed(&workload::deployment(workload, ns, &labels)?, t, s)?,
     ];
+    objects.extend(pods(workload, ns, &labels, t)?);
     // With a canary, Flagger owns the Services (it generates them from the Canary).
-    if workload.canary.is_none() {
+    if workload.canary.is_none() && workload.serves() {
         objects.push(Object::from_typed(
             &network::service(workload, ns, &labels),
             t,
             s,
         )?);
+    }
+    if let Some(route) = monitoring::http_route(workload, ns, &labels) {
+        objects.push(Object::from_typed(&route, t, s)?);
+    }
+    if let Some(monitor) = monitoring::service_monitor(workload, ns, &labels) {
+        objects.push(Object::from_typed(&monitor, t, s)?);
+    }
+    if let Some(rule) = monitoring::prometheus_rule(workload, ns, &labels) {
+        objects.push(Object::from_typed(&rule, t, s)?);
     }
     if let Some(secrets) = &workload.secrets {
         objects.push(Object::from_typed(
@@ -179,6 +194,49 @@ pub fn build_service(
             tenant.name, workload.service
         ))
     })?;
+    Ok(objects)
+}
+
+/// The main workload (a Deployment, or a StatefulSet and its headless Service), its files
+/// and claims, its jobs and cron jobs.
+fn pods(w: &Workload, ns: &str, labels: &Labels, t: &str) -> Result<Vec<Object>> {
+    let s = Some(w.service.as_str());
+    let mut objects = Vec::new();
+    if let Some(files) = volumes::files_config_map(w, ns, labels) {
+        objects.push(Object::from_typed(&files, t, s)?);
+    }
+    if w.kind() == crate::model::WorkloadKind::StatefulSet {
+        objects.push(Object::from_typed(
+            &workload::stateful_set(w, ns, labels),
+            t,
+            s,
+        )?);
+        objects.push(Object::from_typed(
+            &network::headless_service(w, ns, labels),
+            t,
+            s,
+        )?);
+    } else {
+        objects.push(Object::from_typed(
+            &workload::deployment(w, ns, labels)?,
+            t,
+            s,
+        )?);
+        for claim in volumes::claims(w, ns, labels) {
+            objects.push(Object::from_typed(&claim, t, s)?);
+        }
+    }
+    for job in &w.jobs {
+        if job.scheduled {
+            objects.push(Object::from_typed(
+                &jobs::cron_job(w, job, ns, labels),
+                t,
+                s,
+            )?);
+        } else {
+            objects.push(Object::from_typed(&jobs::job(w, job, ns, labels)?, t, s)?);
+        }
+    }
     Ok(objects)
 }
 
@@ -367,9 +425,18 @@ fn redact_container_env(
     key: Option<&[u8]>,
     sensitive: &globset::GlobSet,
 ) {
-    let Some(spec) = value.pointer_mut("/spec/template/spec") else {
-        return;
-    };
+    for pointer in [
+        "/spec/template/spec",
+        "/spec/jobTemplate/spec/template/spec",
+    ] {
+        if let Some(spec) = value.pointer_mut(pointer) {
+            redact_pod_env(spec, key, sensitive);
+        }
+    }
+}
+
+/// Redacts sensitive `env[].value`s of every container of one pod spec.
+fn redact_pod_env(spec: &mut serde_json::Value, key: Option<&[u8]>, sensitive: &globset::GlobSet) {
     for list in ["initContainers", "containers"] {
         let Some(serde_json::Value::Array(containers)) = spec.get_mut(list) else {
             continue;

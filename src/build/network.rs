@@ -1,13 +1,15 @@
-//! Service and Ingress. The Service exposes the main port as `http` and every sidecar port;
-//! the Ingress (AWS Load Balancer Controller) routes the main path to `http` and each sidecar
-//! `ingressPath` to that sidecar's port, most specific paths first.
+//! Service and Ingress. The Service exposes the main port as `http`, the main container's
+//! other named ports and every sidecar port (a StatefulSet also gets a headless Service);
+//! the Ingress routes the main paths of every host to `http` and each sidecar `ingressPath`
+//! to that sidecar's port, most specific paths first, with the AWS Load Balancer
+//! Controller's annotations when its class is `alb` and cert-manager's when it has `tls`.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
-    IngressServiceBackend, IngressSpec, ServiceBackendPort,
+    IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -17,32 +19,60 @@ use super::workload::meta;
 use crate::names::sidecar_port_name;
 use crate::policy::Workload;
 
-pub(super) fn service(w: &Workload, ns: &str, labels: &Labels) -> Service {
-    let mut ports = vec![ServicePort {
-        name: Some("http".into()),
-        port: i32::from(w.port),
-        target_port: Some(IntOrString::String("http".into())),
+/// The Service's ports: the main port as `http`, the main container's other named ports,
+/// every sidecar port.
+fn service_ports(w: &Workload) -> Vec<ServicePort> {
+    let port = |name: &str, number: u16| ServicePort {
+        name: Some(name.to_owned()),
+        port: i32::from(number),
+        target_port: Some(IntOrString::String(name.to_owned())),
         protocol: Some("TCP".into()),
         ..ServicePort::default()
-    }];
+    };
+    let mut ports: Vec<ServicePort> = w.port.map(|p| port("http", p)).into_iter().collect();
+    for (name, number) in w.spec.ports.iter().flatten() {
+        ports.push(port(name, *number));
+    }
     for sidecar in w.spec.sidecars.iter().flatten() {
-        if let Some(port) = sidecar.port {
-            let name = sidecar_port_name(&sidecar.name);
-            ports.push(ServicePort {
-                name: Some(name.clone()),
-                port: i32::from(port),
-                target_port: Some(IntOrString::String(name)),
-                protocol: Some("TCP".into()),
-                ..ServicePort::default()
-            });
+        if let Some(number) = sidecar.port {
+            ports.push(port(&sidecar_port_name(&sidecar.name), number));
         }
     }
+    ports
+}
+
+/// The Service of a Deployment or StatefulSet (`serviceType`, ClusterIP by default; the
+/// `service-type` rule refuses others unless the platform grants an exception).
+pub(super) fn service(w: &Workload, ns: &str, labels: &Labels) -> Service {
+    let type_ = w.spec.service_type.map_or("ClusterIP", |t| t.as_str());
     Service {
         metadata: meta(&w.service, ns, labels),
         spec: Some(ServiceSpec {
-            type_: Some("ClusterIP".into()),
+            type_: Some(type_.into()),
             selector: Some(labels.selector.clone()),
-            ports: Some(ports),
+            ports: Some(service_ports(w)),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    }
+}
+
+/// The name of a StatefulSet's headless Service.
+pub(super) fn headless_name(service: &str) -> String {
+    format!("{service}-headless")
+}
+
+/// A StatefulSet's headless Service: a stable DNS name per pod
+/// (`<service>-0.<service>-headless`), ready or not, so peers find each other at start.
+pub(super) fn headless_service(w: &Workload, ns: &str, labels: &Labels) -> Service {
+    Service {
+        metadata: meta(&headless_name(&w.service), ns, labels),
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            cluster_ip: Some("None".into()),
+            publish_not_ready_addresses: Some(true),
+            selector: Some(labels.selector.clone()),
+            ports: Some(service_ports(w)),
             ..ServiceSpec::default()
         }),
         ..Service::default()
@@ -62,12 +92,9 @@ fn backend(service: &str, port: &str) -> IngressBackend {
     }
 }
 
-pub(super) fn ingress(w: &Workload, ns: &str, labels: &Labels) -> Option<Ingress> {
-    let spec = w.spec.ingress.as_ref()?;
-    if !spec.enabled.unwrap_or(spec.host.is_some()) {
-        return None;
-    }
-    let host = spec.host.clone()?;
+/// The main path and every extra path to `http`, each sidecar `ingressPath` to its port,
+/// the longest prefix first (the ALB evaluates rules in order).
+fn ingress_paths(w: &Workload, spec: &crate::model::IngressSpec) -> Vec<(String, String)> {
     let mut paths: Vec<(String, String)> = w
         .spec
         .sidecars
@@ -80,10 +107,20 @@ pub(super) fn ingress(w: &Workload, ns: &str, labels: &Labels) -> Option<Ingress
         spec.path.clone().unwrap_or_else(|| "/".into()),
         "http".into(),
     ));
-    // The ALB evaluates rules in order: the longest prefix must come first.
+    for path in spec.paths.iter().flatten() {
+        paths.push((path.clone(), "http".into()));
+    }
     paths.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+    paths.dedup_by(|a, b| a.0 == b.0);
+    paths
+}
 
-    let mut notes: BTreeMap<String, String> = BTreeMap::new();
+/// The AWS Load Balancer Controller's annotations, for an Ingress of class `alb`.
+fn alb_annotations(
+    w: &Workload,
+    spec: &crate::model::IngressSpec,
+    notes: &mut BTreeMap<String, String>,
+) {
     let alb = |k: &str| format!("alb.ingress.kubernetes.io/{k}");
     notes.insert(
         alb("scheme"),
@@ -109,28 +146,63 @@ pub(super) fn ingress(w: &Workload, ns: &str, labels: &Labels) -> Option<Ingress
     if let Some(group) = &spec.group_name {
         notes.insert(alb("group.name"), group.clone());
     }
+}
+
+pub(super) fn ingress(w: &Workload, ns: &str, labels: &Labels) -> Option<Ingress> {
+    let spec = w.spec.ingress.as_ref()?;
+    if !w.serves() || !spec.enabled.unwrap_or(spec.host.is_some()) {
+        return None;
+    }
+    let host = spec.host.clone()?;
+    let mut hosts = vec![host];
+    for h in spec.hosts.iter().flatten() {
+        if !hosts.contains(h) {
+            hosts.push(h.clone());
+        }
+    }
+    let class = spec.class_name.clone().unwrap_or_else(|| "alb".into());
+    let mut notes: BTreeMap<String, String> = BTreeMap::new();
+    if class == "alb" {
+        alb_annotations(w, spec, &mut notes);
+    }
+    let tls = spec.tls.as_ref().map(|tls| {
+        if let Some(issuer) = &tls.cluster_issuer {
+            notes.insert("cert-manager.io/cluster-issuer".into(), issuer.clone());
+        }
+        vec![IngressTLS {
+            hosts: Some(hosts.clone()),
+            secret_name: Some(
+                tls.secret_name
+                    .clone()
+                    .unwrap_or_else(|| format!("{}-tls", w.service)),
+            ),
+        }]
+    });
     for (k, v) in spec.annotations.iter().flatten() {
         notes.insert(k.clone(), v.clone());
     }
+    let paths = ingress_paths(w, spec);
+    let rule = |host: String| IngressRule {
+        host: Some(host),
+        http: Some(HTTPIngressRuleValue {
+            paths: paths
+                .iter()
+                .map(|(path, port)| HTTPIngressPath {
+                    path: Some(path.clone()),
+                    path_type: "Prefix".into(),
+                    backend: backend(&w.service, port),
+                })
+                .collect(),
+        }),
+    };
     let mut metadata = meta(&w.service, ns, labels);
     metadata.annotations = annotations(notes);
     Some(Ingress {
         metadata,
         spec: Some(IngressSpec {
-            ingress_class_name: Some(spec.class_name.clone().unwrap_or_else(|| "alb".into())),
-            rules: Some(vec![IngressRule {
-                host: Some(host),
-                http: Some(HTTPIngressRuleValue {
-                    paths: paths
-                        .into_iter()
-                        .map(|(path, port)| HTTPIngressPath {
-                            path: Some(path),
-                            path_type: "Prefix".into(),
-                            backend: backend(&w.service, &port),
-                        })
-                        .collect(),
-                }),
-            }]),
+            ingress_class_name: Some(class),
+            rules: Some(hosts.into_iter().map(rule).collect()),
+            tls,
             ..IngressSpec::default()
         }),
         ..Ingress::default()

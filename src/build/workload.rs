@@ -10,14 +10,15 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::apps::v1::{
-    Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
+    Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment, StatefulSet,
+    StatefulSetSpec,
 };
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvFromSource, EnvVar, EnvVarSource, HTTPGetAction, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, Secret, SecretEnvSource,
-    SecretKeySelector, SecurityContext, ServiceAccount, TCPSocketAction, TopologySpreadConstraint,
-    Volume, VolumeMount,
+    EnvFromSource, EnvVar, EnvVarSource, ExecAction, HTTPGetAction, Lifecycle, LifecycleHandler,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    Secret, SecretEnvSource, SecretKeySelector, SecurityContext, ServiceAccount, SleepAction,
+    TCPSocketAction, TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -162,6 +163,17 @@ fn config_checksum(w: &Workload) -> String {
     for sidecar in w.spec.sidecars.iter().flatten() {
         feed(&sidecar.name, sidecar.env.as_ref());
     }
+    for init in w.spec.init_containers.iter().flatten() {
+        feed(&init.name, init.env.as_ref());
+    }
+    // Mounted files (by `subPath`, which a ConfigMap update does not reach) roll the pods.
+    for (path, file) in w.spec.files.iter().flatten() {
+        let content = file.content.clone().unwrap_or_default();
+        for part in ["files", path.as_str(), content.as_str()] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+    }
     hasher
         .finalize()
         .iter()
@@ -169,7 +181,7 @@ fn config_checksum(w: &Workload) -> String {
         .collect()
 }
 
-fn hardened() -> SecurityContext {
+pub(super) fn hardened() -> SecurityContext {
     SecurityContext {
         allow_privilege_escalation: Some(false),
         read_only_root_filesystem: Some(true),
@@ -188,7 +200,7 @@ fn hardened() -> SecurityContext {
     }
 }
 
-fn resources(spec: Option<&ResourcesSpec>) -> Option<ResourceRequirements> {
+pub(super) fn resources(spec: Option<&ResourcesSpec>) -> Option<ResourceRequirements> {
     let list = |l: Option<&model::ResourceList>| -> Option<BTreeMap<String, Quantity>> {
         let l = l?;
         let mut out = BTreeMap::new();
@@ -299,7 +311,7 @@ fn probes(spec: Option<&ProbesSpec>, port_name: &str) -> (Probe, Probe, Probe) {
     )
 }
 
-fn tmp_volume(name: &str) -> (Volume, VolumeMount) {
+pub(super) fn tmp_volume(name: &str) -> (Volume, VolumeMount) {
     (
         Volume {
             name: name.to_owned(),
@@ -314,15 +326,16 @@ fn tmp_volume(name: &str) -> (Volume, VolumeMount) {
     )
 }
 
-fn pull_policy(image: Option<&model::ImageSpec>) -> String {
+pub(super) fn pull_policy(image: Option<&model::ImageSpec>) -> String {
     image
         .and_then(|i| i.pull_policy)
         .map_or("IfNotPresent", model::PullPolicy::as_str)
         .to_owned()
 }
 
-/// The env ConfigMap, and the feature-flag Secret (optional: flags may not exist yet).
-fn env_from(w: &Workload) -> Vec<EnvFromSource> {
+/// The env ConfigMap, the feature-flag Secret (optional: flags may not exist yet), then the
+/// service's own `envFrom` (later sources win).
+pub(super) fn env_from(w: &Workload) -> Vec<EnvFromSource> {
     let mut sources = vec![EnvFromSource {
         config_map_ref: Some(ConfigMapEnvSource {
             name: config_map_name(&w.service),
@@ -343,29 +356,131 @@ fn env_from(w: &Workload) -> Vec<EnvFromSource> {
             ..EnvFromSource::default()
         });
     }
+    for own in w.spec.env_from.iter().flatten() {
+        sources.push(EnvFromSource {
+            config_map_ref: own.config_map.clone().map(|name| ConfigMapEnvSource {
+                name,
+                optional: own.optional,
+            }),
+            secret_ref: own.secret.clone().map(|name| SecretEnvSource {
+                name,
+                optional: own.optional,
+            }),
+            prefix: own.prefix.clone(),
+        });
+    }
     sources
 }
 
-fn main_container(w: &Workload, mount: VolumeMount) -> Container {
+/// The main port as `http`, then the service's other named ports.
+fn container_ports(w: &Workload) -> Option<Vec<ContainerPort>> {
+    let port = |name: &str, number: u16| ContainerPort {
+        name: Some(name.to_owned()),
+        container_port: i32::from(number),
+        protocol: Some("TCP".into()),
+        ..ContainerPort::default()
+    };
+    let mut ports: Vec<ContainerPort> = w.port.map(|p| port("http", p)).into_iter().collect();
+    for (name, number) in w.spec.ports.iter().flatten() {
+        ports.push(port(name, *number));
+    }
+    (!ports.is_empty()).then_some(ports)
+}
+
+fn handler(h: &model::HandlerSpec) -> LifecycleHandler {
+    LifecycleHandler {
+        exec: h.exec.clone().map(|command| ExecAction {
+            command: Some(command),
+        }),
+        http_get: h.http_get.clone().map(|path| HTTPGetAction {
+            path: Some(path),
+            port: IntOrString::String("http".into()),
+            ..HTTPGetAction::default()
+        }),
+        sleep: h.sleep_seconds.map(|s| SleepAction {
+            seconds: i64::from(s),
+        }),
+        ..LifecycleHandler::default()
+    }
+}
+
+fn lifecycle(spec: Option<&model::LifecycleSpec>) -> Option<Lifecycle> {
+    let spec = spec?;
+    Some(Lifecycle {
+        pre_stop: spec.pre_stop.as_ref().map(handler),
+        post_start: spec.post_start.as_ref().map(handler),
+        ..Lifecycle::default()
+    })
+}
+
+/// `env:` of an init container, a job or a sidecar, as explicit variables.
+pub(super) fn plain_env(env: Option<&BTreeMap<String, model::EnvValue>>) -> Vec<EnvVar> {
+    env.into_iter()
+        .flatten()
+        .map(|(k, model::EnvValue(v))| EnvVar {
+            name: k.clone(),
+            value: Some(v.clone()),
+            ..EnvVar::default()
+        })
+        .collect()
+}
+
+/// The service's secret references, then `own` variables (which win over a secret of the
+/// same name).
+pub(super) fn merged_env(
+    w: &Workload,
+    own: Option<&BTreeMap<String, model::EnvValue>>,
+) -> Option<Vec<EnvVar>> {
+    let own = plain_env(own);
+    let mut env: Vec<EnvVar> = secret_env(w)
+        .into_iter()
+        .filter(|s| !own.iter().any(|o| o.name == s.name))
+        .collect();
+    env.extend(own);
+    (!env.is_empty()).then_some(env)
+}
+
+fn main_container(w: &Workload, mounts: Vec<VolumeMount>) -> Container {
     let (startup, liveness, readiness) = probes(w.spec.probes.as_ref(), "http");
+    // A worker without a port has nothing to probe.
+    let probed = w.port.is_some();
     Container {
         name: w.service.clone(),
         image: Some(w.image.reference()),
         image_pull_policy: Some(pull_policy(w.spec.image.as_ref())),
         command: w.spec.command.clone(),
         args: w.spec.args.clone(),
-        ports: Some(vec![ContainerPort {
-            name: Some("http".into()),
-            container_port: i32::from(w.port),
-            protocol: Some("TCP".into()),
-            ..ContainerPort::default()
-        }]),
+        ports: container_ports(w),
         env: Some(secret_env(w)).filter(|e| !e.is_empty()),
         env_from: Some(env_from(w)),
         resources: resources(w.spec.resources.as_ref()),
-        startup_probe: Some(startup),
-        liveness_probe: Some(liveness),
-        readiness_probe: Some(readiness),
+        startup_probe: probed.then_some(startup),
+        liveness_probe: probed.then_some(liveness),
+        readiness_probe: probed.then_some(readiness),
+        lifecycle: lifecycle(w.spec.lifecycle.as_ref()),
+        security_context: Some(hardened()),
+        volume_mounts: Some(mounts),
+        ..Container::default()
+    }
+}
+
+/// An init container: its image (the service's unless it says otherwise), the service's
+/// env, its own resources or the service's, hardened, with a `/tmp` of its own.
+fn init_container(
+    w: &Workload,
+    spec: &model::InitContainerSpec,
+    image: &ImageRef,
+    mount: VolumeMount,
+) -> Container {
+    Container {
+        name: spec.name.clone(),
+        image: Some(image.reference()),
+        image_pull_policy: Some(pull_policy(spec.image.as_ref().or(w.spec.image.as_ref()))),
+        command: spec.command.clone(),
+        args: spec.args.clone(),
+        env: merged_env(w, spec.env.as_ref()),
+        env_from: Some(env_from(w)),
+        resources: resources(spec.resources.as_ref().or(w.spec.resources.as_ref())),
         security_context: Some(hardened()),
         volume_mounts: Some(vec![mount]),
         ..Container::default()
@@ -444,57 +559,111 @@ pub(super) fn int_or_string(v: Option<&model::IntOrString>, default: IntOrString
     }
 }
 
-pub(super) fn deployment(w: &Workload, ns: &str, labels: &Labels) -> Result<Deployment> {
+/// The pod template of the main workload: main container (with its files and volumes),
+/// sidecars, init containers, each with a `/tmp` of its own; in a StatefulSet, new claims
+/// are the set's volumeClaimTemplates.
+fn pod_template(w: &Workload, labels: &Labels, stateful: bool) -> PodTemplateSpec {
     let (main_volume, main_mount) = tmp_volume("tmp");
+    let extra = super::volumes::mounts(w, stateful);
     let mut volumes = vec![main_volume];
-    let mut containers = vec![main_container(w, main_mount)];
+    volumes.extend(extra.volumes);
+    let mut mounts = vec![main_mount];
+    mounts.extend(extra.mounts);
+    let mut containers = vec![main_container(w, mounts)];
     for (sidecar, image) in w.spec.sidecars.iter().flatten().zip(&w.sidecar_images) {
         let (volume, mount) = tmp_volume(&format!("tmp-{}", sidecar.name));
         volumes.push(volume);
         containers.push(sidecar_container(sidecar, image, mount));
     }
-    let autoscaled = w
-        .spec
-        .autoscaling
-        .as_ref()
-        .is_some_and(|a| a.enabled != Some(false));
+    let mut init = Vec::new();
+    for (spec, image) in w.spec.init_containers.iter().flatten().zip(&w.init_images) {
+        let (volume, mount) = tmp_volume(&format!("tmp-{}", spec.name));
+        volumes.push(volume);
+        init.push(init_container(w, spec, image, mount));
+    }
+    let mut pod = pod_spec(w, containers, volumes);
+    pod.init_containers = (!init.is_empty()).then_some(init);
+    pod.topology_spread_constraints = Some(spread(labels));
+    super::scheduling::apply(w.spec.scheduling.as_ref(), labels, true, &mut pod);
+    PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels.common.clone()),
+            annotations: Some(pod_annotations(w)),
+            ..ObjectMeta::default()
+        }),
+        spec: Some(pod),
+    }
+}
+
+/// The workload's own metadata: the Reloader annotation when ESO syncs its secrets.
+fn workload_meta(w: &Workload, ns: &str, labels: &Labels) -> ObjectMeta {
     let mut metadata = meta(&w.service, ns, labels);
     let synced = synced_secret_names(w);
     if !synced.is_empty() {
         metadata.annotations = Some([(RELOADER_ANNOTATION.to_owned(), synced.join(","))].into());
     }
+    metadata
+}
+
+/// The replica count, unless an HPA owns it (writing it here would fight the HPA).
+fn replicas(w: &Workload) -> Option<i32> {
+    let autoscaled = w
+        .spec
+        .autoscaling
+        .as_ref()
+        .is_some_and(|a| a.enabled != Some(false));
+    (!autoscaled).then(|| int(w.spec.replicas, 1))
+}
+
+pub(super) fn deployment(w: &Workload, ns: &str, labels: &Labels) -> Result<Deployment> {
     Ok(Deployment {
-        metadata,
+        metadata: workload_meta(w, ns, labels),
         spec: Some(DeploymentSpec {
-            // With an HPA, the HPA owns the replica count; writing it here would fight it.
-            replicas: if autoscaled {
-                None
-            } else {
-                Some(int(w.spec.replicas, 1))
-            },
+            replicas: replicas(w),
             revision_history_limit: Some(5),
             selector: LabelSelector {
                 match_labels: Some(labels.selector.clone()),
                 ..LabelSelector::default()
             },
             strategy: Some(rolling_update(w)),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta {
-                    labels: Some(labels.common.clone()),
-                    annotations: Some(pod_annotations(w)),
-                    ..ObjectMeta::default()
-                }),
-                spec: Some(pod_spec(w, labels, containers, volumes)),
-            },
+            template: pod_template(w, labels, false),
             ..DeploymentSpec::default()
         }),
         ..Deployment::default()
     })
 }
 
+/// A StatefulSet behind its headless Service, each pod with its own claims; rolled one pod
+/// at a time (`OrderedReady` unless the service says `Parallel`).
+pub(super) fn stateful_set(w: &Workload, ns: &str, labels: &Labels) -> StatefulSet {
+    let templates = super::volumes::claim_templates(w, labels);
+    StatefulSet {
+        metadata: workload_meta(w, ns, labels),
+        spec: Some(StatefulSetSpec {
+            replicas: replicas(w),
+            revision_history_limit: Some(5),
+            service_name: Some(super::network::headless_name(&w.service)),
+            pod_management_policy: w
+                .spec
+                .stateful_set
+                .as_ref()
+                .and_then(|s| s.pod_management_policy)
+                .map(|p| p.as_str().to_owned()),
+            selector: LabelSelector {
+                match_labels: Some(labels.selector.clone()),
+                ..LabelSelector::default()
+            },
+            template: pod_template(w, labels, true),
+            volume_claim_templates: (!templates.is_empty()).then_some(templates),
+            ..StatefulSetSpec::default()
+        }),
+        ..StatefulSet::default()
+    }
+}
+
 /// The pod's annotations: the service's own, and the checksums that roll the pods when
 /// their config or secrets change.
-fn pod_annotations(w: &Workload) -> BTreeMap<String, String> {
+pub(super) fn pod_annotations(w: &Workload) -> BTreeMap<String, String> {
     let mut annotations = w.spec.pod_annotations.clone().unwrap_or_default();
     annotations.insert(CONFIG_CHECKSUM.into(), config_checksum(w));
     if let Some(secrets) = &w.secrets {
@@ -522,13 +691,8 @@ fn rolling_update(w: &Workload) -> DeploymentStrategy {
 }
 
 /// The pod: its own service account (no token unless asked for), non-root with the
-/// runtime's default seccomp profile, spread over zones and nodes.
-fn pod_spec(
-    w: &Workload,
-    labels: &Labels,
-    containers: Vec<Container>,
-    volumes: Vec<Volume>,
-) -> PodSpec {
+/// runtime's default seccomp profile.
+pub(super) fn pod_spec(w: &Workload, containers: Vec<Container>, volumes: Vec<Volume>) -> PodSpec {
     PodSpec {
         service_account_name: Some(w.service.clone()),
         automount_service_account_token: Some(
@@ -550,7 +714,6 @@ fn pod_spec(
             ..PodSecurityContext::default()
         }),
         termination_grace_period_seconds: w.spec.termination_grace_period_seconds.map(i64::from),
-        topology_spread_constraints: Some(spread(labels)),
         containers,
         volumes: Some(volumes),
         ..PodSpec::default()

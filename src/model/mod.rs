@@ -26,14 +26,15 @@ pub use repo::{
 pub use repo::{ExtraObjectsSettings, KindRef};
 pub use service::{
     AutoscalingSpec, EnvFile, EnvValue, Extends, FeatureFlagsSpec, ImagePin, ImageSpec,
-    IngressScheme, IngressSpec, IngressTlsSpec, IntOrString, PatchSpec, PatchTarget, PatchType, PdbSpec, ProbeSpec,
-    ProbesSpec, PullPolicy, ResourceList, ResourcesSpec, ServiceAccountSpec, ServiceKind,
-    ServiceSpec, SidecarPin, SidecarSpec, StrategySpec, VersionKind, VersionSpec, env_strings,
+    IngressScheme, IngressSpec, IngressTlsSpec, IntOrString, PatchSpec, PatchTarget, PatchType,
+    PdbSpec, ProbeSpec, ProbesSpec, PullPolicy, ResourceList, ResourcesSpec, ServiceAccountSpec,
+    ServiceKind, ServiceSpec, SidecarPin, SidecarSpec, StrategySpec, VersionKind, VersionSpec,
+    env_strings,
 };
 pub use tenancy::{BUILTIN_RESERVED_NAMESPACES, platform_namespaces};
 pub use tenancy::{
-    PLACEHOLDERS, Placeholders, TenancySettings, TolerationRule, check_host, check_tenant_domain, covers,
-    ecr_account, platform_hosts, reserved_host, reserved_namespace, service_namespace,
+    PLACEHOLDERS, Placeholders, TenancySettings, TolerationRule, check_host, check_tenant_domain,
+    covers, ecr_account, platform_hosts, reserved_host, reserved_namespace, service_namespace,
 };
 pub use tenant::{TenantKind, TenantSpec};
 pub use workspace::{

@@ -48,6 +48,15 @@ pub enum PodManagementPolicy {
     Parallel,
 }
 
+impl PodManagementPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodManagementPolicy::OrderedReady => "OrderedReady",
+            PodManagementPolicy::Parallel => "Parallel",
+        }
+    }
+}
+
 /// A one-off Job or, under `cronJobs:`, a scheduled one. It runs the service's image, tag,
 /// env, secrets and service account unless it says otherwise.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -108,6 +117,15 @@ impl ConcurrencyPolicy {
 pub enum RestartPolicy {
     Never,
     OnFailure,
+}
+
+impl RestartPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartPolicy::Never => "Never",
+            RestartPolicy::OnFailure => "OnFailure",
+        }
+    }
 }
 
 /// An Argo CD resource hook: `argocd.argoproj.io/hook`, `hook-delete-policy`, `sync-wave`.

@@ -352,6 +352,12 @@ pub enum Rule {
     PlatformAnnotations,
     /// A tenant's service accounts assume only its own IAM roles.
     IamRoleArn,
+    /// Claims name only storage classes, inline volumes only CSI drivers, the platform lists.
+    Storage,
+    /// Pods tolerate only the taints the platform lists.
+    Tolerations,
+    /// Pods use only the priority classes the platform lists.
+    PriorityClasses,
 }
 
 /// Why a rule cannot be relaxed (as the error says it) and what to do instead.
@@ -384,7 +390,7 @@ const BOUNDARY_RATIONALE: &str = "a tenant's inputs come only from its own folde
 
 /// Every rule's metadata, indexed by `Rule as usize` (checked at compile time below), in
 /// the order `stencil policy list` prints them.
-pub(crate) const RULES: [RuleInfo; 40] = [
+pub(crate) const RULES: [RuleInfo; 43] = [
     RuleInfo {
         rule: Rule::MutableImageTag,
         name: "mutable-image-tag",
@@ -686,6 +692,27 @@ pub(crate) const RULES: [RuleInfo; 40] = [
         rationale: "a role ARN is a claim on AWS permissions: another tenant's role, or a role in another account, would give the pods that tenant's data",
         fixed: None,
     },
+    RuleInfo {
+        rule: Rule::Storage,
+        name: "storage",
+        summary: "PersistentVolumeClaims (and volumeClaimTemplates) name a storage class in tenancy.storageClasses (or none, the cluster default); inline CSI volumes a driver in tenancy.csiDrivers",
+        rationale: "a storage class decides what the cloud bills and where data lives (encrypted or not, which EFS); a CSI driver mounts what the node can reach, another tenant's file system included",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::Tolerations,
+        name: "tolerations",
+        summary: "every toleration matches an entry of tenancy.tolerations (key, and value and effect where the entry sets them)",
+        rationale: "taints reserve nodes (GPU, dedicated, another team's pool); a toleration the platform did not grant puts a tenant's pods on nodes meant for others",
+        fixed: None,
+    },
+    RuleInfo {
+        rule: Rule::PriorityClasses,
+        name: "priority-classes",
+        summary: "priorityClassName is one of tenancy.priorityClasses",
+        rationale: "a higher priority preempts other tenants' pods when the cluster is full",
+        fixed: None,
+    },
 ];
 
 // `RULES[rule as usize]` is that rule's entry: a table out of order does not compile.
@@ -702,8 +729,8 @@ const _: () = {
 
 impl Rule {
     /// Every rule, in the order `stencil policy list` prints them.
-    pub const ALL: [Rule; 40] = {
-        let mut all = [Rule::MutableImageTag; 40];
+    pub const ALL: [Rule; 43] = {
+        let mut all = [Rule::MutableImageTag; 43];
         let mut i = 0;
         while i < RULES.len() {
             all[i] = RULES[i].rule;

@@ -8,8 +8,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
 use super::pods::{
-    EnvFromSpec, FileSpec, HttpRouteSpec, InitContainerSpec, JobSpec, LifecycleSpec, MonitoringSpec,
-    SchedulingSpec, ServiceType, StatefulSetSpec, VolumeSpec, WorkloadKind,
+    EnvFromSpec, FileSpec, HttpRouteSpec, InitContainerSpec, JobSpec, LifecycleSpec,
+    MonitoringSpec, SchedulingSpec, ServiceType, StatefulSetSpec, VolumeSpec, WorkloadKind,
 };
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]

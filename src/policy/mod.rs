@@ -45,9 +45,14 @@ pub struct Workload {
     pub service: String,
     pub spec: ServiceSpec,
     pub image: ImageRef,
-    pub port: u16,
+    /// The main container's port; `None` for a worker without one.
+    pub port: Option<u16>,
     /// One per `spec.sidecars` entry, same order.
     pub sidecar_images: Vec<ImageRef>,
+    /// One per `spec.initContainers` entry, same order.
+    pub init_images: Vec<ImageRef>,
+    /// Cron jobs, then jobs, each by name.
+    pub jobs: Vec<JobPlan>,
     pub patches: Vec<(PatchSpec, Origin)>,
     pub extra_objects: Vec<(serde_json::Value, Origin)>,
     /// Decrypted `secrets.enc.yaml`, if the tenant has one.
@@ -56,6 +61,29 @@ pub struct Workload {
     pub canary: Option<CanaryPlan>,
     /// Where the service is defined, for hints.
     pub origin: Origin,
+}
+
+impl Workload {
+    /// The workload kind (`deployment` unless the service says otherwise).
+    pub fn kind(&self) -> crate::model::WorkloadKind {
+        self.spec.workload.unwrap_or_default()
+    }
+
+    /// Whether the service has a Service (everything but a worker does).
+    pub fn serves(&self) -> bool {
+        self.kind() != crate::model::WorkloadKind::Worker
+    }
+}
+
+/// A checked job or cron job.
+#[derive(Debug, Clone)]
+pub struct JobPlan {
+    pub name: String,
+    /// Declared under `cronJobs:` (a CronJob), not `jobs:` (a Job).
+    pub scheduled: bool,
+    pub spec: crate::model::JobSpec,
+    /// Its own image, or the service's (see `spec/jobs.rs`).
+    pub image: ImageRef,
 }
 
 /// Checks what built objects (patches, extra objects) claim of the shared infrastructure:

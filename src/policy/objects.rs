@@ -16,6 +16,7 @@
 
 mod containers;
 mod ownership;
+mod placement;
 
 use k8s_openapi::api::core::v1::PodSpec;
 
@@ -39,13 +40,26 @@ pub(super) struct Context<'a> {
 type ObjectRule = fn(&Object, &Context<'_>, &mut Report<'_>);
 
 /// The rules [`check_objects`] runs on every object, in report order.
-const OBJECT_RULES: [ObjectRule; 5] = [
+const OBJECT_RULES: [ObjectRule; 6] = [
     ownership::check,
     exposure_rules,
     embedded_pod_fields,
     custom_resource_namespaces,
     pod_template_rules,
+    storage_claims,
 ];
+
+/// Rule `storage` on claims: a PersistentVolumeClaim's or volumeClaimTemplate's class.
+fn storage_claims(object: &Object, ctx: &Context<'_>, report: &mut Report<'_>) {
+    placement::claims(
+        &object.value,
+        &object.kind,
+        &ctx.platform.placement,
+        &mut |rule, msg| {
+            report.finding(Some(rule), msg);
+        },
+    );
+}
 
 /// Checks the guardrails on built (and patched) objects: every container of every pod
 /// template, including sidecars and extra objects, against the restricted container rules
@@ -196,7 +210,7 @@ fn custom_resource_namespaces(object: &Object, ctx: &Context<'_>, report: &mut R
 
 /// Every pod template: a valid pod spec without ephemeral containers, the restricted
 /// container rules, then the Pod Security Standards.
-fn pod_template_rules(object: &Object, _: &Context<'_>, report: &mut Report<'_>) {
+fn pod_template_rules(object: &Object, ctx: &Context<'_>, report: &mut Report<'_>) {
     for template in pod_security::pod_templates(&object.value) {
         let pod = match PodSpec::deserialize(template.spec) {
             Ok(p) => p,
@@ -221,6 +235,14 @@ fn pod_template_rules(object: &Object, _: &Context<'_>, report: &mut Report<'_>)
         for finding in pod_security::check_pod(&template, &pod) {
             report.finding(Some(finding.rule), finding.message);
         }
+        placement::pod(
+            &template.path,
+            &pod,
+            &ctx.platform.placement,
+            &mut |rule, msg| {
+                report.finding(Some(rule), msg);
+            },
+        );
     }
 }
 

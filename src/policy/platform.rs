@@ -29,7 +29,19 @@ pub struct Platform {
     /// The platform's namespaces (built-in and those `stencil.yaml` names; `kube-*` too):
     /// a tenant's custom resource may name these besides its own (a shared Gateway).
     pub(super) platform_namespaces: Vec<String>,
+    /// What pods may use: storage classes, CSI drivers, tolerations, priority classes.
+    pub(super) placement: Placement,
     settings_node: Arc<Node>,
+}
+
+/// The lists of `tenancy:` that bound what a pod may use (rules `storage`, `tolerations`,
+/// `priority-classes`).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Placement {
+    pub storage_classes: Vec<String>,
+    pub csi_drivers: Vec<String>,
+    pub tolerations: Vec<crate::model::TolerationRule>,
+    pub priority_classes: Vec<String>,
 }
 
 impl Platform {
@@ -63,6 +75,12 @@ impl Platform {
             extra_objects: settings.extra_objects.clone(),
             tenancy,
             platform_namespaces: platform_namespaces(settings),
+            placement: Placement {
+                storage_classes: settings.tenancy.storage_classes.clone(),
+                csi_drivers: settings.tenancy.csi_drivers.clone(),
+                tolerations: settings.tenancy.tolerations.clone(),
+                priority_classes: settings.tenancy.priority_classes.clone(),
+            },
             settings_node: Arc::clone(node),
         };
         Error::unless(problems, platform)

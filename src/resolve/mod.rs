@@ -12,6 +12,7 @@
 //! tenant's own files, a base file on `base/` only, checked on the path before anything is
 //! read (rule `extends-boundary`).
 
+pub mod files;
 pub mod merge;
 
 use std::collections::HashMap;

@@ -8,7 +8,8 @@
 //! Each rule is one function over a [`Subject`] (the container and what it inherits from
 //! its pod) in [`CONTAINER_RULES`]; a container inherits `runAsNonRoot`, `runAsUser` and the
 //! seccomp profile from the pod's securityContext. Ephemeral containers take no resources;
-//! only stencil's own main container needs a startup probe.
+//! only stencil's own main container (of its Deployment or StatefulSet) needs a startup
+//! probe, when it has a port.
 
 use std::collections::BTreeMap;
 
@@ -116,7 +117,9 @@ pub(super) fn check_pod_template(
 /// (found by name: a patch may reorder containers).
 fn main_container<'o>(object: &'o Object, path: &str) -> Option<&'o str> {
     match (&object.service, object.kind.as_str(), object.extra, path) {
-        (Some(service), "Deployment", false, "spec.template.spec") => Some(service.as_str()),
+        (Some(service), "Deployment" | "StatefulSet", false, "spec.template.spec") => {
+            Some(service.as_str())
+        }
         _ => None,
     }
 }
@@ -253,8 +256,11 @@ fn resources(s: &Subject<'_>) -> Option<Violation> {
 }
 
 /// `startup-probe`: the main container has one.
+/// The main container of a long-running workload, when it has a port (a worker without
+/// one has nothing to probe).
 fn startup_probe(s: &Subject<'_>) -> Option<Violation> {
-    (s.main && s.container.startup_probe.is_none())
+    let has_port = s.container.ports.as_ref().is_some_and(|p| !p.is_empty());
+    (s.main && has_port && s.container.startup_probe.is_none())
         .then(|| (Some(Rule::StartupProbe), "must have a startup probe".into()))
 }
 

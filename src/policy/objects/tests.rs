@@ -89,6 +89,24 @@ fn a_benign_deployment_and_its_sidecars_pass() {
 }
 
 #[test]
+fn a_main_container_with_a_port_needs_a_startup_probe_in_a_stateful_set_too() {
+    let unprobed =
+        json!({ "startupProbe": null, "ports": [{ "name": "http", "containerPort": 8080 }] });
+    let mut set = with_container(unprobed);
+    set["kind"] = json!("StatefulSet");
+    let found = check(set, false, "");
+    assert_one(
+        &found,
+        "startup-probe",
+        "container `api`: must have a startup probe",
+        "statefulset",
+    );
+    // A worker's main container has no port, so nothing to probe.
+    let worker = with_container(json!({ "startupProbe": null }));
+    assert_eq!(check(worker, false, ""), Vec::<Reported>::new());
+}
+
+#[test]
 fn each_container_rule_reports_the_object_where_it_was_made() {
     let cases = [
         (
@@ -147,7 +165,7 @@ fn each_container_rule_reports_the_object_where_it_was_made() {
             "must declare resources.requests.cpu, resources.requests.memory and resources.limits.memory",
         ),
         (
-            json!({ "startupProbe": null }),
+            json!({ "startupProbe": null, "ports": [{ "name": "http", "containerPort": 8080 }] }),
             "startup-probe",
             "container `api`: must have a startup probe",
         ),

@@ -14,9 +14,13 @@
 
 mod env;
 mod image;
+mod jobs;
 mod metadata;
+mod pods;
 mod rollout;
 mod sidecars;
+mod traffic;
+mod volumes;
 
 use super::{Platform, Workload, canary, origin_of};
 use crate::error::{Diagnostic, Error, Result};
@@ -76,6 +80,18 @@ const RULES: &[SpecRule] = &[
     rollout::disruption_budget,
     rollout::ingress,
     rollout::autoscaling,
+    pods::workload_kind,
+    pods::ports,
+    pods::lifecycle,
+    pods::env_from,
+    pods::scheduling,
+    volumes::mount_paths,
+    volumes::files,
+    volumes::secret_files,
+    volumes::volumes,
+    traffic::ingress_extras,
+    traffic::http_route,
+    traffic::monitoring,
 ];
 
 /// Checks a resolved service definition and turns it into a [`Workload`], or reports every
@@ -101,17 +117,20 @@ pub fn check_spec(
     };
     let mut out = Vec::new();
     let image = image::main_image(&ctx, &mut out);
-    let port = rollout::main_port(&ctx, &mut out);
+    let port = pods::main_port(&ctx, &mut out);
     for rule in RULES {
         rule(&ctx, &mut out);
     }
     let canary = canary::check_service(&ctx, &mut |d| out.push(d));
     let sidecar_images = sidecars::check(&ctx, &mut out);
+    let init_images = pods::init_containers(&ctx, image.as_ref(), &mut out);
+    let jobs = jobs::check(&ctx, image.as_ref(), &mut out);
     let (patches, extra_objects) = (patches(tree, &spec), extra_objects(tree));
     if let Some(err) = Error::collect(out.into_iter().map(Error::from)) {
         return Err(err);
     }
-    let (Some(image), Some(port)) = (image, port) else {
+    let worker = spec.workload == Some(crate::model::WorkloadKind::Worker);
+    let (Some(image), true) = (image, port.is_some() || worker) else {
         // Each `None` pushed a problem, so `out` was not empty and we returned above.
         return Err(Diagnostic::new(format!("service `{service}` cannot be rendered")).into());
     };
@@ -121,6 +140,8 @@ pub fn check_spec(
         image,
         port,
         sidecar_images,
+        init_images,
+        jobs,
         patches,
         extra_objects,
         secrets,

@@ -8,29 +8,6 @@ use crate::policy::fields::{
     check_int_or_percent, check_probes, check_quantities, check_resources,
 };
 
-/// The main container's `port:`, 1 to 65535.
-pub(super) fn main_port(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) -> Option<u16> {
-    match ctx.spec.port {
-        Some(0) => {
-            out.push(
-                Diagnostic::new("port 0 is not a valid container port")
-                    .at(&ctx.at(&["port"]))
-                    .hint("use a port between 1 and 65535"),
-            );
-            None
-        }
-        Some(p) => Some(p),
-        None => {
-            out.push(
-                Diagnostic::new(format!("service `{}` has no port", ctx.service))
-                    .at(&ctx.tree.origin)
-                    .hint(format!("set `port:` in base/{}/service.yaml", ctx.service)),
-            );
-            None
-        }
-    }
-}
-
 /// Probe ports and paths are valid.
 pub(super) fn probes(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
     let probes = ctx.spec.probes.as_ref();

@@ -1,0 +1,170 @@
+//! Jobs and CronJobs of a service. Each runs one container named after the job, with the
+//! service's image unless it names its own (so `stencil bump` moves both), its env
+//! ConfigMap and secrets, service account and resources unless it sets its own, and the
+//! same hardened pod as the service (own `/tmp`, non-root, read-only root). Defaults a
+//! platform team wants: `concurrencyPolicy: Forbid`, history 3 succeeded / 1 failed,
+//! `backoffLimit: 2`, `activeDeadlineSeconds: 3600`, `restartPolicy: Never`.
+//!
+//! A job with `hook:` is an Argo CD resource hook (a PreSync migration by default deleted
+//! before the next sync creates it again) named `<service>-<job>`. Any other job is named
+//! `<service>-<job>-<hash of its pod template>`: a Job's template cannot change in place,
+//! so a new image or env makes a new Job, and the old one is pruned.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::core::v1::{Container, PodTemplateSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use sha2::{Digest as _, Sha256};
+
+use super::Labels;
+use super::workload::{
+    env_from, hardened, merged_env, meta, pod_annotations, pod_spec, pull_policy, resources,
+    tmp_volume,
+};
+use crate::error::{Diagnostic, Result};
+use crate::model::{ConcurrencyPolicy, HookDeletePolicy, HookPhase};
+use crate::policy::{JobPlan, Workload};
+
+const HOOK: &str = "argocd.argoproj.io/hook";
+const HOOK_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
+const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+
+fn u32_to_i32(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+/// The job's pods: the service's labels, but named after the job, so that neither the
+/// service's selector (Service, PodDisruptionBudget, anti-affinity) nor another job's
+/// matches them.
+fn pod_labels(w: &Workload, job: &JobPlan, labels: &Labels) -> BTreeMap<String, String> {
+    let mut pod = labels.common.clone();
+    pod.insert(
+        "app.kubernetes.io/name".into(),
+        format!("{}-{}", w.service, job.name),
+    );
+    pod.insert(
+        "app.kubernetes.io/component".into(),
+        if job.scheduled { "cronjob" } else { "job" }.into(),
+    );
+    pod
+}
+
+fn container(w: &Workload, job: &JobPlan) -> Container {
+    let (_, mount) = tmp_volume("tmp");
+    let spec = &job.spec;
+    Container {
+        name: job.name.clone(),
+        image: Some(job.image.reference()),
+        image_pull_policy: Some(pull_policy(spec.image.as_ref().or(w.spec.image.as_ref()))),
+        command: spec.command.clone().or_else(|| w.spec.command.clone()),
+        args: spec.args.clone(),
+        env: merged_env(w, spec.env.as_ref()),
+        env_from: Some(env_from(w)),
+        resources: resources(spec.resources.as_ref().or(w.spec.resources.as_ref())),
+        security_context: Some(hardened()),
+        volume_mounts: Some(vec![mount]),
+        ..Container::default()
+    }
+}
+
+fn job_spec(w: &Workload, job: &JobPlan, labels: &Labels) -> JobSpec {
+    let (volume, _) = tmp_volume("tmp");
+    let mut pod = pod_spec(w, vec![container(w, job)], vec![volume]);
+    pod.restart_policy = Some(
+        job.spec
+            .restart_policy
+            .map_or("Never", |p| p.as_str())
+            .to_owned(),
+    );
+    super::scheduling::apply(w.spec.scheduling.as_ref(), labels, false, &mut pod);
+    JobSpec {
+        backoff_limit: Some(job.spec.backoff_limit.map_or(2, u32_to_i32)),
+        active_deadline_seconds: Some(job.spec.active_deadline_seconds.map_or(3600, i64::from)),
+        ttl_seconds_after_finished: job.spec.ttl_seconds_after_finished.map(u32_to_i32),
+        template: PodTemplateSpec {
+            metadata: Some(ObjectMeta {
+                labels: Some(pod_labels(w, job, labels)),
+                annotations: Some(pod_annotations(w)),
+                ..ObjectMeta::default()
+            }),
+            spec: Some(pod),
+        },
+        ..JobSpec::default()
+    }
+}
+
+/// The first 8 hex digits of SHA-256 over the JSON of the job's spec.
+fn spec_hash(spec: &JobSpec) -> Result<String> {
+    let bytes = serde_json::to_vec(spec)
+        .map_err(|e| Diagnostic::new(format!("cannot serialize a job: {e}")))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+pub(super) fn job(w: &Workload, job: &JobPlan, ns: &str, labels: &Labels) -> Result<Job> {
+    let spec = job_spec(w, job, labels);
+    let base = format!("{}-{}", w.service, job.name);
+    let mut metadata = match &job.spec.hook {
+        Some(_) => meta(&base, ns, labels),
+        None => meta(&format!("{base}-{}", spec_hash(&spec)?), ns, labels),
+    };
+    if let Some(hook) = &job.spec.hook {
+        let mut notes = BTreeMap::from([
+            (
+                HOOK.to_owned(),
+                hook.phase.unwrap_or(HookPhase::PreSync).as_str().to_owned(),
+            ),
+            (
+                HOOK_DELETE_POLICY.to_owned(),
+                hook.delete_policy
+                    .unwrap_or(HookDeletePolicy::BeforeHookCreation)
+                    .as_str()
+                    .to_owned(),
+            ),
+        ]);
+        if let Some(wave) = hook.sync_wave {
+            notes.insert(SYNC_WAVE.to_owned(), wave.to_string());
+        }
+        metadata.annotations = Some(notes);
+    }
+    Ok(Job {
+        metadata,
+        spec: Some(spec),
+        ..Job::default()
+    })
+}
+
+pub(super) fn cron_job(w: &Workload, job: &JobPlan, ns: &str, labels: &Labels) -> CronJob {
+    let s = &job.spec;
+    CronJob {
+        metadata: meta(&format!("{}-{}", w.service, job.name), ns, labels),
+        spec: Some(CronJobSpec {
+            schedule: s.schedule.clone().unwrap_or_default(),
+            time_zone: s.time_zone.clone(),
+            concurrency_policy: Some(
+                s.concurrency_policy
+                    .unwrap_or(ConcurrencyPolicy::Forbid)
+                    .as_str()
+                    .to_owned(),
+            ),
+            suspend: s.suspend,
+            successful_jobs_history_limit: Some(
+                s.successful_jobs_history_limit.map_or(3, u32_to_i32),
+            ),
+            failed_jobs_history_limit: Some(s.failed_jobs_history_limit.map_or(1, u32_to_i32)),
+            starting_deadline_seconds: s.starting_deadline_seconds.map(i64::from),
+            job_template: JobTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(pod_labels(w, job, labels)),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(job_spec(w, job, labels)),
+            },
+        }),
+        ..CronJob::default()
+    }
+}

@@ -1,0 +1,75 @@
+//! `files.<path>.from`: a config file read from the repository into the tree as `content`,
+//! after templating (a file is mounted as written; `{{` in it is not a template).
+//!
+//! The path is relative to the folder of the file that names it, and stays inside it:
+//! `..` and absolute paths are refused (a `RepoPath` cannot leave the repository, and the
+//! folder prefix keeps a tenant's file from reading `base/` or another tenant's folder).
+//! What the worktree source reads cannot be a symlink out of the repository either.
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::node::Node;
+use crate::source::{RepoPath, Source};
+
+/// The largest file mounted from the repository: a ConfigMap holds 1 MiB in all.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Reads every `files.<path>.from` of `tree` into `files.<path>.content`.
+pub fn inline(source: &dyn Source, tree: &mut Node) -> Result<()> {
+    let Some(files) = tree
+        .as_map_mut()
+        .and_then(|m| m.get_mut("files"))
+        .and_then(Node::as_map_mut)
+    else {
+        return Ok(());
+    };
+    let mut problems = Vec::new();
+    for (mount, file) in files.iter_mut() {
+        let Some(from) = file.get("from").filter(|n| !n.is_null()) else {
+            continue;
+        };
+        let origin = from.origin.clone();
+        let text = from.as_scalar_text().unwrap_or_default().to_owned();
+        if file.get("content").is_some_and(|c| !c.is_null()) {
+            problems.push(Error::from(
+                Diagnostic::new(format!("file `{mount}` has both `content` and `from`"))
+                    .at(&origin)
+                    .hint("keep one: inline `content:` or `from:` a file next to this one"),
+            ));
+            continue;
+        }
+        match read(source, origin.path(), &text) {
+            Ok(content) => {
+                if let Some(map) = file.as_map_mut() {
+                    map.insert("content".into(), Node::string(content, origin));
+                }
+            }
+            Err(d) => problems.push(Error::from(d.at(&origin))),
+        }
+    }
+    Error::unless(problems, ())
+}
+
+/// The text of `from`, relative to the folder of `layer` (the file that names it).
+fn read(source: &dyn Source, layer: &str, from: &str) -> std::result::Result<String, Diagnostic> {
+    let folder = layer.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let shown = crate::error::clip(from, 120);
+    let relative = RepoPath::parse(from).map_err(|_| {
+        Diagnostic::new(format!(
+            "`from: {shown}` must be a relative path without `..`"
+        ))
+        .hint(format!("name a file inside {folder}/"))
+    })?;
+    let path = RepoPath::parse(&format!("{folder}/{relative}"))
+        .map_err(|m| Diagnostic::new(m).hint(format!("name a file inside {folder}/")))?;
+    let bytes = source
+        .read(&path, MAX_FILE_BYTES)
+        .map_err(|e| Diagnostic::new(format!("cannot read {path}: {e}")))?
+        .ok_or_else(|| {
+            Diagnostic::new(format!("{path} does not exist"))
+                .hint(format!("`from:` is relative to {folder}/"))
+        })?;
+    String::from_utf8(bytes).map_err(|_| {
+        Diagnostic::new(format!("{path} is not UTF-8 text"))
+            .hint("mount text files (configuration); binary files belong in the image")
+    })
+}
