@@ -289,6 +289,12 @@ pub fn sidecar_port_name(sidecar: &str) -> String {
     name
 }
 
+/// The ConfigMap key of a file mounted at `path`: the path without its leading `/`, with
+/// `/` as `_` (keys may hold only letters, digits, `-`, `_` and `.`).
+pub fn file_key(path: &str) -> String {
+    path.trim_start_matches('/').replace('/', "_")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,10 +402,4 @@ mod tests {
             assert!(!is_platform_owned(key), "{key}");
         }
     }
-}
-
-/// The ConfigMap key of a file mounted at `path`: the path without its leading `/`, with
-/// `/` as `_` (keys may hold only letters, digits, `-`, `_` and `.`).
-pub fn file_key(path: &str) -> String {
-    path.trim_start_matches('/').replace('/', "_")
 }

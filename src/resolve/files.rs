@@ -73,3 +73,23 @@ fn read(source: &dyn Source, layer: &str, from: &str) -> std::result::Result<Str
             .hint("mount text files (configuration); binary files belong in the image")
     })
 }
+
+/// The folders `files.*.from` reads from: the folder of each layer that names one (a file
+/// read cannot leave it), for Argo CD's `manifest-generate-paths`.
+pub fn from_folders(tree: &Node) -> Vec<String> {
+    let mut folders: Vec<String> = tree
+        .get("files")
+        .and_then(Node::as_map)
+        .into_iter()
+        .flat_map(|files| files.values())
+        .filter_map(|file| file.get("from"))
+        .filter(|from| !from.is_null())
+        .filter_map(|from| {
+            let layer = from.origin.path();
+            layer.rsplit_once('/').map(|(dir, _)| dir.to_owned())
+        })
+        .collect();
+    folders.sort();
+    folders.dedup();
+    folders
+}

@@ -174,7 +174,8 @@ fn start(loader: &Loader<'_>, dir: &RepoPath, base_dir: &RepoPath) -> Result<Rep
 /// The repository paths whose content feeds one tenant x service's render, for Argo CD's
 /// `manifest-generate-paths`: `stencil.yaml`, the tenant's `tenant.yaml`, the tenant's service
 /// folder (every file in it, present or future), the base `version.yaml`, every file of the
-/// `extends` chain, and `.sops.yaml` when there is a secrets file. Nothing else is read: a
+/// `extends` chain, the folder of each layer that mounts a file `from:` it, and `.sops.yaml`
+/// when there is a secrets file. Nothing else is read: a
 /// change anywhere else cannot change the render.
 pub fn inputs(
     loader: &Loader<'_>,
@@ -200,6 +201,13 @@ pub fn inputs(
     for layer in layers {
         if !layer.as_str().starts_with(&inside) && !out.contains(&layer) {
             out.push(layer);
+        }
+    }
+    // `files.*.from` reads a file inside the folder of the layer that names it: that folder.
+    for folder in files::from_folders(&chain.tree) {
+        let folder = path(&folder)?;
+        if !folder.as_str().starts_with(&inside) && folder != dir && !out.contains(&folder) {
+            out.push(folder);
         }
     }
     // A secrets file is checked against the recipients `.sops.yaml` lists for it.

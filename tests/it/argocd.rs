@@ -149,8 +149,8 @@ fn generate_in_a_copy_without_git_equals_render_for_every_app() {
     let repo = Repo::example();
     assert!(!repo.path().join(".git").exists());
     let apps = apps(&repo);
-    // 4 tenants: 4 workspaces and 11 tenant-services.
-    assert_eq!(apps.len(), 15, "{apps:#?}");
+    // 4 tenants: 4 workspaces and 14 tenant-services.
+    assert_eq!(apps.len(), 18, "{apps:#?}");
     let secrets = secret_values(&repo);
     for app in &apps {
         let run = generate(repo.path(), app, &[]).ok();
@@ -194,7 +194,11 @@ fn generate_in_a_copy_without_git_equals_render_for_every_app() {
                 assert_eq!(kinds, expected, "{}", app.name);
             }
             Some(_) => {
-                assert!(kinds.contains("Deployment"), "{}: {kinds:?}", app.name);
+                assert!(
+                    kinds.contains("Deployment") || kinds.contains("StatefulSet"),
+                    "{}: {kinds:?}",
+                    app.name
+                );
                 assert!(
                     !kinds.contains("Namespace"),
                     "{}: one owner per object",
@@ -580,7 +584,7 @@ fn apps_write_projects_applications_and_an_application_set() {
     let elements = appset["spec"]["generators"][0]["list"]["elements"]
         .as_array()
         .expect("elements");
-    assert_eq!(elements.len(), 15);
+    assert_eq!(elements.len(), 18);
     assert_eq!(
         set.docs()
             .iter()

@@ -418,3 +418,64 @@ fn two_simultaneous_bumps_of_one_service_exactly_one_lands() {
     );
     assert_eq!(remote.log().lines().count(), 2);
 }
+
+/// Jobs, cron jobs and init containers run the service's image unless they name their own:
+/// a bump moves all of them with the service, and a job's own repository keeps the service's
+/// tag too.
+#[test]
+fn a_bump_moves_the_tag_of_jobs_cron_jobs_and_init_containers() {
+    let remote = Remote::new(&["api"]);
+    let clone = remote.clone("ci");
+    let service = format!(
+        "{}initContainers:\n  - name: wait-for-db\n    command: [wait-for, db:5432]\njobs:\n  migrate:\n    hook: {{ phase: PreSync }}\n    command: [migrate]\ncronJobs:\n  report:\n    schedule: \"0 4 * * *\"\n    image: {{ repository: registry.example.com/reports }}\n",
+        common::SERVICE_YAML
+    );
+    std::fs::write(clone.join("base/api/service.yaml"), service).expect("write");
+    git(&clone, &["commit", "-qam", "jobs"]);
+    bump(&clone, &["api", "2.0.0", "--push"]).ok();
+    let mut cmd = common::stencil(&clone);
+    let run = Run::from(
+        cmd.current_dir(&clone)
+            .args(["render", "--output", "json"])
+            .output()
+            .expect("render"),
+    )
+    .ok();
+    let docs: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let images: Vec<String> = docs
+        .as_array()
+        .expect("a list")
+        .iter()
+        .flat_map(|d| {
+            let spec = d
+                .pointer("/spec/template/spec")
+                .or_else(|| d.pointer("/spec/jobTemplate/spec/template/spec"));
+            let containers = spec.into_iter().flat_map(|s| {
+                ["initContainers", "containers"]
+                    .into_iter()
+                    .filter_map(|k| s.get(k).and_then(|c| c.as_array()))
+                    .flatten()
+            });
+            containers
+                .map(|c| {
+                    format!(
+                        "{}={}",
+                        c["name"].as_str().unwrap_or(""),
+                        c["image"].as_str().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut images = images;
+    images.sort();
+    assert_eq!(
+        images,
+        [
+            "api=registry.example.com/api:2.0.0",
+            "migrate=registry.example.com/api:2.0.0",
+            "report=registry.example.com/reports:2.0.0",
+            "wait-for-db=registry.example.com/api:2.0.0",
+        ]
+    );
+}

@@ -192,7 +192,7 @@ fn a_base_change_shows_for_every_tenant_that_inherits_it_and_none_that_pins() {
     assert!(
         run.stdout.trim_end().ends_with(
             // Every object carries app.kubernetes.io/version.
-            "3 apps changed (0 objects added, 28 changed, 0 removed) across 3 tenants"
+            "3 apps changed (0 objects added, 43 changed, 0 removed) across 3 tenants"
         ),
         "{}",
         run.stdout
@@ -237,7 +237,7 @@ fn a_tenant_only_change_touches_one_app() {
     let run = repo.run(&["diff", "--color", "never"]).ok();
     assert!(
         run.stdout
-            .contains("== slurm/apiserver (changed: 2 changed)"),
+            .contains("== slurm/apiserver (changed: 4 changed)"),
         "{}",
         run.stdout
     );
@@ -249,7 +249,7 @@ fn a_tenant_only_change_touches_one_app() {
     assert!(
         run.stdout
             .trim_end()
-            .ends_with("1 app changed (0 objects added, 2 changed, 0 removed) across 1 tenant"),
+            .ends_with("1 app changed (0 objects added, 4 changed, 0 removed) across 1 tenant"),
         "{}",
         run.stdout
     );

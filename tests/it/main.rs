@@ -30,5 +30,6 @@ mod render;
 mod schemas;
 mod secrets;
 mod tenantfs;
+mod workloads;
 mod workspace;
 mod writer;

@@ -460,7 +460,15 @@ fn hardened_extra_workloads_render() {
         "spec/containers/0/livenessProbe",
         json!({ "httpGet": { "port": 8080, "path": "/healthz" } }),
     );
+    // The CSI driver is one the platform offers (rule `storage`, tests/it/workloads.rs).
     Repo::new()
+        .file(
+            "stencil.yaml",
+            format!(
+                "{}tenancy:\n  csiDrivers: [secrets-store.csi.k8s.io]\n",
+                common::STENCIL_YAML
+            ),
+        )
         .file(VALUES, extra_objects(&[workload("Job", t)]))
         .run(&["render"])
         .ok();

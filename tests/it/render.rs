@@ -34,7 +34,7 @@ fn explain_in_the_three_level_chain_names_tag_replicas_and_env() {
         .run(&["explain", "planet-express/apiserver", "replicas"])
         .ok();
     assert!(
-        run.stdout.contains("replicas: 4\n    set at tenants/planet-express/apiserver/values.yaml:6:1\n    overrides base/apiserver/service.yaml:8:1\n"),
+        run.stdout.contains("replicas: 4\n    set at tenants/planet-express/apiserver/values.yaml:6:1\n    overrides base/apiserver/service.yaml:10:1\n"),
         "{}",
         run.stdout
     );
@@ -42,7 +42,7 @@ fn explain_in_the_three_level_chain_names_tag_replicas_and_env() {
         .run(&["explain", "planet-express/apiserver", "env.LOG_LEVEL"])
         .ok();
     assert!(
-        run.stdout.contains("env.LOG_LEVEL: warning\n    set at base/apiserver/prod.yaml:8:3\n    overrides base/apiserver/service.yaml:25:3\n"),
+        run.stdout.contains("env.LOG_LEVEL: warning\n    set at base/apiserver/prod.yaml:8:3\n    overrides base/apiserver/service.yaml:61:3\n"),
         "{}",
         run.stdout
     );
@@ -97,14 +97,19 @@ fn the_stream_is_in_documented_order() {
         "MetricTemplate stencil-latency-p99",
         "ServiceAccount apiserver",
         "ConfigMap apiserver-env",
+        "ConfigMap apiserver-files",
         "Secret apiserver-secrets",
         "ExternalSecret apiserver-feature-flags",
         "ExternalSecret apiserver-ssm",
         "Service apiserver",
         "Deployment apiserver",
+        "Job apiserver-migrate",
+        "CronJob apiserver-purge-sessions",
         "HorizontalPodAutoscaler apiserver",
         "PodDisruptionBudget apiserver",
         "Ingress apiserver",
+        "ServiceMonitor apiserver",
+        "PrometheusRule apiserver",
         "ServiceAccount auth",
     ];
     assert_eq!(&order[..expected.len()], expected);

@@ -832,7 +832,7 @@ fn tenant_add_from_another_tenant_copies_its_overlays() {
     .ok();
     let tenant = repo.read("tenants/zapp/tenant.yaml");
     assert!(
-        tenant.contains("services: [apiserver, auth, frontend]"),
+        tenant.contains("services: [apiserver, auth, frontend, search, worker]"),
         "{tenant}"
     );
     assert!(

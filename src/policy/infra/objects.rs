@@ -73,6 +73,18 @@ pub(crate) fn check_objects(
     let mut problems = Vec::new();
     for object in objects {
         let Some(origin) = object.origin.as_ref() else {
+            // stencil's own objects were checked on the definition, with its locations;
+            // the hosts they serve are checked again here, as a second net.
+            let mut fail = |rule: Rule, msg: String, hint: String| {
+                if !exceptions.allows(rule, name, service) {
+                    problems.push(Error::from(
+                        Diagnostic::new(format!("{}: {msg}", object.describe()))
+                            .rule(rule.name())
+                            .hint(hint),
+                    ));
+                }
+            };
+            super::hosts::check_object_hosts(object, &ctx, &mut fail);
             continue;
         };
         let mut fail = |rule: Rule, msg: String, hint: String| {

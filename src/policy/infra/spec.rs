@@ -104,18 +104,37 @@ fn feature_flags_prefix(d: &Definition<'_>, fail: &mut Fail<'_>) {
     }
 }
 
-/// `tenant-hosts`: `ingress.host` is one of the tenant's.
+/// `tenant-hosts`: `ingress.host`, every `ingress.hosts` entry and every `httpRoute.hosts`
+/// entry is one of the tenant's.
 fn ingress_host(d: &Definition<'_>, fail: &mut Fail<'_>) {
-    let host = d.spec.ingress.as_ref().and_then(|i| i.host.as_deref());
-    if let Some(host) = host.filter(|h| !h.is_empty())
-        && let Err(msg) = d.claims.host(host)
-    {
-        fail(
-            Rule::TenantHosts,
-            origin_of(d.tree, &["ingress", "host"]),
-            format!("ingress.host: {msg}"),
-            d.claims.host_hint(),
-        );
+    let ingress = d.spec.ingress.as_ref();
+    let mut hosts: Vec<(&str, Vec<&str>)> = Vec::new();
+    if let Some(host) = ingress.and_then(|i| i.host.as_deref()) {
+        hosts.push((host, vec!["ingress", "host"]));
+    }
+    for host in ingress.and_then(|i| i.hosts.as_ref()).into_iter().flatten() {
+        hosts.push((host, vec!["ingress", "hosts"]));
+    }
+    let route = d
+        .spec
+        .http_route
+        .as_ref()
+        .filter(|r| r.enabled != Some(false));
+    for host in route.map(|r| r.hosts.as_slice()).unwrap_or_default() {
+        hosts.push((host, vec!["httpRoute", "hosts"]));
+    }
+    for (host, path) in hosts {
+        if host.is_empty() {
+            continue;
+        }
+        if let Err(msg) = d.claims.host(host) {
+            fail(
+                Rule::TenantHosts,
+                origin_of(d.tree, &path),
+                format!("{}: {msg}", path.join(".")),
+                d.claims.host_hint(),
+            );
+        }
     }
 }
 

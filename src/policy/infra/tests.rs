@@ -352,25 +352,31 @@ fn objects_of_the_tenants_own_pass() {
             "{case}"
         );
     }
-    // stencil's own objects, unpatched, are not looked at (the definition rules were).
+    // stencil's own objects, unpatched, are looked at only for the hosts they serve (the
+    // definition rules checked the rest, with their locations): a second net.
     let (settings, stencil_tree) = settings("");
     let rules = tenancy(&settings, &stencil_tree);
     let (_, spec) = definition("{}");
-    let own = [object(
-        ingress(json!({ "rules": [{ "http": {} }] })),
-        None,
-        false,
-    )];
-    let result = check_objects(
-        &own,
-        &spec,
-        &tenant(),
-        "api",
-        &settings,
-        &rules,
-        &Exceptions::none(),
+    let own = |rules_json: Value| [object(ingress(json!({ "rules": rules_json })), None, false)];
+    let check = |objects: &[Object]| {
+        check_objects(
+            objects,
+            &spec,
+            &tenant(),
+            "api",
+            &settings,
+            &rules,
+            &Exceptions::none(),
+        )
+    };
+    assert!(
+        check(&own(
+            json!([{ "host": "www-acme.ramparts.example.com", "http": {} }])
+        ))
+        .is_ok()
     );
-    assert!(result.is_ok());
+    let err = check(&own(json!([{ "http": {} }]))).expect_err("a catch-all rule");
+    assert!(err.to_string().contains("tenant-hosts"), "{err}");
 }
 
 #[test]

@@ -28,10 +28,10 @@ pub(super) fn claims(
     find: &mut impl FnMut(Rule, String),
 ) {
     let mut classes: Vec<(String, &str)> = Vec::new();
-    if kind == "PersistentVolumeClaim" {
-        if let Some(c) = value.at("/spec/storageClassName").and_then(Value::as_str) {
-            classes.push(("spec.storageClassName".into(), c));
-        }
+    if kind == "PersistentVolumeClaim"
+        && let Some(c) = value.at("/spec/storageClassName").and_then(Value::as_str)
+    {
+        classes.push(("spec.storageClassName".into(), c));
     }
     if kind == "StatefulSet" {
         let templates = value
@@ -69,7 +69,7 @@ pub(super) fn pod(
 ) {
     for (i, v) in pod.volumes.iter().flatten().enumerate() {
         if let Some(csi) = &v.csi
-            && !allowed.csi_drivers.iter().any(|d| *d == csi.driver)
+            && !allowed.csi_drivers.contains(&csi.driver)
         {
             find(
                 Rule::Storage,

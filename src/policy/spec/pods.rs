@@ -181,15 +181,12 @@ pub(super) fn env_from(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
         let at = nodes
             .get(i)
             .map_or_else(|| ctx.at(&["envFrom"]), |n| n.origin.clone());
-        let name = match (&source.config_map, &source.secret) {
-            (Some(name), None) | (None, Some(name)) => name,
-            _ => {
-                out.push(
-                    Diagnostic::new("each envFrom entry names exactly one of configMap, secret")
-                        .at(&at),
-                );
-                continue;
-            }
+        let ((Some(name), None) | (None, Some(name))) = (&source.config_map, &source.secret) else {
+            out.push(
+                Diagnostic::new("each envFrom entry names exactly one of configMap, secret")
+                    .at(&at),
+            );
+            continue;
         };
         if let Err(msg) = check_subdomain(name) {
             out.push(Diagnostic::new(msg).at(&at));
@@ -253,7 +250,7 @@ pub(super) fn init_containers(
         check_quantities(node, spec.resources.as_ref(), &mut |d| out.push(d));
         if spec.resources.is_some() && !ctx.allows(Rule::Resources) {
             check_resources(node, spec.resources.as_ref(), &spec.name, &mut |d| {
-                out.push(d)
+                out.push(d);
             });
         }
         images.extend(inherited_image(
