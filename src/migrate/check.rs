@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::charts::map_values;
 use super::old::Old;
-use super::values::map_values;
 use crate::error::{Diagnostic, Result};
 use crate::load::{Loader, de, load_repo};
 use crate::model::ServiceSpec;
@@ -36,7 +36,7 @@ pub(crate) fn check(old: &Old, to: &Path) -> Result<CheckReport> {
     let mut differences = 0;
     for app in &old.apps {
         let expected: Result<ServiceSpec> = serde_json::from_value(Value::Object(without_meta(
-            map_values(&old.effective(app)?).service,
+            map_values(&old.effective(app)?, old.flavor).service,
         )))
         .map_err(|e| {
             Diagnostic::new(format!(

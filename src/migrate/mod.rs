@@ -9,9 +9,11 @@
 //!
 //! Secrets files are copied byte for byte, never decrypted. The command writes the plan.
 
+mod charts;
 mod check;
 mod old;
 mod plan;
+mod tenancy;
 pub(crate) mod values;
 
 use std::path::PathBuf;

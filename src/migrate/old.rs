@@ -10,6 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::Options;
+use super::charts::Flavor;
 use super::values::helm_merge;
 use crate::error::{Diagnostic, Error, Result};
 use crate::load::file::Schema;
@@ -198,6 +199,8 @@ pub(crate) struct Old {
     pub(crate) bases: BTreeMap<String, String>,
     pub(crate) apps: Vec<OldApp>,
     pub(crate) links: Vec<Link>,
+    /// The chart the values were written for (from the first base's values.yaml).
+    pub(crate) flavor: Flavor,
 }
 
 impl Old {
@@ -217,11 +220,18 @@ impl Old {
         }
         let links = check_links(&root)?;
         let bases = read_bases(&root, args)?;
+        let flavor = match bases.keys().next() {
+            Some(base) => Flavor::detect(
+                &read_yaml(&root, &format!("prod/{base}/values.yaml"))?.unwrap_or_default(),
+            ),
+            None => Flavor::Generic,
+        };
         let mut old = Old {
             root,
             bases,
             apps: Vec::new(),
             links,
+            flavor,
         };
         for dir in dirs(&old.root)? {
             if dir == "prod" {
@@ -330,16 +340,10 @@ pub(crate) fn dirs(path: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
-pub(crate) fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
-
-/// The `image` pin of a values tree, as a stencil version file.
-pub(crate) fn version_of(values: &Value) -> Option<Value> {
-    let image = values.get("image")?;
+/// The `image` pin of a values tree written for `flavor`, as a stencil version file.
+pub(crate) fn version_of(values: &Value, flavor: Flavor) -> Option<Value> {
+    let mapped = super::charts::map_values(values, flavor).service;
+    let image = mapped.get("image")?;
     let mut pin = Map::new();
     for key in ["tag", "digest"] {
         if let Some(v) = image.get(key) {

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 use super::Options;
-use super::old::{Old, OldApp, doc, object, version_of, without_version};
-use super::values::{helm_merge, leaf_paths, map_env, map_values, overrides};
+use super::charts::map_values;
+use super::old::{Old, OldApp, doc, version_of, without_version};
+use super::values::{helm_merge, leaf_paths, overrides};
 use crate::error::{Error, Result};
 
 /// The files of the new layout, and what the migration reports.
@@ -70,10 +71,22 @@ impl Plan {
         // The Helm values name hosts freely (often one host for every tenant); stencil wants
         // each tenant's hosts under its own domain. Kept as they were, under a reasoned
         // exception.
-        settings["policy"] = serde_json::json!({ "exceptions": [{
+        let mut exceptions = vec![serde_json::json!({
             "rule": crate::model::Rule::TenantHosts.name(),
             "reason": "migrated: hosts kept as in the Helm values; give each tenant a `domain` (tenant.yaml) and hosts under it, then remove this exception",
-        }]});
+        })];
+        // What the tenants use of the cluster: listed, for the platform to review.
+        let (tenancy, roles) = super::tenancy::used(old)?;
+        if roles {
+            exceptions.push(serde_json::json!({
+                "rule": crate::model::Rule::IamRoleArn.name(),
+                "reason": "migrated: IAM roles kept as in the Helm values; list each tenant's roles in tenancy.iamRoleArns (e.g. arn:aws:iam::<account>:role/{tenant.name}-*), then remove this exception",
+            }));
+        }
+        if !tenancy.is_empty() {
+            settings["tenancy"] = Value::Object(tenancy);
+        }
+        settings["policy"] = serde_json::json!({ "exceptions": exceptions });
         self.add(
             "stencil.yaml".into(),
             doc(
@@ -81,7 +94,8 @@ impl Plan {
                  # Written by `stencil migrate`. PLACEHOLDERS to set before deploying:\n\
                  #   name: the platform's name (--name)\n\
                  #   environments.*.cluster: each environment's API server URL (in-cluster for now)\n\
-                 #   argocd.repoURL: for `stencil argocd apps`\n",
+                 #   argocd.repoURL: for `stencil argocd apps`\n\
+                 #   tenancy: the storage classes, tolerations and priority classes the tenants used\n",
                 settings,
             ),
         );
@@ -96,7 +110,18 @@ impl Plan {
             let version = old.values(&format!("prod/{base}/version.yaml"))?;
             let mut effective = values.clone();
             helm_merge(&mut effective, &version);
-            let mapped = map_values(&effective);
+            let mapped = map_values(&effective, old.flavor);
+            let _ = writeln!(
+                self.report,
+                "chart: prod/{base} is written for {}",
+                old.flavor.name()
+            );
+            for path in &mapped.superseded {
+                let _ = writeln!(
+                    self.report,
+                    "superseded: prod/{base}: {path} (stencil's hardened pod sets at least as much)"
+                );
+            }
             for path in &mapped.unmapped {
                 let _ = writeln!(
                     self.report,
@@ -111,7 +136,7 @@ impl Plan {
                     Value::Object(service_map.clone()),
                 ),
             );
-            if let Some(pin) = version_of(&effective) {
+            if let Some(pin) = version_of(&effective, old.flavor) {
                 self.add(
                     format!("base/{service}/version.yaml"),
                     doc(
@@ -185,7 +210,7 @@ impl Plan {
         let mut tenant_values = old.values(&format!("{}/values.yaml", app.dir))?;
         let helm_env = old.values(&format!("{}/env.yaml", app.dir))?;
         helm_merge(&mut tenant_values, &helm_env);
-        let mapped = map_values(&tenant_values);
+        let mapped = map_values(&tenant_values, old.flavor);
         let mut diff = overrides(base_map, &without_version(mapped.service));
         // Values without a place that differ from the base's are the tenant's to move.
         if let Some(Value::Object(pass)) = diff.get("helmPassthrough") {
@@ -199,10 +224,10 @@ impl Plan {
         }
         // env.yaml's own variables go to the new env.yaml; what stays in values.yaml are the
         // deletions (Helm replaces lists, so base variables a tenant's env list lacks vanish).
-        let env = object(helm_env)
-            .remove("env")
-            .map(|e| map_env(e).0)
-            .unwrap_or_default();
+        let env = match map_values(&helm_env, old.flavor).service.remove("env") {
+            Some(Value::Object(env)) => env,
+            _ => Map::new(),
+        };
         if let Some(Value::Object(diff_env)) = diff.get_mut("env") {
             diff_env.retain(|k, v| env.get(k) != Some(v));
             if diff_env.is_empty() {
@@ -258,8 +283,11 @@ impl Plan {
             );
             return Ok(());
         }
-        let own = version_of(&old.values(&version_path)?);
-        let base_version = version_of(&old.values(&format!("prod/{}/version.yaml", app.base))?);
+        let own = version_of(&old.values(&version_path)?, old.flavor);
+        let base_version = version_of(
+            &old.values(&format!("prod/{}/version.yaml", app.base))?,
+            old.flavor,
+        );
         if let Some(pin) = own.filter(|p| Some(p) != base_version.as_ref()) {
             self.add(
                 format!("{out_dir}/version.yaml"),

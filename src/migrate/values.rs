@@ -46,6 +46,9 @@ pub(crate) struct Mapped {
     pub service: Map<String, Value>,
     /// Dotted paths of the values kept in `helmPassthrough`.
     pub unmapped: Vec<String>,
+    /// Dotted paths of values stencil's guardrails supersede (dropped: stencil sets at
+    /// least as much, e.g. the chart's security contexts).
+    pub superseded: Vec<String>,
 }
 
 fn scalar_text(value: &Value) -> Option<String> {
@@ -345,6 +348,7 @@ impl Mapper {
         Mapped {
             service: out,
             unmapped,
+            superseded: Vec::new(),
         }
     }
 }
