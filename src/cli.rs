@@ -224,6 +224,10 @@ pub struct MigrateArgs {
     /// Write nothing; compare every tenant's old effective values with the new layout at --to
     #[arg(long, conflicts_with_all = ["dry_run", "force"])]
     pub check: bool,
+    /// With --check: render every tenant with `helm template` of this chart (helm from $HELM
+    /// or PATH) and compare the manifests with stencil's, object by object
+    #[arg(long, value_name = "DIR", requires = "check")]
+    pub chart: Option<PathBuf>,
     /// List the files that would be written, and write nothing
     #[arg(long)]
     pub dry_run: bool,

@@ -63,7 +63,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(&cli.global, args, &keys),
         Command::Diff(args) => commands::diff::run(&cli.global, args, &keys),
         Command::Affected(args) => commands::affected::run(&cli.global, args, &keys),
-        Command::Migrate(args) => commands::migrate::run(&cli.global, args),
+        Command::Migrate(args) => commands::migrate::run(&cli.global, args, &keys),
         Command::Bump(args) => commands::bump::run(&cli.global, args),
         Command::Secrets(command) => commands::secrets::run(&cli.global, command, &keys),
         Command::Argocd(command) => commands::argocd::run(&cli.global, command, &keys),

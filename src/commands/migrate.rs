@@ -11,8 +11,9 @@ use super::{EXIT_FOUND, Outcome, write_atomic, write_stdout};
 use crate::cli::{Global, MigrateArgs};
 use crate::error::{Diagnostic, Result};
 use crate::migrate::{self, Options};
+use crate::secrets::Keys;
 
-pub fn run(_global: &Global, args: &MigrateArgs) -> Outcome {
+pub fn run(_global: &Global, args: &MigrateArgs, keys: &Keys) -> Outcome {
     let options = Options {
         from: args.from.clone(),
         service: args.service.clone(),
@@ -20,7 +21,10 @@ pub fn run(_global: &Global, args: &MigrateArgs) -> Outcome {
     };
     let old = migrate::Old::read(&options)?;
     if args.check {
-        let report = migrate::check(&old, &args.to)?;
+        let report = match &args.chart {
+            Some(chart) => migrate::check_chart(&old, &args.to, chart, keys)?,
+            None => migrate::check(&old, &args.to)?,
+        };
         write_stdout(&report.text)?;
         return Ok(if report.differences == 0 {
             ExitCode::SUCCESS

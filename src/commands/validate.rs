@@ -22,6 +22,7 @@ pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
     if let Err(e) = check_base_files(&loader, source) {
         problems.push(e);
     }
+    let mut unrendered = 0;
     let (tenants, apps, objects) = match load_repo_lenient(&loader) {
         Err(e) => {
             problems.push(e);
@@ -43,6 +44,7 @@ pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
             // many tenants there are (validate prints no object).
             let mut count = 0;
             let rendered = Renderer::new(&loader, &repo, keys).and_then(|r| {
+                unrendered = report_passthrough(&r, &selection, &repo);
                 r.render_each(&selection, |objects| {
                     count += objects.len();
                     Ok(())
@@ -76,9 +78,59 @@ pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
             Ok(ExitCode::from(EXIT_FOUND))
         }
         None => {
-            eprintln!("ok: {tenants} tenants, {apps} tenant services, {objects} objects");
+            let note = match unrendered {
+                0 => String::new(),
+                n => format!(
+                    "; {n} value{} in helmPassthrough not rendered",
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
+            eprintln!("ok: {tenants} tenants, {apps} tenant services, {objects} objects{note}");
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Values `stencil migrate` could not map stay under `helmPassthrough`, where nothing
+/// renders them: each is named, once per file and line, with where it is. Returns how many.
+fn report_passthrough(
+    renderer: &Renderer<'_>,
+    selection: &Selection,
+    repo: &crate::load::Repo,
+) -> usize {
+    let mut seen = std::collections::BTreeSet::new();
+    for (tenant, service) in selection.apps(repo) {
+        let Ok((_, tree)) = renderer.resolve(tenant, service) else {
+            continue;
+        };
+        let Some(pass) = tree.tree.get("helmPassthrough") else {
+            continue;
+        };
+        let mut leaves = Vec::new();
+        passthrough_leaves(pass, "helmPassthrough".to_owned(), &mut leaves);
+        for (path, origin) in leaves {
+            if seen.insert((path.clone(), origin.to_string())) {
+                eprintln!(
+                    "not rendered: {path} at {origin}: nothing renders helmPassthrough; move it to the service model or remove it"
+                );
+            }
+        }
+    }
+    seen.len()
+}
+
+fn passthrough_leaves(
+    node: &crate::node::Node,
+    path: String,
+    out: &mut Vec<(String, crate::origin::Origin)>,
+) {
+    match node.as_map() {
+        Some(map) if !map.is_empty() => {
+            for (key, child) in map {
+                passthrough_leaves(child, format!("{path}.{key}"), out);
+            }
+        }
+        _ => out.push((path, node.origin.clone())),
     }
 }
 

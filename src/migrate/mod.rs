@@ -11,6 +11,7 @@
 
 mod charts;
 mod check;
+mod manifests;
 mod old;
 mod plan;
 mod tenancy;
@@ -19,6 +20,7 @@ pub(crate) mod values;
 use std::path::PathBuf;
 
 pub(crate) use check::check;
+pub(crate) use manifests::check as check_chart;
 pub(crate) use old::Old;
 pub(crate) use plan::plan;
 

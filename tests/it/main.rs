@@ -17,6 +17,7 @@ mod bad_input;
 mod binding;
 mod budgets;
 mod bump;
+mod charts;
 mod diff;
 mod fuzz_regressions;
 mod infra;
