@@ -163,6 +163,38 @@ fn migrates_the_symlinked_layout_and_proves_it() {
         .expect("tenant-2 ConfigMap");
     assert!(t2_env["data"].get("LOG_FORMAT").is_none(), "{t2_env}");
     assert_eq!(t2_env["data"]["MAX_UPLOAD_MB"], "50");
+    // What the mapping left in helmPassthrough renders nowhere: validate names it, once.
+    let validate = Run::from(
+        common::stencil(tmp.path())
+            .args(["--repo"])
+            .arg(&out)
+            .arg("validate")
+            .output()
+            .expect("validate"),
+    )
+    .ok();
+    let not_rendered: Vec<&str> = validate
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("not rendered: "))
+        .collect();
+    assert!(
+        not_rendered.iter().any(|l| l.starts_with(
+            "not rendered: helmPassthrough.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution at base/devops-demo/service.yaml:"
+        )),
+        "{}",
+        validate.stderr
+    );
+    assert!(
+        validate
+            .stderr
+            .contains("value in helmPassthrough not rendered")
+            || validate
+                .stderr
+                .contains("values in helmPassthrough not rendered"),
+        "{}",
+        validate.stderr
+    );
 }
 
 #[test]

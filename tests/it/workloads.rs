@@ -565,3 +565,87 @@ fn a_load_balancer_service_needs_the_platform_s_exception() {
         .ok();
     assert_eq!(run.object("Service", "api")["spec"]["type"], "LoadBalancer");
 }
+
+#[test]
+fn container_options_are_checked_where_they_are_written() {
+    let cases: [(&str, &str); 9] = [
+        (
+            "ports: { http: 9000 }\n",
+            "port name `http` is the main port's",
+        ),
+        (
+            "ports: { metrics: 8000 }\n",
+            "port 8000 is already the main container's",
+        ),
+        (
+            "ports: { Metrics_Port: 9000 }\n",
+            "is not a valid port name",
+        ),
+        (
+            "lifecycle:\n  preStop: { sleepSeconds: 5, exec: [x] }\n",
+            "needs exactly one of exec, sleepSeconds, httpGet",
+        ),
+        (
+            "lifecycle:\n  preStop: { httpGet: drain }\n",
+            "must be a path starting with `/`",
+        ),
+        (
+            "envFrom:\n  - { configMap: a, secret: b }\n",
+            "names exactly one of configMap, secret",
+        ),
+        (
+            "envFrom:\n  - { configMap: a, prefix: \"1X\" }\n",
+            "does not start a valid variable name",
+        ),
+        (
+            "volumes:\n  d: { mountPath: /d, emptyDir: {}, existingClaim: x }\n",
+            "needs exactly one of emptyDir, claim, existingClaim, csi",
+        ),
+        (
+            "volumes:\n  tmp: { mountPath: /d, emptyDir: {} }\n",
+            "volume name `tmp` is stencil's own",
+        ),
+    ];
+    for (values, needle) in cases {
+        repo(values)
+            .run(&["render"])
+            .fails(&[needle, "values.yaml:"]);
+    }
+}
+
+#[test]
+fn secret_files_mount_keys_of_the_secrets_file() {
+    let repo = repo("secretFiles:\n  /etc/stripe/api-key: STRIPE_KEY\n").with_sops_rule();
+    let file = repo.path().join("tenants/acme/api/secrets.enc.yaml");
+    let file = file.to_str().expect("utf-8");
+    repo.set_secret(file, "STRIPE_KEY", "sk_test_123");
+    let key = common::demo_key();
+    let key = key.to_str().expect("utf-8");
+    let env = [("SOPS_AGE_KEY_FILE", Some(key))];
+    let run = repo.run_env(&["render", "--service", "api"], &env).ok();
+    let d = run.object("Deployment", "api");
+    let pod = &d["spec"]["template"]["spec"];
+    let volume = pod["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == "secret-files")
+        .cloned()
+        .expect("secret-files volume");
+    assert_eq!(
+        volume["secret"],
+        json!({ "secretName": "api-secrets", "defaultMode": 0o440 })
+    );
+    let mounts = pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .expect("mounts")
+        .clone();
+    assert!(mounts.contains(&json!({ "mountPath": "/etc/stripe/api-key", "name": "secret-files", "readOnly": true, "subPath": "STRIPE_KEY" })));
+    // A key the file does not hold is refused where it is named, with the nearest key.
+    repo.file(VALUES, "secretFiles:\n  /etc/stripe/api-key: STRIPE_KYE\n")
+        .run_env(&["render"], &env)
+        .fails(&[
+            "names `STRIPE_KYE`, which secrets.enc.yaml does not hold",
+            "did you mean `STRIPE_KEY`?",
+        ]);
+}
