@@ -56,7 +56,11 @@ pub(super) fn autoscaler(
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
                 api_version: Some("apps/v1".into()),
-                kind: "Deployment".into(),
+                kind: match w.kind() {
+                    crate::model::WorkloadKind::StatefulSet => "StatefulSet",
+                    _ => "Deployment",
+                }
+                .into(),
                 name: w.service.clone(),
             },
             min_replicas: Some(i32::try_from(min).unwrap_or(i32::MAX)),

@@ -16,7 +16,7 @@
 
 mod containers;
 mod ownership;
-mod placement;
+pub(super) mod placement;
 
 use k8s_openapi::api::core::v1::PodSpec;
 
@@ -145,6 +145,11 @@ impl<'a> Report<'a> {
             Some(Rule::PodSecurityLabels) => d.rule(Rule::PodSecurityLabels.name()).hint(
                 "the platform labels every tenant Namespace pod-security.kubernetes.io/{enforce,audit,warn}: restricted; no tenant input may set these labels",
             ),
+            Some(rule @ (Rule::Storage | Rule::Tolerations | Rule::PriorityClasses)) => {
+                d.rule(rule.name()).hint(
+                    "use one the platform lists, or ask the platform to add it under tenancy (storageClasses, csiDrivers, tolerations, priorityClasses) in stencil.yaml",
+                )
+            }
             Some(rule) => d.rule(rule.name()).hint(
                 "if this is really needed, grant an exception with a reason under policy.exceptions in stencil.yaml",
             ),

@@ -78,7 +78,7 @@ const VOLUME_TYPES: [&str; 8] = [
 ];
 
 /// Taints that keep workloads off control-plane nodes.
-const CONTROL_PLANE_TAINTS: [&str; 2] = [
+pub(super) const CONTROL_PLANE_TAINTS: [&str; 2] = [
     "node-role.kubernetes.io/control-plane",
     "node-role.kubernetes.io/master",
 ];

@@ -100,6 +100,10 @@ fn a_stateful_set_has_a_headless_service_and_claim_templates() {
     assert_eq!(headless["spec"]["publishNotReadyAddresses"], true);
     run.object("Service", "api");
     assert!(!kinds(&run).iter().any(|k| k.starts_with("Deployment ")));
+    // Autoscaled, the HPA scales the StatefulSet.
+    let scaled = render("workload: statefulSet\nautoscaling: { minReplicas: 2, maxReplicas: 4 }\n");
+    let hpa = scaled.object("HorizontalPodAutoscaler", "api");
+    assert_eq!(hpa["spec"]["scaleTargetRef"]["kind"], "StatefulSet");
     assert!(
         !kinds(&run)
             .iter()
@@ -383,18 +387,23 @@ fn storage_the_platform_does_not_list_is_refused() {
         .run(&["render"])
         .fails(&[
             "storage",
-            "storage class `io2-fast` is not one the platform offers tenants (gp3, efs-sc)",
+            "volume `d`: storage class `io2-fast` is not one the platform offers tenants (gp3, efs-sc)",
+            "values.yaml:2",
         ]);
     repo("workload: statefulSet\nvolumes:\n  d: { mountPath: /d, claim: { storageClassName: io2-fast, size: 1Ti } }\n")
         .run(&["render"])
-        .fails(&["spec.volumeClaimTemplates[0].spec.storageClassName"]);
+        .fails(&["storage class `io2-fast`", "values.yaml:3"]);
     repo("volumes:\n  d: { mountPath: /d, csi: { driver: efs.csi.aws.com } }\n")
         .run(&["render"])
-        .fails(&["`efs.csi.aws.com` is not a CSI driver the platform offers tenants"]);
-    // A patch cannot slip a class past the rule either: it runs on the built objects.
+        .fails(&["CSI driver `efs.csi.aws.com` is not one the platform offers tenants"]);
+    // A patch cannot slip a class past the rule either: it runs on the built objects too.
     repo("volumes:\n  d: { mountPath: /d, claim: { storageClassName: gp3, size: 1Gi } }\npatches:\n  - target: { kind: PersistentVolumeClaim, name: api-d }\n    type: merge\n    patch: { spec: { storageClassName: io2-fast } }\n")
         .run(&["render"])
-        .fails(&["storage class `io2-fast`"]);
+        .fails(&["spec.storageClassName: storage class `io2-fast`"]);
+    // A StatefulSet patched likewise is caught on its volumeClaimTemplates.
+    repo("workload: statefulSet\nvolumes:\n  d: { mountPath: /d, claim: { storageClassName: gp3, size: 1Gi } }\npatches:\n  - target: { kind: StatefulSet, name: api }\n    type: json\n    patch: [{ op: replace, path: /spec/volumeClaimTemplates/0/spec/storageClassName, value: io2-fast }]\n")
+        .run(&["render"])
+        .fails(&["spec.volumeClaimTemplates[0].spec.storageClassName"]);
     // Without a class, the cluster's default: always allowed.
     render("volumes:\n  d: { mountPath: /d, claim: { size: 1Gi } }\n");
 }
@@ -433,29 +442,39 @@ fn placement_the_platform_does_not_grant_is_refused() {
     let cases: [(&str, &[&str]); 5] = [
         (
             "scheduling:\n  tolerations: [{ key: node-role.kubernetes.io/control-plane, operator: Exists }]\n",
-            &["node-placement", "lets the pod onto control-plane nodes"],
+            &[
+                "node-placement",
+                "lets the pod onto control-plane nodes",
+                "values.yaml:2",
+            ],
         ),
         (
             "scheduling:\n  tolerations: [{ key: gpu, operator: Exists }]\n",
             &[
                 "tolerations",
-                "`gpu` is not a taint the platform lets tenants tolerate (spot, dedicated)",
+                "toleration of `gpu` is not one the platform lets tenants use (spot, dedicated)",
+                "values.yaml:2",
             ],
         ),
         (
             // `spot` is granted for value "true" only: Exists would tolerate every value.
             "scheduling:\n  tolerations: [{ key: spot, operator: Exists, effect: NoSchedule }]\n",
-            &["tolerations", "`spot` is not a taint"],
+            &["tolerations", "toleration of `spot` is not one"],
         ),
         (
             "scheduling:\n  priorityClassName: system-cluster-critical\n",
-            &["node-placement", "priority-classes"],
+            &[
+                "node-placement",
+                "would preempt other tenants' pods",
+                "values.yaml:2",
+            ],
         ),
         (
             "scheduling:\n  priorityClassName: batch-high\n",
             &[
                 "priority-classes",
-                "`batch-high` is not a priority class the platform offers tenants (tenant-high)",
+                "priority class `batch-high` is not one the platform offers tenants (tenant-high)",
+                "values.yaml:2",
             ],
         ),
     ];
@@ -648,4 +667,30 @@ fn secret_files_mount_keys_of_the_secrets_file() {
             "names `STRIPE_KYE`, which secrets.enc.yaml does not hold",
             "did you mean `STRIPE_KEY`?",
         ]);
+}
+
+#[test]
+fn a_patch_cannot_add_placement_the_platform_did_not_grant() {
+    let patch = |field: &str| {
+        format!(
+            "patches:\n  - target: {{ kind: Deployment, name: api }}\n    type: merge\n    patch: {{ spec: {{ template: {{ spec: {{ {field} }} }} }} }}\n"
+        )
+    };
+    repo(&patch("tolerations: [{ key: gpu, operator: Exists }]"))
+        .run(&["render"])
+        .fails(&["tolerations", "spec.template.spec.tolerations[0]: `gpu` is not a taint the platform lets tenants tolerate"]);
+    repo(&patch("priorityClassName: batch-high"))
+        .run(&["render"])
+        .fails(&[
+            "priority-classes",
+            "spec.template.spec.priorityClassName: `batch-high`",
+        ]);
+    repo(&patch(
+        "volumes: [{ name: x, csi: { driver: efs.csi.aws.com } }]",
+    ))
+    .run(&["render"])
+    .fails(&[
+        "storage",
+        "`efs.csi.aws.com` is not a CSI driver the platform offers tenants",
+    ]);
 }

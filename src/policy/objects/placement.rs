@@ -12,7 +12,7 @@ use super::super::platform::Placement;
 use crate::model::Rule;
 use crate::object::Pointer as _;
 
-fn listed(list: &[String]) -> String {
+pub(in crate::policy) fn listed(list: &[String]) -> String {
     if list.is_empty() {
         "none".to_owned()
     } else {
@@ -117,7 +117,7 @@ pub(super) fn pod(
 /// them, the same value (an `Exists` toleration matches every value, so only an entry
 /// without a value allows it) and effect (a toleration without one tolerates every effect,
 /// so only an entry without an effect allows it).
-fn tolerated(t: &Toleration, allowed: &Placement) -> bool {
+pub(in crate::policy) fn tolerated(t: &Toleration, allowed: &Placement) -> bool {
     let Some(key) = t.key.as_deref().filter(|k| !k.is_empty()) else {
         return false;
     };

@@ -16,6 +16,7 @@ mod env;
 mod image;
 mod jobs;
 mod metadata;
+mod placement;
 mod pods;
 mod rollout;
 mod sidecars;
@@ -92,6 +93,8 @@ const RULES: &[SpecRule] = &[
     traffic::ingress_extras,
     traffic::http_route,
     traffic::monitoring,
+    placement::storage,
+    placement::scheduling,
 ];
 
 /// Checks a resolved service definition and turns it into a [`Workload`], or reports every
