@@ -6,6 +6,8 @@
 pub(crate) mod kube;
 mod nxs;
 mod stakater;
+#[cfg(test)]
+mod tests;
 
 use serde_json::{Map, Value, json};
 
@@ -91,7 +93,7 @@ pub(crate) fn take(map: &mut Map<String, Value>, key: &str) -> Option<Value> {
     map.remove(key)
 }
 
-/// Removes the map at `path` (empty if absent or not a map); empty parents are removed too.
+/// Removes the map at `path` (empty if absent or not a map); its parents stay.
 pub(crate) fn take_path(map: &mut Map<String, Value>, path: &[&str]) -> Map<String, Value> {
     let Some((last, parents)) = path.split_last() else {
         return Map::new();
@@ -143,10 +145,11 @@ fn finish(m: Mapping) -> Mapped {
         mut rest,
         superseded,
     } = m;
+    // What no mapper took, as written: an empty map is a value too (`emptyDir: {}`), but a
+    // section emptied by the mappers is not.
     for (key, value) in v {
         rest.insert(key, value);
     }
-    prune(&mut rest);
     let unmapped = if rest.is_empty() {
         Vec::new()
     } else {
@@ -160,16 +163,6 @@ fn finish(m: Mapping) -> Mapped {
         unmapped,
         superseded,
     }
-}
-
-/// Removes empty maps, recursively.
-fn prune(map: &mut Map<String, Value>) {
-    for value in map.values_mut() {
-        if let Value::Object(inner) = value {
-            prune(inner);
-        }
-    }
-    map.retain(|_, v| !matches!(v, Value::Object(m) if m.is_empty()));
 }
 
 /// A job of either chart, in the shape both share (scheduling fields, `image`, `command`,

@@ -21,38 +21,103 @@ pub(crate) fn map(m: &mut Mapping) {
         }
     }
     image(m);
-    let deployments = take_path(&mut m.v, &["deployments"]);
     let mut configs = take_path(&mut m.v, &["configMaps"]);
     let mut pvcs = take_path(&mut m.v, &["pvcs"]);
-    let mut rest_deployments = Map::new();
-    for (name, body) in deployments {
-        let Value::Object(mut d) = body else { continue };
-        if m.out.contains_key("replicas") || rest_deployments.contains_key(&name) {
-            rest_deployments.insert(name, Value::Object(d));
-            continue;
+    let mut done = false;
+    for section in ["deployments", "statefulSets"] {
+        let mut rest = Map::new();
+        for (name, body) in take_path(&mut m.v, &[section]) {
+            let Value::Object(mut d) = body else { continue };
+            // One service, one workload: the first; any other stays (reported).
+            if done {
+                rest.insert(name, Value::Object(d));
+                continue;
+            }
+            done = true;
+            if section == "statefulSets" {
+                stateful_set(m, &name, &mut d, &mut pvcs);
+            }
+            workload(m, &name, &mut d, &mut configs, &mut pvcs);
+            if !d.is_empty() {
+                rest.insert(name, Value::Object(d));
+            }
         }
-        deployment(m, &mut d, &mut configs, &mut pvcs);
-        one_of(m, "services", &name, service);
-        one_of(m, "ingresses", &name, ingress);
-        one_of(m, "serviceAccount", &name, service_account);
-        one_of(m, "serviceMonitors", &name, service_monitor);
-        one_of(m, "pdbs", &name, pdb);
-        one_of(m, "hpas", &name, hpa);
-        jobs(m, "cronJobs", "cronJobs", &name);
-        jobs(m, "hooks", "jobs", &name);
-        if !d.is_empty() {
-            rest_deployments.insert(name, Value::Object(d));
+        if !rest.is_empty() {
+            m.keep(section, Value::Object(rest));
         }
     }
-    for (key, rest) in [
-        ("deployments", rest_deployments),
-        ("configMaps", configs),
-        ("pvcs", pvcs),
-    ] {
+    for (key, rest) in [("configMaps", configs), ("pvcs", pvcs)] {
         if !rest.is_empty() {
             m.keep(key, Value::Object(rest));
         }
     }
+}
+
+/// One workload `name` and the objects of the chart that belong to it. A Deployment no
+/// `services.<name>` exposes is a worker.
+fn workload(
+    m: &mut Mapping,
+    name: &str,
+    d: &mut Map<String, Value>,
+    configs: &mut Map<String, Value>,
+    pvcs: &mut Map<String, Value>,
+) {
+    deployment(m, d, configs, pvcs);
+    let exposed = m.v.get("services").and_then(|s| s.get(name)).is_some();
+    if !exposed && !m.out.contains_key("workload") {
+        m.out.insert("workload".into(), json!("worker"));
+    }
+    one_of(m, "services", name, service);
+    one_of(m, "ingresses", name, ingress);
+    one_of(m, "serviceAccount", name, service_account);
+    one_of(m, "serviceMonitors", name, service_monitor);
+    one_of(m, "pdbs", name, pdb);
+    one_of(m, "hpas", name, hpa);
+    jobs(m, "cronJobs", "cronJobs", name);
+    jobs(m, "hooks", "jobs", name);
+}
+
+/// `statefulSets.<name>`: `workload: statefulSet` behind `<name>-headless` (stencil's
+/// headless Service), its `volumeClaimTemplates` as claims mounted like the chart's PVCs.
+fn stateful_set(
+    m: &mut Mapping,
+    name: &str,
+    d: &mut Map<String, Value>,
+    pvcs: &mut Map<String, Value>,
+) {
+    m.out.insert("workload".into(), json!("statefulSet"));
+    if d.get("serviceName").and_then(Value::as_str) == Some(&format!("{name}-headless")) {
+        d.remove("serviceName");
+    }
+    if let Some(policy) = take(d, "podManagementPolicy") {
+        m.out.insert(
+            "statefulSet".into(),
+            json!({ "podManagementPolicy": policy }),
+        );
+    }
+    let Some(Value::Array(templates)) = take(d, "volumeClaimTemplates") else {
+        return;
+    };
+    let mut volumes = match take(d, "volumes") {
+        Some(Value::Array(v)) => v,
+        _ => Vec::new(),
+    };
+    for t in templates {
+        let Some(claim_name) = t.pointer("/metadata/name").and_then(Value::as_str) else {
+            continue;
+        };
+        let spec = t.get("spec").cloned().unwrap_or_default();
+        pvcs.insert(
+            claim_name.to_owned(),
+            json!({
+                "accessModes": spec.get("accessModes"),
+                "size": spec.pointer("/resources/requests/storage"),
+                "storageClassName": spec.get("storageClassName"),
+            }),
+        );
+        volumes.push(json!({ "type": "pvc", "name": claim_name }));
+    }
+    d.insert("volumes".into(), Value::Array(volumes));
 }
 
 /// `releasePrefix: "-"` (names are the keys, as stencil's) and

@@ -26,6 +26,7 @@ pub(crate) fn map(m: &mut Mapping) {
     }
     service(m);
     ingress(m);
+    http_route(m);
     service_account(m);
     monitoring(m);
     if let Some(Value::Object(mut pdb)) = take(&mut m.v, "pdb") {
@@ -505,6 +506,82 @@ pub(crate) fn same_paths(hosts: &[Value], key: &str) -> Option<(Value, Vec<Value
         more.push(h.get(key)?.clone());
     }
     Some((first.get(key)?.clone(), more, paths))
+}
+
+/// `httpRoute` with one parent Gateway, its hostnames, and rules that only send path
+/// prefixes to the service (the chart's default rule: `/`).
+fn http_route(m: &mut Mapping) {
+    let Some(Value::Object(mut r)) = take(&mut m.v, "httpRoute") else {
+        return;
+    };
+    if r.get("enabled") != Some(&Value::Bool(true)) {
+        m.keep("httpRoute", Value::Object(r));
+        return;
+    }
+    let parents = r.get("parentRefs").and_then(Value::as_array).cloned();
+    let Some([parent]) = parents.as_deref() else {
+        m.keep("httpRoute", Value::Object(r));
+        return;
+    };
+    let mut gateway = Map::new();
+    for key in ["name", "namespace", "sectionName"] {
+        if let Some(v) = parent.get(key) {
+            gateway.insert(key.into(), v.clone());
+        }
+    }
+    let paths = match r.get("rules") {
+        None => Some(Vec::new()),
+        Some(rules) => route_paths(rules),
+    };
+    let Some(paths) = paths else {
+        m.keep("httpRoute", Value::Object(r));
+        return;
+    };
+    let mut out = Map::from_iter([("gateway".to_owned(), Value::Object(gateway))]);
+    out.insert("hosts".into(), r.remove("hostnames").unwrap_or(json!([])));
+    if !paths.is_empty() {
+        out.insert("paths".into(), Value::Array(paths));
+    }
+    for key in ["enabled", "parentRefs", "rules"] {
+        r.remove(key);
+    }
+    m.out.insert("httpRoute".into(), Value::Object(out));
+    // An Ingress beside a route would serve the hosts twice: the chart's is off by default.
+    m.keep("httpRoute", Value::Object(r));
+}
+
+/// The path prefixes of rules that each match paths only and send them to one backend.
+fn route_paths(rules: &Value) -> Option<Vec<Value>> {
+    let mut paths = Vec::new();
+    for rule in rules.as_array()? {
+        let keys_ok = rule
+            .as_object()?
+            .keys()
+            .all(|k| k == "matches" || k == "backendRefs");
+        if !keys_ok
+            || rule
+                .get("backendRefs")
+                .and_then(Value::as_array)
+                .is_some_and(|b| b.len() != 1)
+        {
+            return None;
+        }
+        for m in rule
+            .get("matches")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let path = m.get("path")?;
+            if m.as_object()?.len() != 1
+                || path.get("type").and_then(Value::as_str) != Some("PathPrefix")
+            {
+                return None;
+            }
+            paths.push(path.get("value")?.clone());
+        }
+    }
+    Some(paths)
 }
 
 fn service_account(m: &mut Mapping) {
