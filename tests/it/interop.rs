@@ -247,7 +247,7 @@ fn every_argocd_generate_of_the_example_passes_the_upstream_schemas() {
         all.push_str(&run.stdout);
         checked += 1;
     }
-    assert_eq!(checked, 15);
+    assert_eq!(checked, 18);
     validate_manifests("every generate", &all);
 }
 

@@ -28,6 +28,40 @@ fn write(path: &Path, text: &str) -> Result<()> {
         .map_err(|e| Error::io(format_args!("cannot write {}", path.display()), &e))
 }
 
+/// Top-level keys of the example's API server that the peers' twins do not model (jobs,
+/// mounted files, monitoring, placement): dropped from the benchmark copy, so that stencil
+/// and its peers render the same objects, field for field.
+const UNMODELED: [&str; 7] = [
+    "ports",
+    "lifecycle",
+    "files",
+    "jobs",
+    "cronJobs",
+    "scheduling",
+    "monitoring",
+];
+
+/// Removes the [`UNMODELED`] top-level blocks of a service file (a key at column 0 and the
+/// indented lines under it).
+fn strip_unmodeled(path: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format_args!("cannot read {}", path.display()), &e))?;
+    let mut out = String::new();
+    let mut dropping = false;
+    for line in text.lines() {
+        let top = !line.starts_with([' ', '#', '-']) && !line.is_empty();
+        if top {
+            let key = line.split(':').next().unwrap_or_default();
+            dropping = UNMODELED.contains(&key);
+        }
+        if !dropping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    write(path, &out)
+}
+
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     let entries = std::fs::read_dir(from)
         .map_err(|e| Error::io(format_args!("cannot list {}", from.display()), &e))?;
@@ -143,6 +177,7 @@ pub fn run(root: &Path, options: &Options, keys: &Keys) -> Result<()> {
             .into());
         }
         services.retain(|s| peers::SERVICES.contains(&s.as_str()));
+        strip_unmodeled(&out.join("base/apiserver/service.yaml"))?;
     }
     write_profiles(out, &services)?;
     let tenants = tenants(options.tenants, &services);
