@@ -4,7 +4,8 @@
 //! The path is relative to the folder of the file that names it, and stays inside it:
 //! `..` and absolute paths are refused (a `RepoPath` cannot leave the repository, and the
 //! folder prefix keeps a tenant's file from reading `base/` or another tenant's folder).
-//! What the worktree source reads cannot be a symlink out of the repository either.
+//! A symlink is followed only if it stays inside that folder too, and all the files together
+//! hold at most 1 MiB (what one ConfigMap holds), read no further.
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::node::Node;
@@ -13,7 +14,8 @@ use crate::source::{RepoPath, Source};
 /// The largest file mounted from the repository: a ConfigMap holds 1 MiB in all.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
-/// Reads every `files.<path>.from` of `tree` into `files.<path>.content`.
+/// Reads every `files.<path>.from` of `tree` into `files.<path>.content`, all of them
+/// together within [`MAX_FILE_BYTES`] (one ConfigMap holds them).
 pub fn inline(source: &dyn Source, tree: &mut Node) -> Result<()> {
     let Some(files) = tree
         .as_map_mut()
@@ -23,6 +25,7 @@ pub fn inline(source: &dyn Source, tree: &mut Node) -> Result<()> {
         return Ok(());
     };
     let mut problems = Vec::new();
+    let mut left = MAX_FILE_BYTES;
     for (mount, file) in files.iter_mut() {
         let Some(from) = file.get("from").filter(|n| !n.is_null()) else {
             continue;
@@ -37,20 +40,42 @@ pub fn inline(source: &dyn Source, tree: &mut Node) -> Result<()> {
             ));
             continue;
         }
-        match read(source, origin.path(), &text) {
+        match read(source, origin.path(), &text, left) {
             Ok(content) => {
+                left = left.saturating_sub(content.len() as u64);
                 if let Some(map) = file.as_map_mut() {
                     map.insert("content".into(), Node::string(content, origin));
                 }
             }
-            Err(d) => problems.push(Error::from(d.at(&origin))),
+            Err(Failure::Here(d)) => problems.push(Error::from(d.at(&origin))),
+            Err(Failure::Source(e)) => problems
+                .push(e.with_note(format!("while reading `files.{mount}.from` at {origin}"))),
         }
     }
     Error::unless(problems, ())
 }
 
-/// The text of `from`, relative to the folder of `layer` (the file that names it).
-fn read(source: &dyn Source, layer: &str, from: &str) -> std::result::Result<String, Diagnostic> {
+/// Why a `from` could not be read: a problem of the value (located there), or the source's
+/// own error (a symlink out of the tenant, a file too big), which keeps its rule and place.
+enum Failure {
+    Here(Diagnostic),
+    Source(Error),
+}
+
+impl From<Diagnostic> for Failure {
+    fn from(d: Diagnostic) -> Failure {
+        Failure::Here(d)
+    }
+}
+
+/// The text of `from`, relative to the folder of `layer` (the file that names it), at most
+/// `max` bytes. The path, its symlinks followed, must still be inside that folder.
+fn read(
+    source: &dyn Source,
+    layer: &str,
+    from: &str,
+    max: u64,
+) -> std::result::Result<String, Failure> {
     let folder = layer.rsplit_once('/').map_or("", |(dir, _)| dir);
     let shown = crate::error::clip(from, 120);
     let relative = RepoPath::parse(from).map_err(|_| {
@@ -61,16 +86,31 @@ fn read(source: &dyn Source, layer: &str, from: &str) -> std::result::Result<Str
     })?;
     let path = RepoPath::parse(&format!("{folder}/{relative}"))
         .map_err(|m| Diagnostic::new(m).hint(format!("name a file inside {folder}/")))?;
+    let missing = || {
+        Diagnostic::new(format!("{path} does not exist"))
+            .hint(format!("`from:` is relative to {folder}/"))
+    };
+    let real = source
+        .real_path(&path)
+        .map_err(Failure::Source)?
+        .ok_or_else(missing)?;
+    if !real.starts_with(&format!("{folder}/")) {
+        return Err(
+            Diagnostic::new(format!("{path} is a symlink to {real}, outside {folder}/"))
+                .hint(format!(
+                    "`from:` reads files inside {folder}/ only; copy the file there"
+                ))
+                .into(),
+        );
+    }
     let bytes = source
-        .read(&path, MAX_FILE_BYTES)
-        .map_err(|e| Diagnostic::new(format!("cannot read {path}: {e}")))?
-        .ok_or_else(|| {
-            Diagnostic::new(format!("{path} does not exist"))
-                .hint(format!("`from:` is relative to {folder}/"))
-        })?;
+        .read(&path, max)
+        .map_err(Failure::Source)?
+        .ok_or_else(missing)?;
     String::from_utf8(bytes).map_err(|_| {
         Diagnostic::new(format!("{path} is not UTF-8 text"))
             .hint("mount text files (configuration); binary files belong in the image")
+            .into()
     })
 }
 

@@ -160,6 +160,10 @@ impl Links for GitTree {
 }
 
 impl Source for GitTree {
+    fn real_path(&self, path: &RepoPath) -> Result<Option<String>> {
+        Ok(self.resolve(path.as_str())?.map(|(real, _)| real))
+    }
+
     fn read(&self, path: &RepoPath, max_bytes: u64) -> Result<Option<Vec<u8>>> {
         let Some((_, Entry::File(oid))) = self.resolve(path.as_str())? else {
             return Ok(None);

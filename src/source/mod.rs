@@ -106,6 +106,10 @@ pub trait Source: Send + Sync {
     fn has_blob_ids(&self) -> bool {
         false
     }
+    /// Where a path really is, its symlinks followed (within their zone); `None` if missing.
+    fn real_path(&self, path: &RepoPath) -> Result<Option<String>> {
+        Ok(self.kind(path)?.map(|_| path.as_str().to_owned()))
+    }
 }
 
 /// A directory on disk.
@@ -284,6 +288,10 @@ fn missing(e: &io::Error) -> bool {
 }
 
 impl Source for Worktree {
+    fn real_path(&self, path: &RepoPath) -> Result<Option<String>> {
+        Ok(boundary::resolve(self, path.as_str())?.map(|(real, _)| real))
+    }
+
     fn read(&self, path: &RepoPath, max_bytes: u64) -> Result<Option<Vec<u8>>> {
         // The metadata of the fast path's one `lstat` is the file's own (no symlink on the
         // way); after following symlinks, the target's.

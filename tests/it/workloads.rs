@@ -318,6 +318,26 @@ fn a_file_from_outside_the_layer_folder_is_refused() {
         .file("tenants/acme/api/a.conf", "x")
         .run(&["render"])
         .fails(&["both `content` and `from`"]);
+    // A symlink to another folder of the same tenant is refused too: `from:` stays in the
+    // folder of the file that names it.
+    repo("files:\n  /etc/x: { from: dir/other.conf }\n")
+        .file("tenants/acme/tenant.yaml", "kind: Tenant\nenvironment: dev\nservices: [api, web]\n")
+        .file("base/web/service.yaml", common::SERVICE_YAML)
+        .file("base/web/version.yaml", common::VERSION_YAML)
+        .file("tenants/acme/web/other.conf", "web's")
+        .symlink("tenants/acme/api/dir", "../web")
+        .run(&["render"])
+        .fails(&[
+            "tenants/acme/api/dir/other.conf is a symlink to tenants/acme/web/other.conf, outside tenants/acme/api/",
+            "values.yaml:2",
+        ]);
+    // All the files together fit one ConfigMap (1 MiB): reading stops there.
+    let big = "x".repeat(700 << 10);
+    repo("files:\n  /etc/a: { from: a.conf }\n  /etc/b: { from: b.conf }\n")
+        .file("tenants/acme/api/a.conf", &big)
+        .file("tenants/acme/api/b.conf", &big)
+        .run(&["render"])
+        .fails(&["files./etc/b.from"]);
     // A symlink out of the tenant's folder is refused by the source (rule symlink-boundary).
     repo("files:\n  /etc/x: { from: link.conf }\n")
         .file("base/api/private.conf", "platform only")
