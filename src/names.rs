@@ -289,6 +289,10 @@ pub fn sidecar_port_name(sidecar: &str) -> String {
     name
 }
 
+/// The prefix of the owner labels stencil puts on every alert (`stencil_dev_tenant`,
+/// `stencil_dev_service`): alert routing finds the team by them.
+pub const ALERT_OWNER_PREFIX: &str = "stencil_dev_";
+
 /// The ConfigMap key of a file mounted at `path`: the path without its leading `/`, with
 /// `/` as `_` (keys may hold only letters, digits, `-`, `_` and `.`).
 pub fn file_key(path: &str) -> String {

@@ -7,8 +7,9 @@
 //!
 //! A job with `hook:` is an Argo CD resource hook (a PreSync migration by default deleted
 //! before the next sync creates it again) named `<service>-<job>`. Any other job is named
-//! `<service>-<job>-<hash of its pod template>`: a Job's template cannot change in place,
-//! so a new image or env makes a new Job, and the old one is pruned.
+//! `<service>-<job>-<hash of its spec, patched>`: a Job's template cannot change in place,
+//! so a new image, env or patch makes a new Job, and the old one is pruned. A job runs the
+//! image's entrypoint unless it sets `command` (it does not take the service's).
 
 use std::collections::BTreeMap;
 
@@ -57,7 +58,9 @@ fn container(w: &Workload, job: &JobPlan) -> Container {
         name: job.name.clone(),
         image: Some(job.image.reference()),
         image_pull_policy: Some(pull_policy(spec.image.as_ref().or(w.spec.image.as_ref()))),
-        command: spec.command.clone().or_else(|| w.spec.command.clone()),
+        // The image's entrypoint unless the job says otherwise: a job does something else
+        // than the service, so it does not take the service's command.
+        command: spec.command.clone(),
         args: spec.args.clone(),
         env: merged_env(w, spec.env.as_ref()),
         env_from: Some(env_from(w)),
@@ -94,8 +97,8 @@ fn job_spec(w: &Workload, job: &JobPlan, labels: &Labels) -> JobSpec {
     }
 }
 
-/// The first 8 hex digits of SHA-256 over the JSON of the job's spec.
-fn spec_hash(spec: &JobSpec) -> Result<String> {
+/// The first 8 hex digits of SHA-256 over the JSON of a job's spec.
+fn spec_hash(spec: &serde_json::Value) -> Result<String> {
     let bytes = serde_json::to_vec(spec)
         .map_err(|e| Diagnostic::new(format!("cannot serialize a job: {e}")))?;
     Ok(Sha256::digest(&bytes)
@@ -107,11 +110,8 @@ fn spec_hash(spec: &JobSpec) -> Result<String> {
 
 pub(super) fn job(w: &Workload, job: &JobPlan, ns: &str, labels: &Labels) -> Result<Job> {
     let spec = job_spec(w, job, labels);
-    let base = format!("{}-{}", w.service, job.name);
-    let mut metadata = match &job.spec.hook {
-        Some(_) => meta(&base, ns, labels),
-        None => meta(&format!("{base}-{}", spec_hash(&spec)?), ns, labels),
-    };
+    // A plain job is named after its content once patched (see `name_by_content`).
+    let mut metadata = meta(&format!("{}-{}", w.service, job.name), ns, labels);
     if let Some(hook) = &job.spec.hook {
         let mut notes = BTreeMap::from([
             (
@@ -136,6 +136,31 @@ pub(super) fn job(w: &Workload, job: &JobPlan, ns: &str, labels: &Labels) -> Res
         spec: Some(spec),
         ..Job::default()
     })
+}
+
+/// Names each plain job (no hook) `<service>-<job>-<hash of its spec>`, after patches: a
+/// patch that changes the pod makes a new Job, as a new image does. Patches target it by
+/// `<service>-<job>`.
+pub(super) fn name_by_content(objects: &mut [crate::object::Object], w: &Workload) -> Result<()> {
+    for job in w
+        .jobs
+        .iter()
+        .filter(|j| !j.scheduled && j.spec.hook.is_none())
+    {
+        let base = format!("{}-{}", w.service, job.name);
+        for o in objects
+            .iter_mut()
+            .filter(|o| o.kind == "Job" && !o.extra && o.name == base)
+        {
+            let hash = spec_hash(o.value.get("spec").unwrap_or(&serde_json::Value::Null))?;
+            let name = format!("{base}-{hash}");
+            if let Some(meta) = o.value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+                meta.insert("name".into(), serde_json::Value::String(name.clone()));
+            }
+            o.name = name;
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn cron_job(w: &Workload, job: &JobPlan, ns: &str, labels: &Labels) -> CronJob {

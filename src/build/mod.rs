@@ -27,6 +27,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use crate::error::{Diagnostic, Result};
 use crate::load::Tenant;
 use crate::model::RepoSettings;
+use crate::names::ALERT_OWNER_PREFIX;
 use crate::policy::Workload;
 
 pub use crate::names::sidecar_port_name;
@@ -183,9 +184,11 @@ pub fn build_service(
         objects.push(Object::from_typed(&ingress, t, s)?);
     }
     patch::apply(&mut objects, &workload.patches, ns, &settings.budgets)?;
+    jobs::name_by_content(&mut objects, workload)?;
     let extras = extra::objects(workload, tenant, &settings.extra_objects)?;
     for object in &extras {
         check_extra_labels(object, &labels)?;
+        check_alert_owners(object, &labels)?;
     }
     objects.extend(extras);
     check_budgets(&objects, &settings.budgets).map_err(|e| {
@@ -238,6 +241,42 @@ fn pods(w: &Workload, ns: &str, labels: &Labels, t: &str) -> Result<Vec<Object>>
         }
     }
     Ok(objects)
+}
+
+/// An extra object's alert rules carry stencil's owner labels only with stencil's values:
+/// an alert cannot page another tenant's team.
+fn check_alert_owners(object: &Object, labels: &Labels) -> Result<()> {
+    let groups = object.value.at("/spec/groups").and_then(|g| g.as_array());
+    for rule in groups
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.get("rules").and_then(|r| r.as_array()))
+        .flatten()
+    {
+        for (key, value) in rule
+            .get("labels")
+            .and_then(|l| l.as_object())
+            .into_iter()
+            .flatten()
+        {
+            let Some(owned) = key.strip_prefix(ALERT_OWNER_PREFIX) else {
+                continue;
+            };
+            let ours = labels.common.get(&format!("stencil.dev/{owned}"));
+            if ours.is_none_or(|v| value.as_str() != Some(v.as_str())) {
+                return Err(Diagnostic::new(format!(
+                    "extra object {} labels an alert `{}`, which stencil owns",
+                    object.describe(),
+                    crate::error::clip(key, 120)
+                ))
+                .rule(crate::model::Rule::PlatformLabels.name())
+                .at_opt(object.origin.as_ref())
+                .hint("alert routing finds the team by stencil_dev_tenant and stencil_dev_service; use your own label names")
+                .into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Kubernetes refuses an object whose annotations (keys and values) pass 256 KiB.

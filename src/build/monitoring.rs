@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelector, LabelSelectorRequirement, ObjectMeta,
+};
 use serde::Serialize;
 
 use super::Labels;
@@ -145,7 +147,11 @@ pub(super) fn service_monitor(
         spec: MonitorSpec {
             selector: LabelSelector {
                 match_labels: Some(labels.selector.clone()),
-                ..LabelSelector::default()
+                match_expressions: Some(vec![LabelSelectorRequirement {
+                    key: super::network::HEADLESS.into(),
+                    operator: "DoesNotExist".into(),
+                    values: None,
+                }]),
             },
             endpoints: vec![Endpoint {
                 port: sm.port.clone().unwrap_or_else(|| "http".into()),
@@ -190,7 +196,11 @@ pub(super) fn prometheus_rule(w: &Workload, ns: &str, labels: &Labels) -> Option
         .filter(|a| !a.is_empty())?;
     let owner: BTreeMap<String, String> = [super::labels::TENANT, super::labels::SERVICE]
         .into_iter()
-        .filter_map(|k| Some((k.replace(['.', '/'], "_"), labels.common.get(k)?.clone())))
+        .filter_map(|k| {
+            let name = k.strip_prefix("stencil.dev/")?;
+            let key = format!("{}{name}", crate::names::ALERT_OWNER_PREFIX);
+            Some((key, labels.common.get(k)?.clone()))
+        })
         .collect();
     let rules = alerts
         .iter()

@@ -57,6 +57,10 @@ pub(super) fn service(w: &Workload, ns: &str, labels: &Labels) -> Service {
     }
 }
 
+/// The label of a StatefulSet's headless Service: a ServiceMonitor selects the ClusterIP
+/// Service only (not every pod twice, not-ready ones included).
+pub(super) const HEADLESS: &str = "stencil.dev/headless";
+
 /// The name of a StatefulSet's headless Service.
 pub(super) fn headless_name(service: &str) -> String {
     format!("{service}-headless")
@@ -65,8 +69,12 @@ pub(super) fn headless_name(service: &str) -> String {
 /// A StatefulSet's headless Service: a stable DNS name per pod
 /// (`<service>-0.<service>-headless`), ready or not, so peers find each other at start.
 pub(super) fn headless_service(w: &Workload, ns: &str, labels: &Labels) -> Service {
+    let mut metadata = meta(&headless_name(&w.service), ns, labels);
+    if let Some(l) = metadata.labels.as_mut() {
+        l.insert(HEADLESS.into(), "true".into());
+    }
     Service {
-        metadata: meta(&headless_name(&w.service), ns, labels),
+        metadata,
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".into()),
             cluster_ip: Some("None".into()),

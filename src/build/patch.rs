@@ -314,9 +314,48 @@ pub(super) const METADATA: [&str; 3] = [
     "/spec/jobTemplate/spec/template/metadata",
 ];
 
-/// The platform-owned labels and annotations of an object, by place and key.
+/// The platform-owned labels and annotations of an object, by place and key; and what
+/// else stencil owns in it: the selectors of its Services and workloads (a patched selector
+/// could send a Service's traffic to job pods or another service), and the owner labels of
+/// its alerts (`stencil_dev_tenant`, `stencil_dev_service`: alert routing finds the team
+/// by them).
 fn platform_owned(value: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
     let mut out = BTreeMap::new();
+    for pointer in ["/spec/selector"] {
+        if let Some(selector) = value.at(pointer) {
+            out.insert("spec.selector".to_owned(), selector.clone());
+        }
+    }
+    let rules = value
+        .at("/spec/groups")
+        .and_then(|g| g.as_array())
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .flat_map(|(g, group)| {
+            group
+                .get("rules")
+                .and_then(|r| r.as_array())
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(move |(r, rule)| (g, r, rule))
+        });
+    for (g, r, rule) in rules {
+        for (key, v) in rule
+            .get("labels")
+            .and_then(|l| l.as_object())
+            .into_iter()
+            .flatten()
+        {
+            if key.starts_with(crate::names::ALERT_OWNER_PREFIX) {
+                out.insert(
+                    format!("spec.groups[{g}].rules[{r}].labels[{key}]"),
+                    v.clone(),
+                );
+            }
+        }
+    }
     for meta in METADATA {
         for field in ["labels", "annotations"] {
             let at = format!("{meta}/{field}");
@@ -358,7 +397,7 @@ fn owned_changed(
         object.describe()
     ))
     .rule(Rule::PlatformLabels.name())
-    .hint("stencil.dev/*, argocd.argoproj.io/* and app.kubernetes.io/{managed-by,part-of,name,instance} say who owns an object; set your own labels under another prefix")
+    .hint("stencil.dev/*, argocd.argoproj.io/* and app.kubernetes.io/{managed-by,part-of,name,instance}, selectors and alert owner labels say who owns and serves what; set your own labels under another prefix")
 }
 
 #[cfg(test)]

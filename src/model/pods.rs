@@ -226,7 +226,7 @@ pub struct EnvFromSpec {
     pub optional: Option<bool>,
 }
 
-/// A file mounted into the main container (and jobs), rendered into the `<service>-files`
+/// A file mounted into the main container, rendered into the `<service>-files`
 /// ConfigMap. Exactly one of `content` and `from`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -238,7 +238,7 @@ pub struct FileSpec {
     pub from: Option<String>,
 }
 
-/// A volume mounted into the main container (and jobs). Exactly one source.
+/// A volume mounted into the main container. Exactly one source.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct VolumeSpec {

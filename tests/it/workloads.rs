@@ -714,3 +714,114 @@ fn a_patch_cannot_add_placement_the_platform_did_not_grant() {
         "`efs.csi.aws.com` is not a CSI driver the platform offers tenants",
     ]);
 }
+
+/// Findings of a review (issue 19): each was rendered with exit 0 before.
+#[test]
+fn review_findings_are_refused_where_they_are_written() {
+    let cases: [(&str, &str); 7] = [
+        (
+            "ports: { metrics: 9200, dup: 9200 }\n",
+            "port 9200 is already the main container's, a sidecar's or another of `ports`",
+        ),
+        (
+            "files:\n  /..a: { content: x }\n",
+            "ConfigMap key starting with `..`",
+        ),
+        (
+            "monitoring:\n  alerts:\n    A: { expr: up == 0, labels: { bad-key: x } }\n",
+            "`bad-key` is not a Prometheus label name",
+        ),
+        (
+            "monitoring:\n  alerts:\n    A: { expr: up == 0, labels: { stencil_dev_tenant: other } }\n",
+            "label `stencil_dev_tenant` is stencil's",
+        ),
+        (
+            "ingress:\n  host: api-acme.dev.example.com\n  paths: [/a//b]\n",
+            "is not a plain path prefix",
+        ),
+        (
+            "httpRoute:\n  gateway: { name: gw, namespace: gateway-system }\n  hosts: [api-acme.dev.example.com]\n  paths: [\"/x?y\"]\n",
+            "is not a plain path prefix",
+        ),
+        (
+            "cronJobs:\n  r: { schedule: \"99 99 foo bar baz\" }\n",
+            "is not a valid minute",
+        ),
+    ];
+    for (values, needle) in cases {
+        repo(values)
+            .run(&["render"])
+            .fails(&[needle, "values.yaml:"]);
+    }
+}
+
+#[test]
+fn a_patch_cannot_retarget_a_service_or_an_alert() {
+    repo("patches:\n  - target: { kind: Service, name: api }\n    type: merge\n    patch: { spec: { selector: { app.kubernetes.io/name: api-m } } }\n")
+        .run(&["render"])
+        .fails(&["platform-labels", "a patch changes spec.selector of Service acme/api"]);
+    repo("monitoring:\n  alerts:\n    Boom: { expr: vector(1) }\npatches:\n  - target: { kind: PrometheusRule }\n    type: json\n    patch: [{ op: replace, path: /spec/groups/0/rules/0/labels/stencil_dev_tenant, value: other }]\n")
+        .run(&["render"])
+        .fails(&["platform-labels", "stencil_dev_tenant"]);
+}
+
+#[test]
+fn a_plain_job_is_named_after_its_patched_content_and_runs_its_own_command() {
+    let name = |arg: &str| {
+        let values = format!(
+            "jobs:\n  m: {{}}\npatches:\n  - target: {{ kind: Job, name: api-m }}\n    type: json\n    patch: [{{ op: add, path: /spec/template/spec/containers/0/args, value: [{arg}] }}]\n"
+        );
+        let run = render(&values);
+        let jobs: Vec<String> = kinds(&run)
+            .into_iter()
+            .filter(|k| k.starts_with("Job "))
+            .collect();
+        assert_eq!(jobs.len(), 1, "{jobs:?}");
+        let job = run.object("Job", jobs[0].trim_start_matches("Job "));
+        assert_eq!(
+            job["spec"]["template"]["spec"]["containers"][0]["command"],
+            Value::Null,
+            "the image's entrypoint"
+        );
+        jobs[0].clone()
+    };
+    assert_ne!(name("one"), name("two"), "a patched pod is a new Job");
+}
+
+#[test]
+fn a_service_monitor_of_a_stateful_set_skips_its_headless_service() {
+    let run = render("workload: statefulSet\nmonitoring: { serviceMonitor: {} }\n");
+    assert_eq!(
+        run.object("Service", "api-headless")["metadata"]["labels"]["stencil.dev/headless"],
+        "true"
+    );
+    let sm = run.object("ServiceMonitor", "api");
+    assert_eq!(
+        sm["spec"]["selector"]["matchExpressions"],
+        json!([{ "key": "stencil.dev/headless", "operator": "DoesNotExist" }])
+    );
+}
+
+#[test]
+fn every_way_to_name_storage_is_checked() {
+    let pvc = |spec: &str, annotations: &str| {
+        format!(
+            "extraObjects:\n  - apiVersion: v1\n    kind: PersistentVolumeClaim\n    metadata: {{ name: x{annotations} }}\n    spec: {{ accessModes: [ReadWriteOnce], resources: {{ requests: {{ storage: 1Gi }} }}{spec} }}\n"
+        )
+    };
+    repo(&pvc("", ", annotations: { volume.beta.kubernetes.io/storage-class: io2-premium }"))
+        .run(&["render"])
+        .fails(&["storage", "metadata.annotations[volume.beta.kubernetes.io/storage-class]: storage class `io2-premium`"]);
+    repo(&pvc(", volumeName: pv-of-another-tenant", ""))
+        .run(&["render"])
+        .fails(&[
+            "storage",
+            "spec.volumeName: binds a PersistentVolume by name",
+        ]);
+    repo(&pvc(", volumeAttributesClassName: fast", ""))
+        .run(&["render"])
+        .fails(&["storage", "spec.volumeAttributesClassName"]);
+    repo("patches:\n  - target: { kind: Deployment, name: api }\n    type: json\n    patch: [{ op: add, path: /spec/template/spec/volumes/-, value: { name: s, ephemeral: { volumeClaimTemplate: { spec: { storageClassName: io2-premium, accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } } } } } }]\n")
+        .run(&["render"])
+        .fails(&["storage", "ephemeral.volumeClaimTemplate.spec.storageClassName: storage class `io2-premium`"]);
+}

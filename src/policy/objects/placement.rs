@@ -20,43 +20,84 @@ pub(in crate::policy) fn listed(list: &[String]) -> String {
     }
 }
 
-/// Storage classes of a PersistentVolumeClaim or a StatefulSet's volumeClaimTemplates.
+/// The claims of an object: a PersistentVolumeClaim's spec (and annotations), a
+/// StatefulSet's volumeClaimTemplates, each with the path it is at.
+fn claim_specs<'v>(value: &'v Value, kind: &str) -> Vec<(String, &'v Value)> {
+    match kind {
+        "PersistentVolumeClaim" => vec![(String::new(), value)],
+        "StatefulSet" => value
+            .at("/spec/volumeClaimTemplates")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, t)| (format!("spec.volumeClaimTemplates[{i}]."), t))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Storage of a PersistentVolumeClaim or a StatefulSet's volumeClaimTemplates: a listed
+/// class (by `storageClassName` or the beta annotation), no PersistentVolume named (it could
+/// be another tenant's), no volume attributes class (performance the platform bills).
 pub(super) fn claims(
     value: &Value,
     kind: &str,
     allowed: &Placement,
     find: &mut impl FnMut(Rule, String),
 ) {
-    let mut classes: Vec<(String, &str)> = Vec::new();
-    if kind == "PersistentVolumeClaim"
-        && let Some(c) = value.at("/spec/storageClassName").and_then(Value::as_str)
-    {
-        classes.push(("spec.storageClassName".into(), c));
-    }
-    if kind == "StatefulSet" {
-        let templates = value
-            .at("/spec/volumeClaimTemplates")
-            .and_then(Value::as_array);
-        for (i, t) in templates.into_iter().flatten().enumerate() {
-            if let Some(c) = t.at("/spec/storageClassName").and_then(Value::as_str) {
-                classes.push((
-                    format!("spec.volumeClaimTemplates[{i}].spec.storageClassName"),
+    for (at, claim) in claim_specs(value, kind) {
+        let class = claim
+            .at("/spec/storageClassName")
+            .and_then(Value::as_str)
+            .map(|c| (format!("{at}spec.storageClassName"), c));
+        let beta = claim
+            .at("/metadata/annotations/volume.beta.kubernetes.io~1storage-class")
+            .and_then(Value::as_str)
+            .map(|c| {
+                (
+                    format!("{at}metadata.annotations[volume.beta.kubernetes.io/storage-class]"),
                     c,
-                ));
+                )
+            });
+        for (path, class) in class.into_iter().chain(beta) {
+            storage_class(&path, class, allowed, find);
+        }
+        for (field, what) in [
+            (
+                "volumeName",
+                "binds a PersistentVolume by name (it could hold another tenant's data)",
+            ),
+            (
+                "volumeAttributesClassName",
+                "asks for a volume attributes class (performance the platform decides)",
+            ),
+        ] {
+            if claim
+                .at(&format!("/spec/{field}"))
+                .is_some_and(|v| !v.is_null())
+            {
+                find(Rule::Storage, format!("{at}spec.{field}: {what}"));
             }
         }
     }
-    for (path, class) in classes {
-        if !allowed.storage_classes.iter().any(|a| a == class) {
-            find(
-                Rule::Storage,
-                format!(
-                    "{path}: storage class `{}` is not one the platform offers tenants ({})",
-                    crate::error::clip(class, 80),
-                    listed(&allowed.storage_classes)
-                ),
-            );
-        }
+}
+
+fn storage_class(
+    path: &str,
+    class: &str,
+    allowed: &Placement,
+    find: &mut impl FnMut(Rule, String),
+) {
+    if !allowed.storage_classes.iter().any(|a| a == class) {
+        find(
+            Rule::Storage,
+            format!(
+                "{path}: storage class `{}` is not one the platform offers tenants ({})",
+                crate::error::clip(class, 80),
+                listed(&allowed.storage_classes)
+            ),
+        );
     }
 }
 
@@ -68,6 +109,16 @@ pub(super) fn pod(
     find: &mut impl FnMut(Rule, String),
 ) {
     for (i, v) in pod.volumes.iter().flatten().enumerate() {
+        let ephemeral = v
+            .ephemeral
+            .as_ref()
+            .and_then(|e| e.volume_claim_template.as_ref())
+            .and_then(|t| t.spec.storage_class_name.as_deref());
+        if let Some(class) = ephemeral {
+            let path =
+                format!("{p}.volumes[{i}].ephemeral.volumeClaimTemplate.spec.storageClassName");
+            storage_class(&path, class, allowed, find);
+        }
         if let Some(csi) = &v.csi
             && !allowed.csi_drivers.contains(&csi.driver)
         {

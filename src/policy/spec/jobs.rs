@@ -200,23 +200,68 @@ pub(crate) fn check_schedule(text: &str) -> Result<(), String> {
         ));
     }
     let fields: Vec<&str> = text.split(' ').filter(|f| !f.is_empty()).collect();
-    let valid = |f: &&str| {
-        f.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | '?' | ',' | '-' | '/'))
-    };
     if fields.len() != 5 || !text.chars().all(|c| c == ' ' || !c.is_whitespace()) {
         return Err(format!(
             "schedule `{shown}` has {} fields; a cron schedule has five",
             fields.len()
         ));
     }
-    match fields.iter().find(|f| !valid(f)) {
-        Some(f) => Err(format!(
-            "schedule `{shown}`: field `{}` is not cron syntax",
-            crate::error::clip(f, 40)
-        )),
-        None => Ok(()),
+    for (field, (name, range, names)) in fields.iter().zip(CRON_FIELDS) {
+        if !cron_field(field, range, names) {
+            return Err(format!(
+                "schedule `{shown}`: `{}` is not a valid {name} ({}-{}{})",
+                crate::error::clip(field, 40),
+                range.0,
+                range.1,
+                if names.is_empty() { "" } else { ", or a name" }
+            ));
+        }
     }
+    Ok(())
+}
+
+const MONTHS: [&str; 12] = [
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
+const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+/// Each field of a schedule: its name, its range and the names it takes.
+const CRON_FIELDS: [(&str, (u32, u32), &[&str]); 5] = [
+    ("minute", (0, 59), &[]),
+    ("hour", (0, 23), &[]),
+    ("day of month", (1, 31), &[]),
+    ("month", (1, 12), &MONTHS),
+    ("day of week", (0, 7), &DAYS),
+];
+
+/// A field: comma-separated items, each `*` or `?`, a value or a range, with an optional
+/// `/step`.
+fn cron_field(field: &str, range: (u32, u32), names: &[&str]) -> bool {
+    let value = |v: &str| -> Option<u32> {
+        match v.parse::<u32>() {
+            Ok(n) => (range.0..=range.1).contains(&n).then_some(n),
+            Err(_) => names
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(v))
+                .and_then(|i| u32::try_from(i).ok())
+                .map(|i| i + range.0.min(1) * u32::from(names.len() == 12)),
+        }
+    };
+    field.split(',').all(|item| {
+        let (base, step) = match item.split_once('/') {
+            Some((b, s)) => (b, Some(s)),
+            None => (item, None),
+        };
+        let step_ok = step.is_none_or(|s| s.parse::<u32>().is_ok_and(|n| n > 0));
+        let base_ok = match base {
+            "*" | "?" => true,
+            _ => match base.split_once('-') {
+                Some((a, b)) => matches!((value(a), value(b)), (Some(a), Some(b)) if a <= b),
+                None => value(base).is_some(),
+            },
+        };
+        step_ok && base_ok
+    })
 }
 
 /// An IANA time zone name (`Europe/Berlin`, `Etc/UTC`).
@@ -324,4 +369,44 @@ pub(super) fn inherited_image(
     }
     let allow_mutable = ctx.allows(Rule::MutableImageTag);
     check_image(node, Some(&merged), container, allow_mutable, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_schedule;
+
+    #[test]
+    fn schedules_kubernetes_accepts_pass() {
+        for ok in [
+            "*/15 * * * *",
+            "0 3 * * MON-FRI",
+            "0 0 1 JAN,jul *",
+            "5 4 * * 0,7",
+            "0 */2 1-15 * ?",
+            "@daily",
+            "@hourly",
+        ] {
+            assert_eq!(check_schedule(ok), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn schedules_out_of_range_or_malformed_are_refused() {
+        for bad in [
+            "99 99 foo bar baz",
+            "60 * * * *",
+            "* 24 * * *",
+            "* * 0 * *",
+            "* * * 13 *",
+            "* * * * 8",
+            "*/0 * * * *",
+            "5-1 * * * *",
+            "* * * * MON-",
+            "* * *",
+            "TZ=UTC 0 * * * *",
+            "@every 5m",
+        ] {
+            assert!(check_schedule(bad).is_err(), "{bad}");
+        }
+    }
 }

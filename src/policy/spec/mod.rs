@@ -82,6 +82,7 @@ const RULES: &[SpecRule] = &[
     rollout::ingress,
     rollout::autoscaling,
     pods::workload_kind,
+    pods::headless_name,
     pods::ports,
     pods::lifecycle,
     pods::env_from,
@@ -93,6 +94,7 @@ const RULES: &[SpecRule] = &[
     traffic::ingress_extras,
     traffic::http_route,
     traffic::monitoring,
+    traffic::alerts,
     placement::storage,
     placement::scheduling,
 ];

@@ -63,6 +63,20 @@ pub(super) fn workload_kind(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A StatefulSet's headless Service `<service>-headless` is a valid name.
+pub(super) fn headless_name(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
+    if ctx.spec.workload == Some(WorkloadKind::StatefulSet) && ctx.service.len() > 54 {
+        out.push(
+            Diagnostic::new(format!(
+                "service `{}` is {} characters; its StatefulSet's Service `<service>-headless` may have 54",
+                ctx.service,
+                ctx.service.len()
+            ))
+            .at(&ctx.at(&["workload"])),
+        );
+    }
+}
+
 /// The main container's port is set (and not 0) unless the service is a worker.
 pub(super) fn main_port(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) -> Option<u16> {
     match ctx.spec.port {
@@ -79,7 +93,7 @@ pub(super) fn main_port(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) -> Option<u16>
         None => {
             out.push(
                 Diagnostic::new(format!("service `{}` has no port", ctx.service))
-                    .at(&ctx.tree.origin)
+                    .at(&ctx.at(&["port"]))
                     .hint(format!(
                         "set `port:` in base/{}/service.yaml, or `workload: worker` for a service that serves nothing",
                         ctx.service
@@ -93,13 +107,11 @@ pub(super) fn main_port(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) -> Option<u16>
 /// `ports:` are named validly (not `http`, the main port's name) and differ from the main
 /// port and the sidecars' ports.
 pub(super) fn ports(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
-    let sidecar_ports: Vec<u16> = ctx
-        .spec
-        .sidecars
-        .iter()
-        .flatten()
-        .filter_map(|s| s.port)
+    let sidecars = ctx.spec.sidecars.iter().flatten();
+    let sidecar_ports: Vec<(String, u16)> = sidecars
+        .filter_map(|s| Some((crate::names::sidecar_port_name(&s.name), s.port?)))
         .collect();
+    let mut seen: Vec<u16> = ctx.spec.port.into_iter().collect();
     for (name, port) in ctx.spec.ports.iter().flatten() {
         let at = ctx.at(&["ports", name]);
         if let Err(msg) = check_port_name(name) {
@@ -110,17 +122,22 @@ pub(super) fn ports(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
                     .at(&at)
                     .hint("name the extra port after what it serves, e.g. `metrics`"),
             );
+        } else if sidecar_ports.iter().any(|(n, _)| n == name) {
+            out.push(
+                Diagnostic::new(format!("port name `{name}` is a sidecar's port name")).at(&at),
+            );
         }
         if *port == 0 {
             out.push(Diagnostic::new("port 0 is not a valid container port").at(&at));
-        } else if Some(*port) == ctx.spec.port || sidecar_ports.contains(port) {
+        } else if seen.contains(port) || sidecar_ports.iter().any(|(_, p)| p == port) {
             out.push(
                 Diagnostic::new(format!(
-                    "port {port} is already the main container's or a sidecar's"
+                    "port {port} is already the main container's, a sidecar's or another of `ports`"
                 ))
                 .at(&at),
             );
         }
+        seen.push(*port);
     }
 }
 

@@ -93,12 +93,9 @@ pub(super) fn ingress(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
         );
     }
     if let Some(path) = &ingress.path
-        && !path.starts_with('/')
+        && let Err(msg) = super::traffic::check_path(path)
     {
-        out.push(
-            Diagnostic::new(format!("ingress path `{path}` must start with `/`"))
-                .at(&ctx.at(&["ingress", "path"])),
-        );
+        out.push(Diagnostic::new(format!("ingress path {msg}")).at(&ctx.at(&["ingress", "path"])));
     }
 }
 

@@ -23,10 +23,9 @@ pub(super) fn ingress_extras(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
         }
     }
     for path in ingress.paths.iter().flatten() {
-        if !path.starts_with('/') {
+        if let Err(msg) = check_path(path) {
             out.push(
-                Diagnostic::new(format!("ingress path `{path}` must start with `/`"))
-                    .at(&ctx.at(&["ingress", "paths"])),
+                Diagnostic::new(format!("ingress path {msg}")).at(&ctx.at(&["ingress", "paths"])),
             );
         }
     }
@@ -72,12 +71,15 @@ pub(super) fn http_route(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
         }
     }
     for path in route.paths.iter().flatten() {
-        if !path.starts_with('/') {
-            out.push(
-                Diagnostic::new(format!("httpRoute path `{path}` must start with `/`"))
-                    .at(&at("paths")),
-            );
+        if let Err(msg) = check_path(path) {
+            out.push(Diagnostic::new(format!("httpRoute path {msg}")).at(&at("paths")));
         }
+    }
+    if route.hosts.len() > 16 {
+        out.push(
+            Diagnostic::new("httpRoute has more than 16 hosts (the Gateway API's limit)")
+                .at(&at("hosts")),
+        );
     }
     if ctx
         .spec
@@ -91,6 +93,38 @@ pub(super) fn http_route(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
                 .hint("choose one: `ingress.enabled: false` or `httpRoute.enabled: false`"),
         );
     }
+}
+
+/// An HTTP path prefix the Ingress and Gateway API controllers accept: absolute, without
+/// empty, `.` or `..` segments, encoded slashes, a query or a fragment.
+pub(crate) fn check_path(path: &str) -> Result<(), String> {
+    let shown = crate::error::clip(path, 120);
+    if !path.starts_with('/') {
+        return Err(format!("`{shown}` must start with `/`"));
+    }
+    let lower = path.to_ascii_lowercase();
+    let bad_segment = path.split('/').skip(1).enumerate().any(|(i, s)| {
+        (s.is_empty() && i + 1 < path.split('/').count() - 1) || s == "." || s == ".."
+    });
+    if bad_segment
+        || lower.contains("%2f")
+        || lower.contains("%5c")
+        || path.contains(['?', '#', '\\'])
+        || path.contains(char::is_whitespace)
+    {
+        return Err(format!(
+            "`{shown}` is not a plain path prefix (no `//`, `.` or `..` segments, encoded slashes, `?`, `#` or spaces)"
+        ));
+    }
+    Ok(())
+}
+
+/// A Prometheus label or annotation name: `[a-zA-Z_][a-zA-Z0-9_]*`, not reserved (`__`).
+fn is_label_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with("__")
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// A Prometheus duration (`30s`, `1m`, `1h30m`).
@@ -117,7 +151,7 @@ pub(crate) fn is_duration(text: &str) -> bool {
 }
 
 /// The ServiceMonitor scrapes a port the main container has, on an absolute path, at
-/// valid durations; every alert has an expression and valid names.
+/// valid durations.
 pub(super) fn monitoring(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
     let Some(m) = &ctx.spec.monitoring else {
         return;
@@ -161,6 +195,14 @@ pub(super) fn monitoring(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// Every alert has an expression, valid names and durations, and none of stencil's owner
+/// labels.
+pub(super) fn alerts(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
+    let Some(m) = &ctx.spec.monitoring else {
+        return;
+    };
     for (name, alert) in m.alerts.iter().flatten() {
         let at = ctx.at(&["monitoring", "alerts", name]);
         let valid_name = !name.is_empty()
@@ -177,6 +219,23 @@ pub(super) fn monitoring(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
         }
         if alert.expr.trim().is_empty() {
             out.push(Diagnostic::new(format!("alert `{name}` has no expr")).at(&at));
+        }
+        let keys = alert
+            .labels
+            .iter()
+            .flatten()
+            .chain(alert.annotations.iter().flatten())
+            .map(|(k, _)| k);
+        for key in keys {
+            if !is_label_name(key) {
+                out.push(Diagnostic::new(format!("alert `{name}`: `{}` is not a Prometheus label name (letters, digits, `_`; not `__`)", crate::error::clip(key, 80))).at(&at));
+            } else if key.starts_with(crate::names::ALERT_OWNER_PREFIX) {
+                out.push(
+                    Diagnostic::new(format!("alert `{name}`: label `{key}` is stencil's"))
+                        .at(&at)
+                        .hint("stencil labels every alert with its tenant and service; use your own label names"),
+                );
+            }
         }
         if alert.for_.as_deref().is_some_and(|v| !is_duration(v)) {
             out.push(

@@ -92,6 +92,9 @@ pub(super) fn files(ctx: &SpecCtx, out: &mut Vec<Diagnostic>) {
             );
         }
         let key = file_key(path);
+        if key.starts_with("..") {
+            out.push(Diagnostic::new(format!("file path `{}` would make a ConfigMap key starting with `..`, which Kubernetes refuses", crate::error::clip(path, 80))).at(&at));
+        }
         if !key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
