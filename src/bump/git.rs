@@ -194,7 +194,7 @@ fn redo(
                         before.as_deref().unwrap_or("(none)"),
                         bump.tag
                     ))
-                    .hint("re-run the pipeline if {tag} is still wanted, or pass --on-conflict ours|theirs")
+                    .hint(format!("re-run the pipeline if {} is still wanted, or pass --on-conflict ours|theirs", bump.tag))
                     .note("nothing was committed locally; the repository is as it was")
                     .into());
                 }

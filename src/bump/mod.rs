@@ -11,7 +11,7 @@ pub(crate) mod publish;
 
 pub(crate) use edit::Bump;
 pub(crate) use git::commit_and_push;
-pub(crate) use plan::{check_service, edits, report_pins, targets, unified_diff};
+pub(crate) use plan::{check_service, check_sidecar, edits, report_pins, targets, unified_diff};
 
 /// What to do when the remote changed the same version file to another tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

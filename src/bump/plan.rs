@@ -43,6 +43,47 @@ pub(crate) fn check_service(repo: &Repo, service: &str) -> Result<()> {
         .into())
 }
 
+/// A `--sidecar` is one the service's base defines (in any file of `base/<service>/`), so
+/// that a typo is named as such, not as a version file without the pin.
+pub(crate) fn check_sidecar(
+    loader: &Loader<'_>,
+    service: &str,
+    sidecar: Option<&str>,
+) -> Result<()> {
+    let Some(name) = sidecar else { return Ok(()) };
+    let dir = RepoPath::parse(&format!("base/{service}")).map_err(Diagnostic::new)?;
+    let mut names: Vec<String> = Vec::new();
+    for (file, kind) in loader.source().list(&dir)? {
+        let yaml = file.ends_with(".yaml") || file.ends_with(".yml");
+        if kind != crate::source::EntryKind::File || !yaml || file == "version.yaml" {
+            continue;
+        }
+        let Some(node) = loader.load(&dir.join(&file), Role::ServiceLayer)? else {
+            continue;
+        };
+        let sidecars = node.get("sidecars").and_then(Node::as_seq).unwrap_or(&[]);
+        names.extend(
+            sidecars
+                .iter()
+                .filter_map(|s| s.get("name").and_then(Node::as_scalar_text))
+                .map(str::to_owned),
+        );
+    }
+    if names.iter().any(|n| n == name) {
+        return Ok(());
+    }
+    let hint = match did_you_mean(name, names.iter().map(String::as_str)) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if names.is_empty() => format!("base/{service}/ defines no sidecars"),
+        None => format!("its sidecars: {}", names.join(", ")),
+    };
+    Err(
+        Diagnostic::new(format!("service `{service}` has no sidecar `{name}`"))
+            .hint(hint)
+            .into(),
+    )
+}
+
 /// The edits of the target files that change: a file already at the tag is left out, a
 /// missing file is created.
 pub(crate) fn edits(source: &Worktree, targets: &[Target], bump: &Bump) -> Result<Vec<FileEdit>> {

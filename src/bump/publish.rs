@@ -88,7 +88,8 @@ impl Checkout {
             };
             if status != Status::CURRENT {
                 return Err(Diagnostic::new(format!(
-                    "{path} has uncommitted changes ({status:?})"
+                    "{path} has uncommitted changes ({})",
+                    describe(status)
                 ))
                 .hint("commit or discard them first; stencil bump does not overwrite edits")
                 .into());
@@ -298,4 +299,28 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
     let seed = u64::from(nanos) ^ (u64::from(std::process::id()) << 16);
     let jitter = 50 + seed % 101; // 50..=150 percent
     Duration::from_millis(base * jitter / 100)
+}
+
+/// A file's git status in words, as `git status` says it.
+fn describe(status: Status) -> String {
+    let words: Vec<&str> = [
+        (Status::INDEX_NEW, "added to the index"),
+        (Status::INDEX_MODIFIED, "staged"),
+        (Status::INDEX_DELETED, "deleted in the index"),
+        (Status::INDEX_RENAMED, "renamed in the index"),
+        (Status::WT_NEW, "not tracked"),
+        (Status::WT_MODIFIED, "modified"),
+        (Status::WT_DELETED, "deleted"),
+        (Status::WT_RENAMED, "renamed"),
+        (Status::CONFLICTED, "in conflict"),
+    ]
+    .into_iter()
+    .filter(|(flag, _)| status.contains(*flag))
+    .map(|(_, word)| word)
+    .collect();
+    if words.is_empty() {
+        "changed".to_owned()
+    } else {
+        words.join(", ")
+    }
 }

@@ -45,6 +45,7 @@ pub fn run(global: &Global, args: &BumpArgs) -> Outcome {
     let (repo, _) = load_repo_lenient(&loader)?;
     let request = request(args);
     bump::check_service(&repo, &args.service)?;
+    bump::check_sidecar(&loader, &args.service, args.sidecar.as_deref())?;
     let bump = Bump {
         tag,
         digest,

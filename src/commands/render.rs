@@ -32,10 +32,17 @@ pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
         selection = selection.workspace_only();
     }
     if selection.is_empty(&repo) {
+        let tenants: Vec<&str> = repo
+            .tenants
+            .iter()
+            .map(|t| t.name.as_str())
+            .take(20)
+            .collect();
         return Err(Diagnostic::new("the selection matches nothing to render")
-            .hint(
-                "check --tenant, --service and --environment; `stencil validate` lists the tenants",
-            )
+            .hint(format!(
+                "check --tenant, --service and --environment; the tenants are the folders under tenants/: {}",
+                tenants.join(", ")
+            ))
             .into());
     }
     let options = RenderOptions {

@@ -285,7 +285,7 @@ impl Old {
             Diagnostic::new(format!(
                 "{dir}/values.yaml is not a symlink and prod/ holds several bases: which one does it build on?"
             ))
-            .hint("make {dir}/version.yaml a symlink to its base, or migrate one base at a time")
+            .hint(format!("make {dir}/version.yaml a symlink to its base, or migrate one base at a time"))
         })?;
         Ok(OldApp {
             tenant: dir.clone(),

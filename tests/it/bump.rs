@@ -326,7 +326,7 @@ fn bad_input_leaves_the_repository_as_it_was() {
         (&["api", "--", "-bad"], "refusing tag"),
         (
             &["api", "1.1.0", "--sidecar", "nope", "--commit"],
-            "no `image:` mapping for sidecar `nope`",
+            "service `api` has no sidecar `nope`",
         ),
         (
             &["api", "1.1.0", "--digest", "sha256:abc", "--push"],
@@ -357,7 +357,10 @@ fn bad_input_leaves_the_repository_as_it_was() {
     let dirty = snapshot(&clone);
     let run = bump(&clone, &["api", "1.1.0", "--commit"]);
     assert!(
-        run.code == 3 && run.stderr.contains("has uncommitted changes"),
+        run.code == 3
+            && run
+                .stderr
+                .contains("base/api/version.yaml has uncommitted changes (modified)"),
         "{}",
         run.stderr
     );
