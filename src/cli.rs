@@ -250,6 +250,9 @@ pub struct ExplainArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub filter: Filter,
+    /// Values left in `helmPassthrough` (nothing renders them) are errors, not warnings
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

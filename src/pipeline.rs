@@ -153,6 +153,9 @@ pub struct Renderer<'a> {
     sops_rules: secrets::SopsRules,
     /// The hosts each tenant serves, so that no two tenants claim one.
     hosts: policy::HostClaims,
+    /// Values under `helmPassthrough` the rendered apps carry (nothing renders them):
+    /// (dotted path, where it is written).
+    passthrough: std::sync::Mutex<std::collections::BTreeSet<(String, String)>>,
 }
 
 impl<'a> Renderer<'a> {
@@ -185,6 +188,7 @@ impl<'a> Renderer<'a> {
             sensitive: sensitive_env(repo)?,
             sops_rules: secrets::SopsRules::read(loader.source()),
             hosts: policy::HostClaims::default(),
+            passthrough: std::sync::Mutex::default(),
             engine: template::engine(),
             platform,
         })
@@ -216,6 +220,11 @@ impl<'a> Renderer<'a> {
         let resolved = resolve::resolve(self.loader, &self.chains, tenant, service)?;
         let mut resolved = self.template(tenant, service, resolved)?;
         resolve::files::inline(self.loader.source(), &mut resolved.tree)?;
+        if let Some(pass) = resolved.tree.get("helmPassthrough") {
+            let mut leaves = Vec::new();
+            passthrough_leaves(pass, "helmPassthrough".to_owned(), &mut leaves);
+            crate::source::lock(&self.passthrough).extend(leaves);
+        }
         let secrets_path = RepoPath::parse(&format!(
             "tenants/{}/{service}/secrets.enc.yaml",
             tenant.name
@@ -422,6 +431,27 @@ impl Renderer<'_> {
     /// Whether some secrets file was read sealed (no key could open it).
     pub fn sealed_secrets(&self) -> bool {
         self.sealed.load(Ordering::Relaxed)
+    }
+
+    /// The values under `helmPassthrough` of the apps rendered so far, which nothing
+    /// renders: (dotted path, `file:line:col`), each once.
+    pub fn passthrough(&self) -> Vec<(String, String)> {
+        crate::source::lock(&self.passthrough)
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
+
+/// The leaves under `helmPassthrough`, with where each is written.
+fn passthrough_leaves(node: &crate::node::Node, path: String, out: &mut Vec<(String, String)>) {
+    match node.as_map() {
+        Some(map) if !map.is_empty() => {
+            for (key, child) in map {
+                passthrough_leaves(child, format!("{path}.{key}"), out);
+            }
+        }
+        _ => out.push((path, node.origin.to_string())),
     }
 }
 

@@ -63,6 +63,7 @@ pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
             })?;
             info!(objects = count, spilled = spool.spilled(), "rendered");
             spool.write_to(&mut stdout()?)?;
+            warn_passthrough(&renderer);
         }
         (out_dir, format) => {
             let objects = renderer.render(&selection)?;
@@ -71,7 +72,17 @@ pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
                 Some(dir) => emit::write_dir(&objects, dir)?,
                 None => write_stdout(&emit::stream(&objects, format)?)?,
             }
+            warn_passthrough(&renderer);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Values under `helmPassthrough` are not rendered: say so, once each, on stderr.
+fn warn_passthrough(renderer: &Renderer<'_>) {
+    for (path, at) in renderer.passthrough() {
+        tracing::warn!(
+            "not rendered: {path} at {at}: nothing renders helmPassthrough; move it to the service model or remove it"
+        );
+    }
 }

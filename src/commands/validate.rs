@@ -44,11 +44,12 @@ pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
             // many tenants there are (validate prints no object).
             let mut count = 0;
             let rendered = Renderer::new(&loader, &repo, keys).and_then(|r| {
-                unrendered = report_passthrough(&r, &selection, &repo);
                 r.render_each(&selection, |objects| {
                     count += objects.len();
                     Ok(())
-                })
+                })?;
+                unrendered = report_passthrough(&r.passthrough(), args.strict, &mut problems);
+                Ok(())
             });
             match rendered {
                 Ok(()) => (repo.tenants.len(), apps, count),
@@ -92,46 +93,23 @@ pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
 }
 
 /// Values `stencil migrate` could not map stay under `helmPassthrough`, where nothing
-/// renders them: each is named, once per file and line, with where it is. Returns how many.
+/// renders them: each is named once with where it is; under `--strict` each is a problem.
+/// Returns how many.
 fn report_passthrough(
-    renderer: &Renderer<'_>,
-    selection: &Selection,
-    repo: &crate::load::Repo,
+    values: &[(String, String)],
+    strict: bool,
+    problems: &mut Vec<Error>,
 ) -> usize {
-    let mut seen = std::collections::BTreeSet::new();
-    for (tenant, service) in selection.apps(repo) {
-        let Ok((_, tree)) = renderer.resolve(tenant, service) else {
-            continue;
-        };
-        let Some(pass) = tree.tree.get("helmPassthrough") else {
-            continue;
-        };
-        let mut leaves = Vec::new();
-        passthrough_leaves(pass, "helmPassthrough".to_owned(), &mut leaves);
-        for (path, origin) in leaves {
-            if seen.insert((path.clone(), origin.to_string())) {
-                eprintln!(
-                    "not rendered: {path} at {origin}: nothing renders helmPassthrough; move it to the service model or remove it"
-                );
-            }
+    for (path, at) in values {
+        let text = format!("not rendered: {path} at {at}: nothing renders helmPassthrough");
+        let hint = "move it to the service model (docs/migrate.md) or remove it";
+        if strict {
+            problems.push(Error::from(crate::error::Diagnostic::new(text).hint(hint)));
+        } else {
+            eprintln!("{text}; {hint}");
         }
     }
-    seen.len()
-}
-
-fn passthrough_leaves(
-    node: &crate::node::Node,
-    path: String,
-    out: &mut Vec<(String, crate::origin::Origin)>,
-) {
-    match node.as_map() {
-        Some(map) if !map.is_empty() => {
-            for (key, child) in map {
-                passthrough_leaves(child, format!("{path}.{key}"), out);
-            }
-        }
-        _ => out.push((path, node.origin.clone())),
-    }
+    values.len()
 }
 
 fn check_base_files(loader: &Loader<'_>, source: &Worktree) -> Result<()> {

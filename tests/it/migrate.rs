@@ -195,6 +195,30 @@ fn migrates_the_symlinked_layout_and_proves_it() {
         "{}",
         validate.stderr
     );
+    // Under --strict they are errors; render warns about them.
+    let strict = Run::from(
+        common::stencil(tmp.path())
+            .args(["--repo"])
+            .arg(&out)
+            .args(["validate", "--strict"])
+            .output()
+            .expect("validate --strict"),
+    );
+    assert_eq!(strict.code, 1, "{}", strict.stderr);
+    assert!(
+        strict
+            .stderr
+            .contains("error: not rendered: helmPassthrough.affinity"),
+        "{}",
+        strict.stderr
+    );
+    assert!(
+        render
+            .stderr
+            .contains("not rendered: helmPassthrough.affinity"),
+        "render warns: {}",
+        render.stderr
+    );
 }
 
 #[test]
