@@ -76,6 +76,24 @@ pub enum Command {
     /// stencil.yaml grants
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Print a shell completion script: `stencil completion bash > /etc/bash_completion.d/stencil`
+    Completion(CompletionArgs),
+    /// Write the man pages (stencil.1 and one per command) into a folder
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The folder to write the man pages into (made if missing)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -68,6 +68,8 @@ fn main() -> ExitCode {
         Command::Secrets(command) => commands::secrets::run(&cli.global, command, &keys),
         Command::Argocd(command) => commands::argocd::run(&cli.global, command, &keys),
         Command::Tenant(command) => commands::tenant::run(&cli.global, command, &keys),
+        Command::Completion(args) => commands::completion::completion(args),
+        Command::Man(args) => commands::completion::man(args),
         Command::Policy(command) => commands::policy::run(&cli.global, command),
     };
     match outcome {

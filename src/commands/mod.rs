@@ -4,6 +4,7 @@ pub mod affected;
 pub mod argocd;
 pub mod bump;
 mod compare;
+pub mod completion;
 pub mod diff;
 pub mod explain;
 pub mod migrate;

@@ -7,6 +7,7 @@
 //! runs them with `cargo test --test it -- --ignored interop::`.
 
 mod common;
+mod completion;
 
 mod architecture;
 mod argocd;

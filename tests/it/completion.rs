@@ -1,0 +1,67 @@
+//! `stencil completion SHELL` and `stencil man`: generated from the command line itself.
+
+use std::process::Command;
+
+use crate::common::{Repo, Run};
+
+#[test]
+fn completion_scripts_cover_every_command_and_bash_parses_them() {
+    let repo = Repo::new();
+    let bash = repo.run(&["completion", "bash"]).ok();
+    for command in [
+        "render",
+        "explain",
+        "validate",
+        "diff",
+        "affected",
+        "migrate",
+        "bump",
+        "secrets",
+        "argocd",
+        "tenant",
+        "policy",
+        "completion",
+        "man",
+    ] {
+        assert!(bash.stdout.contains(command), "{command}");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("stencil.bash");
+    std::fs::write(&script, &bash.stdout).expect("write");
+    let checked = Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .expect("bash");
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let run = repo.run(&["completion", shell]).ok();
+        assert!(run.stdout.contains("stencil"), "{shell}");
+    }
+    let unknown = repo.run(&["completion", "tcsh"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+}
+
+#[test]
+fn man_pages_are_written_for_every_command() {
+    let repo = Repo::new();
+    let out = tempfile::tempdir().expect("tempdir");
+    let dir = out.path().join("man1");
+    let run: Run = repo
+        .run(&["man", "--out-dir", dir.to_str().expect("utf-8")])
+        .ok();
+    assert!(run.stdout.is_empty());
+    for page in [
+        "stencil.1",
+        "stencil-render.1",
+        "stencil-secrets-set.1",
+        "stencil-argocd-generate.1",
+    ] {
+        let text = std::fs::read_to_string(dir.join(page)).expect(page);
+        assert!(text.contains(".TH"), "{page}");
+    }
+}
