@@ -34,6 +34,8 @@ pub struct Selection {
     services: Option<GlobSet>,
     environment: Option<String>,
     workspace_only: bool,
+    /// The patterns as given, each with its own glob, for [`Selection::check`].
+    patterns: Vec<(&'static str, String, Option<globset::GlobMatcher>)>,
 }
 
 fn globset(patterns: &[String]) -> Result<Option<GlobSet>> {
@@ -57,12 +59,56 @@ impl Selection {
         services: &[String],
         environment: Option<String>,
     ) -> Result<Self> {
+        let mut patterns = Vec::new();
+        for (flag, list) in [("--tenant", tenants), ("--service", services)] {
+            for p in list {
+                let matcher = Glob::new(p).ok().map(|g| g.compile_matcher());
+                patterns.push((flag, p.clone(), matcher));
+            }
+        }
         Ok(Selection {
             tenants: globset(tenants)?,
             services: globset(services)?,
             environment,
             workspace_only: false,
+            patterns,
         })
+    }
+
+    /// Every `--tenant` and `--service` pattern matches something in one of `repos`, and
+    /// `--environment` is one of `stencil.yaml`'s: a mistyped name is an error naming the
+    /// nearest one, not an empty success.
+    pub fn check(&self, repos: &[&Repo]) -> Result<()> {
+        let mut problems = Vec::new();
+        if let Some(env) = &self.environment {
+            let known: Vec<&str> = repos
+                .iter()
+                .flat_map(|r| r.settings.environments.keys())
+                .map(String::as_str)
+                .collect();
+            if !known.contains(&env.as_str()) {
+                problems.push(unknown("--environment", env, &known));
+            }
+        }
+        for (flag, pattern, matcher) in &self.patterns {
+            let names: Vec<&str> = match *flag {
+                "--tenant" => repos
+                    .iter()
+                    .flat_map(|r| r.tenants.iter().map(|t| t.name.as_str()))
+                    .collect(),
+                _ => repos
+                    .iter()
+                    .flat_map(|r| r.services.iter().map(String::as_str))
+                    .collect(),
+            };
+            let matched = matcher
+                .as_ref()
+                .is_some_and(|m| names.iter().any(|n| m.is_match(n)));
+            if !matched {
+                problems.push(unknown(flag, pattern, &names));
+            }
+        }
+        Error::unless(problems.into_iter().map(Error::from).collect(), ())
     }
 
     /// Only the tenants' own objects, no service.
@@ -117,6 +163,26 @@ impl Selection {
         }
         out
     }
+}
+
+/// `FLAG VALUE` matches nothing: the nearest name, or the names there are.
+fn unknown(flag: &str, value: &str, names: &[&str]) -> Diagnostic {
+    let what = flag.trim_start_matches("--");
+    let hint = match crate::error::did_you_mean(value, names.iter().copied()) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => {
+            let mut sorted: Vec<&str> = names.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            sorted.truncate(20);
+            format!("the {what}s: {}", sorted.join(", "))
+        }
+    };
+    Diagnostic::new(format!(
+        "{flag} `{}` matches no {what}",
+        crate::error::clip(value, 80)
+    ))
+    .hint(hint)
 }
 
 /// How a render treats secrets and what it keeps: set once, when the renderer is made.

@@ -28,6 +28,7 @@ pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
         &args.filter.services,
         args.filter.environment.clone(),
     )?;
+    selection.check(&[&repo])?;
     if args.workspace {
         selection = selection.workspace_only();
     }

@@ -39,6 +39,7 @@ pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
                 &args.filter.services,
                 args.filter.environment.clone(),
             )?;
+            selection.check(&[&repo])?;
             let apps = selection.apps(&repo).len();
             // Objects are counted batch by batch and dropped: memory stays flat however
             // many tenants there are (validate prints no object).

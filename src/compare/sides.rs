@@ -113,6 +113,7 @@ pub(crate) fn compare_range(
     }
     let from_repo = load_repo(&from_loader).map_err(on(&from_label))?;
     let to_repo = load_repo(&to_loader).map_err(on(&to_label))?;
+    selection.check(&[&from_repo, &to_repo])?;
     let key = run_key()?;
     // Each secrets file the two sides share is unwrapped once, not once a side.
     keys.share_data_keys();

@@ -169,8 +169,43 @@ fn filters_select_tenants_services_and_environments() {
         kinds(&["render", "--environment", "dev", "--service", "frontend"]),
         ["mars-university/frontend", "slurm/frontend"]
     );
-    repo.run(&["render", "--tenant", "nobody"])
+    // A pattern that matches nothing is a mistake, named with the nearest name.
+    repo.run(&["render", "--tenant", "nobody"]).fails(&[
+        "--tenant `nobody` matches no tenant",
+        "the tenants: mars-university, momcorp",
+    ]);
+    repo.run(&["render", "--tenant", "slrum"]).fails(&[
+        "--tenant `slrum` matches no tenant",
+        "did you mean `slurm`?",
+    ]);
+    repo.run(&["render", "-s", "frontnd"]).fails(&[
+        "--service `frontnd` matches no service",
+        "did you mean `frontend`?",
+    ]);
+    repo.run(&["render", "-e", "prd"]).fails(&[
+        "--environment `prd` matches no environment",
+        "did you mean `prod`?",
+    ]);
+    // Patterns that each match, but not together: nothing to render, also an error.
+    repo.run(&["render", "-t", "slurm", "-s", "auth"])
         .fails(&["matches nothing to render"]);
+    let dir = repo.path().to_str().expect("utf-8").to_owned();
+    for args in [
+        vec!["validate"],
+        vec!["diff", "--from-dir", &dir, "--to-dir", &dir],
+        vec!["affected", "--from-dir", &dir, "--to-dir", &dir],
+    ] {
+        let command = args[0];
+        let mut args = args.clone();
+        args.extend(["--tenant", "slrum"]);
+        let run = repo.run(&args);
+        assert_eq!(run.code, 3, "{command}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("did you mean `slurm`?"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
 }
 
 #[test]
