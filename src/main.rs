@@ -56,7 +56,10 @@ fn main() -> ExitCode {
     // SAFETY: the first statement of main: no other thread exists yet.
     let keys = unsafe { Keys::take_from_environment() };
     let cli = Cli::parse();
-    init_logging(&cli.global);
+    if let Err(message) = init_logging(&cli.global) {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
     let outcome = match &cli.command {
         Command::Render(args) => commands::render::run(&cli.global, args, &keys),
         Command::Explain(args) => commands::explain::run(&cli.global, args, &keys),
@@ -75,14 +78,39 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(err) => {
-            eprint!("{err}");
+            match cli.global.log_format {
+                LogFormat::Text => eprint!("{err}"),
+                LogFormat::Json => eprint!("{}", json_errors(&err)),
+            }
             ExitCode::from(EXIT_ERROR)
         }
     }
 }
 
-/// Logs go to stderr only: stdout carries manifests.
-fn init_logging(global: &Global) {
+/// Errors as JSON lines, one per diagnostic, beside the JSON logs: level, message, rule,
+/// file, line, column, notes and hint.
+fn json_errors(err: &stencil::error::Error) -> String {
+    let mut out = String::new();
+    for d in err.diagnostics() {
+        let line = serde_json::json!({
+            "level": "ERROR",
+            "message": d.message,
+            "rule": d.rule,
+            "file": d.origin.as_ref().map(|o| o.path()),
+            "line": d.origin.as_ref().map(|o| o.line),
+            "column": d.origin.as_ref().map(|o| o.col),
+            "notes": d.notes,
+            "hint": d.hint,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// Logs go to stderr only: stdout carries manifests. A `STENCIL_LOG` that is not a tracing
+/// filter is an error (a silently ignored filter hides the logs asked for).
+fn init_logging(global: &Global) -> Result<(), String> {
     let level = match (global.quiet, global.verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -90,8 +118,14 @@ fn init_logging(global: &Global) {
         (false, 2) => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_env("STENCIL_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("stencil={level}")));
+    let filter = match std::env::var("STENCIL_LOG") {
+        Ok(text) if !text.trim().is_empty() => EnvFilter::try_new(&text).map_err(|e| {
+            format!(
+                "STENCIL_LOG `{text}` is not a tracing filter ({e}); e.g. STENCIL_LOG=stencil=debug"
+            )
+        })?,
+        _ => EnvFilter::new(format!("stencil={level}")),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -100,4 +134,5 @@ fn init_logging(global: &Global) {
         LogFormat::Text => builder.with_ansi(false).init(),
         LogFormat::Json => builder.json().with_current_span(true).init(),
     }
+    Ok(())
 }

@@ -43,7 +43,12 @@ fn color(choice: Color) -> bool {
     match choice {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+        // NO_COLOR (no-color.org) and TERM=dumb (a terminal that shows escapes as text).
+        Color::Auto => {
+            std::env::var_os("NO_COLOR").is_none()
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+                && std::io::stdout().is_terminal()
+        }
     }
 }
 

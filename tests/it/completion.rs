@@ -65,3 +65,36 @@ fn man_pages_are_written_for_every_command() {
         assert!(text.contains(".TH"), "{page}");
     }
 }
+
+#[test]
+fn an_invalid_log_filter_is_a_usage_error() {
+    let run = Repo::new().run_env(&["render"], &[("STENCIL_LOG", Some("stencil=["))]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr
+            .contains("STENCIL_LOG `stencil=[` is not a tracing filter"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn with_json_logs_errors_are_json_too() {
+    let run = Repo::new()
+        .file("tenants/acme/api/values.yaml", "replicas: many\n")
+        .run(&["--log-format", "json", "render"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("\"ERROR\""))
+        .expect("an error line");
+    let error: serde_json::Value = serde_json::from_str(line).expect("JSON");
+    assert_eq!(error["file"], "tenants/acme/api/values.yaml");
+    assert_eq!(error["line"], 1);
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{error}"
+    );
+}
