@@ -96,7 +96,7 @@ fn json_errors(err: &stencil::error::Error) -> String {
             "level": "ERROR",
             "message": d.message,
             "rule": d.rule,
-            "file": d.origin.as_ref().map(|o| o.path()),
+            "file": d.origin.as_ref().map(stencil::origin::Origin::path),
             "line": d.origin.as_ref().map(|o| o.line),
             "column": d.origin.as_ref().map(|o| o.col),
             "notes": d.notes,
