@@ -182,7 +182,7 @@ pub struct DiffArgs {
     #[command(flatten)]
     pub range: RangeArgs,
     /// Output: a unified diff per object, a PR comment, or machine-readable changes
-    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    #[arg(long = "output", short = 'o', visible_alias = "format", value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
     /// Color the text diff
     #[arg(long, value_enum, default_value_t = Color::Auto)]

@@ -16,6 +16,13 @@ use crate::pipeline::{RenderOptions, Renderer, Selection};
 use crate::secrets::Keys;
 
 pub fn run(global: &Global, args: &RenderArgs, keys: &Keys) -> Outcome {
+    if args.out_dir.is_some() && args.output == emit::Format::Json {
+        // A usage error (exit 2), before anything is read or written.
+        eprintln!(
+            "error: --out-dir writes one YAML file per object; -o json prints one JSON array to stdout\n  = hint: drop one of them"
+        );
+        return Ok(std::process::ExitCode::from(2));
+    }
     let ctx = Context::open(global)?;
     // The parsed files and caches of every tenant are left to the operating system when the
     // process ends, which takes the memory back at once, instead of being freed value by

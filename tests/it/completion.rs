@@ -98,3 +98,42 @@ fn with_json_logs_errors_are_json_too() {
         "{error}"
     );
 }
+
+#[test]
+fn diff_takes_output_like_every_command_and_format_still() {
+    let repo = Repo::new();
+    let dir = repo.path().to_str().expect("utf-8").to_owned();
+    let with = |flag: &str| {
+        repo.run(&["diff", "--from-dir", &dir, "--to-dir", &dir, flag, "json"])
+            .ok()
+            .stdout
+    };
+    let output = with("-o");
+    assert!(
+        output.trim_start().starts_with('{') || output.trim_start().starts_with('['),
+        "{output}"
+    );
+    assert_eq!(output, with("--output"));
+    assert_eq!(output, with("--format"));
+}
+
+#[test]
+fn out_dir_and_json_output_together_are_a_usage_error() {
+    let repo = Repo::new();
+    let out = repo.path().join("out");
+    let run = repo.run(&[
+        "render",
+        "-o",
+        "json",
+        "--out-dir",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--out-dir writes one YAML file per object"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.exists(), "nothing written");
+}
