@@ -8,7 +8,7 @@ use super::publish::{self, Checkout, PushError};
 use super::{Conflict, Request};
 use crate::error::{Diagnostic, Result};
 use crate::origin::SourceFile;
-use tracing::info;
+use tracing::warn;
 
 pub(crate) fn commit_and_push(
     root: &std::path::Path,
@@ -106,7 +106,7 @@ impl Publish<'_> {
                 .into());
             }
             let pause = publish::backoff(attempt);
-            info!(
+            warn!(
                 attempt,
                 ?pause,
                 "push rejected ({why}); redoing the bump on the new remote head"

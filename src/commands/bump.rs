@@ -29,6 +29,18 @@ fn request(args: &BumpArgs) -> Request {
 }
 
 pub fn run(global: &Global, args: &BumpArgs) -> Outcome {
+    // A token variable that is not set would fall back to other credentials unnoticed.
+    if let Some(name) = &args.token_env
+        && std::env::var_os(name).is_none_or(|v| v.is_empty())
+    {
+        return Err(
+            Diagnostic::new(format!("--token-env {name}: `{name}` is not set"))
+                .hint(format!(
+                    "export {name} (a token that may push), or leave out --token-env"
+                ))
+                .into(),
+        );
+    }
     let ctx = Context::open(global)?;
     let (root, source) = (&ctx.root, &ctx.source);
     let loader = ctx.loader();

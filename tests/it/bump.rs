@@ -332,6 +332,16 @@ fn bad_input_leaves_the_repository_as_it_was() {
             &["api", "1.1.0", "--digest", "sha256:abc", "--push"],
             "refusing digest",
         ),
+        (
+            &[
+                "api",
+                "1.1.0",
+                "--push",
+                "--token-env",
+                "STENCIL_TEST_UNSET_TOKEN",
+            ],
+            "--token-env STENCIL_TEST_UNSET_TOKEN: `STENCIL_TEST_UNSET_TOKEN` is not set",
+        ),
     ];
     for (args, needle) in cases {
         let run = bump(&clone, args);
