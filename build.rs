@@ -9,11 +9,41 @@
 //! binaries, ship without PIE on linux/amd64 too. Only the binary is affected: the
 //! library, tests and proc-macros link as before.
 
+//!
+//! It also records the git commit the binary is built from, for `stencil --version`
+//! (`STENCIL_COMMIT` overrides it, for builds outside a git checkout).
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    commit();
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
     if os == "linux" && env == "gnu" {
         println!("cargo:rustc-link-arg-bin=stencil=-no-pie");
     }
+}
+
+/// `STENCIL_COMMIT`: the environment's `STENCIL_COMMIT`, else the short commit of the
+/// checkout (`HEAD`), else `unknown`.
+fn commit() {
+    println!("cargo:rerun-if-env-changed=STENCIL_COMMIT");
+    for path in [".git/HEAD", ".git/refs/heads", ".git/packed-refs"] {
+        if std::path::Path::new(path).exists() {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let commit = std::env::var("STENCIL_COMMIT")
+        .ok()
+        .filter(|c| !c.is_empty())
+        .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_else(|| "unknown".to_owned());
+    println!("cargo:rustc-env=STENCIL_COMMIT={commit}");
 }

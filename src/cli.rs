@@ -11,7 +11,7 @@ use crate::emit::Format;
 #[derive(Debug, Parser)]
 #[command(
     name = "stencil",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("STENCIL_COMMIT"), ")"),
     about = "Render multi-tenant Kubernetes manifests from a base service definition plus per-tenant overlays",
     long_about = None,
     after_help = "Exit codes: 0 ok, 1 differences or problems found, 2 usage, 3 invalid input or failed render"

@@ -137,3 +137,17 @@ fn out_dir_and_json_output_together_are_a_usage_error() {
     );
     assert!(!out.exists(), "nothing written");
 }
+
+#[test]
+fn version_names_the_commit() {
+    let run = Repo::new().run(&["--version"]).ok();
+    let version = run.stdout.trim();
+    assert!(
+        version.starts_with(concat!("stencil ", env!("CARGO_PKG_VERSION"), " (")),
+        "{version}"
+    );
+    assert!(
+        version.ends_with(')') && !version.ends_with("()"),
+        "{version}"
+    );
+}
