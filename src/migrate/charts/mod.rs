@@ -5,6 +5,7 @@
 
 pub(crate) mod kube;
 mod nxs;
+mod shared;
 mod stakater;
 #[cfg(test)]
 mod tests;

@@ -201,7 +201,7 @@ fn deployment(
             m.out.insert(to.into(), v);
         }
     }
-    scheduling(m, d);
+    super::shared::scheduling(m, d);
     let volumes = match take(d, "volumes") {
         Some(Value::Array(v)) => v,
         _ => Vec::new(),
@@ -224,33 +224,6 @@ fn deployment(
     init_containers(m, d);
 }
 
-fn scheduling(m: &mut Mapping, d: &mut Map<String, Value>) {
-    let mut s = Map::new();
-    for key in ["nodeSelector", "tolerations", "priorityClassName"] {
-        if let Some(v) = take(d, key) {
-            s.insert(key.into(), v);
-        }
-    }
-    if let Some(raw) = take(d, "affinity") {
-        let selects = |sel: &Value| {
-            sel.get("matchLabels")
-                .and_then(|l| l.get("app.kubernetes.io/name"))
-                .is_some()
-        };
-        match kube::anti_affinity(&raw, selects) {
-            Some(a) => {
-                s.insert("antiAffinity".into(), a);
-            }
-            None => {
-                d.insert("affinity".into(), raw);
-            }
-        }
-    }
-    if !s.is_empty() {
-        m.out.insert("scheduling".into(), Value::Object(s));
-    }
-}
-
 /// The main container: command, args, ports, env (its `envConfigmaps` of the chart's own
 /// ConfigMaps become `env`), resources, probes, lifecycle.
 fn container(m: &mut Mapping, c: &mut Map<String, Value>, configs: &mut Map<String, Value>) {
@@ -259,21 +232,7 @@ fn container(m: &mut Mapping, c: &mut Map<String, Value>, configs: &mut Map<Stri
             m.out.insert(key.into(), v);
         }
     }
-    if let Some(raw) = take(c, "ports") {
-        match kube::ports(&raw) {
-            Some((main, more)) => {
-                if let Some(p) = main {
-                    m.out.insert("port".into(), p);
-                }
-                if !more.is_empty() {
-                    m.out.insert("ports".into(), Value::Object(more));
-                }
-            }
-            None => {
-                c.insert("ports".into(), raw);
-            }
-        }
-    }
+    super::shared::ports(m, c);
     let mut env = Map::new();
     if let Some(Value::Array(names)) = take(c, "envConfigmaps") {
         let mut foreign = Vec::new();
@@ -302,39 +261,8 @@ fn container(m: &mut Mapping, c: &mut Map<String, Value>, configs: &mut Map<Stri
     if !env.is_empty() {
         m.out.insert("env".into(), Value::Object(env));
     }
-    probes(m, c);
-    if let Some(raw) = take(c, "lifecycle") {
-        match kube::lifecycle(&raw) {
-            Some(l) => {
-                m.out.insert("lifecycle".into(), l);
-            }
-            None => {
-                c.insert("lifecycle".into(), raw);
-            }
-        }
-    }
-}
-
-fn probes(m: &mut Mapping, c: &mut Map<String, Value>) {
-    let mut probes = Map::new();
-    for (helm, ours) in [
-        ("startupProbe", "startup"),
-        ("livenessProbe", "liveness"),
-        ("readinessProbe", "readiness"),
-    ] {
-        let Some(raw) = take(c, helm) else { continue };
-        match kube::probe(&raw) {
-            Some(p) => {
-                probes.insert(ours.into(), p);
-            }
-            None => {
-                c.insert(helm.into(), raw);
-            }
-        }
-    }
-    if !probes.is_empty() {
-        m.out.insert("probes".into(), Value::Object(probes));
-    }
+    super::shared::probes(m, c);
+    super::shared::lifecycle(m, c);
 }
 
 /// The main container's mounts of the pod's typed volumes: a chart ConfigMap key by
@@ -500,23 +428,7 @@ fn ingress(m: &mut Mapping, i: &mut Map<String, Value>) {
     if let Some(Value::Object(a)) = take(i, "annotations") {
         out.insert("annotations".into(), Value::Object(a));
     }
-    if let Some(hosts) = i.get("hosts").and_then(Value::as_array).cloned()
-        && let Some((host, more, paths)) = super::stakater::same_paths(&hosts, "hostname")
-    {
-        i.remove("hosts");
-        out.insert("host".into(), host);
-        if !more.is_empty() {
-            out.insert("hosts".into(), Value::Array(more));
-        }
-        let mut paths = paths.into_iter();
-        if let Some(first) = paths.next() {
-            out.insert("path".into(), first);
-        }
-        let rest: Vec<Value> = paths.collect();
-        if !rest.is_empty() {
-            out.insert("paths".into(), Value::Array(rest));
-        }
-    }
+    super::shared::hosts_and_paths(i, &mut out, "hostname");
     let issuer = i.get("certManager").and_then(|c| {
         (c.get("issuerType").and_then(Value::as_str) == Some("cluster-issuer"))
             .then(|| c.get("originalIssuerName").cloned())

@@ -85,7 +85,7 @@ fn deployment(m: &mut Mapping, d: &mut Map<String, Value>) {
     }
     container(m, d);
     init_containers(m, d);
-    scheduling(m, d);
+    super::shared::scheduling(m, d);
     // stencil's hardened pod supersedes the chart's security contexts (it sets at least
     // what the chart sets: read-only root, non-root); the comparison shows the difference.
     for key in ["securityContext", "containerSecurityContext"] {
@@ -105,21 +105,7 @@ fn text(v: Value) -> Value {
 
 /// Ports, env, envFrom, probes and lifecycle of the main container.
 fn container(m: &mut Mapping, d: &mut Map<String, Value>) {
-    if let Some(raw) = take(d, "ports") {
-        match kube::ports(&raw) {
-            Some((main, more)) => {
-                if let Some(p) = main {
-                    m.out.insert("port".into(), p);
-                }
-                if !more.is_empty() {
-                    m.out.insert("ports".into(), Value::Object(more));
-                }
-            }
-            None => {
-                d.insert("ports".into(), raw);
-            }
-        }
-    }
+    super::shared::ports(m, d);
     if let Some(raw) = take(d, "env") {
         let (env, rest) = kube::env(raw);
         m.out.insert("env".into(), Value::Object(env));
@@ -136,38 +122,8 @@ fn container(m: &mut Mapping, d: &mut Map<String, Value>) {
             d.insert("envFrom".into(), Value::Object(rest));
         }
     }
-    let mut probes = Map::new();
-    for (helm, ours) in [
-        ("startupProbe", "startup"),
-        ("livenessProbe", "liveness"),
-        ("readinessProbe", "readiness"),
-    ] {
-        let Some(raw) = take(d, helm) else { continue };
-        if raw.get("enabled") == Some(&Value::Bool(false)) {
-            continue;
-        }
-        match kube::probe(&raw) {
-            Some(p) => {
-                probes.insert(ours.into(), p);
-            }
-            None => {
-                d.insert(helm.into(), raw);
-            }
-        }
-    }
-    if !probes.is_empty() {
-        m.out.insert("probes".into(), Value::Object(probes));
-    }
-    if let Some(raw) = take(d, "lifecycle") {
-        match kube::lifecycle(&raw) {
-            Some(l) => {
-                m.out.insert("lifecycle".into(), l);
-            }
-            None => {
-                d.insert("lifecycle".into(), raw);
-            }
-        }
-    }
+    super::shared::probes(m, d);
+    super::shared::lifecycle(m, d);
 }
 
 /// The chart's `envFrom` map (`label -> {type, name, optional}`) as stencil's list, by label.
@@ -232,34 +188,6 @@ fn init_containers(m: &mut Mapping, d: &mut Map<String, Value>) {
     m.out.insert("initContainers".into(), Value::Array(out));
     if !rest.is_empty() {
         d.insert("initContainers".into(), Value::Object(rest));
-    }
-}
-
-fn scheduling(m: &mut Mapping, d: &mut Map<String, Value>) {
-    let mut s = Map::new();
-    for key in ["nodeSelector", "tolerations", "priorityClassName"] {
-        if let Some(v) = take(d, key) {
-            s.insert(key.into(), v);
-        }
-    }
-    if let Some(raw) = take(d, "affinity") {
-        let selects = |selector: &Value| {
-            selector
-                .get("matchLabels")
-                .and_then(|l| l.get("app.kubernetes.io/name"))
-                .is_some()
-        };
-        match kube::anti_affinity(&raw, selects) {
-            Some(a) => {
-                s.insert("antiAffinity".into(), a);
-            }
-            None => {
-                d.insert("affinity".into(), raw);
-            }
-        }
-    }
-    if !s.is_empty() {
-        m.out.insert("scheduling".into(), Value::Object(s));
     }
 }
 
@@ -441,23 +369,7 @@ fn ingress(m: &mut Mapping) {
         _ => Map::new(),
     };
     let issuer = annotations.remove("cert-manager.io/cluster-issuer");
-    if let Some(hosts) = i.get("hosts").and_then(Value::as_array).cloned()
-        && let Some((host, more, paths)) = same_paths(&hosts, "host")
-    {
-        i.remove("hosts");
-        out.insert("host".into(), host);
-        if !more.is_empty() {
-            out.insert("hosts".into(), Value::Array(more));
-        }
-        let mut paths = paths.into_iter();
-        if let Some(first) = paths.next() {
-            out.insert("path".into(), first);
-        }
-        let rest: Vec<Value> = paths.collect();
-        if !rest.is_empty() {
-            out.insert("paths".into(), Value::Array(rest));
-        }
-    }
+    super::shared::hosts_and_paths(&mut i, &mut out, "host");
     let tls = i.get("tls").and_then(Value::as_array).cloned();
     match tls.as_deref() {
         Some([one]) if one.get("secretName").is_some() => {
@@ -479,33 +391,6 @@ fn ingress(m: &mut Mapping) {
     }
     m.out.insert("ingress".into(), Value::Object(out));
     m.keep("ingress", Value::Object(i));
-}
-
-/// The first host, the others, and their one list of paths, when every host has the same
-/// paths (stencil serves the same paths on every host) on the main port.
-pub(crate) fn same_paths(hosts: &[Value], key: &str) -> Option<(Value, Vec<Value>, Vec<Value>)> {
-    let paths_of = |h: &Value| -> Option<Vec<Value>> {
-        h.get("paths")?
-            .as_array()?
-            .iter()
-            .map(|p| {
-                let port_ok = p
-                    .get("servicePort")
-                    .is_none_or(|s| s.as_str() == Some("http"));
-                port_ok.then(|| p.get("path").cloned()).flatten()
-            })
-            .collect()
-    };
-    let first = hosts.first()?;
-    let paths = paths_of(first)?;
-    let mut more = Vec::new();
-    for h in &hosts[1..] {
-        if paths_of(h)? != paths {
-            return None;
-        }
-        more.push(h.get(key)?.clone());
-    }
-    Some((first.get(key)?.clone(), more, paths))
 }
 
 /// `httpRoute` with one parent Gateway, its hostnames, and rules that only send path
