@@ -19,10 +19,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use sha2::{Digest as _, Sha256};
 
 use super::Labels;
-use super::workload::{
-    env_from, hardened, merged_env, meta, pod_annotations, pod_spec, pull_policy, resources,
-    tmp_volume,
-};
+use super::workload::{RunsOnce, meta, pod_annotations, pod_spec, runs_once, tmp_volume};
 use crate::error::{Diagnostic, Result};
 use crate::model::{ConcurrencyPolicy, HookDeletePolicy, HookPhase};
 use crate::policy::{JobPlan, Workload};
@@ -54,21 +51,18 @@ fn pod_labels(w: &Workload, job: &JobPlan, labels: &Labels) -> BTreeMap<String, 
 fn container(w: &Workload, job: &JobPlan) -> Container {
     let (_, mount) = tmp_volume("tmp");
     let spec = &job.spec;
-    Container {
-        name: job.name.clone(),
-        image: Some(job.image.reference()),
-        image_pull_policy: Some(pull_policy(spec.image.as_ref().or(w.spec.image.as_ref()))),
-        // The image's entrypoint unless the job says otherwise: a job does something else
-        // than the service, so it does not take the service's command.
-        command: spec.command.clone(),
-        args: spec.args.clone(),
-        env: merged_env(w, spec.env.as_ref()),
-        env_from: Some(env_from(w)),
-        resources: resources(spec.resources.as_ref().or(w.spec.resources.as_ref())),
-        security_context: Some(hardened()),
-        volume_mounts: Some(vec![mount]),
-        ..Container::default()
-    }
+    // The image's entrypoint unless the job says otherwise: a job does something else than
+    // the service, so it does not take the service's command.
+    let own = RunsOnce {
+        name: &job.name,
+        image: &job.image,
+        image_spec: spec.image.as_ref(),
+        command: spec.command.as_ref(),
+        args: spec.args.as_ref(),
+        env: spec.env.as_ref(),
+        resources: spec.resources.as_ref(),
+    };
+    runs_once(w, &own, mount)
 }
 
 fn job_spec(w: &Workload, job: &JobPlan, labels: &Labels) -> JobSpec {

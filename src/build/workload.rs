@@ -464,27 +464,53 @@ fn main_container(w: &Workload, mounts: Vec<VolumeMount>) -> Container {
     }
 }
 
-/// An init container: its image (the service's unless it says otherwise), the service's
-/// env, its own resources or the service's, hardened, with a `/tmp` of its own.
+/// What a container that runs to completion (an init container, a job's) says of itself.
+pub(super) struct RunsOnce<'a> {
+    pub name: &'a str,
+    pub image: &'a ImageRef,
+    pub image_spec: Option<&'a model::ImageSpec>,
+    pub command: Option<&'a Vec<String>>,
+    pub args: Option<&'a Vec<String>>,
+    pub env: Option<&'a BTreeMap<String, model::EnvValue>>,
+    pub resources: Option<&'a ResourcesSpec>,
+}
+
+/// A container that runs to completion: its image, its own command and args, the service's
+/// env (its own variables win), its own resources or the service's, hardened, with `mount`
+/// (a `/tmp` of its own).
+pub(super) fn runs_once(w: &Workload, c: &RunsOnce<'_>, mount: VolumeMount) -> Container {
+    Container {
+        name: c.name.to_owned(),
+        image: Some(c.image.reference()),
+        image_pull_policy: Some(pull_policy(c.image_spec.or(w.spec.image.as_ref()))),
+        command: c.command.cloned(),
+        args: c.args.cloned(),
+        env: merged_env(w, c.env),
+        env_from: Some(env_from(w)),
+        resources: resources(c.resources.or(w.spec.resources.as_ref())),
+        security_context: Some(hardened()),
+        volume_mounts: Some(vec![mount]),
+        ..Container::default()
+    }
+}
+
+/// An init container: the service's image unless it says otherwise (see [`runs_once`]).
 fn init_container(
     w: &Workload,
     spec: &model::InitContainerSpec,
     image: &ImageRef,
     mount: VolumeMount,
 ) -> Container {
-    Container {
-        name: spec.name.clone(),
-        image: Some(image.reference()),
-        image_pull_policy: Some(pull_policy(spec.image.as_ref().or(w.spec.image.as_ref()))),
-        command: spec.command.clone(),
-        args: spec.args.clone(),
-        env: merged_env(w, spec.env.as_ref()),
-        env_from: Some(env_from(w)),
-        resources: resources(spec.resources.as_ref().or(w.spec.resources.as_ref())),
-        security_context: Some(hardened()),
-        volume_mounts: Some(vec![mount]),
-        ..Container::default()
-    }
+    let own = RunsOnce {
+        name: &spec.name,
+        image,
+        image_spec: spec.image.as_ref(),
+        command: spec.command.as_ref(),
+        args: spec.args.as_ref(),
+        env: spec.env.as_ref(),
+        resources: spec.resources.as_ref(),
+    };
+    runs_once(w, &own, mount)
 }
 
 fn sidecar_container(spec: &model::SidecarSpec, image: &ImageRef, mount: VolumeMount) -> Container {

@@ -404,17 +404,7 @@ fn init_containers(m: &mut Mapping, d: &mut Map<String, Value>) {
 }
 
 fn service(m: &mut Mapping, s: &mut Map<String, Value>) {
-    let more = m
-        .out
-        .get("ports")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    if let Some(ports) = s.get("ports")
-        && kube::service_ports_match(ports, m.out.get("port"), &more)
-    {
-        s.remove("ports");
-    }
+    super::shared::service_ports(m, s);
     if let Some(t) = take(s, "type").filter(|t| t != "ClusterIP") {
         m.out.insert("serviceType".into(), t);
     }

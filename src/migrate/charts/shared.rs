@@ -144,3 +144,19 @@ fn same_paths(hosts: &[Value], key: &str) -> Option<(Value, Vec<Value>, Vec<Valu
     }
     Some((first.get(key)?.clone(), more, paths))
 }
+
+/// Service `ports` that are the container ports by name (what stencil's Service renders
+/// from `port` and `ports`): dropped; any other stays.
+pub(crate) fn service_ports(m: &Mapping, s: &mut Map<String, Value>) {
+    let more = m
+        .out
+        .get("ports")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(ports) = s.get("ports")
+        && kube::service_ports_match(ports, m.out.get("port"), &more)
+    {
+        s.remove("ports");
+    }
+}

@@ -332,17 +332,7 @@ fn service(m: &mut Mapping) {
         s.remove("enabled");
         m.out.insert("workload".into(), json!("worker"));
     }
-    let more = m
-        .out
-        .get("ports")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    if let Some(ports) = s.get("ports")
-        && kube::service_ports_match(ports, m.out.get("port"), &more)
-    {
-        s.remove("ports");
-    }
+    super::shared::service_ports(m, &mut s);
     match take(&mut s, "type") {
         Some(t) if t != "ClusterIP" => {
             m.out.insert("serviceType".into(), t);
