@@ -4,6 +4,7 @@
 //! when another pipeline pushed first) through [`publish`], which uses git2 and touches no
 //! ref until the end.
 
+mod auth;
 pub(crate) mod edit;
 mod git;
 mod plan;

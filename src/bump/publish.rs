@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use git2::{Commit, ErrorCode, Oid, Repository, Signature, Status};
 
+use super::auth;
 use crate::error::{Diagnostic, Error, Result};
 
 fn git(what: impl std::fmt::Display, e: &git2::Error) -> Error {
@@ -204,35 +205,26 @@ pub(crate) enum PushError {
     Failed(Error),
 }
 
-/// Credentials: a token from `token_env` (never printed), else `GIT_ASKPASS`, else git's
-/// credential helpers for HTTPS; ssh-agent for SSH; else libgit2's default.
-fn callbacks<'a>(repo: &'a Repository, token_env: Option<&'a str>) -> git2::RemoteCallbacks<'a> {
-    let mut callbacks = git2::RemoteCallbacks::new();
-    let mut tries = 0;
-    callbacks.credentials(move |url, username, allowed| {
-        tries += 1;
-        if tries > 3 {
-            return Err(git2::Error::from_str(
-                "authentication failed (credentials were refused)",
-            ));
-        }
-        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
-            if let Some(token) = token_env.and_then(|name| std::env::var(name).ok()) {
-                return git2::Cred::userpass_plaintext(
-                    username.unwrap_or("x-access-token"),
-                    &token,
-                );
-            }
-            if let Ok(config) = repo.config() {
-                return git2::Cred::credential_helper(&config, url, username);
-            }
-        }
-        if allowed.contains(git2::CredentialType::SSH_KEY) {
-            return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
-        }
-        git2::Cred::default()
-    });
-    callbacks
+/// The `http.extraheader` values for `remote`'s push (or fetch) URL, unless `--token-env`
+/// names the credentials (two Authorization headers would be refused).
+fn headers(repo: &Repository, remote: &git2::Remote<'_>, token_env: Option<&str>) -> Vec<String> {
+    if token_env.is_some() {
+        return Vec::new();
+    }
+    let url = remote
+        .pushurl()
+        .or_else(|| remote.url())
+        .unwrap_or_default();
+    let headers = repo
+        .config()
+        .map(|config| auth::extra_headers(&config, url))
+        .unwrap_or_default();
+    // Names only: the values are credentials.
+    tracing::debug!(
+        count = headers.len(),
+        "http.extraheader values sent to {url}"
+    );
+    headers
 }
 
 /// Pushes `commit` to `refs/heads/<branch>` of `remote`.
@@ -247,7 +239,8 @@ pub(crate) fn push(
         .find_remote(remote)
         .map_err(|e| PushError::Failed(git(format_args!("no remote `{remote}`"), &e)))?;
     let rejected = std::cell::RefCell::new(None::<String>);
-    let mut cb = callbacks(repo, token_env);
+    let headers = headers(repo, &remote, token_env);
+    let mut cb = auth::callbacks(repo, token_env);
     cb.push_update_reference(|_, status| {
         if let Some(msg) = status {
             *rejected.borrow_mut() = Some(msg.to_owned());
@@ -256,6 +249,7 @@ pub(crate) fn push(
     });
     let mut options = git2::PushOptions::new();
     options.remote_callbacks(cb);
+    options.custom_headers(&headers.iter().map(String::as_str).collect::<Vec<_>>());
     let refspec = format!("{commit}:refs/heads/{}", checkout.branch);
     let result = remote.push(&[refspec.as_str()], Some(&mut options));
     drop(options);
@@ -279,8 +273,10 @@ pub(crate) fn fetch(checkout: &Checkout, remote: &str, token_env: Option<&str>) 
     let mut remote_handle = repo
         .find_remote(remote)
         .map_err(|e| git(format_args!("no remote `{remote}`"), &e))?;
+    let headers = headers(repo, &remote_handle, token_env);
     let mut options = git2::FetchOptions::new();
-    options.remote_callbacks(callbacks(repo, token_env));
+    options.remote_callbacks(auth::callbacks(repo, token_env));
+    options.custom_headers(&headers.iter().map(String::as_str).collect::<Vec<_>>());
     let tracking = format!("refs/remotes/{remote}/{}", checkout.branch);
     let refspec = format!("+refs/heads/{}:{tracking}", checkout.branch);
     remote_handle

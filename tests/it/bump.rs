@@ -492,3 +492,141 @@ fn a_bump_moves_the_tag_of_jobs_cron_jobs_and_init_containers() {
         ]
     );
 }
+
+/// What `actions/checkout` leaves in `.git/config` for the default `GITHUB_TOKEN`.
+fn checkout_header(token: &str) -> String {
+    use base64::Engine as _;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"));
+    format!("AUTHORIZATION: basic {basic}")
+}
+
+/// A clone whose `origin` is the remote served over smart HTTP by a server that demands
+/// `checkout_header("s3cret")`.
+fn http_clone(remote: &Remote) -> (common::http_git::HttpGit, PathBuf, String) {
+    let server = common::http_git::HttpGit::serve(
+        remote.dir.path(),
+        checkout_header("s3cret").trim_start_matches("AUTHORIZATION: "),
+    );
+    let clone = remote.clone("ci");
+    let base = format!("http://127.0.0.1:{}/", server.port);
+    git(
+        &clone,
+        &["remote", "set-url", "origin", &format!("{base}remote.git")],
+    );
+    (server, clone, base)
+}
+
+#[test]
+fn push_authenticates_with_the_header_actions_checkout_leaves() {
+    let remote = Remote::new(&["api"]);
+    let (server, clone, base) = http_clone(&remote);
+    git(
+        &clone,
+        &[
+            "config",
+            &format!("http.{base}.extraheader"),
+            &checkout_header("s3cret"),
+        ],
+    );
+    let run = bump(&clone, &["api", "2.0.0", "--push"]);
+    assert_eq!(run.code, 0, "{}\n{:?}", run.stderr, server.requests());
+    assert!(remote.show("base/api/version.yaml").contains("tag: 2.0.0"));
+    assert_eq!(remote.log().lines().count(), 2);
+    let requests = server.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("200 POST /remote.git/git-receive-pack")),
+        "{requests:?}"
+    );
+    assert!(
+        !requests.iter().any(|r| r.starts_with("401")),
+        "{requests:?}"
+    );
+    assert!(!run.stderr.contains("s3cret") && !run.stderr.contains(&checkout_header("s3cret")));
+}
+
+#[test]
+fn push_without_the_header_is_refused_and_leaves_everything_as_it_was() {
+    let remote = Remote::new(&["api"]);
+    let (server, clone, base) = http_clone(&remote);
+    // A header for another host, and a wrong token for this one: neither opens it.
+    git(
+        &clone,
+        &[
+            "config",
+            "http.http://127.0.0.2/.extraheader",
+            &checkout_header("s3cret"),
+        ],
+    );
+    let before = snapshot(&clone);
+    let run = bump(&clone, &["api", "2.0.0", "--push"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("push failed"), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert_eq!(snapshot(&clone), before);
+    assert!(server.requests().iter().all(|r| r.starts_with("401")));
+
+    git(
+        &clone,
+        &[
+            "config",
+            &format!("http.{base}.extraheader"),
+            &checkout_header("wrong"),
+        ],
+    );
+    let run = bump(&clone, &["api", "2.0.0", "--push"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(snapshot(&clone), before);
+    assert_eq!(remote.log().lines().count(), 1);
+}
+
+#[test]
+fn push_asks_git_askpass_and_takes_a_token_env_after_a_challenge() {
+    let remote = Remote::new(&["api"]);
+    let (server, clone, _) = http_clone(&remote);
+    // GIT_ASKPASS: the prompt is the only argument, as git calls it.
+    let askpass = clone.join(".askpass");
+    std::fs::write(
+        &askpass,
+        "#!/bin/sh\ncase \"$1\" in Username*) echo x-access-token;; Password*) echo s3cret;; esac\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &askpass,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let mut cmd = common::stencil(&clone);
+    cmd.current_dir(&clone)
+        .args(["bump", "api", "2.0.0", "--push"])
+        .env("GIT_ASKPASS", &askpass)
+        .env("GIT_AUTHOR_NAME", "ci")
+        .env("GIT_AUTHOR_EMAIL", "ci@example.com");
+    let run = Run::from(cmd.output().unwrap());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(remote.show("base/api/version.yaml").contains("tag: 2.0.0"));
+
+    let mut cmd = common::stencil(&clone);
+    cmd.current_dir(&clone)
+        .args([
+            "bump",
+            "api",
+            "3.0.0",
+            "--push",
+            "--token-env",
+            "DEPLOY_TOKEN",
+        ])
+        .env("DEPLOY_TOKEN", "s3cret")
+        .env("GIT_AUTHOR_NAME", "ci")
+        .env("GIT_AUTHOR_EMAIL", "ci@example.com");
+    let run = Run::from(cmd.output().unwrap());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(remote.show("base/api/version.yaml").contains("tag: 3.0.0"));
+    assert!(!run.stderr.contains("s3cret"));
+    let requests = server.requests();
+    assert!(
+        requests.iter().any(|r| r.starts_with("401")),
+        "challenged first: {requests:?}"
+    );
+}

@@ -1,6 +1,8 @@
 //! A fixture repository in a temp dir and the real `stencil` binary run against it.
 #![allow(dead_code)]
 
+pub(crate) mod http_git;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
