@@ -630,3 +630,95 @@ fn push_asks_git_askpass_and_takes_a_token_env_after_a_challenge() {
         "challenged first: {requests:?}"
     );
 }
+
+#[test]
+fn the_github_bump_workflow_pushes_with_the_token_checkout_leaves() {
+    let remote = Remote::new(&["api"]);
+    let (server, clone, base) = http_clone(&remote);
+    // What actions/checkout@v4 leaves behind with persist-credentials (its default).
+    git(
+        &clone,
+        &[
+            "config",
+            &format!("http.{base}.extraheader"),
+            &checkout_header("s3cret"),
+        ],
+    );
+    let workflow = crate::workflows::example("github/bump.yml");
+    let script = crate::workflows::github_step(&workflow, "bump", "Bump");
+    let out = crate::workflows::run_script(
+        &clone,
+        &script,
+        &[
+            ("SERVICE", "api"),
+            ("TAG", "2.0.0"),
+            ("TENANTS", ""),
+            ("GIT_AUTHOR_NAME", "github-actions[bot]"),
+            ("GIT_AUTHOR_EMAIL", "bot@example.com"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(remote.show("base/api/version.yaml").contains("tag: 2.0.0"));
+    assert!(!server.requests().iter().any(|r| r.starts_with("401")));
+
+    // With tenants: each glob becomes a --tenant.
+    let out = crate::workflows::run_script(
+        &clone,
+        &script,
+        &[
+            ("SERVICE", "api"),
+            ("TAG", "2.1.0"),
+            ("TENANTS", "acme"),
+            ("GIT_AUTHOR_NAME", "b"),
+            ("GIT_AUTHOR_EMAIL", "b@example.com"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        remote
+            .show("tenants/acme/api/version.yaml")
+            .contains("2.1.0")
+    );
+}
+
+#[test]
+fn the_gitlab_bump_job_pushes_with_the_push_token() {
+    let remote = Remote::new(&["api"]);
+    let (server, clone, _) = http_clone(&remote);
+    // GitLab's checkout: a detached commit, the remote URL holding the (job) credentials.
+    let head = git(&clone, &["rev-parse", "HEAD"]);
+    git(&clone, &["checkout", "-q", "--detach", head.trim()]);
+    let ci = crate::workflows::example("gitlab/.gitlab-ci.yml");
+    let script = crate::workflows::gitlab_script(&ci, "stencil-bump");
+    let port = server.port.to_string();
+    let out = crate::workflows::run_script(
+        &clone,
+        &script,
+        &[
+            ("SERVICE", "api"),
+            ("TAG", "2.0.0"),
+            ("CI_COMMIT_BRANCH", "main"),
+            ("CI_SERVER_PROTOCOL", "http"),
+            ("CI_SERVER_HOST", "127.0.0.1"),
+            ("CI_SERVER_PORT", &port),
+            ("CI_PROJECT_PATH", "remote"),
+            ("STENCIL_PUSH_TOKEN", "s3cret"),
+            ("GIT_AUTHOR_NAME", "stencil-bump"),
+            ("GIT_AUTHOR_EMAIL", "bump@example.com"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(remote.show("base/api/version.yaml").contains("tag: 2.0.0"));
+}

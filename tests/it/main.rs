@@ -32,6 +32,7 @@ mod render;
 mod schemas;
 mod secrets;
 mod tenantfs;
+mod workflows;
 mod workloads;
 mod workspace;
 mod writer;
