@@ -69,6 +69,12 @@ pub enum Command {
     /// Argo CD: the Config Management Plugin, its config, and the Applications that use it
     #[command(subcommand)]
     Argocd(ArgocdCommand),
+    /// Make a new deployment repository: stencil.yaml, .sops.yaml with a new age key, one
+    /// service, one tenant, schemas/ and the GitHub workflows; it renders as created
+    Init(InitArgs),
+    /// Write the JSON Schemas of stencil's files (editors read them through the
+    /// `$schema` line each file starts with)
+    Schemas(SchemasArgs),
     /// Add a tenant (scaffolded so it renders as it is) or list the tenants
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -80,6 +86,40 @@ pub enum Command {
     Completion(CompletionArgs),
     /// Write the man pages (stencil.1 and one per command) into a folder
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to make the repository in (made if missing; default: the current one)
+    pub dir: Option<PathBuf>,
+    /// The repository's name (default: the folder's name)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Encrypt secrets for this age recipient instead of a new key (repeatable)
+    #[arg(long, value_name = "RECIPIENT")]
+    pub age: Vec<String>,
+    /// The first service, under base/
+    #[arg(long, default_value = "hello")]
+    pub service: String,
+    /// The first tenant, under tenants/
+    #[arg(long, default_value = "demo")]
+    pub tenant: String,
+    /// The first environment
+    #[arg(short, long, default_value = "dev")]
+    pub environment: String,
+    /// The DNS domain tenants' hosts are made under
+    #[arg(long, default_value = "example.com")]
+    pub domain: String,
+    /// Leave out .github/workflows
+    #[arg(long)]
+    pub no_workflows: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemasArgs {
+    /// The folder to write them into (default: schemas/ of the repository)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

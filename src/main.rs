@@ -70,6 +70,8 @@ fn main() -> ExitCode {
         Command::Bump(args) => commands::bump::run(&cli.global, args),
         Command::Secrets(command) => commands::secrets::run(&cli.global, command, &keys),
         Command::Argocd(command) => commands::argocd::run(&cli.global, command, &keys),
+        Command::Init(args) => commands::init::run(args, &keys),
+        Command::Schemas(args) => commands::schemas::run(&cli.global, args),
         Command::Tenant(command) => commands::tenant::run(&cli.global, command, &keys),
         Command::Completion(args) => commands::completion::completion(args),
         Command::Man(args) => commands::completion::man(args),

@@ -4,19 +4,11 @@
 
 use std::path::Path;
 
-use stencil::error::{Diagnostic, Error};
+use stencil::error::Error;
 
 /// The text of each schema file, by file name, in the model's order.
 pub fn files() -> Result<Vec<(String, String)>, Error> {
-    stencil::model::schemas()
-        .into_iter()
-        .map(|(stem, schema)| {
-            let mut text = serde_json::to_string_pretty(&schema)
-                .map_err(|e| Diagnostic::new(format!("cannot serialize schema {stem}: {e}")))?;
-            text.push('\n');
-            Ok((format!("{stem}.schema.json"), text))
-        })
-        .collect()
+    Ok(stencil::model::schema_files())
 }
 
 /// Writes every schema file into `out` (created if missing), naming each on stderr.

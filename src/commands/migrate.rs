@@ -49,6 +49,7 @@ pub fn run(_global: &Global, args: &MigrateArgs, keys: &Keys) -> Outcome {
             };
             let _ = writeln!(out, "would write {}{note}", args.to.join(path).display());
         }
+        let _ = writeln!(out, "would update {}", args.to.join("schemas").display());
         out.push_str(&plan.report);
         write_stdout(&out)?;
         return Ok(ExitCode::SUCCESS);
@@ -66,10 +67,12 @@ pub fn run(_global: &Global, args: &MigrateArgs, keys: &Keys) -> Outcome {
     for (path, bytes) in &plan.files {
         write_bytes(&args.to.join(path), bytes)?;
     }
+    // The `$schema` lines of the files written point here.
+    let schemas = super::schemas::update(&args.to.join("schemas"))?;
     eprint!("{}", plan.report);
     eprintln!(
         "wrote {} files to {}; prove it with `stencil migrate --from {} --to {} --check`",
-        plan.files.len(),
+        plan.files.len() + schemas.len(),
         args.to.display(),
         args.from.display(),
         args.to.display()

@@ -34,6 +34,41 @@ struct Scaffold {
 
 fn add(global: &Global, args: &TenantAddArgs, keys: &Keys) -> Outcome {
     let root = find_root(global.repo.as_deref())?;
+    let (scaffold, objects) = make(&root, args, keys)?;
+    // The `$schema` lines of the files written point here.
+    let schemas = super::schemas::update(&root.join("schemas"))?;
+    let mut out = String::new();
+    for (path, _) in &scaffold.files {
+        out.push_str(&format!("created {path}\n"));
+    }
+    for path in schemas {
+        let path = path.strip_prefix(&root).unwrap_or(&path);
+        out.push_str(&format!("updated {}\n", path.display()));
+    }
+    write_stdout(&out)?;
+    let name = &args.name;
+    for service in &scaffold.skipped_secrets {
+        eprintln!(
+            "note: no .sops.yaml creation rule matches tenants/{name}/{service}/secrets.enc.yaml; no secrets file was written"
+        );
+    }
+    eprintln!("ok: tenant {name} renders {objects} objects");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Makes a tenant in the repository at `root` (for `stencil init`): the files written,
+/// relative to `root`.
+pub(super) fn create(
+    root: &Path,
+    args: &TenantAddArgs,
+    keys: &Keys,
+) -> Result<Vec<(String, String)>> {
+    make(root, args, keys).map(|(scaffold, _)| scaffold.files)
+}
+
+/// Writes the tenant and renders it; takes it out again if it does not render. The files
+/// and the number of objects rendered.
+fn make(root: &Path, args: &TenantAddArgs, keys: &Keys) -> Result<(Scaffold, usize)> {
     let name = args.name.as_str();
     check_args(args)?;
     let dir = root.join("tenants").join(name);
@@ -45,41 +80,29 @@ fn add(global: &Global, args: &TenantAddArgs, keys: &Keys) -> Outcome {
         );
     }
     let scaffold = {
-        let source = Worktree::open(&root)?;
+        let source = Worktree::open(root)?;
         let loader = Loader::new(&source);
         let repo = load_repo(&loader)
             .map_err(|e| e.with_note("the repository must validate before a tenant is added"))?;
-        scaffold(&root, &repo, &loader, args)?
+        scaffold(root, &repo, &loader, args)?
     };
     let tenants = root.join("tenants");
     let made_tenants = !tenants.exists();
-    write_tenant(&root, name, &scaffold)?;
+    write_tenant(root, name, &scaffold)?;
     // The new tenant must render as it is; if it does not, it is taken out again.
-    let objects = match validate(&root, name, keys) {
-        Ok(n) => n,
+    match validate(root, name, keys) {
+        Ok(objects) => Ok((scaffold, objects)),
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
             if made_tenants {
                 // Only if still empty: nothing but this run's tenant was ever in it.
                 let _ = std::fs::remove_dir(&tenants);
             }
-            return Err(e.with_note(format!(
+            Err(e.with_note(format!(
                 "tenants/{name} was not created: the new tenant does not render"
-            )));
+            )))
         }
-    };
-    let mut out = String::new();
-    for (path, _) in &scaffold.files {
-        out.push_str(&format!("created {path}\n"));
     }
-    write_stdout(&out)?;
-    for service in &scaffold.skipped_secrets {
-        eprintln!(
-            "note: no .sops.yaml creation rule matches tenants/{name}/{service}/secrets.enc.yaml; no secrets file was written"
-        );
-    }
-    eprintln!("ok: tenant {name} renders {objects} objects");
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The name, `--team` and `--domain`, checked before anything is read.

@@ -42,6 +42,21 @@ pub use workspace::{
     LimitRangeSettings, QuotaSettings, SmokeTestSettings, WorkspaceSettings, duration_ms,
 };
 
+/// Each schema as the file `schemas/` holds: `<kind>.schema.json`, pretty JSON with a final
+/// newline, in [`schemas`]' order. `stencil schemas`, `init`, `migrate` and `tenant add`
+/// write these; a test compares the committed copy.
+pub fn schema_files() -> Vec<(String, String)> {
+    schemas()
+        .into_iter()
+        .map(|(stem, schema)| {
+            // A schemars::Schema is a JSON value with string keys: it always serializes.
+            let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+            text.push('\n');
+            (format!("{stem}.schema.json"), text)
+        })
+        .collect()
+}
+
 /// Every input kind with a JSON Schema, by schema file stem.
 pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
     vec![

@@ -22,6 +22,7 @@ mod charts;
 mod diff;
 mod fuzz_regressions;
 mod infra;
+mod init;
 mod interop;
 mod kinds;
 mod merge;

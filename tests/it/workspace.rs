@@ -760,7 +760,12 @@ fn tenant_add_scaffolds_a_tenant_that_renders_as_it_is() {
          created tenants/kif/apiserver/secrets.enc.yaml\n\
          created tenants/kif/frontend/values.yaml\n\
          created tenants/kif/frontend/env.yaml\n\
-         created tenants/kif/frontend/secrets.enc.yaml\n"
+         created tenants/kif/frontend/secrets.enc.yaml\n\
+         updated schemas/stencil.schema.json\n\
+         updated schemas/tenant.schema.json\n\
+         updated schemas/service.schema.json\n\
+         updated schemas/version.schema.json\n\
+         updated schemas/env.schema.json\n"
     );
     // The prod profile is what a prod tenant's apiserver extends.
     assert!(
@@ -999,8 +1004,14 @@ fn tenant_add_without_a_sops_rule_writes_no_secrets_file() {
         .ok();
     assert_eq!(
         run.stdout,
-        "created tenants/beta/tenant.yaml\ncreated tenants/beta/api/values.yaml\ncreated tenants/beta/api/env.yaml\n"
+        "created tenants/beta/tenant.yaml\ncreated tenants/beta/api/values.yaml\ncreated tenants/beta/api/env.yaml\nupdated schemas/stencil.schema.json\nupdated schemas/tenant.schema.json\nupdated schemas/service.schema.json\nupdated schemas/version.schema.json\nupdated schemas/env.schema.json\n"
     );
+    // The files' `$schema` lines resolve; a second tenant finds them up to date.
+    assert!(repo.path().join("schemas/tenant.schema.json").is_file());
+    let second = repo
+        .run(&["tenant", "add", "gamma", "-e", "dev", "-s", "api"])
+        .ok();
+    assert!(!second.stdout.contains("schemas"), "{}", second.stdout);
     assert!(
         run.stderr
             .contains("no .sops.yaml creation rule matches tenants/beta/api/secrets.enc.yaml"),
