@@ -36,6 +36,17 @@ fn yaml(object: &Object) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The JSON form of a render, as `kubectl get -o json` prints several objects: one `v1 List`
+/// (kubectl apply, kustomize and Argo CD take it; a bare array they refuse).
+#[derive(serde::Serialize)]
+struct List<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: serde_json::Map<String, serde_json::Value>,
+    items: Vec<&'a serde_json::Value>,
+}
+
 /// The whole stream as one string.
 pub fn stream(objects: &[Object], format: Format) -> Result<String> {
     match format {
@@ -62,8 +73,13 @@ pub fn stream(objects: &[Object], format: Format) -> Result<String> {
                 )
                 .into());
             }
-            let values: Vec<&serde_json::Value> = objects.iter().map(|o| &o.value).collect();
-            let mut out = serde_json::to_string_pretty(&values)
+            let list = List {
+                api_version: "v1",
+                kind: "List",
+                metadata: serde_json::Map::new(),
+                items: objects.iter().map(|o| &o.value).collect(),
+            };
+            let mut out = serde_json::to_string_pretty(&list)
                 .map_err(|e| Diagnostic::new(format!("cannot write JSON: {e}")))?;
             out.push('\n');
             Ok(out)

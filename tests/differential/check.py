@@ -169,7 +169,7 @@ def run_case(args, base_repo, base_values, i, s):
             return i, s, None, None, [f"render exits {y.returncode}, render --output json exits {j.returncode}"]
         return i, s, None, None, None  # refused by stencil: nothing written
     text = y.stdout.decode("utf-8")
-    expected = json.loads(j.stdout)
+    expected = json.loads(j.stdout)["items"]
     failures = []
     readers = [
         ("PyYAML", lambda t: list(yaml.safe_load_all(t))),

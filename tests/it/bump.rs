@@ -454,10 +454,8 @@ fn a_bump_moves_the_tag_of_jobs_cron_jobs_and_init_containers() {
             .expect("render"),
     )
     .ok();
-    let docs: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let docs = run.json_items();
     let images: Vec<String> = docs
-        .as_array()
-        .expect("a list")
         .iter()
         .flat_map(|d| {
             let spec = d

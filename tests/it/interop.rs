@@ -652,3 +652,31 @@ fn bound_files_round_trip_through_the_sops_cli() {
     assert!(plain.contains("DB_PASSWORD: pw-from-sops"), "{plain}");
     repo.run(&["render"]).ok();
 }
+
+#[test]
+#[ignore = "needs ../shared and kubectl (../shared/tools/get-peers); run by .ci/run"]
+fn kustomize_takes_the_json_render_as_a_resource() {
+    // kustomize refuses a bare JSON array; a v1 List it expands into its items.
+    let repo = crate::common::Repo::example();
+    let json = repo.run(&["render", "-o", "json"]).ok();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("render.json"), &json.stdout).expect("write");
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        "resources: [render.json]\n",
+    )
+    .expect("write");
+    let out = Command::new(peers().join("kubectl"))
+        .arg("kustomize")
+        .arg(dir.path())
+        .output()
+        .expect("kubectl kustomize");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stream = String::from_utf8(out.stdout).expect("utf-8");
+    let count = serde_yaml::Deserializer::from_str(&stream).count();
+    assert_eq!(count, json.json_items().len());
+}

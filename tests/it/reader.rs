@@ -139,12 +139,7 @@ fn forbidden_characters_are_refused_in_every_input_file() {
 
 /// The value of env var `name` (in the app's ConfigMap), from `render --output json`.
 fn env_value(repo: &Repo, name: &str) -> serde_json::Value {
-    let out = repo.run(&["render", "--output", "json"]).ok().stdout;
-    let docs: serde_json::Value = serde_json::from_str(&out).expect("JSON");
-    let docs = match docs {
-        serde_json::Value::Array(items) => items,
-        other => vec![other],
-    };
+    let docs = repo.run(&["render", "--output", "json"]).ok().json_items();
     let config = docs
         .iter()
         .find(|d| d["kind"] == "ConfigMap")

@@ -14,7 +14,7 @@ use stencil::yaml::read::{Limits, parse};
 fn render_both(repo: &Repo) -> (String, Vec<Value>) {
     let yaml = repo.run(&["render"]).ok();
     let json = repo.run(&["render", "--output", "json"]).ok();
-    let json: Vec<Value> = serde_json::from_str(&json.stdout).expect("JSON output");
+    let json: Vec<Value> = json.json_items();
     assert_eq!(
         yaml.docs(),
         json,

@@ -292,6 +292,15 @@ impl Run {
             .collect()
     }
 
+    /// The objects of `render -o json`: the items of its `v1 List`.
+    #[track_caller]
+    pub(crate) fn json_items(&self) -> Vec<serde_json::Value> {
+        let list: serde_json::Value = serde_json::from_str(&self.stdout).expect("JSON output");
+        assert_eq!(list["apiVersion"], "v1");
+        assert_eq!(list["kind"], "List");
+        list["items"].as_array().expect("items").clone()
+    }
+
     /// `Kind name` of every document in the stream, in order.
     pub(crate) fn kinds_and_names(&self) -> Vec<String> {
         self.docs().iter().map(kind_and_name).collect()
