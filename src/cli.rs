@@ -311,6 +311,17 @@ pub struct ValidateArgs {
     /// Values left in `helmPassthrough` (nothing renders them) are errors, not warnings
     #[arg(long)]
     pub strict: bool,
+    /// How to report: text on stderr, one JSON document on stdout, or GitHub workflow
+    /// annotations (`::error file=…,line=…::`) on stdout
+    #[arg(short, long, value_enum, default_value_t = ValidateFormat::Text)]
+    pub output: ValidateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    Text,
+    Json,
+    Github,
 }
 
 #[derive(Debug, Args)]

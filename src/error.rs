@@ -21,6 +21,20 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// The diagnostic as one JSON object: message, rule, file, line, column, notes, hint
+    /// (`--log-format json` errors and `validate -o json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "message": self.message,
+            "rule": self.rule,
+            "file": self.origin.as_ref().map(crate::origin::Origin::path),
+            "line": self.origin.as_ref().map(|o| o.line),
+            "column": self.origin.as_ref().map(|o| o.col),
+            "notes": self.notes,
+            "hint": self.hint,
+        })
+    }
+
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: clip_message(&message.into()),

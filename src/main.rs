@@ -94,16 +94,8 @@ fn main() -> ExitCode {
 fn json_errors(err: &stencil::error::Error) -> String {
     let mut out = String::new();
     for d in err.diagnostics() {
-        let line = serde_json::json!({
-            "level": "ERROR",
-            "message": d.message,
-            "rule": d.rule,
-            "file": d.origin.as_ref().map(stencil::origin::Origin::path),
-            "line": d.origin.as_ref().map(|o| o.line),
-            "column": d.origin.as_ref().map(|o| o.col),
-            "notes": d.notes,
-            "hint": d.hint,
-        });
+        let mut line = d.to_json();
+        line["level"] = "ERROR".into();
         out.push_str(&line.to_string());
         out.push('\n');
     }

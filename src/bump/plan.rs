@@ -135,9 +135,17 @@ pub(crate) fn targets(args: &Request, repo: &Repo) -> Result<Vec<Target>> {
             schema: "../../schemas/version.schema.json",
         }]);
     }
+    let runs: Vec<&str> = repo
+        .tenants
+        .iter()
+        .filter(|t| t.spec.services.contains(&args.service))
+        .map(|t| t.name.as_str())
+        .collect();
     let mut globs = GlobSetBuilder::new();
     for g in &args.tenants {
-        globs.add(Glob::new(g).map_err(|e| Diagnostic::new(format!("invalid glob `{g}`: {e}")))?);
+        let glob = Glob::new(g).map_err(|e| Diagnostic::new(format!("invalid glob `{g}`: {e}")))?;
+        check_matches(&glob, &runs, &args.service)?;
+        globs.add(glob);
     }
     let globs = globs.build().map_err(|e| Diagnostic::new(e.to_string()))?;
     Ok(repo
@@ -149,6 +157,25 @@ pub(crate) fn targets(args: &Request, repo: &Repo) -> Result<Vec<Target>> {
             schema: "../../../schemas/version.schema.json",
         })
         .collect())
+}
+
+/// A `--tenant` glob that selects no tenant running the service is a mistake, not a no-op.
+fn check_matches(glob: &Glob, runs: &[&str], service: &str) -> Result<()> {
+    let matcher = glob.compile_matcher();
+    if runs.iter().any(|t| matcher.is_match(t)) {
+        return Ok(());
+    }
+    let hint = match crate::error::did_you_mean(glob.glob(), runs.iter().copied()) {
+        Some(t) => format!("did you mean `{t}`?"),
+        None if runs.is_empty() => format!("no tenant runs `{service}`"),
+        None => format!("the tenants that run `{service}`: {}", runs.join(", ")),
+    };
+    Err(Diagnostic::new(format!(
+        "--tenant {}: no tenant that runs `{service}` matches",
+        glob.glob()
+    ))
+    .hint(hint)
+    .into())
 }
 
 /// Tenants that pin their own version are not affected by a base bump: say so.

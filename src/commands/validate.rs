@@ -3,26 +3,26 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{Global, ValidateArgs};
-use crate::error::{Error, Result};
+use crate::cli::{Global, ValidateArgs, ValidateFormat};
+use crate::error::{Diagnostic, Error, Result};
 use crate::load::{Loader, Role, load_repo_lenient};
 use crate::pipeline::{Renderer, Selection};
 use crate::secrets::Keys;
 use crate::source::{EntryKind, RepoPath, Source, Worktree};
 
-use super::{Context, EXIT_FOUND, Outcome};
+use super::{Context, EXIT_FOUND, Outcome, json_text, write_stdout};
 
 pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
     let ctx = Context::open(global)?;
     let source = &ctx.source;
     let loader = ctx.loader();
     let mut problems: Vec<Error> = Vec::new();
+    let mut report = Report::default();
 
     // Every service layer under base/, used by a tenant or not.
     if let Err(e) = check_base_files(&loader, source) {
         problems.push(e);
     }
-    let mut unrendered = 0;
     let (tenants, apps, objects) = match load_repo_lenient(&loader) {
         Err(e) => {
             problems.push(e);
@@ -31,9 +31,10 @@ pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
         Ok((repo, repo_problems)) => {
             problems.extend(repo_problems);
             // Every relaxed guardrail is visible in every validate run, with its reason.
-            for granted in crate::policy::granted(&repo.settings, &repo.settings_node) {
-                eprintln!("relaxed: {granted}");
-            }
+            report.relaxed = crate::policy::granted(&repo.settings, &repo.settings_node)
+                .into_iter()
+                .map(|g| g.to_string())
+                .collect();
             let selection = Selection::new(
                 &args.filter.tenants,
                 &args.filter.services,
@@ -49,7 +50,7 @@ pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
                     count += objects.len();
                     Ok(())
                 })?;
-                unrendered = report_passthrough(&r.passthrough(), args.strict, &mut problems);
+                report.warnings = passthrough(&r.passthrough(), args.strict, &mut problems);
                 Ok(())
             });
             match rendered {
@@ -61,56 +62,172 @@ pub fn run(global: &Global, args: &ValidateArgs, keys: &Keys) -> Outcome {
             }
         }
     };
-    match Error::collect(problems) {
-        Some(err) => {
-            // Each problem once, even when several tenants share the file that causes it.
-            let mut seen = std::collections::HashSet::new();
-            let mut count = 0;
-            for d in err.diagnostics() {
-                let key = (
-                    d.message.clone(),
-                    d.origin.as_ref().map(ToString::to_string),
-                );
-                if seen.insert(key) {
-                    eprintln!("{}", d.render());
-                    count += 1;
-                }
+    report.counts = (tenants, apps, objects);
+    if let Some(err) = Error::collect(problems) {
+        // Each problem once, even when several tenants share the file that causes it.
+        let mut seen = std::collections::HashSet::new();
+        for d in err.diagnostics() {
+            let key = (
+                d.message.clone(),
+                d.origin.as_ref().map(ToString::to_string),
+            );
+            if seen.insert(key) {
+                report.problems.push(d.clone());
             }
-            eprintln!("{count} problem{} found", if count == 1 { "" } else { "s" });
-            Ok(ExitCode::from(EXIT_FOUND))
         }
-        None => {
-            let note = match unrendered {
-                0 => String::new(),
-                n => format!(
-                    "; {n} value{} in helmPassthrough not rendered",
-                    if n == 1 { "" } else { "s" }
-                ),
-            };
-            eprintln!("ok: {tenants} tenants, {apps} tenant services, {objects} objects{note}");
-            Ok(ExitCode::SUCCESS)
+    }
+    let ok = report.problems.is_empty();
+    match args.output {
+        ValidateFormat::Text => report.text(),
+        ValidateFormat::Json => write_stdout(&json_text(&report.json())?)?,
+        ValidateFormat::Github => {
+            write_stdout(&report.github())?;
+            eprintln!("{}", report.summary());
         }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FOUND)
+    })
+}
+
+/// What one validate run found, printed in the format asked for.
+#[derive(Default)]
+struct Report {
+    /// Tenants, tenant services and objects rendered.
+    counts: (usize, usize, usize),
+    problems: Vec<Diagnostic>,
+    /// Guardrails relaxed by stencil.yaml, each with its reason.
+    relaxed: Vec<String>,
+    /// Values not rendered (helmPassthrough) when they are not problems.
+    warnings: Vec<Diagnostic>,
+}
+
+impl Report {
+    fn summary(&self) -> String {
+        let (tenants, apps, objects) = self.counts;
+        if !self.problems.is_empty() {
+            let count = self.problems.len();
+            return format!("{count} problem{} found", if count == 1 { "" } else { "s" });
+        }
+        let note = match self.warnings.len() {
+            0 => String::new(),
+            n => format!(
+                "; {n} value{} in helmPassthrough not rendered",
+                if n == 1 { "" } else { "s" }
+            ),
+        };
+        format!("ok: {tenants} tenants, {apps} tenant services, {objects} objects{note}")
+    }
+
+    /// Text on stderr: relaxed guardrails, warnings, each problem rendered, the summary.
+    fn text(&self) {
+        for granted in &self.relaxed {
+            eprintln!("relaxed: {granted}");
+        }
+        for warning in &self.warnings {
+            let hint = warning.hint.as_deref().unwrap_or_default();
+            eprintln!("{}; {hint}", warning.message);
+        }
+        for problem in &self.problems {
+            eprintln!("{}", problem.render());
+        }
+        eprintln!("{}", self.summary());
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let (tenants, apps, objects) = self.counts;
+        let all = |ds: &[Diagnostic]| ds.iter().map(Diagnostic::to_json).collect::<Vec<_>>();
+        serde_json::json!({
+            "ok": self.problems.is_empty(),
+            "tenants": tenants,
+            "apps": apps,
+            "objects": objects,
+            "problems": all(&self.problems),
+            "warnings": all(&self.warnings),
+            "relaxed": self.relaxed,
+        })
+    }
+
+    /// GitHub Actions workflow commands: one `::error` per problem and one `::warning` per
+    /// warning, at its file and line when it has one.
+    fn github(&self) -> String {
+        let mut out = String::new();
+        let levels = [("error", &self.problems), ("warning", &self.warnings)];
+        for (level, diagnostics) in levels {
+            for d in diagnostics {
+                out.push_str(&annotation(level, d));
+            }
+        }
+        for granted in &self.relaxed {
+            out.push_str(&format!(
+                "::notice title=stencil: relaxed::{}\n",
+                escape_data(granted)
+            ));
+        }
+        out
     }
 }
 
+fn annotation(level: &str, d: &Diagnostic) -> String {
+    let mut properties = Vec::new();
+    if let Some(origin) = &d.origin {
+        properties.push(format!("file={}", escape_property(origin.path())));
+        properties.push(format!("line={}", origin.line));
+        properties.push(format!("col={}", origin.col));
+    }
+    let title = match d.rule {
+        Some(rule) => format!("stencil ({rule})"),
+        None => "stencil".to_owned(),
+    };
+    properties.push(format!("title={}", escape_property(&title)));
+    let mut message = d.message.clone();
+    for note in &d.notes {
+        message.push_str(&format!("\nnote: {note}"));
+    }
+    if let Some(hint) = &d.hint {
+        message.push_str(&format!("\nhint: {hint}"));
+    }
+    format!(
+        "::{level} {}::{}\n",
+        properties.join(","),
+        escape_data(&message)
+    )
+}
+
+/// The escapes GitHub's runner undoes in a workflow command's message.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// The escapes in a property value: the message's, and `:` and `,`, which end a value.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
 /// Values `stencil migrate` could not map stay under `helmPassthrough`, where nothing
-/// renders them: each is named once with where it is; under `--strict` each is a problem.
-/// Returns how many.
-fn report_passthrough(
+/// renders them: each is named once with where it is; under `--strict` each is a problem,
+/// else a warning (returned).
+fn passthrough(
     values: &[(String, String)],
     strict: bool,
     problems: &mut Vec<Error>,
-) -> usize {
+) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
     for (path, at) in values {
         let text = format!("not rendered: {path} at {at}: nothing renders helmPassthrough");
-        let hint = "move it to the service model (docs/migrate.md) or remove it";
+        let d = Diagnostic::new(text)
+            .hint("move it to the service model (docs/migrate.md) or remove it");
         if strict {
-            problems.push(Error::from(crate::error::Diagnostic::new(text).hint(hint)));
+            problems.push(Error::from(d));
         } else {
-            eprintln!("{text}; {hint}");
+            warnings.push(d);
         }
     }
-    values.len()
+    warnings
 }
 
 fn check_base_files(loader: &Loader<'_>, source: &Worktree) -> Result<()> {
@@ -136,4 +253,17 @@ fn check_base_files(loader: &Loader<'_>, source: &Worktree) -> Result<()> {
         }
     }
     Error::unless(problems, ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_command_escapes_follow_the_runner() {
+        assert_eq!(escape_data("100% done\r\nnext"), "100%25 done%0D%0Anext");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+        let d = Diagnostic::new("one\ntwo").hint("h");
+        assert_eq!(annotation("warning", &d), "::warning title=stencil::one%0Atwo%0Ahint: h\n");
+    }
 }

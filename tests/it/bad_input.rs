@@ -661,6 +661,78 @@ fn validate_reports_every_problem_at_once() {
     }
 }
 
+fn four_problems() -> Repo {
+    Repo::new()
+        .file("tenants/acme/api/values.yaml", "replcas: 3\n")
+        .file(
+            "tenants/beta/tenant.yaml",
+            "environment: dev\nservices: [api, web]\n",
+        )
+        .file(
+            "tenants/gamma/tenant.yaml",
+            "environment: dev\nservices: [api]\n",
+        )
+        .file("tenants/gamma/api/version.yaml", "image: { tag: latest }\n")
+        .file("base/api/unused.yaml", "replicas: [1]\n")
+}
+
+#[test]
+fn validate_json_lists_every_problem_with_its_place() {
+    let run = four_problems().run(&["validate", "-o", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    assert_eq!(report["ok"], false);
+    let problems = report["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 4, "{report:#}");
+    let typo = problems
+        .iter()
+        .find(|p| p["message"].as_str().unwrap().contains("replcas"))
+        .expect("the typo");
+    assert_eq!(typo["file"], "tenants/acme/api/values.yaml");
+    assert_eq!(typo["line"], 1);
+    assert_eq!(typo["column"], 1);
+    let tag = problems
+        .iter()
+        .find(|p| {
+            p["message"]
+                .as_str()
+                .unwrap()
+                .contains("refusing image tag")
+        })
+        .expect("the tag");
+    assert_eq!(tag["rule"], "mutable-image-tag");
+
+    let good = Repo::new().run(&["validate", "-o", "json"]).ok();
+    let report: serde_json::Value = serde_json::from_str(&good.stdout).expect("JSON");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["objects"], 8);
+}
+
+#[test]
+fn validate_github_annotates_each_problem_at_its_line() {
+    let run = four_problems().run(&["validate", "-o", "github"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", run.stdout);
+    assert!(
+        lines.contains(&"::error file=tenants/acme/api/values.yaml,line=1,col=1,title=stencil::invalid service definition: unknown key `replcas`%0Anote: while rendering acme/api%0Ahint: did you mean `replicas`?"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with(
+            "::error file=tenants/gamma/api/version.yaml,line=1,col=10,title=stencil (mutable-image-tag)::"
+        )),
+        "{}",
+        run.stdout
+    );
+    for line in &lines {
+        assert!(line.starts_with("::error "), "{line}");
+        assert!(!line.contains('\r'));
+    }
+    assert!(run.stderr.contains("4 problems found"));
+}
+
 #[test]
 fn validate_passes_a_good_repo() {
     let run = Repo::new().run(&["validate"]).ok();
