@@ -264,6 +264,9 @@ mod tests {
         assert_eq!(escape_data("100% done\r\nnext"), "100%25 done%0D%0Anext");
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
         let d = Diagnostic::new("one\ntwo").hint("h");
-        assert_eq!(annotation("warning", &d), "::warning title=stencil::one%0Atwo%0Ahint: h\n");
+        assert_eq!(
+            annotation("warning", &d),
+            "::warning title=stencil::one%0Atwo%0Ahint: h\n"
+        );
     }
 }

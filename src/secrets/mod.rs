@@ -6,9 +6,9 @@
 
 pub mod binding;
 pub mod keys;
-pub mod rops_yaml;
 pub mod rules;
 pub mod sops;
+mod tree;
 
 #[cfg(test)]
 mod checks_tests;

@@ -2,18 +2,16 @@
 //! key we unwrap ourselves (once per file), and written by stencil's own writer.
 //!
 //! - The files stencil writes (a flat mapping of strings, fully encrypted) are decrypted and
-//!   their MAC checked here; any other shape goes through rops (see [`super::rops_yaml`], the
-//!   one module that speaks rops' own YAML value types), whose verdict is the one reported.
-//! - Empty values: sops leaves `''` and `null` unencrypted and rops refuses them, so they are
-//!   taken out before decryption and put back after (they add nothing to the MAC).
+//!   their MAC checked by a fast path here; every other shape (nesting, typed values, partial
+//!   encryption) by [`super::tree`], which walks the document as the sops CLI does.
+//! - Empty values: sops leaves `''` and `null` unencrypted; so does stencil.
 //! - Errors say what to do, list the recipients the file was encrypted for, and never carry
-//!   secret material: rops' own messages (one of which prints MACs) are replaced. A file that
-//!   is not YAML is reported like every other input, at file:line:col.
+//!   secret material. A file that is not YAML is reported like every other input, at file:line:col.
 
 use std::sync::Arc;
 
 use super::keys::Keys;
-use super::rops_yaml;
+use super::tree;
 use crate::error::{Diagnostic, Result};
 use crate::load::file::{Schema, parse_file};
 use crate::node::{Map, Node, Scalar, ScalarKind, Value};
@@ -81,73 +79,6 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Node> {
     Ok(doc)
 }
 
-fn is_empty_leaf(v: &Node) -> bool {
-    v.is_null() || text(v) == Some("")
-}
-
-/// The document without empty leaves (rops cannot read them).
-fn strip_empty(v: &Node) -> Node {
-    let value = match &v.value {
-        Value::Map(m) => Value::Map(
-            m.iter()
-                .filter(|(k, v)| !is_empty_leaf(v) || *k == "sops")
-                .map(|(k, v)| {
-                    let v = if k == "sops" {
-                        v.clone()
-                    } else {
-                        strip_empty(v)
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Seq(s) => Value::Seq(
-            s.iter()
-                .filter(|v| !is_empty_leaf(v))
-                .map(strip_empty)
-                .collect(),
-        ),
-        other => other.clone(),
-    };
-    Node::new(value, v.origin.clone())
-}
-
-/// Puts the empty leaves of `original` back into the decrypted document.
-fn restore(original: &Node, decrypted: &Node) -> Node {
-    let null = || Node::new(Value::Null, decrypted.origin.clone());
-    let value = match (&original.value, &decrypted.value) {
-        (Value::Map(o), Value::Map(d)) => Value::Map(
-            o.iter()
-                .filter(|(k, _)| *k != "sops")
-                .map(|(k, v)| {
-                    let value = if is_empty_leaf(v) {
-                        v.clone()
-                    } else {
-                        d.get(k).map_or_else(null, |dv| restore(v, dv))
-                    };
-                    (k.clone(), value)
-                })
-                .collect(),
-        ),
-        (Value::Seq(o), Value::Seq(d)) => {
-            let mut next = d.iter();
-            Value::Seq(
-                o.iter()
-                    .map(|v| {
-                        if is_empty_leaf(v) {
-                            v.clone()
-                        } else {
-                            next.next().map_or_else(null, |dv| restore(v, dv))
-                        }
-                    })
-                    .collect(),
-            )
-        }
-        (_, d) => d.clone(),
-    };
-    Node::new(value, decrypted.origin.clone())
-}
-
 /// Unwraps the file's data key with our age identities (used as the key of the keyed
 /// checksums, so they cannot be brute-forced by anyone without access to the file's key).
 pub fn data_key(doc: &Node, keys: &Keys) -> Result<zeroize::Zeroizing<Vec<u8>>, SopsError> {
@@ -208,9 +139,8 @@ pub fn decrypt(doc: &Node, keys: &Keys) -> Result<Node, SopsError> {
     open(doc, keys).map(|(plain, _)| plain)
 }
 
-/// Refuses `ENC[...]` values (the MAC's included) that rops would panic on: sops writes a
-/// 32-byte IV and a 16-byte tag, in base64, and rops decodes them into buffers of exactly
-/// that size without checking.
+/// Refuses `ENC[...]` values (the MAC's included) of another shape than sops writes: a
+/// 32-byte IV and a 16-byte tag, in base64 (named as such, not as a failed MAC).
 fn check_enc_shapes(doc: &Node) -> Result<(), SopsError> {
     fn sound(node: &Node) -> bool {
         match &node.value {
@@ -233,18 +163,58 @@ fn check_enc_shapes(doc: &Node) -> Result<(), SopsError> {
 }
 
 /// Decrypts any SOPS document (nesting, typed values, partial encryption,
-/// `mac_only_encrypted`) through rops, with the data key we unwrapped.
-fn decrypt_with_rops(doc: &Node, key: &[u8], for_whom: &str) -> Result<Node, SopsError> {
+/// `mac_only_encrypted`) as sops does ([`super::tree`]), with the data key we unwrapped.
+fn decrypt_tree(doc: &Node, key: &[u8]) -> Result<Node, SopsError> {
     let rewrite = "re-encrypt the file with `stencil secrets encrypt` or `sops -e`; never edit ENC[...] values by hand";
-    let mut body = strip_empty(doc);
+    let mut body = doc.clone();
     let Some(map) = body.as_map_mut() else {
         return Err(error("is not a mapping", rewrite));
     };
     let meta = map
         .shift_remove("sops")
         .ok_or_else(|| error("has no `sops` metadata", rewrite))?;
-    let plain = rops_yaml::decrypt(&body, &meta, key, for_whom)?;
-    Ok(restore(doc, &plain))
+    let options = options_of(doc)?;
+    let rules = tree::Rules::new(
+        options
+            .partial
+            .as_ref()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+        options.mac_only_encrypted,
+    )?;
+    let field = |name: &str| {
+        meta.get(name)
+            .and_then(Node::as_scalar_text)
+            .unwrap_or_default()
+    };
+    tree::decrypt(&body, &rules, key, field("mac"), field("lastmodified"))
+}
+
+/// sops features stencil does not implement, refused by name rather than misread.
+fn check_supported(doc: &Node) -> Result<(), SopsError> {
+    let Some(meta) = doc.get("sops") else {
+        return Ok(());
+    };
+    let unsupported = [
+        (
+            "key_groups",
+            "key groups (`key_groups`, Shamir secret sharing)",
+        ),
+        (
+            "shamir_threshold",
+            "Shamir secret sharing (`shamir_threshold`)",
+        ),
+        ("unencrypted_comment_regex", "`unencrypted_comment_regex`"),
+        ("encrypted_comment_regex", "`encrypted_comment_regex`"),
+    ];
+    for (key, feature) in unsupported {
+        if meta.get(key).is_some_and(|v| !v.is_null()) {
+            return Err(error(
+                format!("uses {feature}, which stencil does not support"),
+                "re-encrypt it with sops without that setting (stencil reads age recipients listed under `sops.age`, and the suffix and regex rules)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The recipients check of [`open`]: the file must be encrypted for one of our keys.
@@ -286,9 +256,10 @@ fn check_ours(theirs: &[String], keys: &Keys) -> Result<(), SopsError> {
 /// Unwrapping is an X25519 agreement per file, the largest cost of a large render. For the
 /// files stencil reads (a flat mapping of string values, fully encrypted, no
 /// partial-encryption settings) the values and the MAC are checked here with the unwrapped
-/// key; anything else, and any file that does not check out here, goes through rops' map
+/// key; anything else, and any file that does not check out here, goes through sops' tree
 /// and MAC code, whose verdict (and error message) is the one reported.
 pub fn open(doc: &Node, keys: &Keys) -> Result<(Node, zeroize::Zeroizing<Vec<u8>>), SopsError> {
+    check_supported(doc)?;
     let theirs = recipients(doc);
     check_ours(&theirs, keys)?;
     let for_whom = theirs.join(", ");
@@ -302,28 +273,19 @@ pub fn open(doc: &Node, keys: &Keys) -> Result<(Node, zeroize::Zeroizing<Vec<u8>
     if let Some(plain) = decrypt_flat(doc, &key) {
         return Ok((plain, key));
     }
-    // rops is handed only documents whose ENC values have the shape sops writes (it panics
-    // on others, see `check_enc_shapes`); should it still panic, that is this file's error,
-    // not a crash.
-    let outcome = std::panic::catch_unwind(|| decrypt_with_rops(doc, &key, &for_whom));
-    let plain = outcome.unwrap_or_else(|_| {
-        Err(error(
-            "could not be read: the SOPS library failed on it",
-            "re-encrypt the file with `stencil secrets encrypt` or `sops -e`; never edit ENC[...] values by hand",
-        ))
-    })?;
+    let plain = decrypt_tree(doc, &key)?;
     Ok((plain, key))
 }
 
 /// One `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` value, decoded.
-struct Sealed {
+pub(super) struct Sealed {
     data: Vec<u8>,
     iv: Vec<u8>,
     tag: Vec<u8>,
-    kind: String,
+    pub(super) kind: String,
 }
 
-fn parse_enc(text: &str) -> Option<Sealed> {
+pub(super) fn parse_enc(text: &str) -> Option<Sealed> {
     use base64::Engine as _;
     let body = text.strip_prefix("ENC[AES256_GCM,")?.strip_suffix(']')?;
     let (mut data, mut iv, mut tag, mut kind) = (None, None, None, None);
@@ -331,7 +293,7 @@ fn parse_enc(text: &str) -> Option<Sealed> {
         let (name, value) = part.split_once(':')?;
         let decode = || base64::engine::general_purpose::STANDARD.decode(value).ok();
         // Each part once: a repeated part would be read one way here and another way by
-        // rops (fuzzing found a MAC with two `iv:` parts).
+        // another reader (fuzzing found a MAC with two `iv:` parts).
         let slot_empty = match name {
             "data" => data.is_none(),
             "iv" => iv.is_none(),
@@ -358,7 +320,7 @@ fn parse_enc(text: &str) -> Option<Sealed> {
 }
 
 /// AES-256-GCM with sops' 32-byte nonces; `None` when the tag does not verify.
-fn open_value(key: &[u8], sealed: Sealed, aad: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn open_value(key: &[u8], sealed: Sealed, aad: &[u8]) -> Option<Vec<u8>> {
     use aes_gcm::aead::consts::U32;
     use aes_gcm::aead::generic_array::GenericArray;
     use aes_gcm::{AeadInPlace as _, AesGcm, KeyInit as _, aes::Aes256};
@@ -384,11 +346,15 @@ fn decrypt_flat(doc: &Node, key: &[u8]) -> Option<Node> {
     use sha2::{Digest as _, Sha512};
     let map = doc.as_map()?;
     let sops = doc.get("sops")?.as_map()?;
+    // sops' default rule (and stencil's), `unencrypted_suffix: _unencrypted`, changes
+    // nothing in a file none of whose keys ends with the suffix.
+    let suffix = sops.get("unencrypted_suffix").and_then(text);
     let partial = PARTIAL_KEYS
         .iter()
+        .filter(|k| suffix.is_none() || **k != "unencrypted_suffix")
         .chain(&["mac_only_encrypted"])
         .any(|k| sops.get(*k).is_some_and(|v| !v.is_null()));
-    if partial {
+    if partial || suffix.is_some_and(|s| map.keys().any(|k| k.ends_with(s))) {
         return None;
     }
     let mut hasher = Sha512::new();
@@ -416,8 +382,13 @@ fn decrypt_flat(doc: &Node, key: &[u8]) -> Option<Node> {
     (stored == computed.as_bytes()).then(|| Node::new(Value::Map(plain), doc.origin.clone()))
 }
 
-/// AES-256-GCM with a fresh 32-byte nonce, as sops writes a value: `ENC[AES256_GCM,…]`.
+/// A string value sealed as sops seals one.
 fn seal_value(key: &[u8], plain: &[u8], aad: &[u8]) -> Option<String> {
+    seal_typed(key, plain, aad, "str")
+}
+
+/// AES-256-GCM with a fresh 32-byte nonce, as sops writes a value: `ENC[AES256_GCM,…]`.
+pub(super) fn seal_typed(key: &[u8], plain: &[u8], aad: &[u8], kind: &str) -> Option<String> {
     use aes_gcm::aead::consts::U32;
     use aes_gcm::aead::generic_array::GenericArray;
     use aes_gcm::{AeadInPlace as _, AesGcm, KeyInit as _, aes::Aes256};
@@ -431,7 +402,7 @@ fn seal_value(key: &[u8], plain: &[u8], aad: &[u8]) -> Option<String> {
         .ok()?;
     let b64 = base64::engine::general_purpose::STANDARD;
     Some(format!(
-        "ENC[AES256_GCM,data:{},iv:{},tag:{},type:str]",
+        "ENC[AES256_GCM,data:{},iv:{},tag:{},type:{kind}]",
         b64.encode(&buffer),
         b64.encode(iv),
         b64.encode(tag)
@@ -545,14 +516,66 @@ pub fn encrypt(plain: &Node, options: &EncryptOptions) -> Result<String, SopsErr
             "pass --age RECIPIENT, or add a creation rule with `age:` to .sops.yaml",
         ));
     }
-    let encrypted = rops_yaml::encrypt(&strip_empty(plain), options)?;
-    let mut out = restore(plain, &encrypted);
-    if let (Some(out), Some(meta)) = (out.as_map_mut(), encrypted.get("sops")) {
-        let mut meta = meta.clone();
-        if let Some(entries) = meta.as_map_mut() {
-            entries.insert("version".to_owned(), string(SOPS_FORMAT_VERSION, plain));
-        }
-        out.insert("sops".to_owned(), meta);
+    // As sops: without another rule, keys ending in `_unencrypted` stay plaintext.
+    let partial = options
+        .partial
+        .clone()
+        .unwrap_or_else(|| ("unencrypted_suffix".to_owned(), "_unencrypted".to_owned()));
+    let rules = tree::Rules::new(
+        Some((partial.0.as_str(), partial.1.as_str())),
+        options.mac_only_encrypted,
+    )?;
+    let mut data_key = zeroize::Zeroizing::new(vec![0u8; 32]);
+    getrandom::getrandom(&mut data_key).map_err(|_| {
+        error(
+            "could not be encrypted: no randomness",
+            "report this as a bug",
+        )
+    })?;
+    let (encrypted, mac) = tree::encrypt(plain, &rules, &data_key)?;
+    let now = rfc3339_now();
+    let sealed_mac = seal_value(&data_key, mac.as_bytes(), now.as_bytes())
+        .ok_or_else(|| error("could not be encrypted", "report this as a bug"))?;
+    let mut meta = Map::new();
+    let units = options
+        .recipients
+        .iter()
+        .map(|recipient| {
+            let mut unit = Map::new();
+            unit.insert("recipient".to_owned(), string(recipient.to_string(), plain));
+            unit.insert(
+                "enc".to_owned(),
+                string(wrap_key(&data_key, recipient)?, plain),
+            );
+            Ok(Node::new(Value::Map(unit), plain.origin.clone()))
+        })
+        .collect::<Result<Vec<_>, SopsError>>()?;
+    meta.insert(
+        "age".to_owned(),
+        Node::new(Value::Seq(units), plain.origin.clone()),
+    );
+    meta.insert("lastmodified".to_owned(), string(now, plain));
+    meta.insert("mac".to_owned(), string(sealed_mac, plain));
+    if options.mac_only_encrypted {
+        meta.insert(
+            "mac_only_encrypted".to_owned(),
+            Node::new(
+                Value::Scalar(Scalar {
+                    text: "true".to_owned(),
+                    kind: ScalarKind::Bool,
+                }),
+                plain.origin.clone(),
+            ),
+        );
+    }
+    meta.insert(partial.0, string(partial.1, plain));
+    meta.insert("version".to_owned(), string(SOPS_FORMAT_VERSION, plain));
+    let mut out = encrypted;
+    if let Some(map) = out.as_map_mut() {
+        map.insert(
+            "sops".to_owned(),
+            Node::new(Value::Map(meta), plain.origin.clone()),
+        );
     }
     Ok(write(&out))
 }
@@ -786,7 +809,7 @@ mod tests {
     }
 
     #[test]
-    fn the_fast_path_decrypts_what_rops_encrypted_and_checks_the_mac() {
+    fn the_fast_path_decrypts_what_the_tree_encrypted_and_checks_the_mac() {
         let keys = demo_keys();
         let doc = encrypted(&keys, "A: one\nB: 'two: with colon'\nC: '3'\n");
         let key = data_key(&doc, &keys).expect("data key");
@@ -800,7 +823,8 @@ mod tests {
 
     #[test]
     fn malformed_ivs_and_tags_are_errors_not_panics() {
-        // Found by fuzzing: rops panics on an IV that decodes to more than 32 bytes.
+        // Found by fuzzing: an IV that decodes to more than 32 bytes (rops, once used here,
+        // panicked on it).
         let keys = demo_keys();
         let doc = encrypted(&keys, "A: one\nB: two\n");
         let long = base64_of(&[7u8; 40]);
@@ -892,17 +916,19 @@ mod tests {
         assert!(decrypt_flat(&stamped, &key).is_none());
         // Another key.
         assert!(decrypt_flat(&doc, &[7u8; 32]).is_none());
-        // Shapes left to rops: partial encryption, non-string types, nesting, plaintext.
+        // Shapes left to the tree: partial encryption, non-string types, nesting, plaintext.
         let mut partial = doc.clone();
         let origin = partial.origin.clone();
         at_mut(&mut partial, &["sops"])
             .as_map_mut()
             .expect("sops")
-            .insert(
-                "unencrypted_suffix".into(),
-                Node::string("_unencrypted", origin),
-            );
+            .insert("encrypted_regex".into(), Node::string("^A$", origin));
         assert!(decrypt_flat(&partial, &key).is_none());
+        // sops' default suffix rule, once a key ends with the suffix.
+        let suffixed = encrypted(&keys, "A_unencrypted: one\nB: two\n");
+        let suffixed_key = data_key(&suffixed, &keys).expect("data key");
+        assert!(decrypt_flat(&suffixed, &suffixed_key).is_none());
+        assert_eq!(text_at(&suffixed, &["A_unencrypted"]), "one");
         let typed = encrypted(&keys, "A: 1\n");
         let typed_key = data_key(&typed, &keys).expect("data key");
         assert!(decrypt_flat(&typed, &typed_key).is_none());

@@ -11,8 +11,8 @@
 //!   PyYAML, ruamel) read back as the same data: plain style only for a safe subset, every
 //!   non-printable character escaped.
 //!
-//! `serde_yaml` is not used here; it survives only at the rops boundary
-//! (`secrets/rops_yaml.rs`).
+//! `serde_yaml` is not used by stencil at all (tests read its output with it, as a second,
+//! independent reader).
 
 pub mod read;
 pub mod write;

@@ -337,7 +337,9 @@ fn bad_input_leaves_the_repository_as_it_was() {
             "--tenant acne: no tenant that runs `api` matches",
         ),
         (
-            &["api", "1.1.0", "--tenant", "acme", "--tenant", "zz*", "--commit"],
+            &[
+                "api", "1.1.0", "--tenant", "acme", "--tenant", "zz*", "--commit",
+            ],
             "--tenant zz*: no tenant that runs `api` matches",
         ),
         (

@@ -32,6 +32,7 @@ mod reader;
 mod render;
 mod schemas;
 mod secrets;
+mod sops_parity;
 mod tenantfs;
 mod workflows;
 mod workloads;
