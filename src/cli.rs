@@ -384,8 +384,14 @@ pub enum SecretsCommand {
     /// a tenant service's file is bound to its place
     Encrypt {
         file: PathBuf,
-        /// Encrypt for these age recipients instead of .sops.yaml's (repeatable)
-        #[arg(long = "age", value_name = "RECIPIENT")]
+        /// Encrypt for these age recipients instead of .sops.yaml's (repeatable, or
+        /// comma-separated in SOPS_AGE_RECIPIENTS, as sops reads it)
+        #[arg(
+            long = "age",
+            value_name = "RECIPIENT",
+            env = "SOPS_AGE_RECIPIENTS",
+            value_delimiter = ','
+        )]
         age: Vec<String>,
     },
     /// Set one key in an encrypted file (created if missing), never writing plaintext to disk;
@@ -400,8 +406,14 @@ pub enum SecretsCommand {
         /// Read the value from stdin (one trailing newline is dropped)
         #[arg(long)]
         from_stdin: bool,
-        /// Recipients for a new file, instead of .sops.yaml's (repeatable)
-        #[arg(long = "age", value_name = "RECIPIENT")]
+        /// Recipients for a new file, instead of .sops.yaml's (repeatable, or
+        /// comma-separated in SOPS_AGE_RECIPIENTS)
+        #[arg(
+            long = "age",
+            value_name = "RECIPIENT",
+            env = "SOPS_AGE_RECIPIENTS",
+            value_delimiter = ','
+        )]
         age: Vec<String>,
     },
     /// Re-wrap the data key for the recipients .sops.yaml now lists

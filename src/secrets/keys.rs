@@ -1,5 +1,6 @@
 //! Finding age private keys the way the sops CLI does: `SOPS_AGE_KEY` (the contents of a
-//! keys file: one or more `AGE-SECRET-KEY-1…` lines), `SOPS_AGE_KEY_FILE`, then
+//! keys file: one or more `AGE-SECRET-KEY-1…` lines), `SOPS_AGE_KEY_FILE`,
+//! `SOPS_AGE_KEY_CMD` (a command printing such lines), then
 //! `$XDG_CONFIG_HOME/sops/age/keys.txt` (`~/.config/sops/age/keys.txt`). Keys from every
 //! source are used.
 //!
@@ -87,6 +88,9 @@ impl Loaded {
         if let Some(path) = std::env::var_os("SOPS_AGE_KEY_FILE") {
             keys.add_file(PathBuf::from(path), "SOPS_AGE_KEY_FILE", true);
         }
+        if let Ok(command) = std::env::var("SOPS_AGE_KEY_CMD") {
+            keys.add_command(&command);
+        }
         let config = std::env::var_os("XDG_CONFIG_HOME")
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
@@ -104,6 +108,35 @@ impl Loaded {
             Err(e) => self
                 .problems
                 .push(format!("cannot read {} ({source}): {e}", path.display())),
+        }
+    }
+
+    /// `SOPS_AGE_KEY_CMD`, as sops runs it: split like a shell would (no shell runs), its
+    /// stdout a keys file. Its stderr is the user's; its output never appears in a message.
+    fn add_command(&mut self, command: &str) {
+        let Some(words) = shlex::split(command).filter(|w| !w.is_empty()) else {
+            self.problems.push(
+                "SOPS_AGE_KEY_CMD cannot be split into a command and its arguments".to_owned(),
+            );
+            return;
+        };
+        let out = std::process::Command::new(&words[0])
+            .args(&words[1..])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .output();
+        match out {
+            Ok(out) if out.status.success() => {
+                let text = Zeroizing::new(String::from_utf8_lossy(&out.stdout).into_owned());
+                self.add_text(&text, "SOPS_AGE_KEY_CMD");
+            }
+            Ok(out) => self.problems.push(format!(
+                "SOPS_AGE_KEY_CMD `{}` failed ({})",
+                words[0], out.status
+            )),
+            Err(e) => self
+                .problems
+                .push(format!("cannot run SOPS_AGE_KEY_CMD `{}`: {e}", words[0])),
         }
     }
 

@@ -531,3 +531,68 @@ fn the_secret_store_is_configurable() {
     );
     assert_eq!(ssm["spec"]["refreshInterval"], "15m");
 }
+
+#[test]
+fn sops_age_key_cmd_supplies_keys_as_sops_reads_it() {
+    let repo = repo_with_secrets();
+    let key = common::demo_key();
+    // Split into words like a shell would, but run without one.
+    let command = format!("cat '{}'", key.display());
+    let run = repo.run_env(
+        &["render"],
+        &[
+            ("SOPS_AGE_KEY_FILE", None),
+            ("SOPS_AGE_KEY_CMD", Some(&command)),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("kind: Secret"));
+
+    // A command that fails is named, never its output.
+    let run = repo.run_env(
+        &["render"],
+        &[
+            ("SOPS_AGE_KEY_FILE", None),
+            ("SOPS_AGE_KEY_CMD", Some("false")),
+        ],
+    );
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr.contains("SOPS_AGE_KEY_CMD `false` failed"),
+        "{}",
+        run.stderr
+    );
+    let run = repo.run_env(
+        &["render"],
+        &[
+            ("SOPS_AGE_KEY_FILE", None),
+            ("SOPS_AGE_KEY_CMD", Some("echo not-a-key")),
+        ],
+    );
+    assert!(
+        run.stderr
+            .contains("SOPS_AGE_KEY_CMD: line 1 is not an age secret key"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("not-a-key"), "{}", run.stderr);
+}
+
+#[test]
+fn sops_age_recipients_names_the_recipients_of_encrypt() {
+    let repo = common::Repo::new();
+    let other = age::x25519::Identity::generate().to_public().to_string();
+    let both = format!("{},{other}", demo_recipient());
+    let file = repo.path().join("plain.enc.yaml");
+    std::fs::write(&file, "A: one\n").unwrap();
+    let run = repo.run_env(
+        &["secrets", "encrypt", file.to_str().unwrap()],
+        &[("SOPS_AGE_RECIPIENTS", Some(&both))],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let written = repo.read("plain.enc.yaml");
+    assert!(
+        written.contains(&demo_recipient()) && written.contains(&other),
+        "{written}"
+    );
+}
