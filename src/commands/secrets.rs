@@ -72,14 +72,20 @@ fn set(
     check_env_name(key)
         .map_err(|m| Diagnostic::new(m).hint("each secret becomes an environment variable"))?;
     let value = value_to_set(value, from_stdin)?;
-    let (mut plain, options) = if file.exists() {
+    // An existing file keeps its data key, so every master key it has stays (sops' edit).
+    let existing = if file.exists() {
         let doc = read_encrypted(file)?;
-        let plain = sops::decrypt(&doc, keys).map_err(|e| fail(file, e))?;
-        let options = sops::options_of(&doc).map_err(|e| fail(file, e))?;
-        (plain, options)
+        let (plain, data_key) = sops::open(&doc, keys).map_err(|e| fail(file, e))?;
+        Some((doc, plain, data_key))
     } else {
-        let origin = Origin::file_start(&SourceFile::new(file.display().to_string(), ""));
-        (Node::empty_map(origin), options(file, age)?)
+        None
+    };
+    let mut plain = match &existing {
+        Some((_, plain, _)) => plain.clone(),
+        None => Node::empty_map(Origin::file_start(&SourceFile::new(
+            file.display().to_string(),
+            "",
+        ))),
     };
     // A file bound to another place is refused: `set` must not re-bind a copy.
     let scope = bind_to_place(file, &mut plain)?;
@@ -87,7 +93,11 @@ fn set(
     if let Value::Map(map) = &mut plain.value {
         map.insert(key.to_owned(), Node::string(value.as_str(), origin));
     }
-    let encrypted = sops::encrypt(&plain, &options).map_err(|e| fail(file, e))?;
+    let encrypted = match &existing {
+        Some((doc, _, data_key)) => sops::reencrypt(doc, &plain, data_key),
+        None => sops::encrypt(&plain, &options(file, age)?),
+    }
+    .map_err(|e| fail(file, e))?;
     check_bound(file, &encrypted, scope.as_deref())?;
     write_atomic(file, &encrypted)?;
     eprintln!("set {key} in {}", file.display());

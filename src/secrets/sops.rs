@@ -580,6 +580,38 @@ pub fn encrypt(plain: &Node, options: &EncryptOptions) -> Result<String, SopsErr
     Ok(write(&out))
 }
 
+/// `plain` encrypted in place of `doc`'s values with `doc`'s own data key and settings, as
+/// sops does when a file is edited: every master key in `sops` (age, and the KMS, PGP or
+/// Vault keys stencil cannot use) stays valid and is kept; only the values, `lastmodified`
+/// and the MAC change.
+pub fn reencrypt(doc: &Node, plain: &Node, key: &[u8]) -> Result<String, SopsError> {
+    let options = options_of(doc)?;
+    let rules = tree::Rules::new(
+        options
+            .partial
+            .as_ref()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+        options.mac_only_encrypted,
+    )?;
+    let (encrypted, mac) = tree::encrypt(plain, &rules, key)?;
+    let now = rfc3339_now();
+    let sealed_mac = seal_value(key, mac.as_bytes(), now.as_bytes())
+        .ok_or_else(|| error("could not be encrypted", "report this as a bug"))?;
+    let mut meta = doc
+        .get("sops")
+        .cloned()
+        .ok_or_else(|| error("has no `sops` metadata", "re-create the file"))?;
+    if let Some(entries) = meta.as_map_mut() {
+        entries.insert("lastmodified".to_owned(), string(now, doc));
+        entries.insert("mac".to_owned(), string(sealed_mac, doc));
+    }
+    let mut out = encrypted;
+    if let Some(map) = out.as_map_mut() {
+        map.insert("sops".to_owned(), meta);
+    }
+    Ok(write(&out))
+}
+
 /// The encryption settings an existing file was written with, to re-encrypt it alike.
 pub fn options_of(doc: &Node) -> Result<EncryptOptions, SopsError> {
     let recipients = recipients(doc)

@@ -596,3 +596,43 @@ fn sops_age_recipients_names_the_recipients_of_encrypt() {
         "{written}"
     );
 }
+
+#[test]
+fn set_keeps_master_keys_it_cannot_use_and_the_data_key() {
+    let repo = common::Repo::new();
+    let file = repo.path().join("kms.enc.yaml");
+    std::fs::write(&file, "A: one\n").unwrap();
+    let path = file.to_str().unwrap();
+    let run = repo.run_env(
+        &["secrets", "encrypt", "--age", &demo_recipient(), path],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // A KMS key besides the age one, as a file made with `sops --kms ... --age ...` has.
+    let kms = "  kms:\n  - arn: arn:aws:kms:us-east-1:012345678901:key/0a1b2c3d\n    created_at: \"2026-01-01T00:00:00Z\"\n    enc: AQICAHh0ZXN0\n";
+    let text = std::fs::read_to_string(&file).unwrap();
+    let with_kms = text.replacen("sops:\n", &format!("sops:\n{kms}"), 1);
+    std::fs::write(&file, &with_kms).unwrap();
+    let age_block =
+        |t: &str| t[t.find("  age:").unwrap()..t.find("  lastmodified:").unwrap()].to_owned();
+    let before = age_block(&with_kms);
+
+    let run = repo.run_env(&["secrets", "set", path, "B", "two"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        after.contains("arn:aws:kms:us-east-1:012345678901:key/0a1b2c3d"),
+        "{after}"
+    );
+    assert!(after.contains("enc: AQICAHh0ZXN0"), "{after}");
+    assert_eq!(
+        age_block(&after),
+        before,
+        "the data key was kept, so was its age wrapping"
+    );
+    let plain = repo.run_env(&["secrets", "decrypt", path], &[]).ok().stdout;
+    assert!(
+        plain.contains("A: one") && plain.contains("B: two"),
+        "{plain}"
+    );
+}
