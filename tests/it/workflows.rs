@@ -174,3 +174,51 @@ fn the_gitlab_preview_job_renders_the_change() {
     );
     check_preview(&work);
 }
+
+/// The install step of the example workflows, run against an archive `deploy/release.sh`
+/// built (`STENCIL_DIST`, set by `.ci/run`), served as the release download would be.
+#[test]
+#[ignore = "needs a release archive (STENCIL_DIST); run by .ci/run after deploy/release.sh"]
+fn release_install_step_installs_the_built_archive() {
+    let dist = PathBuf::from(std::env::var("STENCIL_DIST").expect("STENCIL_DIST"));
+    let version = env!("CARGO_PKG_VERSION");
+    // The download URL's layout: <releases>/v<version>/<asset>.
+    let releases = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(&dist, releases.path().join(format!("v{version}"))).expect("link");
+    for (file, job) in [("github/preview.yml", "diff"), ("github/bump.yml", "bump")] {
+        let script = github_step(&example(file), job, "Install stencil");
+        let home = tempfile::tempdir().expect("tempdir");
+        let github_path = home.path().join("github_path");
+        let out = Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script])
+            .current_dir(home.path())
+            .env("HOME", home.path())
+            .env("GITHUB_PATH", &github_path)
+            .env("STENCIL_VERSION", version)
+            .env(
+                "STENCIL_RELEASES",
+                format!("file://{}", releases.path().display()),
+            )
+            .output()
+            .expect("bash");
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let installed = home.path().join(".local/bin/stencil");
+        let said = Command::new(&installed)
+            .arg("--version")
+            .output()
+            .expect("run");
+        assert!(
+            String::from_utf8_lossy(&said.stdout).starts_with(&format!("stencil {version} (")),
+            "{file}"
+        );
+        assert!(
+            std::fs::read_to_string(&github_path)
+                .unwrap()
+                .contains(".local/bin")
+        );
+    }
+}
