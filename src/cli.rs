@@ -110,6 +110,10 @@ pub struct InitArgs {
     /// The DNS domain tenants' hosts are made under
     #[arg(long, default_value = "example.com")]
     pub domain: String,
+    /// The Git URL Argo CD clones the repository from (argocd.repoURL; `argocd apps`
+    /// needs it)
+    #[arg(long, value_name = "URL")]
+    pub repo_url: Option<String>,
     /// Leave out .github/workflows
     #[arg(long)]
     pub no_workflows: bool,

@@ -232,6 +232,14 @@ fn platform_files(args: &InitArgs, name: &str, recipients: &[String]) -> Vec<(St
              cluster: https://kubernetes.default.svc\n    \
              domain: {env}.{domain}\n"
     );
+    let argocd = match &args.repo_url {
+        Some(url) => format!(
+            "argocd:\n  repoURL: {}\n  targetRevision: main\n",
+            crate::yaml::write::inline_scalar(url)
+        ),
+        None => "# argocd:\n#   repoURL: https://git.example.com/platform/deploy.git   # for `stencil argocd apps`\n#   targetRevision: main\n".to_owned(),
+    };
+    let stencil = format!("{stencil}{argocd}");
     let sops = format!(
         "# SOPS creation rules: `stencil secrets` and the sops CLI encrypt tenant secrets for\n\
          # these age recipients. Add your team's and the Argo CD plugin's keys here, then run\n\

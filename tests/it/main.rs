@@ -20,6 +20,7 @@ mod budgets;
 mod bump;
 mod charts;
 mod diff;
+mod docs;
 mod fuzz_regressions;
 mod infra;
 mod init;
