@@ -165,7 +165,7 @@ pub(crate) fn exceeded(what: &str, size: u64, kind: Kind, limit: u64) -> Diagnos
     ))
     .rule(Rule::Budget.name())
     .hint(format!(
-        "a platform engineer can raise `{}` in stencil.yaml if this is legitimate; see README \"Limits\"",
+        "a platform engineer can raise `{}` in stencil.yaml if this is legitimate; see docs/limits.md",
         kind.setting()
     ))
 }

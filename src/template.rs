@@ -328,11 +328,11 @@ fn template_error(
                     let d = Diagnostic::new(format!("undefined variable `{name}` in the template of `{key}`"));
                     match hint {
                         Some(h) => d.hint(format!("did you mean `{h}`?")),
-                        None => d.hint("templates see `repo`, `environment`, `tenant` and `service`; see README \"Templates\""),
+                        None => d.hint("templates see `repo`, `environment`, `tenant` and `service`; see docs/repository.md#templates"),
                     }
                 }
                 None => Diagnostic::new(format!("undefined value in the template of `{key}`: {err}"))
-                    .hint("templates see `repo`, `environment`, `tenant` and `service`; see README \"Templates\""),
+                    .hint("templates see `repo`, `environment`, `tenant` and `service`; see docs/repository.md#templates"),
             }
         }
         ErrorKind::OutOfFuel => Diagnostic::new(format!("the template of `{key}` ran out of fuel"))

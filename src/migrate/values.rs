@@ -1,6 +1,6 @@
 //! `stencil migrate`: the "universal Helm chart" values layout (seed 003) mapped to stencil's
 //! model. This module holds the pure parts: Helm's values merge, the mapping of Helm values
-//! keys to the service model (the table in the README), and the minimal overrides between
+//! keys to the service model (the table in docs/migrate.md), and the minimal overrides between
 //! two mapped trees. Reading the old layout and writing the new one is the command's job.
 //!
 //! | Helm values                                   | stencil service              |

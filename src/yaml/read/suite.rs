@@ -22,7 +22,7 @@ struct Case {
     json: Option<String>,
 }
 
-/// The refusals stencil documents for valid YAML (README, "Input files"), by the start of
+/// The refusals stencil documents for valid YAML (docs/limits.md), by the start of
 /// their message: what a stencil input cannot use, whatever the case.
 const DOCUMENTED: &[(&str, &str)] = &[
     (
