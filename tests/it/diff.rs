@@ -706,3 +706,35 @@ fn symlinks_in_a_revision_resolve_as_on_disk() {
     repo.run(&["diff", "--from", "HEAD~1", "--to", "HEAD"])
         .fails(&["tenants/slurm/apiserver/env.yaml", "outside the repository"]);
 }
+
+/// `diff` on a terminal (a pseudo-terminal from util-linux `script`): coloured, unless
+/// TERM=dumb or NO_COLOR says otherwise.
+#[test]
+fn automatic_colour_follows_the_terminal_term_and_no_color() {
+    let repo = committed_example();
+    let repo = edit(repo, "base/frontend/version.yaml", "tag: ", "tag: 9.9.9 # ");
+    let bin = assert_cmd::cargo::cargo_bin!("stencil");
+    let on_a_terminal = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec", &format!("{} diff", bin.display()), "/dev/null"])
+            .current_dir(repo.path())
+            .env_remove("NO_COLOR")
+            .env("SOPS_AGE_KEY_FILE", crate::common::demo_key());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("script (util-linux)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let xterm = on_a_terminal(&[("TERM", "xterm-256color")]);
+    assert!(xterm.contains("9.9.9"), "{xterm}");
+    assert!(xterm.contains("\u{1b}["), "a terminal gets colour: {xterm}");
+    for env in [
+        &[("TERM", "dumb")][..],
+        &[("TERM", "xterm-256color"), ("NO_COLOR", "1")][..],
+    ] {
+        let plain = on_a_terminal(env);
+        assert!(plain.contains("9.9.9"), "{env:?}: {plain}");
+        assert!(!plain.contains("\u{1b}["), "{env:?}: no colour: {plain}");
+    }
+}
