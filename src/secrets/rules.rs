@@ -36,6 +36,11 @@ struct CreationRule {
     unencrypted_regex: Option<String>,
     #[serde(default)]
     mac_only_encrypted: bool,
+    // sops features stencil does not implement: read only to refuse them by name.
+    key_groups: Option<serde::de::IgnoredAny>,
+    shamir_threshold: Option<serde::de::IgnoredAny>,
+    encrypted_comment_regex: Option<serde::de::IgnoredAny>,
+    unencrypted_comment_regex: Option<serde::de::IgnoredAny>,
 }
 
 /// The nearest `.sops.yaml` at or above `dir`.
@@ -117,6 +122,24 @@ impl Rules {
     }
 
     fn options(&self, rule: &CreationRule) -> Result<EncryptOptions, String> {
+        let unsupported = [
+            ("key_groups", rule.key_groups.is_some()),
+            ("shamir_threshold", rule.shamir_threshold.is_some()),
+            (
+                "encrypted_comment_regex",
+                rule.encrypted_comment_regex.is_some(),
+            ),
+            (
+                "unencrypted_comment_regex",
+                rule.unencrypted_comment_regex.is_some(),
+            ),
+        ];
+        if let Some((key, _)) = unsupported.iter().find(|(_, used)| *used) {
+            return Err(format!(
+                "{}: the creation rule uses `{key}`, which stencil does not support (it encrypts for `age:` recipients, with the suffix and regex rules); encrypt this file with sops, or give the rule `age:` instead",
+                self.name
+            ));
+        }
         let recipients: Vec<String> = match &rule.age {
             None => Vec::new(),
             Some(StringOrList::One(s)) => s

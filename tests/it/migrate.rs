@@ -255,7 +255,23 @@ fn dry_run_writes_nothing_and_existing_files_need_force() {
         run.stdout
     );
     assert!(!tmp.path().join("out").exists());
+    assert!(
+        run.stdout.contains("would update out/schemas"),
+        "{}",
+        run.stdout
+    );
     migrate(tmp.path(), &["--from", "helm", "--to", "out"]).ok();
+    // The `$schema` lines of the files written resolve.
+    for kind in ["stencil", "tenant", "service", "version", "env"] {
+        let schema = tmp.path().join(format!("out/schemas/{kind}.schema.json"));
+        assert!(schema.is_file(), "{}", schema.display());
+    }
+    let service =
+        std::fs::read_to_string(tmp.path().join("out/base/devops-demo/service.yaml")).unwrap();
+    assert!(
+        service.contains("$schema=../../schemas/service.schema.json"),
+        "{service}"
+    );
     migrate(tmp.path(), &["--from", "helm", "--to", "out"]).fails(&["exist in out", "--force"]);
     migrate(tmp.path(), &["--from", "helm", "--to", "out", "--force"]).ok();
 }

@@ -636,3 +636,70 @@ fn set_keeps_master_keys_it_cannot_use_and_the_data_key() {
         "{plain}"
     );
 }
+
+#[test]
+fn key_groups_and_comment_rules_are_refused_by_name() {
+    // A file sops wrote with key groups (Shamir): its metadata holds `key_groups` and no
+    // top-level `age`, which once read as "encrypted for no age recipient".
+    let repo = common::Repo::new();
+    let file = repo.path().join("groups.enc.yaml");
+    std::fs::write(&file, "A: one\n").unwrap();
+    let path = file.to_str().unwrap();
+    repo.run_env(
+        &["secrets", "encrypt", "--age", &demo_recipient(), path],
+        &[],
+    )
+    .ok();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let age_at = text.find("  age:").unwrap();
+    let last = text.find("  lastmodified:").unwrap();
+    let grouped = format!(
+        "{}  key_groups:\n  - age:\n{}  shamir_threshold: 1\n{}",
+        &text[..age_at],
+        text[age_at..last]
+            .replacen("  age:\n", "", 1)
+            .replace("\n  ", "\n    ")
+            .replacen("  -", "    -", 1),
+        &text[last..]
+    );
+    std::fs::write(&file, grouped).unwrap();
+    let run = repo.run_env(&["secrets", "decrypt", path], &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "uses key groups (`key_groups`, Shamir secret sharing), which stencil does not support"
+        ),
+        "{}",
+        run.stderr
+    );
+
+    for (setting, name) in [
+        ("key_groups:\n      - age: [RECIPIENT]", "key_groups"),
+        (
+            "age: RECIPIENT\n    encrypted_comment_regex: sops:enc",
+            "encrypted_comment_regex",
+        ),
+    ] {
+        let rules = format!(
+            "creation_rules:\n  - path_regex: \\.enc\\.yaml$\n    {}\n",
+            setting.replace("RECIPIENT", &demo_recipient())
+        );
+        std::fs::write(repo.path().join(".sops.yaml"), rules).unwrap();
+        let plain = repo.path().join("new.enc.yaml");
+        std::fs::write(&plain, "A: one\n").unwrap();
+        let run = repo.run_env(&["secrets", "encrypt", plain.to_str().unwrap()], &[]);
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "the creation rule uses `{name}`, which stencil does not support"
+            )),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(
+            std::fs::read_to_string(&plain).unwrap(),
+            "A: one\n",
+            "left as it was"
+        );
+    }
+}
