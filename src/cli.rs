@@ -168,6 +168,9 @@ pub struct AppsArgs {
     /// Print only the root (app-of-apps) Application, which renders this output in Argo CD
     #[arg(long)]
     pub root: bool,
+    /// A YAML stream, or one JSON `v1 List` (as `render -o json`)
+    #[arg(long, short = 'o', value_enum, default_value_t = Format::Yaml)]
+    pub output: Format,
 }
 
 #[derive(Debug, Args)]
@@ -306,6 +309,15 @@ pub struct ExplainArgs {
     /// Only values under this key path, e.g. `image.tag` or `env.LOG_LEVEL`
     #[arg(value_name = "KEY.PATH")]
     pub key: Option<String>,
+    /// Text, or one JSON document (layers, and each value with where it was set)
+    #[arg(short, long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub output: ExplainFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

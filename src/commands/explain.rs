@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use super::{Context, Outcome, write_stdout};
-use crate::cli::{ExplainArgs, Global};
+use super::{Context, Outcome, json_text, write_stdout};
+use crate::cli::{ExplainArgs, ExplainFormat, Global};
 use crate::error::{Diagnostic, did_you_mean};
 use crate::load::load_repo;
 use crate::node::{Node, ScalarKind, Value};
@@ -34,35 +34,20 @@ pub fn run(global: &Global, args: &ExplainArgs, keys: &Keys) -> Outcome {
     let renderer = Renderer::new(&loader, &repo, keys)?;
     let (raw, templated) = renderer.resolve(tenant, service)?;
 
-    let mut out = String::new();
-    let _ = writeln!(out, "# {tenant_name}/{service}: layers, later wins");
-    for (i, layer) in templated.layers.iter().enumerate() {
-        let _ = writeln!(out, "#   {}. {layer}", i + 1);
-    }
     let filter = args.key.as_deref().map(normalize);
     let mut leaves = Vec::new();
     collect(&templated.tree, Some(&raw.tree), String::new(), &mut leaves);
-    let mut shown = 0;
-    for leaf in &leaves {
-        if let Some(f) = &filter {
+    leaves.retain(|leaf| {
+        filter.as_ref().is_none_or(|f| {
             let key = normalize(&leaf.path);
-            if key != *f && !key.starts_with(&format!("{f}.")) {
-                continue;
-            }
-        }
-        shown += 1;
-        let _ = writeln!(out, "{}: {}", leaf.path, leaf.value);
-        if let Some(template) = &leaf.template {
-            let _ = writeln!(out, "    template {template}");
-        }
-        let _ = writeln!(out, "    set at {}", leaf.node.origin);
-        for o in &leaf.node.overridden {
-            let _ = writeln!(out, "    overrides {o}");
-        }
-    }
-    if shown == 0 {
+            key == *f || key.starts_with(&format!("{f}."))
+        })
+    });
+    if leaves.is_empty() {
         let key = args.key.as_deref().unwrap_or_default();
-        let hint = match did_you_mean(key, leaves.iter().map(|l| l.path.as_str())) {
+        let mut all = Vec::new();
+        collect(&templated.tree, Some(&raw.tree), String::new(), &mut all);
+        let hint = match did_you_mean(key, all.iter().map(|l| l.path.as_str())) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("run `stencil explain {}` to see every key", args.target),
         };
@@ -72,8 +57,38 @@ pub fn run(global: &Global, args: &ExplainArgs, keys: &Keys) -> Outcome {
                 .into(),
         );
     }
+    let layers: Vec<String> = templated.layers.iter().map(ToString::to_string).collect();
+    let out = match args.output {
+        ExplainFormat::Text => text(&args.target, &layers, &leaves),
+        ExplainFormat::Json => json_text(&serde_json::json!({
+            "tenant": tenant_name,
+            "service": service,
+            "layers": layers,
+            "values": leaves.iter().map(Leaf::json).collect::<Vec<_>>(),
+        }))?,
+    };
     write_stdout(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The layers, then each value with where it was set and what it overrides.
+fn text(target: &str, layers: &[String], leaves: &[Leaf<'_>]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {target}: layers, later wins");
+    for (i, layer) in layers.iter().enumerate() {
+        let _ = writeln!(out, "#   {}. {layer}", i + 1);
+    }
+    for leaf in leaves {
+        let _ = writeln!(out, "{}: {}", leaf.path, leaf.value);
+        if let Some(template) = &leaf.template {
+            let _ = writeln!(out, "    template {template}");
+        }
+        let _ = writeln!(out, "    set at {}", leaf.node.origin);
+        for o in &leaf.node.overridden {
+            let _ = writeln!(out, "    overrides {o}");
+        }
+    }
+    out
 }
 
 /// `sidecars[copilotkit].port` and `sidecars.copilotkit.port` are the same key.
@@ -86,6 +101,18 @@ struct Leaf<'a> {
     value: String,
     template: Option<String>,
     node: &'a Node,
+}
+
+impl Leaf<'_> {
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "path": self.path,
+            "value": self.node.to_json(),
+            "template": self.template,
+            "setAt": self.node.origin.to_string(),
+            "overrides": self.node.overridden.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        })
+    }
 }
 
 fn collect<'a>(node: &'a Node, raw: Option<&'a Node>, path: String, out: &mut Vec<Leaf<'a>>) {

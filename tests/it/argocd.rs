@@ -686,3 +686,35 @@ fn plugin_config_names_the_plugin_and_its_command() {
         "deploy/argocd/plugin.yaml is stale: `stencil argocd plugin-config > deploy/argocd/plugin.yaml`"
     );
 }
+
+#[test]
+fn apps_and_explain_print_json_when_asked() {
+    let repo = crate::common::Repo::example();
+    let yaml = repo.run(&["argocd", "apps"]).ok().docs();
+    let json = repo.run(&["argocd", "apps", "-o", "json"]).ok();
+    assert_eq!(json.json_items(), yaml);
+
+    let explained = repo
+        .run(&["explain", "momcorp/apiserver", "image.tag", "-o", "json"])
+        .ok();
+    let doc: serde_json::Value = serde_json::from_str(&explained.stdout).expect("JSON");
+    assert_eq!(doc["tenant"], "momcorp");
+    assert_eq!(doc["layers"].as_array().expect("layers").len(), 6);
+    let values = doc["values"].as_array().expect("values");
+    assert_eq!(values.len(), 1);
+    assert_eq!(values[0]["path"], "image.tag");
+    assert_eq!(
+        values[0]["setAt"],
+        "tenants/momcorp/apiserver/version.yaml:5:3"
+    );
+    assert_eq!(values[0]["overrides"][0], "base/apiserver/version.yaml:5:3");
+    // The text form shows the same facts.
+    let text = repo
+        .run(&["explain", "momcorp/apiserver", "image.tag"])
+        .ok()
+        .stdout;
+    assert!(
+        text.contains("    set at tenants/momcorp/apiserver/version.yaml:5:3"),
+        "{text}"
+    );
+}

@@ -31,7 +31,7 @@ pub fn run(global: &Global, command: &ArgocdCommand, keys: &Keys) -> Outcome {
             } else {
                 apps::objects(&loader, &repo, args.mode)?
             };
-            write_stdout(&emit::stream(&objects, emit::Format::Yaml)?)?;
+            write_stdout(&emit::stream(&objects, args.output)?)?;
             Ok(ExitCode::SUCCESS)
         }
     }
