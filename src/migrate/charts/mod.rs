@@ -44,7 +44,7 @@ impl Flavor {
 
     pub(crate) fn name(self) -> &'static str {
         match self {
-            Flavor::Generic => "universal chart (seed 003)",
+            Flavor::Generic => "the generic universal chart",
             Flavor::Stakater => "stakater/application",
             Flavor::Nxs => "nxs-universal-chart",
         }
