@@ -175,8 +175,9 @@ fn the_gitlab_preview_job_renders_the_change() {
     check_preview(&work);
 }
 
-/// The install step of the example workflows, run against an archive `deploy/release.sh`
-/// built (`STENCIL_DIST`, set by `.ci/run`), served as the release download would be.
+/// The install step of the example workflows and the README's release install, run against
+/// an archive `deploy/release.sh` built (`STENCIL_DIST`, set by `.ci/run`), served as the
+/// release download would be.
 #[test]
 #[ignore = "needs a release archive (STENCIL_DIST); run by .ci/run after deploy/release.sh"]
 fn release_install_step_installs_the_built_archive() {
