@@ -537,22 +537,9 @@ pub fn encrypt(plain: &Node, options: &EncryptOptions) -> Result<String, SopsErr
     let sealed_mac = seal_value(&data_key, mac.as_bytes(), now.as_bytes())
         .ok_or_else(|| error("could not be encrypted", "report this as a bug"))?;
     let mut meta = Map::new();
-    let units = options
-        .recipients
-        .iter()
-        .map(|recipient| {
-            let mut unit = Map::new();
-            unit.insert("recipient".to_owned(), string(recipient.to_string(), plain));
-            unit.insert(
-                "enc".to_owned(),
-                string(wrap_key(&data_key, recipient)?, plain),
-            );
-            Ok(Node::new(Value::Map(unit), plain.origin.clone()))
-        })
-        .collect::<Result<Vec<_>, SopsError>>()?;
     meta.insert(
         "age".to_owned(),
-        Node::new(Value::Seq(units), plain.origin.clone()),
+        age_stanzas(&data_key, &options.recipients, plain)?,
     );
     meta.insert("lastmodified".to_owned(), string(now, plain));
     meta.insert("mac".to_owned(), string(sealed_mac, plain));
@@ -655,30 +642,37 @@ pub fn update_keys(
         ));
     }
     let data_key = data_key(doc, keys)?;
-    let units = recipients
-        .iter()
-        .map(|recipient| {
-            let mut unit = Map::new();
-            unit.insert("recipient".to_owned(), string(recipient.to_string(), doc));
-            unit.insert(
-                "enc".to_owned(),
-                string(wrap_key(&data_key, recipient)?, doc),
-            );
-            Ok(Node::new(Value::Map(unit), doc.origin.clone()))
-        })
-        .collect::<Result<Vec<_>, SopsError>>()?;
+    let units = age_stanzas(&data_key, recipients, doc)?;
     let mut out = doc.clone();
     if let Some(meta) = out
         .as_map_mut()
         .and_then(|m| m.get_mut("sops"))
         .and_then(Node::as_map_mut)
     {
-        meta.insert(
-            "age".to_owned(),
-            Node::new(Value::Seq(units), doc.origin.clone()),
-        );
+        meta.insert("age".to_owned(), units);
     }
     Ok(write(&out))
+}
+
+/// `sops.age`: the data key wrapped for each recipient, as sops lists it.
+fn age_stanzas(
+    data_key: &[u8],
+    recipients: &[age::x25519::Recipient],
+    like: &Node,
+) -> Result<Node, SopsError> {
+    let units = recipients
+        .iter()
+        .map(|recipient| {
+            let mut unit = Map::new();
+            unit.insert("recipient".to_owned(), string(recipient.to_string(), like));
+            unit.insert(
+                "enc".to_owned(),
+                string(wrap_key(data_key, recipient)?, like),
+            );
+            Ok(Node::new(Value::Map(unit), like.origin.clone()))
+        })
+        .collect::<Result<Vec<_>, SopsError>>()?;
+    Ok(Node::new(Value::Seq(units), like.origin.clone()))
 }
 
 /// The data key encrypted and armored for one age recipient, as sops stores it.

@@ -631,19 +631,7 @@ fn no_stencil_yaml() {
 
 #[test]
 fn validate_reports_every_problem_at_once() {
-    let repo = Repo::new()
-        .file("tenants/acme/api/values.yaml", "replcas: 3\n")
-        .file(
-            "tenants/beta/tenant.yaml",
-            "environment: dev\nservices: [api, web]\n",
-        )
-        .file(
-            "tenants/gamma/tenant.yaml",
-            "environment: dev\nservices: [api]\n",
-        )
-        .file("tenants/gamma/api/version.yaml", "image: { tag: latest }\n")
-        .file("base/api/unused.yaml", "replicas: [1]\n");
-    let run = repo.run(&["validate"]);
+    let run = four_problems().run(&["validate"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stdout.is_empty());
     for needle in [
