@@ -3,8 +3,9 @@
 //! dirs (see [`common`]). Filter by module: `cargo test --test it -- render::`.
 //!
 //! Insta snapshots live in `tests/it/snapshots/`, named `it__<module>__<name>.snap`.
-//! Tests marked `#[ignore]` (in `interop`) need `../shared` and external tools; `.ci/run`
-//! runs them with `cargo test --test it -- --ignored interop::`.
+//! Tests marked `#[ignore]` need `../shared` or external tools (the sops CLI, helm, a
+//! release archive); `.ci/run` runs them by module: `--ignored interop::`, `sops_parity::`,
+//! `charts::`, and `workflows::release_install` after `deploy/release.sh`.
 
 mod common;
 mod completion;
