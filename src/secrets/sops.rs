@@ -173,14 +173,7 @@ fn decrypt_tree(doc: &Node, key: &[u8]) -> Result<Node, SopsError> {
     let meta = map
         .shift_remove("sops")
         .ok_or_else(|| error("has no `sops` metadata", rewrite))?;
-    let options = options_of(doc)?;
-    let rules = tree::Rules::new(
-        options
-            .partial
-            .as_ref()
-            .map(|(k, v)| (k.as_str(), v.as_str())),
-        options.mac_only_encrypted,
-    )?;
+    let rules = recorded_rules(doc)?;
     let field = |name: &str| {
         meta.get(name)
             .and_then(Node::as_scalar_text)
@@ -346,15 +339,10 @@ fn decrypt_flat(doc: &Node, key: &[u8]) -> Option<Node> {
     use sha2::{Digest as _, Sha512};
     let map = doc.as_map()?;
     let sops = doc.get("sops")?.as_map()?;
-    // sops' default rule (and stencil's), `unencrypted_suffix: _unencrypted`, changes
-    // nothing in a file none of whose keys ends with the suffix.
-    let suffix = sops.get("unencrypted_suffix").and_then(text);
-    let partial = PARTIAL_KEYS
-        .iter()
-        .filter(|k| suffix.is_none() || **k != "unencrypted_suffix")
-        .chain(&["mac_only_encrypted"])
-        .any(|k| sops.get(*k).is_some_and(|v| !v.is_null()));
-    if partial || suffix.is_some_and(|s| map.keys().any(|k| k.ends_with(s))) {
+    // Every top-level value encrypted, by whatever rule the file records (sops' default
+    // `unencrypted_suffix: _unencrypted` among them), and the MAC over all of them.
+    let rules = recorded_rules(doc).ok()?;
+    if rules.mac_only_encrypted || map.keys().any(|k| k != "sops" && !rules.encrypts(&[k])) {
         return None;
     }
     let mut hasher = Sha512::new();
@@ -572,15 +560,7 @@ pub fn encrypt(plain: &Node, options: &EncryptOptions) -> Result<String, SopsErr
 /// Vault keys stencil cannot use) stays valid and is kept; only the values, `lastmodified`
 /// and the MAC change.
 pub fn reencrypt(doc: &Node, plain: &Node, key: &[u8]) -> Result<String, SopsError> {
-    let options = options_of(doc)?;
-    let rules = tree::Rules::new(
-        options
-            .partial
-            .as_ref()
-            .map(|(k, v)| (k.as_str(), v.as_str())),
-        options.mac_only_encrypted,
-    )?;
-    let (encrypted, mac) = tree::encrypt(plain, &rules, key)?;
+    let (encrypted, mac) = tree::encrypt(plain, &recorded_rules(doc)?, key)?;
     let now = rfc3339_now();
     let sealed_mac = seal_value(key, mac.as_bytes(), now.as_bytes())
         .ok_or_else(|| error("could not be encrypted", "report this as a bug"))?;
@@ -599,6 +579,30 @@ pub fn reencrypt(doc: &Node, plain: &Node, key: &[u8]) -> Result<String, SopsErr
     Ok(write(&out))
 }
 
+/// The partial-encryption rule and MAC scope a file's `sops` metadata records.
+fn recorded_settings(doc: &Node) -> (Option<(String, String)>, bool) {
+    let meta = doc.get("sops");
+    let partial = PARTIAL_KEYS.iter().find_map(|k| {
+        meta.and_then(|m| m.get(k))
+            .and_then(text)
+            .map(|v| ((*k).to_owned(), v.to_owned()))
+    });
+    let mac_only_encrypted = meta
+        .and_then(|m| m.get("mac_only_encrypted"))
+        .and_then(Node::as_scalar_text)
+        .is_some_and(|v| matches!(v, "true" | "True" | "TRUE"));
+    (partial, mac_only_encrypted)
+}
+
+/// The rules a file was encrypted by, as the tree walks them.
+fn recorded_rules(doc: &Node) -> Result<tree::Rules, SopsError> {
+    let (partial, mac_only_encrypted) = recorded_settings(doc);
+    tree::Rules::new(
+        partial.as_ref().map(|(k, v)| (k.as_str(), v.as_str())),
+        mac_only_encrypted,
+    )
+}
+
 /// The encryption settings an existing file was written with, to re-encrypt it alike.
 pub fn options_of(doc: &Node) -> Result<EncryptOptions, SopsError> {
     let recipients = recipients(doc)
@@ -611,16 +615,7 @@ pub fn options_of(doc: &Node) -> Result<EncryptOptions, SopsError> {
                 "fix or re-create the file",
             )
         })?;
-    let meta = doc.get("sops");
-    let partial = PARTIAL_KEYS.iter().find_map(|k| {
-        meta.and_then(|m| m.get(k))
-            .and_then(text)
-            .map(|v| ((*k).to_owned(), v.to_owned()))
-    });
-    let mac_only_encrypted = meta
-        .and_then(|m| m.get("mac_only_encrypted"))
-        .and_then(Node::as_scalar_text)
-        .is_some_and(|v| matches!(v, "true" | "True" | "TRUE"));
+    let (partial, mac_only_encrypted) = recorded_settings(doc);
     Ok(EncryptOptions {
         recipients,
         partial,

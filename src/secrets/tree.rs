@@ -78,7 +78,7 @@ impl Rules {
     }
 
     /// Whether the leaf at `path` is encrypted.
-    fn encrypts(&self, path: &[&str]) -> bool {
+    pub(super) fn encrypts(&self, path: &[&str]) -> bool {
         match &self.rule {
             None => true,
             Some(Rule::UnencryptedSuffix(s)) => !path.iter().any(|k| k.ends_with(s.as_str())),
@@ -252,7 +252,7 @@ pub(super) fn decrypt(
     last_modified: &str,
 ) -> Result<Node, SopsError> {
     let mut walk = Walk::new(rules, key);
-    let plain = walk.open(body)?;
+    let plain = walk.map_leaves(body, Walk::open)?;
     let computed = hex_upper(&walk.hasher.finalize());
     let sealed =
         super::sops::parse_enc(mac).ok_or_else(|| error("has a malformed MAC", REWRITE))?;
@@ -302,37 +302,47 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn open(&mut self, node: &Node) -> Result<Node, SopsError> {
+    /// The document with each leaf replaced by `leaf`'s answer, in document order (the
+    /// order the MAC hashes), `self.path` naming the leaf; empty values and empty
+    /// collections stay as they are.
+    fn map_leaves(
+        &mut self,
+        node: &Node,
+        leaf: fn(&mut Self, &Scalar, &Node) -> Result<Node, SopsError>,
+    ) -> Result<Node, SopsError> {
         let value = match &node.value {
             Value::Map(map) => {
                 let mut out = Map::with_capacity(map.len());
                 for (k, v) in map {
                     self.path.push(k.clone());
-                    let opened = self.open(v);
+                    let mapped = self.map_leaves(v, leaf);
                     self.path.pop();
-                    out.insert(k.clone(), opened?);
+                    out.insert(k.clone(), mapped?);
                 }
                 Value::Map(out)
             }
             Value::Seq(items) => Value::Seq(
                 items
                     .iter()
-                    .map(|item| self.open(item))
+                    .map(|item| self.map_leaves(item, leaf))
                     .collect::<Result<_, _>>()?,
             ),
-            Value::Scalar(scalar) if !is_empty_leaf(node) => {
-                let encrypted = self.rules.encrypts(&self.path());
-                let typed = if encrypted {
-                    self.open_leaf(scalar)?
-                } else {
-                    Typed::of(scalar)
-                };
-                self.hash(&typed, encrypted);
-                return Ok(typed.node(node));
-            }
+            Value::Scalar(scalar) if !is_empty_leaf(node) => return leaf(self, scalar, node),
             other => other.clone(),
         };
         Ok(Node::new(value, node.origin.clone()))
+    }
+
+    /// A leaf of an encrypted document, decrypted if the rules encrypt it, and hashed.
+    fn open(&mut self, scalar: &Scalar, node: &Node) -> Result<Node, SopsError> {
+        let encrypted = self.rules.encrypts(&self.path());
+        let typed = if encrypted {
+            self.open_leaf(scalar)?
+        } else {
+            Typed::of(scalar)
+        };
+        self.hash(&typed, encrypted);
+        Ok(typed.node(node))
     }
 
     fn open_leaf(&self, scalar: &Scalar) -> Result<Typed, SopsError> {
@@ -361,43 +371,22 @@ impl<'a> Walk<'a> {
         Typed::from_sealed(&kind, bytes).ok_or_else(invalid)
     }
 
-    fn seal(&mut self, node: &Node) -> Result<Node, SopsError> {
-        let value = match &node.value {
-            Value::Map(map) => {
-                let mut out = Map::with_capacity(map.len());
-                for (k, v) in map {
-                    self.path.push(k.clone());
-                    let sealed = self.seal(v);
-                    self.path.pop();
-                    out.insert(k.clone(), sealed?);
-                }
-                Value::Map(out)
-            }
-            Value::Seq(items) => Value::Seq(
-                items
-                    .iter()
-                    .map(|item| self.seal(item))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Value::Scalar(scalar) if !is_empty_leaf(node) => {
-                let typed = Typed::of(scalar);
-                let encrypted = self.rules.encrypts(&self.path());
-                self.hash(&typed, encrypted);
-                if !encrypted {
-                    return Ok(node.clone());
-                }
-                let text = super::sops::seal_typed(
-                    self.key,
-                    &typed.sealed_bytes(),
-                    &additional_data(&self.path()),
-                    typed.type_name(),
-                )
-                .ok_or_else(|| error("could not be encrypted", "report this as a bug"))?;
-                return Ok(Node::string(text, node.origin.clone()));
-            }
-            other => other.clone(),
-        };
-        Ok(Node::new(value, node.origin.clone()))
+    /// A leaf of a plaintext document, hashed, and encrypted if the rules encrypt it.
+    fn seal(&mut self, scalar: &Scalar, node: &Node) -> Result<Node, SopsError> {
+        let typed = Typed::of(scalar);
+        let encrypted = self.rules.encrypts(&self.path());
+        self.hash(&typed, encrypted);
+        if !encrypted {
+            return Ok(node.clone());
+        }
+        let text = super::sops::seal_typed(
+            self.key,
+            &typed.sealed_bytes(),
+            &additional_data(&self.path()),
+            typed.type_name(),
+        )
+        .ok_or_else(|| error("could not be encrypted", "report this as a bug"))?;
+        Ok(Node::string(text, node.origin.clone()))
     }
 }
 
@@ -405,7 +394,7 @@ impl<'a> Walk<'a> {
 /// and the MAC (hex, not yet sealed).
 pub(super) fn encrypt(body: &Node, rules: &Rules, key: &[u8]) -> Result<(Node, String), SopsError> {
     let mut walk = Walk::new(rules, key);
-    let sealed = walk.seal(body)?;
+    let sealed = walk.map_leaves(body, Walk::seal)?;
     Ok((sealed, hex_upper(&walk.hasher.finalize())))
 }
 
