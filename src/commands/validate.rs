@@ -269,4 +269,27 @@ mod tests {
             "::warning title=stencil::one%0Atwo%0Ahint: h\n"
         );
     }
+
+    /// What the runner does to a workflow command's data (GitHub's `unescapeData`/`unescapeProperty`).
+    fn unescape(text: &str) -> String {
+        text.replace("%2C", ",")
+            .replace("%3A", ":")
+            .replace("%0A", "\n")
+            .replace("%0D", "\r")
+            .replace("%25", "%")
+    }
+
+    proptest::proptest! {
+        /// Whatever a message or path holds (tenant text among it): one line, nothing that
+        /// ends a property early, and the runner reads back exactly the text.
+        #[test]
+        fn any_text_survives_the_workflow_command_escapes(text in proptest::prelude::any::<String>()) {
+            let data = escape_data(&text);
+            proptest::prop_assert!(!data.contains('\n') && !data.contains('\r'));
+            proptest::prop_assert_eq!(unescape(&data), text.clone());
+            let property = escape_property(&text);
+            proptest::prop_assert!(!property.contains([',', ':', '\n', '\r']));
+            proptest::prop_assert_eq!(unescape(&property), text);
+        }
+    }
 }
